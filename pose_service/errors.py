@@ -45,7 +45,7 @@ class PoseServiceError(Exception):
 
     def one_line(self) -> str:
         """The message and hint on one line, for stderr and job errors."""
-        return f"{self.message} ({self.hint})" if self.hint else self.message
+        return f"{self.message}. {self.hint[0].upper()}{self.hint[1:]}." if self.hint else self.message
 
 
 class InputError(PoseServiceError):
@@ -59,7 +59,7 @@ class FileMissing(InputError):
 
 class EmptyFile(InputError):
     code = "empty_file"
-    default_hint = "the file has zero bytes; the upload or copy probably failed, send it again"
+    default_hint = "the upload or copy probably failed; send the file again"
 
 
 class NotAVideo(InputError):

@@ -1,0 +1,40 @@
+# Every target sets itself up: a fresh machine needs only Python 3.11 and make.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# Models, caches and job files stay inside the checkout unless told otherwise.
+export POSE_SERVICE_DATA_DIR ?= $(CURDIR)/.data
+STAMP := $(VENV)/.installed
+
+.PHONY: venv models demo test lint bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The pose .task bundle and Anny's cache, built once into the data folder.
+models: venv
+	$(BIN)/pose-service prepare
+
+# The main job on an embedded default: render a synthetic 360 and analyse it.
+demo: models
+	$(BIN)/pose-service synth --trick 360 --out out/demo/spin360.mp4
+	$(BIN)/pose-service analyze out/demo/spin360.mp4 --overlay
+	$(BIN)/pose-service doctor
+
+lint: venv
+	$(BIN)/ruff check pose_service tests bench
+	$(BIN)/mypy pose_service
+
+test: models lint
+	$(BIN)/python -m pytest
+
+bench: models
+	$(BIN)/python bench/pose_recall.py
+
+clean:
+	rm -rf $(VENV) .data out

@@ -1,0 +1,189 @@
+"""`pose-service`: the command line. The only module that prints.
+
+Exit codes: 0 success, 2 bad input (the file, an option), 1 anything else, with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from pose_service import __version__
+from pose_service.config import Settings
+from pose_service.errors import BadOption, InputError, PoseServiceError
+
+__all__ = ["main"]
+
+log = logging.getLogger("pose_service")
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pose-service",
+        description="Track every person in a snowboarding clip, recover 2D/3D pose and explain each jump.",
+    )
+    p.add_argument("--version", action="version", version=f"pose-service {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="track every person in a clip and write result.json, angles.csv, ...")
+    a.add_argument("video", type=Path, help="the video file")
+    a.add_argument("--out", type=Path, help="output folder (default: VIDEO stem + _pose/ beside the video)")
+    a.add_argument("--backend", default="mediapipe", choices=["mediapipe"], help="pose engine")
+    a.add_argument("--no-mesh", action="store_true", help="skip the body mesh (result.glb)")
+    a.add_argument("--overlay", action="store_true", help="also write overlay.mp4 with skeletons drawn")
+    a.add_argument("--num-poses", type=int, default=None, help="most people per frame (default 4)")
+    a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+
+    s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
+    s.add_argument("--trick", required=True, help="e.g. straight, 360, right540, backflip, spin=540,flip=360")
+    s.add_argument("--out", type=Path, required=True, help="the clip to write (.mp4); clip.truth.json goes beside it")
+    s.add_argument("--size", default="480x480", help="WIDTHxHEIGHT (default 480x480)")
+    s.add_argument("--fps", type=float, default=30.0)
+    s.add_argument("--view", default="front", choices=["front", "side", "back"], help="camera view at takeoff")
+    s.add_argument("--seed", type=int, default=0)
+
+    d = sub.add_parser("doctor", help="check that this environment is ready; exit 0 only if it is")
+    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+
+    sub.add_parser("prepare", help="build the pose model bundle and the body model cache in the data folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = Settings()
+        handler = {"analyze": _analyze, "synth": _synth, "doctor": _doctor, "prepare": _prepare}[args.command]
+        return handler(args, settings)
+    except InputError as exc:
+        print(f"pose-service: {exc.one_line()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PoseServiceError as exc:
+        print(f"pose-service: {exc.one_line()}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("pose-service: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, not a stack trace
+        log.debug("internal error", exc_info=True)
+        print(f"pose-service: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.pipeline import AnalyzeOptions, analyze
+    from pose_service.progress import RichProgress
+
+    options = AnalyzeOptions(
+        backend=args.backend,
+        mesh=not args.no_mesh,
+        overlay=args.overlay,
+        num_poses=args.num_poses or settings.num_poses,
+    )
+    outcome = analyze(args.video, out_dir=args.out, options=options, settings=settings, progress=RichProgress())
+    result = outcome.result
+    if args.json:
+        summary: dict[str, Any] = {
+            "out_dir": str(outcome.out_dir),
+            "files": {k: str(v) for k, v in outcome.files.items()},
+            "people": len(result["tracks"]),
+            "rider_track": result["analysis"]["rider_track"],
+            "jumps": result["analysis"]["jumps"],
+            "summary": result["analysis"]["summary"],
+            "frames": outcome.frames,
+            "frames_per_s": round(outcome.frames_per_s, 2),
+            "stage_seconds": {k: round(v, 3) for k, v in outcome.stage_seconds.items()},
+        }
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    print(result["analysis"]["summary"])
+    for jump in result["analysis"]["jumps"]:
+        print(f"  jump at {jump['takeoff_s']:.2f} s: {jump['explanation']}")
+    if options.mesh:
+        print("Body mesh: not built by this version (result.glb comes with the mesh-fitting stage).")
+    print(f"{outcome.frames} frames at {outcome.frames_per_s:.1f} frames/s; files in {outcome.out_dir}:")
+    for name in outcome.files:
+        print(f"  {name}")
+    return EXIT_OK
+
+
+def _synth(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.progress import RichProgress
+    from pose_service.synth import parse_trick, render_clip
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise BadOption(f"--size must look like 480x480, got {args.size!r}") from None
+    if not (64 <= width <= 4096 and 64 <= height <= 4096):
+        raise BadOption(f"--size must be between 64 and 4096 per side, got {width}x{height}")
+    if not 1 <= args.fps <= 240:
+        raise BadOption(f"--fps must be between 1 and 240, got {args.fps}")
+    trick = parse_trick(args.trick)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    progress = RichProgress()
+    with progress.stage("render", None) as advance:
+        truth = render_clip(
+            trick,
+            args.out,
+            width=width,
+            height=height,
+            fps=args.fps,
+            view=args.view,
+            anny_cache_dir=settings.anny_cache_dir,
+            seed=args.seed,
+            progress=lambda done, total: advance(1),
+        )
+    print(f"wrote {args.out} and {truth}")
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.doctor import run_checks
+
+    checks = run_checks(settings)
+    ready = all(c.ok for c in checks)
+    if args.json:
+        print(json.dumps({"ready": ready, "checks": [c.__dict__ for c in checks]}, indent=2))
+        return EXIT_OK if ready else EXIT_INTERNAL
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pose-service doctor")
+    for col in ("check", "", "detail", "fix"):
+        table.add_column(col)
+    for c in checks:
+        table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail, c.fix)
+    Console().print(table)
+    print("ready" if ready else "NOT ready: fix the lines marked FAIL")
+    return EXIT_OK if ready else EXIT_INTERNAL
+
+
+def _prepare(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.body.model import prepare_anny
+    from pose_service.pose import ensure_bundle
+    from pose_service.progress import RichProgress
+
+    progress = RichProgress()
+    with progress.stage("pose bundle", 1) as advance:
+        path = ensure_bundle(settings.models_dir)
+        advance(1)
+    print(f"pose bundle: {path}")
+    with progress.stage("anny cache", 1) as advance:
+        prepare_anny(settings.anny_cache_dir)
+        advance(1)
+    print(f"anny cache: {settings.anny_cache_dir}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The analysis pipeline: wires the stages together, nothing more.
+
+    probe -> decode -> pose (multi-person) -> track -> rider -> angles -> result.json, angles.csv
+          -> overlay.mp4 (optional)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pose_service.analysis.angles import ANGLE_NAMES, body_angles
+from pose_service.config import Settings
+from pose_service.errors import BadOption
+from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
+from pose_service.progress import NullProgress, Progress
+from pose_service.tracking import IouTracker, Track, pick_rider
+from pose_service.video import VideoInfo, VideoReader, probe
+
+__all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir"]
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("mediapipe",)
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """Per-run choices; stored with a job when the service runs one."""
+
+    backend: str = "mediapipe"
+    mesh: bool = True
+    overlay: bool = False
+    num_poses: int = 4
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise BadOption(
+                f"unknown backend {self.backend!r}",
+                hint=f"choose one of: {', '.join(BACKENDS)}",
+            )
+        if not 1 <= self.num_poses <= 16:
+            raise BadOption(f"num_poses must be between 1 and 16, got {self.num_poses}")
+
+
+@dataclass
+class AnalyzeOutcome:
+    """What a run produced and how long each stage took."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    result: dict[str, Any]
+    frames: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def frames_per_s(self) -> float:
+        busy = sum(self.stage_seconds.values())
+        return self.frames / busy if busy > 0 else 0.0
+
+
+def default_out_dir(video: Path) -> Path:
+    """`VIDEO` stem + `_pose/` beside the video."""
+    return video.with_name(f"{video.stem}_pose")
+
+
+def analyze(
+    video: str | Path,
+    *,
+    out_dir: Path | None = None,
+    options: AnalyzeOptions | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> AnalyzeOutcome:
+    """Run every stage on `video` and write the result files into `out_dir`."""
+    options = options or AnalyzeOptions()
+    settings = settings or Settings()
+    progress = progress or NullProgress()
+    video = Path(video)
+    seconds: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    info = probe(video, max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s)
+    seconds["probe"] = time.perf_counter() - t0
+    out_dir = out_dir or default_out_dir(video)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    # Imported after the probe: a bad file is rejected before mediapipe's slow import.
+    from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+
+    bundle = ensure_bundle(settings.models_dir)
+    tracker = IouTracker(max_gap_frames=max(1, round(info.fps * 0.5)), min_frames=max(3, round(info.fps * 0.15)))
+    timestamps: list[float] = []
+    t0 = time.perf_counter()
+    with (
+        PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
+        VideoReader(info) as reader,
+        progress.stage("pose", info.frame_count) as advance,
+    ):
+        backend_info = {"name": backend.name, "version": backend.version}
+        for frame in reader:
+            tracker.update(frame.index, backend.detect(frame.rgb, frame.time_s))
+            timestamps.append(frame.time_s)
+            advance(1)
+    seconds["decode+pose"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tracks = tracker.finish()
+    rider = pick_rider(tracks)
+    angles = {t.id: body_angles(t.keypoints_3d) for t in tracks}
+    seconds["track+angles"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    result = build_result(
+        info,
+        backend=backend_info,
+        timestamps_s=timestamps,
+        tracks=tracks,
+        rider_track=rider,
+        angle_names=ANGLE_NAMES,
+        angles_by_track=angles,
+        summary=_summary(info, tracks, rider, len(timestamps)),
+    )
+    files = {"result.json": out_dir / "result.json", "angles.csv": out_dir / "angles.csv"}
+    write_json(files["result.json"], result)
+    write_angles_csv(
+        files["angles.csv"], timestamps_s=timestamps, tracks=tracks, angle_names=ANGLE_NAMES, angles_by_track=angles
+    )
+    seconds["export"] = time.perf_counter() - t0
+
+    if options.overlay:
+        t0 = time.perf_counter()
+        files["overlay.mp4"] = out_dir / "overlay.mp4"
+        with progress.stage("overlay", len(timestamps)) as advance:
+            write_overlay(info, tracks, files["overlay.mp4"], progress=advance)
+        seconds["overlay"] = time.perf_counter() - t0
+
+    log.info("analysed %s: %d frames, %d tracks, stages %s", video.name, len(timestamps), len(tracks), seconds)
+    return AnalyzeOutcome(out_dir=out_dir, files=files, result=result, frames=len(timestamps), stage_seconds=seconds)
+
+
+def _summary(info: VideoInfo, tracks: list[Track], rider: int | None, n_frames: int) -> str:
+    if not tracks:
+        return f"No person was found in the {info.duration_s:.1f} s clip."
+    people = "1 person" if len(tracks) == 1 else f"{len(tracks)} people"
+    rider_track = next(t for t in tracks if t.id == rider)
+    seen = len(rider_track)
+    knees = body_angles(rider_track.keypoints_3d)[:, :2]
+    deepest = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
+    text = (
+        f"{people} tracked over {info.duration_s:.1f} s; the rider is #{rider}, "
+        f"seen in {seen} of {n_frames} frames."
+    )
+    if np.isfinite(deepest):
+        text += f" Deepest knee bend: {deepest:.0f}° (180° is a straight leg)."
+    return text
