@@ -73,10 +73,10 @@ def _codecs() -> list[Check]:
     import av
 
     checks = []
-    for name, mode in [(c, "r") for c in _DECODERS] + [(c, "w") for c in _ENCODERS]:
-        kind = "decoder" if mode == "r" else "encoder"
+    wanted = [(c, "decoder") for c in _DECODERS] + [(c, "encoder") for c in _ENCODERS]
+    for name, kind in wanted:
         try:
-            av.codec.Codec(name, mode)
+            av.codec.Codec(name, "r" if kind == "decoder" else "w")
             checks.append(Check(f"codec {name} {kind}", True, f"FFmpeg {av.ffmpeg_version_info}"))
         except Exception:  # PyAV raises several types for an unknown codec
             checks.append(

@@ -1,7 +1,7 @@
 """The analysis pipeline: wires the stages together, nothing more.
 
-    probe -> decode -> pose (multi-person) -> track -> rider -> angles -> result.json, angles.csv
-          -> overlay.mp4 (optional)
+probe -> decode -> pose (multi-person) -> track -> rider -> angles -> result.json, angles.csv
+      -> overlay.mp4 (optional)
 """
 
 from __future__ import annotations
@@ -152,10 +152,7 @@ def _summary(info: VideoInfo, tracks: list[Track], rider: int | None, n_frames: 
     seen = len(rider_track)
     knees = body_angles(rider_track.keypoints_3d)[:, :2]
     deepest = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
-    text = (
-        f"{people} tracked over {info.duration_s:.1f} s; the rider is #{rider}, "
-        f"seen in {seen} of {n_frames} frames."
-    )
+    text = f"{people} tracked over {info.duration_s:.1f} s; the rider is #{rider}, seen in {seen} of {n_frames} frames."
     if np.isfinite(deepest):
         text += f" Deepest knee bend: {deepest:.0f}° (180° is a straight leg)."
     return text

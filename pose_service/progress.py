@@ -16,6 +16,10 @@ __all__ = ["Advance", "NullProgress", "Progress", "RichProgress"]
 Advance = Callable[[int], None]
 
 
+def _ignore(n: int = 1) -> None:
+    """An advance function that shows nothing."""
+
+
 class Progress(Protocol):
     """Something that shows how far a named step has got."""
 
@@ -29,7 +33,7 @@ class NullProgress:
 
     @contextmanager
     def stage(self, name: str, total: int | None) -> Iterator[Advance]:
-        yield lambda n=1: None
+        yield _ignore
 
 
 class RichProgress:
@@ -44,7 +48,7 @@ class RichProgress:
     @contextmanager
     def stage(self, name: str, total: int | None) -> Iterator[Advance]:
         if not self.enabled:
-            yield lambda n=1: None
+            yield _ignore
             return
         from rich.progress import (
             BarColumn,
@@ -66,6 +70,6 @@ class RichProgress:
         ]
         with Progress(*columns, console=self._console, transient=False) as bar:
             task = bar.add_task(name, total=total)
-            yield lambda n=1: bar.advance(task, n)
+            yield lambda n: bar.advance(task, n)
             if total is None:
                 bar.update(task, total=bar.tasks[0].completed)

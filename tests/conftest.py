@@ -33,3 +33,30 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"POSE_SERVICE_DATA_DIR={os.environ.get('POSE_SERVICE_DATA_DIR', '(default)')}; media: {MEDIA}"
+
+
+@pytest.fixture(scope="session")
+def spin_clip(session_dir: Path, settings: Settings) -> Path:
+    """A 480x480, 30 fps synthetic rider doing a 360, rendered once; its truth file lies beside it."""
+    from pose_service.synth import parse_trick, render_clip
+
+    clip = session_dir / "spin360.mp4"
+    render_clip(parse_trick("360"), clip, width=480, height=480, fps=30.0, anny_cache_dir=settings.anny_cache_dir)
+    return clip
+
+
+@pytest.fixture(scope="session")
+def spin_truth(spin_clip: Path) -> dict:
+    import json
+
+    return json.loads(spin_clip.with_suffix(".truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def spin_analysis(spin_clip: Path, session_dir: Path, settings: Settings):  # type: ignore[no-untyped-def]
+    """The whole pipeline run once on the synthetic clip, overlay included."""
+    from pose_service.pipeline import AnalyzeOptions, analyze
+
+    return analyze(
+        spin_clip, out_dir=session_dir / "spin360_pose", options=AnalyzeOptions(overlay=True), settings=settings
+    )

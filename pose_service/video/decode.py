@@ -50,10 +50,7 @@ class VideoReader:
         try:
             for frame in self._container.decode(stream):
                 index += 1
-                if frame.pts is not None and tb is not None:
-                    t = float(frame.pts * tb)
-                else:
-                    t = index / self.info.fps
+                t = float(frame.pts * tb) if frame.pts is not None and tb is not None else index / self.info.fps
                 if first is None:
                     first = t
                 rgb = upright(frame.to_ndarray(format="rgb24"), self.info.rotation_deg)

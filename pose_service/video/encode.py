@@ -5,6 +5,7 @@ from __future__ import annotations
 import fractions
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import av
 import numpy as np
@@ -45,7 +46,7 @@ class VideoWriter:
         self._time_base = time_base
         self._container = av.open(str(self.path), mode="w")
         rate = fractions.Fraction(fps).limit_denominator(1001)
-        stream = self._container.add_stream(codec, rate=rate)
+        stream = cast(av.video.stream.VideoStream, self._container.add_stream(codec, rate=rate))
         stream.width, stream.height = self._enc_w, self._enc_h
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         stream.time_base = time_base

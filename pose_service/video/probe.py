@@ -77,8 +77,7 @@ def probe(path: str | Path, *, max_side_px: int = 8192, max_duration_s: float = 
         header_duration = _header_duration(container, stream)
         if header_duration is not None and header_duration > max_duration_s:
             raise TooLarge(
-                f"{path.name}: the clip says it lasts {_hms(header_duration)}, "
-                f"over the limit of {_hms(max_duration_s)}"
+                f"{path.name}: the clip says it lasts {_hms(header_duration)}, over the limit of {_hms(max_duration_s)}"
             )
 
         times, truncated = _scan_packets(container, stream, size)

@@ -10,7 +10,7 @@ import pytest
 
 from pose_service.video import VideoReader, VideoWriter, probe
 
-from .conftest import H, W, Clip, marked_frame
+from .conftest import Clip, H, W, marked_frame
 
 
 @pytest.mark.parametrize("key", ["mp4", "mov_rot90", "webm", "mkv", "avi", "vfr"])

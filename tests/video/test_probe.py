@@ -11,7 +11,7 @@ import pytest
 from pose_service.errors import EmptyFile, FileMissing, NotAVideo, TooLarge, TruncatedVideo
 from pose_service.video import probe
 
-from .conftest import H, W, Clip
+from .conftest import Clip, H, W
 
 
 @pytest.mark.parametrize("key", ["mp4", "mov_rot90", "webm", "mkv", "avi", "vfr"])

@@ -1,0 +1,45 @@
+"""`pose-service doctor` on the prepared environment, and on an empty data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _doctor(env: dict[str, str]) -> tuple[int, dict]:
+    run = subprocess.run(
+        [sys.executable, "-m", "pose_service", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    return run.returncode, json.loads(run.stdout)
+
+
+def test_ready_after_prepare(settings) -> None:  # type: ignore[no-untyped-def]
+    code, report = _doctor(dict(os.environ, POSE_SERVICE_DATA_DIR=str(settings.data_dir)))
+    failing = [c for c in report["checks"] if not c["ok"]]
+    assert code == 0 and report["ready"], failing
+    names = {c["name"] for c in report["checks"]}
+    assert {"interpreter", "package mediapipe", "package torch", "codec h264 decoder", "codec hevc decoder",
+            "codec vp9 decoder", "codec libx264 encoder", "pose model bundle", "anny body model cache",
+            "free disk", "data folder"} <= names  # fmt: skip
+
+
+def test_missing_models_are_named_with_their_fix(tmp_path: Path) -> None:
+    code, report = _doctor(dict(os.environ, POSE_SERVICE_DATA_DIR=str(tmp_path / "empty")))
+    assert code == 1 and not report["ready"]
+    failing = {c["name"]: c for c in report["checks"] if not c["ok"]}
+    assert set(failing) == {"pose model bundle", "anny body model cache"}
+    assert all("pose-service prepare" in c["fix"] for c in failing.values())
+
+
+def test_not_enough_disk_fails(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    env = dict(os.environ, POSE_SERVICE_DATA_DIR=str(settings.data_dir), POSE_SERVICE_MIN_FREE_DISK_MB=str(10**12))
+    code, report = _doctor(env)
+    disk = next(c for c in report["checks"] if c["name"] == "free disk")
+    assert code == 1 and not disk["ok"] and "free space" in disk["fix"]
