@@ -1,0 +1,16 @@
+"""The pose stage: people and their 2D + 3D BlazePose keypoints, frame by frame."""
+
+from pose_service.pose.bundle import BUNDLE_NAME, bundle_status, ensure_bundle
+from pose_service.pose.core import KEYPOINT_NAMES, SKELETON_EDGES, Poses
+from pose_service.pose.landmarker import PoseLandmarkerBackend, suppress_duplicates
+
+__all__ = [
+    "BUNDLE_NAME",
+    "KEYPOINT_NAMES",
+    "SKELETON_EDGES",
+    "PoseLandmarkerBackend",
+    "Poses",
+    "bundle_status",
+    "ensure_bundle",
+    "suppress_duplicates",
+]

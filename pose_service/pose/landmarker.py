@@ -1,0 +1,194 @@
+"""Multi-person BlazePose (GHUM full) through the MediaPipe Tasks `PoseLandmarker`, as a pose backend.
+
+One backend follows one video: the Tasks graph runs in VIDEO mode, tracking each person's region from the
+previous frame and running the person detector when fewer than `num_poses` people are tracked. Results
+leave this module as `Poses`; no MediaPipe type escapes it.
+
+MediaPipe's tracker sometimes keeps two regions on one person (its detection and its tracked region
+overlap too little to be merged), which would report one person twice. `suppress_duplicates` drops the
+weaker of any two poses that are plainly the same body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from pose_service.errors import EnvironmentProblem
+from pose_service.pose.core import Poses
+
+__all__ = ["PoseLandmarkerBackend", "poses_from_result", "suppress_duplicates"]
+
+log = logging.getLogger(__name__)
+
+# MediaPipe world frame: x right, y down, z away from the camera. Ours: x right, y up, z towards it.
+_WORLD_TO_OURS = np.array([1.0, -1.0, -1.0], dtype=np.float32)
+
+
+def _check_unit(name: str, value: float) -> float:
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def suppress_duplicates(
+    poses: Poses,
+    *,
+    max_iou: float = 0.5,
+    max_inside: float = 0.85,
+    min_keypoint_distance: float = 0.35,
+) -> Poses:
+    """Poses with each body reported once: the weaker of two poses that are the same person is dropped.
+
+    Two poses are taken as one person when their keypoint boxes overlap by more than `max_iou`
+    (intersection over union), when the smaller box lies more than `max_inside` inside the other (a
+    second fit to part of the body), or when their corresponding keypoints lie, at the median, less than
+    `min_keypoint_distance` of the larger box side apart.
+    """
+    n = len(poses)
+    if n < 2:
+        return poses
+    boxes = poses.bboxes()
+    areas = np.maximum(boxes[:, 2] - boxes[:, 0], 1.0) * np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+    order = np.argsort(-poses.score, kind="stable")
+    kept: list[int] = []
+    for i in order:
+        same = False
+        for j in kept:
+            iw = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
+            ih = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
+            inter = max(iw, 0.0) * max(ih, 0.0)
+            iou = inter / (areas[i] + areas[j] - inter)
+            inside = inter / min(areas[i], areas[j])
+            side = max(boxes[j, 2] - boxes[j, 0], boxes[j, 3] - boxes[j, 1], 1.0)
+            dist = np.median(
+                np.linalg.norm(poses.keypoints_2d[i, :, :2] - poses.keypoints_2d[j, :, :2], axis=1)
+            )
+            if iou > max_iou or inside > max_inside or dist / side < min_keypoint_distance:
+                same = True
+                break
+        if not same:
+            kept.append(int(i))
+    if len(kept) == n:
+        return poses
+    return poses[np.array(sorted(kept))]
+
+
+class PoseLandmarkerBackend:
+    """BlazePose GHUM full for up to `num_poses` people per frame; feed it one video's frames in order.
+
+    Use as a context manager, or call `close()`. Thresholds are MediaPipe's defaults, which measured best
+    on the real clips once the detector is fed its proper [-1, 1] input (see `bench/pose_recall.py`).
+    """
+
+    name = "mediapipe"
+
+    def __init__(
+        self,
+        bundle_path: Path,
+        *,
+        num_poses: int = 4,
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        deduplicate: bool = True,
+    ) -> None:
+        if not isinstance(num_poses, int) or not 1 <= num_poses <= 16:
+            raise ValueError(f"num_poses must be an integer from 1 to 16, got {num_poses!r}")
+        det = _check_unit("min_detection_confidence", min_detection_confidence)
+        pres = _check_unit("min_presence_confidence", min_presence_confidence)
+        trk = _check_unit("min_tracking_confidence", min_tracking_confidence)
+        bundle_path = Path(bundle_path)
+        if not bundle_path.is_file():
+            raise EnvironmentProblem(
+                f"pose model bundle missing: {bundle_path}",
+                hint="run `make models` to build it from the installed mediapipe wheel",
+            )
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        self.num_poses = num_poses
+        self.deduplicate = deduplicate
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(
+                model_asset_path=str(bundle_path), delegate=BaseOptions.Delegate.CPU
+            ),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=det,
+            min_pose_presence_confidence=pres,
+            min_tracking_confidence=trk,
+            output_segmentation_masks=False,
+        )
+        try:
+            self._landmarker: Any = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise EnvironmentProblem(
+                f"the pose model bundle {bundle_path} does not load: {exc}",
+                hint="delete it and run `make models` to rebuild it",
+            ) from exc
+        digest = hashlib.sha256(bundle_path.read_bytes()).hexdigest()[:12]
+        self.version = f"mediapipe {mp.__version__}, {bundle_path.name} sha256:{digest}"
+        self._last_ms: int | None = None
+        log.info("pose backend ready: %s, num_poses=%d", self.version, num_poses)
+
+    def detect(self, rgb: np.ndarray, time_s: float) -> Poses:
+        """Everyone found in one upright RGB uint8 frame (H, W, 3) shown at `time_s` seconds."""
+        if self._landmarker is None:
+            raise RuntimeError("PoseLandmarkerBackend used after close()")
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"detect() wants an RGB uint8 (H, W, 3) frame, got {rgb.dtype} {rgb.shape}")
+        height, width = rgb.shape[:2]
+        # The Tasks graph wants strictly increasing integer milliseconds; frames of variable-rate or
+        # high-rate video can round to the same (or an earlier) millisecond.
+        ms = int(round(float(time_s) * 1000.0))
+        if self._last_ms is not None and ms <= self._last_ms:
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        # PyAV hands out frames whose rows are padded; mp.Image needs a C-contiguous buffer.
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        result = self._landmarker.detect_for_video(image, ms)
+        poses = poses_from_result(result, width, height)
+        return suppress_duplicates(poses) if self.deduplicate else poses
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> PoseLandmarkerBackend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PoseLandmarkerBackend(num_poses={self.num_poses}, version={self.version!r})"
+
+
+def poses_from_result(result: Any, width: int, height: int) -> Poses:
+    """Convert a Tasks `PoseLandmarkerResult` for a (width x height) frame to `Poses`."""
+    n = len(result.pose_landmarks)
+    if n == 0:
+        return Poses.empty()
+    kp2 = np.zeros((n, 33, 3), dtype=np.float32)
+    kp3 = np.zeros((n, 33, 3), dtype=np.float32)
+    for i, landmarks in enumerate(result.pose_landmarks):
+        kp2[i] = [(lm.x * width, lm.y * height, lm.visibility or 0.0) for lm in landmarks]
+    for i, landmarks in enumerate(result.pose_world_landmarks):
+        kp3[i] = [(lm.x, lm.y, lm.z) for lm in landmarks]
+    kp3 *= _WORLD_TO_OURS
+    np.clip(kp2[:, :, 2], 0.0, 1.0, out=kp2[:, :, 2])
+    score = kp2[:, :, 2].mean(axis=1).astype(np.float32)
+    return Poses(keypoints_2d=kp2, keypoints_3d=kp3, score=score)

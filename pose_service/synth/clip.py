@@ -1,0 +1,141 @@
+"""`render_clip`: a synthetic rider doing one trick, encoded as H.264, with its exact ground truth."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pose_service.errors import BadOption
+from pose_service.synth.body import BOARD_FACES, BOARD_PARTS, PosedBody, load_rider, pose_body
+from pose_service.synth.motion import VIEW_YAW_DEG, Timeline, apex_height, make_motion, make_timeline
+from pose_service.synth.render import (
+    SUPERSAMPLE,
+    Backdrop,
+    Camera,
+    downsample,
+    draw_mesh,
+    draw_shadow,
+    layout_camera,
+    part_colors,
+)
+from pose_service.synth.spec import TrickSpec
+from pose_service.synth.truth import build_truth, truth_path_for, write_truth
+from pose_service.video.encode import VideoWriter
+
+__all__ = ["render_clip", "VIEWS"]
+
+log = logging.getLogger(__name__)
+
+VIEWS = tuple(VIEW_YAW_DEG)
+_CONTAINERS = (".mp4", ".mov", ".mkv")
+
+
+def _check(trick: TrickSpec, out: Path, width: int, height: int, fps: float, view: str) -> None:
+    if not isinstance(trick, TrickSpec):
+        raise BadOption(f"trick must be a TrickSpec, got {type(trick).__name__}", hint="use parse_trick('360')")
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 64 <= value <= 4096:
+            raise BadOption(f"{name} must be a whole number of pixels from 64 to 4096, got {value!r}")
+    if not isinstance(fps, int | float) or not math.isfinite(fps) or not 1 <= fps <= 240:
+        raise BadOption(f"fps must be between 1 and 240, got {fps!r}")
+    if view not in VIEWS:
+        raise BadOption(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    if out.suffix.lower() not in _CONTAINERS:
+        raise BadOption(f"the output must end in {', '.join(_CONTAINERS)} (H.264 video), got {out.name!r}")
+
+
+def render_clip(
+    trick: TrickSpec,
+    out: Path,
+    *,
+    width: int = 480,
+    height: int = 480,
+    fps: float = 30.0,
+    view: str = "front",
+    anny_cache_dir: Path,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Render `trick` to the video `out` and write `out.with_suffix(".truth.json")`; return the truth path.
+
+    view: how the camera sees the rider at takeoff: "front" (chest to the camera), "side" (the rider
+    faces the direction of travel, right side to the camera) or "back". The camera is static, beside
+    the run. progress(done, total) is called after each frame.
+    """
+    out = Path(out)
+    _check(trick, out, width, height, fps, view)
+    started = time.perf_counter()
+    rider = load_rider(Path(anny_cache_dir), seed)
+    timeline = make_timeline(trick, float(fps))
+    stand_root = float(-rider.rest_vertices[:, 2].min())  # the root's height above the soles, standing
+    run_s = max(
+        timeline.takeoff_s + 0.5 * trick.air_time_s, timeline.times[-1] - timeline.takeoff_s - 0.5 * trick.air_time_s
+    )
+    camera, speed = layout_camera(
+        width,
+        height,
+        rider_height_m=rider.height_m,
+        root_height_m=stand_root,
+        apex_m=apex_height(trick.air_time_s),
+        run_s=run_s,
+    )
+    motion = make_motion(
+        trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view, speed_m_s=speed
+    )
+    body = pose_body(rider, motion)
+    posed_s = time.perf_counter() - started
+
+    faces = np.concatenate([rider.faces, BOARD_FACES + rider.rest_vertices.shape[0]])
+    face_colour, rgb = part_colors(rider.face_parts + BOARD_PARTS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Written under a temporary name (same extension: it picks the container), renamed when complete.
+    partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    try:
+        _encode(partial, camera, body, timeline, faces, (face_colour, rgb), Backdrop(camera, seed), progress)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    truth = build_truth(video=out, trick=trick, timeline=timeline, camera=camera, body=body, view=view, seed=seed)
+    path = write_truth(truth_path_for(out), truth)
+    elapsed = time.perf_counter() - started
+    total = timeline.frame_count
+    log.info(
+        "rendered %s: %d frames %dx%d in %.1f s (%.1f frames/s; posing %.1f s), supersampled x%d",
+        out.name,
+        total,
+        width,
+        height,
+        elapsed,
+        total / elapsed,
+        posed_s,
+        SUPERSAMPLE,
+    )
+    return path
+
+
+def _encode(
+    path: Path,
+    camera: Camera,
+    body: PosedBody,
+    timeline: Timeline,
+    faces: np.ndarray,
+    colours: tuple[np.ndarray, np.ndarray],
+    backdrop: Backdrop,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    total = timeline.frame_count
+    with VideoWriter(path, width=camera.width, height=camera.height, fps=timeline.fps) as writer:
+        for i in range(total):
+            frame = backdrop.image.copy()
+            ground_height = float(body.board[i, :, 1].min())
+            draw_shadow(frame, camera, body.root[i], max(ground_height, 0.0))
+            vertices = np.concatenate([body.vertices[i], body.board[i]])
+            draw_mesh(frame, camera, vertices, faces, *colours)
+            writer.write(downsample(frame), float(timeline.times[i]))
+            if progress is not None:
+                progress(i + 1, total)

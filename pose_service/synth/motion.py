@@ -1,0 +1,238 @@
+"""The motion script of a synthetic jump: timing, articulated pose per frame, body orientation, path.
+
+Frames of reference:
+- Anny's frame: Z up, the body facing -Y, the person's left on +X, origin at the root bone (pelvis).
+- Body frame: `ANNY_TO_Y_UP` applied: Y up, facing +Z, left +X.
+- World: metres, y up, right-handed; the rider travels along +x, the camera stands on +z looking at -z.
+
+Orientation per frame: R(t) = Ry(yaw0 + spin(t)) @ Rx(flip(t)) @ ANNY_TO_Y_UP. Ry is the world vertical;
+Rx turns about the body's own left axis, positive sending the head forward (a front flip). Both angles
+grow at a constant rate between takeoff and landing and are constant outside, so the body lands at rest
+orientation + total rotation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose_service.body.model import ANNY_TO_Y_UP
+from pose_service.synth.spec import TrickSpec
+
+__all__ = ["Timeline", "Motion", "make_timeline", "make_motion", "rot_x", "rot_y", "VIEW_YAW_DEG", "GRAVITY"]
+
+GRAVITY = 9.81
+RUN_UP_S = 1.2
+RIDE_OUT_S = 1.0
+# The rider's heading at takeoff, about world +y, for each camera view: "front" faces the camera (+z).
+VIEW_YAW_DEG = {"front": 0.0, "side": 90.0, "back": 180.0}
+
+
+def rot_x(deg: np.ndarray | float) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) about +x by `deg` degrees (right-handed)."""
+    a = np.radians(np.asarray(deg, dtype=np.float64))
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
+
+
+def rot_y(deg: np.ndarray | float) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) about +y by `deg` degrees (right-handed: +z turns towards +x)."""
+    a = np.radians(np.asarray(deg, dtype=np.float64))
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+
+
+def rot_axis(axis: np.ndarray, deg: float) -> np.ndarray:
+    """Rotation matrix (3, 3) about `axis` by `deg` degrees (Rodrigues)."""
+    k = np.asarray(axis, dtype=np.float64)
+    k = k / np.linalg.norm(k)
+    a = math.radians(deg)
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + math.sin(a) * kx + (1 - math.cos(a)) * (kx @ kx)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """When each frame is shown and when the rider is in the air.
+
+    takeoff_s lies on a frame time so that the takeoff frame shows the body before any rotation;
+    landing_s = takeoff_s + air_time_s exactly; the frame indices are the first frames at or after them.
+    """
+
+    fps: float
+    times: np.ndarray  # (N,) seconds
+    takeoff_s: float
+    landing_s: float
+    takeoff_frame: int
+    landing_frame: int
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.times)
+
+    @property
+    def duration_s(self) -> float:
+        return self.frame_count / self.fps
+
+
+def make_timeline(trick: TrickSpec, fps: float) -> Timeline:
+    takeoff_frame = max(1, round(RUN_UP_S * fps))
+    takeoff_s = takeoff_frame / fps
+    landing_s = takeoff_s + trick.air_time_s
+    frame_count = int(math.ceil((landing_s + RIDE_OUT_S) * fps - 1e-9)) + 1
+    times = np.arange(frame_count, dtype=np.float64) / fps
+    landing_frame = int(np.searchsorted(times, landing_s - 1e-9, side="left"))
+    return Timeline(fps, times, takeoff_s, landing_s, takeoff_frame, landing_frame)
+
+
+# Pose channels (degrees): hip flexion (thigh forward is positive), knee bend, spine bend forward,
+# arm raise sideways, arm forward, elbow bend. Key poses, then the script places them in time.
+_CHANNELS = ("hip", "knee", "spine", "arm_raise", "arm_fwd", "elbow")
+_STANCE = (18.0, 35.0, 8.0, 10.0, -6.0, 10.0)
+_CROUCH = (45.0, 80.0, 22.0, 0.0, 6.0, 20.0)
+_EXTENDED = (6.0, 12.0, 4.0, 25.0, -6.0, 10.0)
+_TUCK_ADD = (55.0, 75.0, 14.0, 10.0, 0.0, 10.0)
+_ABSORB = (50.0, 85.0, 24.0, 20.0, 0.0, 15.0)
+_STANCE_WIDTH_DEG = 5.0  # each leg abducted: feet about shoulder width apart
+
+
+def _smooth_keys(t: np.ndarray, keys: Sequence[tuple[float, Sequence[float]]]) -> np.ndarray:
+    """Channel values (N, C) eased (smoothstep) between key poses at increasing times."""
+    times = np.array([k[0] for k in keys])
+    values = np.array([k[1] for k in keys], dtype=np.float64)
+    idx = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(keys) - 2)
+    t0, t1 = times[idx], times[idx + 1]
+    u = np.clip((t - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
+    u = u * u * (3 - 2 * u)
+    return values[idx] * (1 - u)[:, None] + values[idx + 1] * u[:, None]
+
+
+def pose_channels(times: np.ndarray, takeoff_s: float, landing_s: float) -> np.ndarray:
+    """(N, 6) pose channel values in degrees; identical at takeoff and landing (the extended pose)."""
+    t0, t1 = takeoff_s, landing_s
+    keys = [
+        (0.0, _STANCE),
+        (max(t0 - 0.6, 0.01), _STANCE),
+        (t0 - 0.16, _CROUCH),
+        (t0, _EXTENDED),
+        (t1, _EXTENDED),
+        (t1 + 0.2, _ABSORB),
+        (t1 + 0.75, _STANCE),
+        (t1 + 100.0, _STANCE),
+    ]
+    values = _smooth_keys(times, keys)
+    u = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
+    tuck = np.sin(np.pi * u) ** 2  # zero, with zero slope, at takeoff and landing
+    return values + tuck[:, None] * np.array(_TUCK_ADD)
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Everything the script decides before the body model runs.
+
+    pose: (N, B, 4, 4) float32 bone deltas in Anny's 'local-ref' parameterisation, root left at identity.
+    rotation: (N, 3, 3) world-from-Anny rotation of the whole body.
+    x: (N,) world x of the root (the travel direction); the root's height is set after skinning,
+        from the feet on the ground and the ballistic arc in the air.
+    spin_deg, flip_deg: (N,) signed rotation so far (spin about +y, flip about the body's left axis).
+    """
+
+    timeline: Timeline
+    pose: np.ndarray
+    rotation: np.ndarray
+    x: np.ndarray
+    spin_deg: np.ndarray
+    flip_deg: np.ndarray
+    yaw0_deg: float
+
+    @property
+    def airborne(self) -> np.ndarray:
+        t = self.timeline
+        return (t.times > t.takeoff_s) & (t.times < t.landing_s)
+
+
+def make_motion(
+    trick: TrickSpec,
+    timeline: Timeline,
+    *,
+    bone_labels: list[str],
+    rest_heads: np.ndarray,
+    view: str,
+    speed_m_s: float,
+) -> Motion:
+    """The script: stance, run-up, crouch, pop, rotation in the air with a tuck, landing, absorb, ride-out.
+
+    rest_heads: (B, 3) bone head positions of the rest body in Anny's frame (used for the elbow axes).
+    speed_m_s: horizontal speed; the root passes x = 0 in the middle of the air time.
+    """
+    times = timeline.times
+    t0, t1 = timeline.takeoff_s, timeline.landing_s
+    u = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
+    spin = trick.spin_signed_deg * u
+    flip = trick.flip_signed_deg * u
+    yaw0 = VIEW_YAW_DEG[view]
+    rotation = rot_y(yaw0 + spin) @ rot_x(flip) @ np.array(ANNY_TO_Y_UP)
+    x = speed_m_s * (times - 0.5 * (t0 + t1))
+    channels = pose_channels(times, t0, t1)
+    pose = _bone_deltas(channels, bone_labels, rest_heads)
+    return Motion(timeline, pose, rotation, x, spin, flip, yaw0)
+
+
+def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> np.ndarray:
+    """(N, B, 4, 4) 'local-ref' deltas: rotations in Anny's rest axes, composed down the chain."""
+    n = len(channels)
+    index = {label: i for i, label in enumerate(labels)}
+    deltas = np.tile(np.eye(4, dtype=np.float64), (n, len(labels), 1, 1))
+
+    def put(label: str, rotations: np.ndarray) -> None:
+        deltas[:, index[label], :3, :3] = rotations
+
+    hip, knee, spine, raise_, fwd, elbow = (channels[:, i] for i in range(6))
+    # Anny: +X is the person's left, -Y forward, +Z up. A positive turn about X tips a bone pointing down
+    # backwards, so hip flexion is negative about X and knee bend positive.
+    for side, sign in (("L", 1.0), ("R", -1.0)):
+        abduct = _rot_anny_y(np.full(n, -sign * _STANCE_WIDTH_DEG))
+        thigh = abduct @ _rot_anny_x(-hip)
+        shank = _rot_anny_x(knee)
+        put(f"upperleg01.{side}", thigh)
+        put(f"lowerleg01.{side}", shank)
+        # The foot's total turn is undone so the soles stay flat on the board.
+        put(f"foot.{side}", np.linalg.inv(thigh @ shank))
+        # Arms: out to the side (about Anny's Y) and a little forward (about X), never across the chest.
+        arm = _rot_anny_x(-fwd) @ _rot_anny_y(-sign * raise_)
+        put(f"upperarm01.{side}", arm)
+        forearm = heads[index[f"wrist.{side}"]] - heads[index[f"lowerarm01.{side}"]]
+        axis = np.cross(forearm, np.array([0.0, -1.0, 0.0]))
+        put(f"lowerarm01.{side}", np.stack([rot_axis(axis, a) for a in elbow]))
+    spine_bones = [b for b in ("spine05", "spine04", "spine03", "spine02", "spine01") if b in index]
+    for bone in spine_bones:
+        put(bone, _rot_anny_x(spine / len(spine_bones)))
+    # Keep the eyes level with the horizon a little: the neck undoes part of the spine bend.
+    if "neck01" in index:
+        put("neck01", _rot_anny_x(-0.5 * spine))
+    return deltas.astype(np.float32)
+
+
+def _rot_anny_x(deg: np.ndarray) -> np.ndarray:
+    return rot_x(deg)
+
+
+def _rot_anny_y(deg: np.ndarray) -> np.ndarray:
+    return rot_y(deg)
+
+
+def ballistic_height(times: np.ndarray, takeoff_s: float, landing_s: float, y0: float, y1: float) -> np.ndarray:
+    """Height of a body thrown at takeoff_s from y0 that lands at y1 at landing_s under gravity (only air)."""
+    s = times - takeoff_s
+    span = landing_s - takeoff_s
+    return y0 + (y1 - y0) * s / span + 0.5 * GRAVITY * s * (span - s)
+
+
+def apex_height(air_time_s: float) -> float:
+    """How far a ballistic arc of this duration rises above its end points (takeoff and landing level)."""
+    return GRAVITY * air_time_s**2 / 8.0
