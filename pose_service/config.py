@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     num_poses: int = Field(4, ge=1, le=16, description="most people the pose model looks for per frame")
     min_free_disk_mb: int = Field(500, ge=0, description="doctor fails below this much free disk")
 
+    # The job service (`pose-service serve`).
+    state_dir: Path | None = Field(None, description="job store, uploads and job folders (default DATA_DIR/service)")
+    max_upload_bytes: int = Field(4 * 2**30, gt=0, description="largest accepted upload, bytes")
+    workers: int = Field(1, ge=0, le=64, description="worker subprocesses run at once (0: accept jobs, run none)")
+    worker_python: Path | None = Field(None, description="interpreter for workers (default: this one)")
+    job_timeout_s: float = Field(3 * 3600.0, gt=0, description="wall-clock limit of one worker run")
+    job_memory_mb: int = Field(8192, ge=0, description="worker resident memory limit, MiB (0: none)")
+    job_max_attempts: int = Field(3, ge=1, le=20, description="runs per job before it fails (retries + 1)")
+    heartbeat_timeout_s: float = Field(60.0, gt=0, description="a worker silent this long is killed")
+    upload_expiry_s: float = Field(24 * 3600.0, gt=0, description="unfinished tus uploads are deleted after this")
+    rejected_keep_s: float = Field(24 * 3600.0, ge=0, description="rejected uploads are kept this long")
+    api_token: str | None = Field(None, description="bearer token; required when serving beyond loopback")
+
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
@@ -39,3 +52,7 @@ class Settings(BaseSettings):
     @property
     def anny_cache_dir(self) -> Path:
         return self.data_dir / "anny-cache"
+
+    @property
+    def service_dir(self) -> Path:
+        return self.state_dir or self.data_dir / "service"

@@ -1,0 +1,355 @@
+"""The local worker pool: runs each job in a fresh subprocess and turns every way it can end into a state.
+
+    exit 0 with a `done` message        -> succeeded
+    exit 2 / 1 with an `error` message  -> failed with that error (bad input, pipeline error, exception)
+    exit != 0 without a message         -> failed: exit code, stage, last log lines (e.g. an import error)
+    killed by a signal                  -> queued again while attempts are left, else failed
+    heartbeat lost                      -> killed, then as above
+    wall-clock or memory limit          -> killed, failed with the limit named (never retried)
+    cancel                              -> process group killed, cancelled
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pose_service.config import Settings
+from pose_service.jobs.metrics import ServiceMetrics
+from pose_service.jobs.store import Job, JobStore
+
+__all__ = ["WorkerPool", "job_dir", "log_tail", "worker_command", "worker_env"]
+
+log = logging.getLogger(__name__)
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_WORKER_MODULE = "pose_service.jobs.worker"
+_KILL_GRACE_S = 3.0
+_RESTARTABLE = "restartable"
+
+
+def job_dir(settings: Settings, job_id: str) -> Path:
+    return settings.service_dir / "jobs" / job_id
+
+
+def log_tail(path: Path, lines: int = 20, max_bytes: int = 16384) -> str:
+    """The last lines of a log file (empty if there is none)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read()
+    except OSError:
+        return ""
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+
+def worker_python(settings: Settings) -> str:
+    """The interpreter workers run with: configured, or the one running the server; never a bare `python`."""
+    return str(settings.worker_python) if settings.worker_python else sys.executable
+
+
+def worker_command(settings: Settings, *, video: Path, out: Path, options: dict[str, Any], fd: int) -> list[str]:
+    return [worker_python(settings), "-m", _WORKER_MODULE, "--video", str(video), "--out", str(out),
+            "--options", json.dumps(options), "--progress-fd", str(fd)]
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The server's environment, plus the settings the worker's stages need and a path to this source tree."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    # A configured interpreter from another environment still finds pose_service itself.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    env["POSE_SERVICE_DATA_DIR"] = str(settings.data_dir)
+    env["POSE_SERVICE_MAX_SIDE_PX"] = str(settings.max_side_px)
+    env["POSE_SERVICE_MAX_DURATION_S"] = str(settings.max_duration_s)
+    env["POSE_SERVICE_NUM_POSES"] = str(settings.num_poses)
+    return env
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _is_our_worker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return _WORKER_MODULE.encode() in f.read()
+    except OSError:
+        return False
+
+
+@dataclass
+class _Run:
+    """What the supervisor learnt while one worker ran."""
+
+    stage: str = "starting"
+    stage_started: float = field(default_factory=time.monotonic)
+    last_heard: float = field(default_factory=time.monotonic)
+    error: dict[str, str] | None = None
+    done: dict[str, Any] | None = None
+    killed_for: str | None = None  # cancel, time_limit, memory_limit, heartbeat_lost
+    buffer: bytes = b""
+
+
+class WorkerPool:
+    """`settings.workers` threads, each running one worker subprocess at a time."""
+
+    def __init__(self, store: JobStore, settings: Settings, metrics: ServiceMetrics | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        self._running: dict[str, subprocess.Popen[bytes]] = {}
+        self._cancel: set[str] = set()
+
+    # lifecycle ----------------------------------------------------------------------------------------
+    def recover(self) -> list[Job]:
+        """Kill workers a dead server left behind, then queue their jobs again or fail them."""
+        jobs, _ = self.store.list_jobs(state="running", limit=10_000)
+        for job in jobs:
+            if job.pid and _is_our_worker(job.pid):
+                log.warning("killing orphan worker %d of job %s", job.pid, job.id)
+                self._kill_group(job.pid, signal.SIGKILL)
+        recovered = self.store.recover(reason="the server stopped while the job was running")
+        if self.metrics:
+            for job in recovered:
+                if job.state == "queued":
+                    self.metrics.worker_restarts.labels("server_restart").inc()
+        return recovered
+
+    def start(self) -> None:
+        for i in range(self.settings.workers):
+            t = threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking jobs and kill running workers; their jobs are queued again at the next start."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+            running = list(self._running.values())
+        for proc in running:
+            self._kill_group(proc.pid, signal.SIGKILL)
+        for t in self._threads:
+            t.join(timeout)
+
+    def notify(self) -> None:
+        """A job was queued."""
+        with self._wake:
+            self._wake.notify()
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued or running job; False if it had already ended."""
+        if self.store.cancel_queued(job_id):
+            return True
+        with self._wake:
+            proc = self._running.get(job_id)
+            if proc is None:
+                return False
+            self._cancel.add(job_id)
+        self._kill_group(proc.pid, signal.SIGTERM)
+        return True
+
+    def is_running(self, job_id: str) -> bool:
+        with self._wake:
+            return job_id in self._running
+
+    # the loop -----------------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                if self._stopping:
+                    return
+            job = self.store.claim_next()
+            if job is None:
+                with self._wake:
+                    if not self._stopping:
+                        self._wake.wait(timeout=2.0)
+                continue
+            try:
+                self._run(job)
+            except Exception as exc:  # the supervisor must outlive any one job
+                log.exception("supervising job %s failed", job.id)
+                self.store.finish(job.id, "failed", error={
+                    "code": "supervisor", "message": f"the supervisor failed: {type(exc).__name__}: {exc}",
+                    "hint": "see the server log", "log_tail": ""})
+
+    def _run(self, job: Job) -> None:
+        s = self.settings
+        folder = job_dir(s, job.id)
+        out = folder / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        log_path = folder / "job.log"
+        read_fd, write_fd = os.pipe()
+        cmd = worker_command(s, video=Path(job.video_path), out=out, options=job.options, fd=write_fd)
+        with log_path.open("ab") as logf:
+            logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: {' '.join(cmd[:3])}\n".encode())
+            logf.flush()
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                        pass_fds=(write_fd,), start_new_session=True, env=worker_env(s),
+                                        cwd=str(folder))
+            except OSError as exc:
+                os.close(read_fd)
+                os.close(write_fd)
+                self.store.finish(job.id, "failed", outcome="spawn_failed", error={
+                    "code": "environment", "message": f"cannot start the worker interpreter {cmd[0]}: {exc.strerror}",
+                    "hint": "set POSE_SERVICE_WORKER_PYTHON to a working Python 3.11, or run `pose-service doctor`",
+                    "log_tail": ""})
+                return
+        os.close(write_fd)
+        with self._wake:
+            self._running[job.id] = proc
+        self.store.set_pid(job.id, proc.pid)
+        log.info("job %s attempt %d: worker pid %d", job.id, job.attempts, proc.pid)
+        run = _Run()
+        started = time.monotonic()
+        try:
+            self._watch(job, proc, read_fd, run, started)
+        finally:
+            os.close(read_fd)
+            with self._wake:
+                self._running.pop(job.id, None)
+                cancelled = job.id in self._cancel
+                self._cancel.discard(job.id)
+        if cancelled:
+            run.killed_for = "cancel"
+        self._conclude(job, proc.returncode, run, log_path, time.monotonic() - started)
+
+    def _watch(self, job: Job, proc: subprocess.Popen[bytes], fd: int, run: _Run, started: float) -> None:
+        s = self.settings
+        eof = False
+        while True:
+            if not eof:
+                ready, _, _ = select.select([fd], [], [], 0.5)
+                if ready:
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        self._absorb(job, run, chunk)
+                    else:
+                        eof = True
+            else:
+                time.sleep(0.1)
+            if proc.poll() is not None and (eof or not select.select([fd], [], [], 0)[0]):
+                return
+            now = time.monotonic()
+            reason = None
+            if now - started > s.job_timeout_s:
+                reason = "time_limit"
+            elif now - run.last_heard > s.heartbeat_timeout_s:
+                reason = "heartbeat_lost"
+            elif s.job_memory_mb and _rss_mb(proc.pid) > s.job_memory_mb:
+                reason = "memory_limit"
+            if reason and run.killed_for is None:
+                run.killed_for = reason
+                log.warning("job %s: killing worker %d (%s)", job.id, proc.pid, reason)
+                self._kill_group(proc.pid, signal.SIGKILL)
+            with self._wake:
+                cancelling = job.id in self._cancel
+            if cancelling and proc.poll() is None and run.killed_for is None:
+                run.killed_for = "cancel"
+                threading.Timer(_KILL_GRACE_S, self._kill_group, (proc.pid, signal.SIGKILL)).start()
+
+    def _absorb(self, job: Job, run: _Run, chunk: bytes) -> None:
+        run.last_heard = time.monotonic()
+        run.buffer += chunk
+        *lines, run.buffer = run.buffer.split(b"\n")
+        for line in lines:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            kind = msg.get("type")
+            if kind == "progress":
+                stage = str(msg.get("stage") or run.stage)
+                if stage != run.stage:
+                    self._stage_done(run)
+                    run.stage, run.stage_started = stage, time.monotonic()
+                self.store.set_progress(job.id, float(msg.get("progress", 0.0)), stage)
+            elif kind == "error":
+                run.error = {k: str(msg.get(k, "")) for k in ("code", "message", "hint")}
+            elif kind == "done":
+                run.done = msg
+
+    def _stage_done(self, run: _Run) -> None:
+        if self.metrics and run.stage not in ("starting", "loading"):
+            self.metrics.stage_seconds.labels(run.stage).observe(time.monotonic() - run.stage_started)
+
+    def _conclude(self, job: Job, rc: int | None, run: _Run, log_path: Path, seconds: float) -> None:
+        self._stage_done(run)
+        tail = log_tail(log_path)
+        limits = {
+            "time_limit": f"the job ran longer than the limit of {self.settings.job_timeout_s:.0f} s "
+                          f"(stage {run.stage})",
+            "memory_limit": f"the worker used more than the memory limit of {self.settings.job_memory_mb} MiB "
+                            f"(stage {run.stage})",
+        }
+        state, outcome, error = "failed", "failed", None
+        if run.killed_for == "cancel":
+            state, outcome = "cancelled", "cancelled"
+            error = {"code": "cancelled", "message": f"cancelled during stage {run.stage}", "hint": ""}
+        elif run.killed_for in limits:
+            outcome = run.killed_for
+            error = {"code": run.killed_for, "message": limits[run.killed_for],
+                     "hint": "raise POSE_SERVICE_JOB_TIMEOUT_S / POSE_SERVICE_JOB_MEMORY_MB or send a shorter clip"}
+        elif rc == 0 and run.done is not None:
+            state, outcome = "succeeded", "succeeded"
+        elif run.error is not None:
+            error = dict(run.error)
+            outcome = error["code"]
+        elif rc is not None and rc < 0 or run.killed_for == "heartbeat_lost":
+            outcome = _RESTARTABLE
+            how = (f"worker killed by {signal.Signals(-rc).name}" if rc is not None and rc < 0
+                   else f"worker exited with code {rc}")
+            if run.killed_for == "heartbeat_lost":
+                how = f"worker stopped answering for {self.settings.heartbeat_timeout_s:.0f} s and was killed"
+            error = {"code": "worker_killed", "message": f"{how} during stage {run.stage}",
+                     "hint": "retry the job; if it happens again, the log tail shows the last step"}
+        else:
+            last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), "")
+            error = {"code": "worker_crashed",
+                     "message": f"worker exited with code {rc} during stage {run.stage}" + (f": {last}" if last else ""),
+                     "hint": "read the job's log; `pose-service doctor` checks the environment"}
+        if outcome == _RESTARTABLE and job.attempts < job.max_attempts:
+            state = "queued"
+            if self.metrics:
+                self.metrics.worker_restarts.labels(run.killed_for or "signal").inc()
+        if error is not None:
+            error["log_tail"] = tail
+        log.info("job %s attempt %d ended: rc=%s outcome=%s state=%s after %.1f s",
+                 job.id, job.attempts, rc, outcome, state, seconds)
+        if self.metrics:
+            self.metrics.job_outcomes.labels(outcome).inc()
+        if state == "queued":  # the attempt's row keeps the reason
+            self.store.finish(job.id, "queued", exit_code=rc, outcome=(error or {}).get("message", outcome))
+            self.notify()
+        else:
+            self.store.finish(job.id, state, error=error, exit_code=rc, outcome=outcome)
+
+    @staticmethod
+    def _kill_group(pid: int, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)

@@ -1,0 +1,146 @@
+"""The worker: one job, one fresh process, started by the supervisor as `python -m pose_service.jobs.worker`.
+
+stdout and stderr are the job's log file. Progress, a heartbeat and the outcome go to the supervisor as JSON
+lines on the pipe `--progress-fd`:
+
+    {"type": "progress", "stage": "pose", "progress": 0.42}
+    {"type": "heartbeat"}
+    {"type": "error", "code": ..., "message": ..., "hint": ...}      then exit 2 (bad input) or 1
+    {"type": "done", "files": [...], "summary": ...}                   then exit 0
+
+The first log line is written before any heavy import, so a worker that dies importing torch or mediapipe
+still leaves a log that says how far it got.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} worker starting: {sys.executable} (pid {__import__('os').getpid()})",
+      flush=True)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, BinaryIO  # noqa: E402
+
+__all__ = ["STAGE_WEIGHTS", "main"]
+
+# Share of the whole run each pipeline stage takes, for one 0..1 progress figure; unknown stages get a little.
+STAGE_WEIGHTS = {"pose": 0.85, "mesh": 0.05, "overlay": 0.08}
+_HEARTBEAT_S = 2.0
+_EXIT_SUPERVISOR_GONE = 75
+
+
+class _Channel:
+    """JSON lines to the supervisor; if the supervisor is gone the worker has no reason to go on."""
+
+    def __init__(self, fd: int) -> None:
+        self._out: BinaryIO = os.fdopen(fd, "wb", buffering=0)
+        self._lock = threading.Lock()
+
+    def send(self, **message: Any) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        with self._lock:
+            try:
+                self._out.write(data)
+            except (BrokenPipeError, OSError):
+                print("supervisor is gone; stopping", flush=True)
+                os._exit(_EXIT_SUPERVISOR_GONE)
+
+    def heartbeat_forever(self) -> None:
+        while True:
+            time.sleep(_HEARTBEAT_S)
+            self.send(type="heartbeat")
+
+
+class _ChannelProgress:
+    """The pipeline's `Progress`, reported as one overall fraction plus the stage name."""
+
+    def __init__(self, channel: _Channel) -> None:
+        self._channel = channel
+        self._done_weight = 0.02  # the probe
+        self._last_sent = 0.0
+
+    @contextmanager
+    def stage(self, name: str, total: int | None) -> Iterator[Any]:
+        weight = STAGE_WEIGHTS.get(name, 0.02)
+        base = self._done_weight
+        done = 0
+        self._channel.send(type="progress", stage=name, progress=min(base, 0.99))
+        print(f"{time.strftime('%H:%M:%S')} stage {name} ({total if total is not None else '?'} steps)", flush=True)
+
+        def advance(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            now = time.monotonic()
+            if now - self._last_sent >= 0.25:
+                self._last_sent = now
+                frac = done / total if total else 0.0
+                self._channel.send(type="progress", stage=name, progress=min(base + weight * min(frac, 1.0), 0.99))
+
+        yield advance
+        self._done_weight = base + weight
+        print(f"{time.strftime('%H:%M:%S')} stage {name} done ({done} steps)", flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pose_service.jobs.worker", description=__doc__.split("\n")[0])
+    p.add_argument("--video", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--options", default="{}", help="AnalyzeOptions as JSON")
+    p.add_argument("--progress-fd", type=int, required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stdout)
+    channel = _Channel(args.progress_fd)
+    threading.Thread(target=channel.heartbeat_forever, name="heartbeat", daemon=True).start()
+    channel.send(type="progress", stage="loading", progress=0.0)
+    try:
+        from pose_service.config import Settings
+        from pose_service.errors import InputError, PoseServiceError
+
+        print("importing the pipeline (numpy, PyAV, mediapipe)", flush=True)
+        from pose_service.pipeline import AnalyzeOptions, analyze
+    except BaseException as exc:  # an environment without our packages: say which one, in the log and the job
+        traceback.print_exc()
+        channel.send(type="error", code="environment", message=f"worker cannot start: {type(exc).__name__}: {exc}",
+                     hint=f"install the project's packages for {sys.executable}, or run `pose-service doctor`")
+        return 1
+    try:
+        options = AnalyzeOptions(**json.loads(args.options))
+        outcome = analyze(args.video, out_dir=args.out, options=options, settings=Settings(),
+                          progress=_ChannelProgress(channel))
+    except InputError as exc:
+        print(f"bad input: {exc.one_line()}", flush=True)
+        channel.send(type="error", code=exc.code, message=exc.message, hint=exc.hint)
+        return 2
+    except PoseServiceError as exc:
+        traceback.print_exc()
+        channel.send(type="error", code=exc.code, message=exc.message, hint=exc.hint)
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        channel.send(type="error", code="internal", message=f"{type(exc).__name__}: {exc}",
+                     hint="see the job's log; retry, and report it if it happens again")
+        return 1
+    summary = outcome.result["analysis"]["summary"]
+    print(f"done: {summary}", flush=True)
+    channel.send(type="done", files=sorted(outcome.files), summary=summary,
+                 stage_seconds={k: round(v, 3) for k, v in outcome.stage_seconds.items()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
