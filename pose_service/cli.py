@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="print the checks as JSON")
 
     sub.add_parser("prepare", help="build the pose model bundle and the body model cache in the data folder")
+
+    v = sub.add_parser("serve", help="run the HTTP API and a local pool of workers")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback needs a token)")
+    v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--workers", type=int, default=None, help="jobs analysed at once (default 1; 0 runs none)")
+    v.add_argument("--data", type=Path, default=None, help="data folder (default POSE_SERVICE_DATA_DIR)")
     return p
 
 
@@ -62,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = Settings()
-        handler = {"analyze": _analyze, "synth": _synth, "doctor": _doctor, "prepare": _prepare}[args.command]
+        handler = {"analyze": _analyze, "synth": _synth, "doctor": _doctor, "prepare": _prepare, "serve": _serve}[
+            args.command
+        ]
         return handler(args, settings)
     except InputError as exc:
         print(f"pose-service: {exc.one_line()}", file=sys.stderr)
@@ -182,6 +190,22 @@ def _prepare(args: argparse.Namespace, settings: Settings) -> int:
         prepare_anny(settings.anny_cache_dir)
         advance(1)
     print(f"anny cache: {settings.anny_cache_dir}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.api import serve
+
+    update: dict[str, Any] = {}
+    if args.data is not None:
+        update["data_dir"] = args.data.resolve()
+    if args.workers is not None:
+        if not 0 <= args.workers <= 64:
+            raise BadOption(f"--workers must be between 0 and 64, got {args.workers}")
+        update["workers"] = args.workers
+    if args.verbose == 0:
+        logging.getLogger("pose_service").setLevel(logging.INFO)
+    serve(settings.model_copy(update=update), host=args.host, port=args.port)
     return EXIT_OK
 
 

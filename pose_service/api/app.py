@@ -1,0 +1,87 @@
+"""The FastAPI application: API under /api/v1, the worker pool and the upload janitor in its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from pose_service import __version__
+from pose_service.api.errors import error_body, install_error_handlers
+from pose_service.api.intake import purge_rejected
+from pose_service.api.routes import jobs, ops, uploads
+from pose_service.api.service import Service
+from pose_service.config import Settings
+
+__all__ = ["API_PREFIX", "create_app"]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+_JANITOR_EVERY_S = 300.0
+_OPEN_PATHS = {f"{API_PREFIX}/healthz"}
+
+
+async def _janitor(svc: Service) -> None:
+    while True:
+        try:
+            expired = uploads.expire_uploads(svc)
+            purged = purge_rejected(svc)
+            if expired or purged:
+                log.info("janitor: %d expired uploads, %d old rejected files removed", expired, purged)
+        except Exception:
+            log.exception("janitor failed")
+        await asyncio.sleep(_JANITOR_EVERY_S)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app with its own job store and worker pool, started and stopped with the app."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = Service.open(settings)
+        app.state.service = svc
+        recovered = svc.pool.recover()
+        if recovered:
+            log.warning("recovered %d jobs left running: %s", len(recovered),
+                        ", ".join(f"{j.id} -> {j.state}" for j in recovered))
+        svc.pool.start()
+        asyncio.get_running_loop().run_in_executor(None, svc.readiness)  # warm /readyz's cache
+        janitor = asyncio.create_task(_janitor(svc))
+        log.info("serving; data in %s, %d workers", settings.service_dir, settings.workers)
+        try:
+            yield
+        finally:
+            janitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await janitor
+            svc.pool.stop()
+            svc.store.close()
+
+    app = FastAPI(title="pose-service", version=__version__, lifespan=lifespan,
+                  description="Upload a snowboarding clip; get tracked 2D/3D poses, angles and every jump explained.")
+    install_error_handlers(app)
+    for router in (jobs.router, uploads.router, ops.router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    if settings.api_token:
+        token = settings.api_token
+
+        @app.middleware("http")
+        async def _bearer(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            if request.url.path.startswith(API_PREFIX) and request.url.path not in _OPEN_PATHS:
+                given = request.headers.get("authorization", "")
+                if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                    return JSONResponse(error_body("unauthorized", "a valid bearer token is required",
+                                                   "send Authorization: Bearer <token>"), status_code=401,
+                                        headers={"WWW-Authenticate": "Bearer"})
+            return await call_next(request)
+
+    return app

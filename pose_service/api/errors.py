@@ -1,0 +1,98 @@
+"""HTTP errors: every failure answers `{"error": {"code", "message", "hint"}}`, never a stack trace.
+
+Status codes are chosen here, in the API layer; `InputError`s from the probe map to 415 (not a video we can
+read) or 422 (a video, but unusable).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pose_service.errors import (
+    BadOption,
+    InputError,
+    NotAVideo,
+    PoseServiceError,
+    UnsupportedCodec,
+)
+
+__all__ = ["ApiError", "error_body", "install_error_handlers", "input_error_status"]
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                  405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+                  416: "range_not_satisfiable", 422: "invalid", 429: "too_many_requests", 503: "unavailable"}
+
+
+class ApiError(Exception):
+    """An error answer: status, code, a message for a person and a hint."""
+
+    def __init__(self, status: int, code: str, message: str, hint: str = "", *,
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.hint = status, code, message, hint
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def error_body(code: str, message: str, hint: str = "") -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "hint": hint}}
+
+
+def input_error_status(exc: InputError) -> int:
+    """415 for files that are not a video we can decode, 400 for bad options, 422 for the rest."""
+    if isinstance(exc, NotAVideo | UnsupportedCodec):
+        return 415
+    if isinstance(exc, BadOption):
+        return 400
+    return 422
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        body = {**error_body(exc.code, exc.message, exc.hint), **exc.extra}
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.hint), status_code=input_error_status(exc))
+
+    @app.exception_handler(PoseServiceError)
+    async def _service_error(request: Request, exc: PoseServiceError) -> JSONResponse:
+        log.warning("%s %s: %s", request.method, request.url.path, exc.one_line())
+        return JSONResponse(error_body(exc.code, exc.message, exc.hint), status_code=503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _DEFAULT_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        hint = "see /docs for the API" if exc.status_code in (404, 405) else ""
+        return JSONResponse(error_body(code, message, hint), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else str(first.get("msg", "invalid"))
+        return JSONResponse(error_body("invalid_request", message, "see /docs for the expected fields"),
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("internal", f"internal error ({type(exc).__name__})", "retry; the server log has the details"),
+            status_code=500,
+        )

@@ -1,0 +1,76 @@
+"""Response and request bodies of the HTTP API, one family per resource."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from pose_service.jobs.store import Job
+
+__all__ = ["ErrorBody", "ErrorPublic", "JobCreate", "JobError", "JobPublic", "JobsPublic", "RESULT_FILES"]
+
+# What GET /jobs/{id}/{name} serves: file name -> (path inside the job folder, media type).
+RESULT_FILES = {
+    "result.json": ("out/result.json", "application/json"),
+    "angles.csv": ("out/angles.csv", "text/csv"),
+    "result.glb": ("out/result.glb", "model/gltf-binary"),
+    "overlay.mp4": ("out/overlay.mp4", "video/mp4"),
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    hint: str = ""
+
+
+class ErrorPublic(BaseModel):
+    error: ErrorBody
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+    hint: str = ""
+    log_tail: str = ""
+
+
+class JobCreate(BaseModel):
+    """POST /jobs as JSON: analyse a finished tus upload."""
+
+    upload_id: str = Field(min_length=1, max_length=64)
+    overlay: bool = False
+    mesh: bool = True
+    num_poses: int | None = Field(None, ge=1, le=16)
+
+
+class JobPublic(BaseModel):
+    id: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    progress: float
+    stage: str | None
+    video_name: str
+    options: dict[str, object]
+    attempts: int
+    max_attempts: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    updated_at: float
+    error: JobError | None
+    files: list[str] = Field(default_factory=list, description="result files ready to fetch")
+
+    @classmethod
+    def of(cls, job: Job, files: list[str]) -> JobPublic:
+        return cls(
+            id=job.id, state=job.state, progress=job.progress, stage=job.stage,  # type: ignore[arg-type]
+            video_name=job.video_name, options=job.options, attempts=job.attempts, max_attempts=job.max_attempts,
+            created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+            updated_at=job.updated_at, error=JobError(**job.error) if job.error else None, files=files,
+        )
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int

@@ -1,0 +1,92 @@
+"""The state one server process shares between requests: settings, job store, worker pool, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pose_service.config import Settings
+from pose_service.jobs.metrics import ServiceMetrics
+from pose_service.jobs.store import JobStore
+from pose_service.jobs.supervisor import WorkerPool, worker_env, worker_python
+
+__all__ = ["Service", "WORKER_MODULES"]
+
+log = logging.getLogger(__name__)
+
+# What a worker's interpreter must be able to import; checked by /readyz without importing them.
+WORKER_MODULES = ("pose_service", "numpy", "av", "mediapipe", "cv2", "pydantic_settings")
+_READY_TTL_S = 30.0
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: JobStore
+    pool: WorkerPool
+    metrics: ServiceMetrics
+    upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _ready: tuple[float, list[dict[str, Any]]] | None = None
+
+    @classmethod
+    def open(cls, settings: Settings) -> Service:
+        for sub in ("jobs", "uploads", "rejected"):
+            (settings.service_dir / sub).mkdir(parents=True, exist_ok=True)
+        store = JobStore(settings.service_dir / "jobs.db")
+        metrics = ServiceMetrics(store.counts)
+        return cls(settings, store, WorkerPool(store, settings, metrics), metrics)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.service_dir / "uploads"
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.settings.service_dir / "rejected"
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.settings.service_dir).free
+
+    def upload_lock(self, upload_id: str) -> asyncio.Lock:
+        return self.upload_locks.setdefault(upload_id, asyncio.Lock())
+
+    # readiness ----------------------------------------------------------------------------------------
+    def readiness(self) -> list[dict[str, Any]]:
+        """The doctor's checks plus the worker interpreter's imports, cached for a short while."""
+        if self._ready and time.monotonic() - self._ready[0] < _READY_TTL_S:
+            return self._ready[1]
+        from pose_service.doctor import run_checks
+
+        checks = [c.__dict__ for c in run_checks(self.settings) if not c.name.startswith("package ")
+                  or not c.ok]
+        checks.append(self._worker_check())
+        self._ready = (time.monotonic(), checks)
+        return checks
+
+    def _worker_check(self) -> dict[str, Any]:
+        python = worker_python(self.settings)
+        script = ("import importlib.util, json, sys; "
+                  f"print(json.dumps({{'version': sys.version.split()[0], 'missing': [m for m in {WORKER_MODULES!r}"
+                  " if importlib.util.find_spec(m) is None]}))")
+        fix = "set POSE_SERVICE_WORKER_PYTHON to the project's interpreter (e.g. .venv/bin/python), or install it there"
+        try:
+            out = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=30,
+                                 env=worker_env(self.settings), check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return {"name": "worker interpreter", "ok": False, "detail": f"{python}: cannot run ({exc})", "fix": fix}
+        try:
+            info = json.loads(out.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            detail = f"{python}: exited {out.returncode}: {(out.stderr or out.stdout).strip()[-300:]}"
+            return {"name": "worker interpreter", "ok": False, "detail": detail, "fix": fix}
+        if info["missing"]:
+            detail = f"{python} (Python {info['version']}) cannot import: {', '.join(info['missing'])}"
+            return {"name": "worker interpreter", "ok": False, "detail": detail, "fix": fix}
+        return {"name": "worker interpreter", "ok": True, "detail": f"{python} (Python {info['version']})", "fix": ""}
