@@ -1,0 +1,157 @@
+"""Jobs over HTTP against a real server: a clip analysed end to end, bad input, a killed worker, cancel."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import UPLOAD_LIMIT, Server, submit, wait_for, worker_pid
+
+
+def test_clip_is_analysed_and_results_are_served(client: httpx.Client, clip: Path) -> None:
+    job = submit(client, clip, overlay="false")
+    assert job["state"] == "queued" and len(job["id"]) == 32
+    job = wait_for(client, job["id"], {"succeeded", "failed"})
+    assert job["state"] == "succeeded", job["error"]
+    assert job["progress"] == 1.0 and job["attempts"] == 1
+    assert {"result.json", "angles.csv"} <= set(job["files"])
+
+    r = client.get(f"/jobs/{job['id']}/result.json")
+    assert r.status_code == 200 and r.headers["accept-ranges"] == "bytes"
+    result = r.json()
+    assert result["schema_version"] == 1 and result["video"]["name"] == clip.name
+    assert result["video"]["frame_count"] == len(result["timestamps_s"]) > 30
+    assert result["tracks"], "the rendered rider was not found"
+
+    # A byte range is exactly those bytes of the file.
+    part = client.get(f"/jobs/{job['id']}/result.json", headers={"Range": "bytes=10-109"})
+    assert part.status_code == 206 and part.content == r.content[10:110]
+    assert part.headers["content-range"] == f"bytes 10-109/{len(r.content)}"
+    video = client.get(f"/jobs/{job['id']}/video", headers={"Range": "bytes=0-99"})
+    assert video.status_code == 206 and video.content == clip.read_bytes()[:100]
+
+    # Server-sent events replay the whole life of the job and end.
+    with client.stream("GET", f"/jobs/{job['id']}/events") as events:
+        assert events.headers["content-type"].startswith("text/event-stream")
+        body = "".join(events.iter_text())
+    states = [json.loads(line[6:])["state"] for line in body.splitlines()
+              if line.startswith("data: ") and '"state"' in line]
+    assert states[:2] == ["queued", "running"] and states[-1] == "succeeded"
+    assert "event: progress" in body and "event: end" in body
+
+    log = client.get(f"/jobs/{job['id']}/log").text
+    assert "worker starting" in log and "done:" in log
+    listed = client.get("/jobs", params={"state": "succeeded"}).json()
+    assert job["id"] in [j["id"] for j in listed["data"]]
+    metrics = client.get("/metrics").text
+    assert 'pose_service_jobs{state="succeeded"}' in metrics and "pose_service_stage_seconds" in metrics
+
+
+def _bad_inputs(tmp: Path, clip: Path) -> list[tuple[str, bytes, int, str]]:
+    return [
+        ("empty.mp4", b"", 422, "empty_file"),  # zero bytes
+        ("notes.mp4", b"these are my notes, not a video\n" * 20, 415, "not_a_video"),  # text renamed .mp4
+        ("cut.mp4", clip.read_bytes()[: clip.stat().st_size // 2], 422, "truncated_video"),  # first half only
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_bad_files_are_refused_with_the_probes_message(
+    case: int, client: httpx.Client, clip: Path, tmp_path: Path
+) -> None:
+    name, data, status, code = _bad_inputs(tmp_path, clip)[case]
+    r = client.post("/jobs", files={"video": (name, data, "video/mp4")})
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and name in err["message"] and err["hint"]
+    assert "/" not in err["message"].split(":")[0], "the server's paths must not leak"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_oversize_upload_is_413_and_the_server_keeps_serving(client: httpx.Client) -> None:
+    big = os.urandom(UPLOAD_LIMIT + 2**20)
+    r = client.post("/jobs", files={"video": ("big.mp4", big, "video/mp4")})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    # Without a Content-Length the limit is enforced while streaming.
+    r = client.post("/jobs", content=iter([b"--b\r\nContent-Disposition: form-data; name=\"video\"; filename=\"x.mp4\""
+                                           b"\r\n\r\n", big, b"\r\n--b--\r\n"]),
+                    headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/jobs/0123456789abcdef0123456789abcdef", 404),  # well-formed, unknown
+        ("/jobs/0123456789abcdef0123456789abcdef/result.json", 404),
+        ("/jobs/not-a-job", 400),  # malformed id
+        # Traversal: refused as a bad id, or as no such endpoint once the server has decoded the slashes.
+        ("/jobs/..%2F..%2Fetc%2Fpasswd/result.json", (400, 404)),
+        ("/jobs/..%2F..%2F..%2Fetc/log", (400, 404)),
+        ("/jobs/%2e%2e/video", 400),
+        ("/jobs/%2e%2e%2f%2e%2e%2fjobs.db/video", (400, 404)),
+        ("/uploads/..%2Fjobs.db", (400, 404)),
+        ("/uploads/%2e%2e", 400),
+    ],
+)
+def test_unknown_and_malformed_ids(server: Server, path: str, status: int | tuple[int, ...]) -> None:
+    # Sent exactly as written: httpx would otherwise normalise the dots away.
+    with httpx.Client() as raw:
+        method = "HEAD" if path.startswith("/uploads") else "GET"
+        r = raw.request(method, httpx.URL(server.url + path))
+    assert r.status_code in (status if isinstance(status, tuple) else (status,))
+    if method == "GET":
+        assert set(r.json()["error"]) == {"code", "message", "hint"}
+
+
+def test_result_name_outside_the_list_is_404(client: httpx.Client, clip: Path) -> None:
+    jobs = client.get("/jobs").json()["data"]
+    if not jobs:
+        pytest.skip("no job yet")
+    r = client.get(f"/jobs/{jobs[0]['id']}/jobs.db")
+    assert r.status_code == 404 and "result.json" in r.json()["error"]["hint"]
+
+
+def test_killed_worker_is_a_failed_job_with_the_reason(server: Server, client: httpx.Client, clip: Path) -> None:
+    job = submit(client, clip)
+    pid = worker_pid(server.state_dir, job["id"])
+    while (now := client.get(f"/jobs/{job['id']}").json())["stage"] in (None, "starting"):
+        time.sleep(0.05)  # until the worker has said something: it is importing or analysing
+    os.killpg(pid, signal.SIGKILL)
+    job = wait_for(client, job["id"], {"succeeded", "failed", "cancelled"}, timeout=30)
+    assert job["state"] == "failed"
+    err = job["error"]
+    assert err["code"] == "worker_killed"
+    stage = err["message"].removeprefix("worker killed by SIGKILL during stage ")
+    assert stage in ("loading", "pose", "overlay") and stage != err["message"], err["message"]
+    assert now["stage"] in ("loading", "pose")
+    assert "worker starting" in err["log_tail"]
+    assert client.get("/healthz").status_code == 200
+
+    # Retry runs it again, to the end.
+    r = client.post(f"/jobs/{job['id']}/retry")
+    assert r.status_code == 202 and r.json()["state"] == "queued"
+    job = wait_for(client, job["id"], {"succeeded", "failed"})
+    assert job["state"] == "succeeded" and job["attempts"] == 2
+    assert client.post(f"/jobs/{job['id']}/retry").status_code == 409  # succeeded jobs do not retry
+
+
+def test_cancel_kills_the_running_worker(server: Server, client: httpx.Client, clip: Path) -> None:
+    job = submit(client, clip)
+    pid = worker_pid(server.state_dir, job["id"])
+    r = client.post(f"/jobs/{job['id']}/cancel")
+    assert r.status_code == 202
+    job = wait_for(client, job["id"], {"cancelled", "failed", "succeeded"}, timeout=30)
+    assert job["state"] == "cancelled" and job["error"]["code"] == "cancelled"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)  # the whole process group is gone
+    assert client.post(f"/jobs/{job['id']}/cancel").status_code == 409
+    assert client.delete(f"/jobs/{job['id']}").status_code == 204
+    assert client.get(f"/jobs/{job['id']}").status_code == 404
