@@ -19,7 +19,7 @@ from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
 from pose_service.progress import NullProgress, Progress
-from pose_service.tracking import IouTracker, Track, pick_rider
+from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.video import VideoInfo, VideoReader, probe
 
 __all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir"]
@@ -94,7 +94,7 @@ def analyze(
     from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
 
     bundle = ensure_bundle(settings.models_dir)
-    tracker = IouTracker(max_gap_frames=max(1, round(info.fps * 0.5)), min_frames=max(3, round(info.fps * 0.15)))
+    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
     timestamps: list[float] = []
     t0 = time.perf_counter()
     with (
@@ -104,14 +104,14 @@ def analyze(
     ):
         backend_info = {"name": backend.name, "version": backend.version}
         for frame in reader:
-            tracker.update(frame.index, backend.detect(frame.rgb, frame.time_s))
+            tracker.update(frame.index, backend.detect(frame.rgb, frame.time_s), rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             advance(1)
     seconds["decode+pose"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     tracks = tracker.finish()
-    rider = pick_rider(tracks)
+    rider = pick_rider(tracks, frame_size=(info.width, info.height), n_frames=len(timestamps))
     angles = {t.id: body_angles(t.keypoints_3d) for t in tracks}
     seconds["track+angles"] = time.perf_counter() - t0
 

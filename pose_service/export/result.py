@@ -65,6 +65,7 @@ def build_result(
                 "id": t.id,
                 "is_rider": t.is_rider,
                 "frames": [int(f) for f in t.frames],
+                "interpolated": [bool(x) for x in t.interpolated],
                 "bbox": _rounded(t.bbox, 1),
                 "keypoints_2d": _rounded(t.keypoints_2d, 2),
                 "keypoints_3d": _rounded(t.keypoints_3d, 4),

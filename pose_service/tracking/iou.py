@@ -13,7 +13,7 @@ import numpy as np
 from pose_service.pose.core import Poses
 from pose_service.tracking.core import Track
 
-__all__ = ["IouTracker", "iou_matrix", "pick_rider"]
+__all__ = ["IouTracker", "iou_matrix"]
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -115,16 +115,3 @@ class IouTracker:
         for t in self._open:
             (self._closed if frame - t.last_frame > self.max_gap_frames else still).append(t)
         self._open = still
-
-
-def pick_rider(tracks: list[Track]) -> int | None:
-    """The id of the person the clip is most about: longest on screen times apparent size.
-
-    A first rule; the tracking issue adds motion and airborne phases to the score.
-    """
-    if not tracks:
-        return None
-    best = max(tracks, key=lambda t: len(t) * t.mean_height_px)
-    for t in tracks:
-        t.is_rider = t.id == best.id
-    return best.id

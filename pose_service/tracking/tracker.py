@@ -1,0 +1,374 @@
+"""The multi-person tracker: motion, pose and colour association with track management.
+
+Each frame, in order:
+1. the camera's motion since the last frame (sparse optical flow of the background) moves every track;
+2. each track's box Kalman filter predicts one frame ahead;
+3. tracks seen in the previous frame are matched to the detections (Hungarian assignment) on box
+   overlap, keypoint distance (normalised by body size, either left/right reading), centre distance and
+   torso colour;
+4. tracks the detector lost are matched to what is left within a radius that grows with the time they
+   have been missing, and only when the torso colour agrees: re-finding a person after a jump, a blur or
+   an occlusion;
+5. detections still unmatched, if confident enough, open new tentative tracks.
+
+States: tentative (new, not yet seen `n_init` times) -> confirmed -> lost (missed) -> removed (lost for
+longer than `max_lost_s`, or a tentative track missed twice). Internal ids only grow; a removed track's
+id is never given again. `finish` repairs left/right swaps, fills short gaps (marked `interpolated`),
+smooths the keypoints without lag and numbers the kept tracks 1.. in order of first appearance.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from pose_service.pose.core import Poses
+from pose_service.tracking.appearance import hist_distance, torso_histogram
+from pose_service.tracking.camera_motion import CameraMotion
+from pose_service.tracking.core import Track
+from pose_service.tracking.distances import box_scale, centre_distance, pose_distance
+from pose_service.tracking.gaps import fill_short_gaps
+from pose_service.tracking.iou import iou_matrix
+from pose_service.tracking.kalman import BoxKalman
+from pose_service.tracking.smoothing import OneEuro, smooth_series
+from pose_service.tracking.swap import fix_left_right
+
+__all__ = ["PoseTracker", "TrackState", "TrackerConfig"]
+
+_FORBIDDEN = 1e6
+
+
+class TrackState(enum.Enum):
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    LOST = "lost"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Every knob of `PoseTracker`; times in seconds, distances in body scales (sqrt of box area).
+
+    n_init: detections before a new track is confirmed.
+    max_lost_s: how long a lost track may be re-found (then it is removed and its id retired).
+    max_interp_s: gaps up to this long are filled by interpolation in `finish`; longer ones stay empty.
+    min_frames: confirmed tracks seen in fewer frames are dropped at the end as spurious.
+    min_new_score: least pose score for a detection to open a new track (weaker ones may only continue
+        an existing track, as in ByteTrack).
+    gate_base: largest centre distance for a track seen in the previous frame.
+    gate_per_s: how much that radius grows per second a lost track has been missing (a jumper covers
+        about a body height in a quarter second), up to `max_gate`.
+    max_gate: the largest radius a lost track is searched in.
+    pose_gate: keypoint distance beyond which a pose is not the same body one frame later.
+    colour_gate: torso colour distance (Bhattacharyya, 0..1) beyond which a lost track is not re-found.
+        Set high: the same shirtless man measured 0.2-0.45 from himself on a box in the sun and 0.75-0.88
+        after landing in the shade, two different people 0.65-0.95. Colour is a tie-breaker in the cost,
+        a veto only when plainly different.
+    camera_motion, appearance: use the frame for global motion and colour (when a frame is given).
+    fix_swaps: repair left/right swaps in `finish`.
+    smoothing: One Euro parameters, or None for the raw keypoints.
+    """
+
+    n_init: int = 3
+    max_lost_s: float = 2.0
+    max_interp_s: float = 0.3
+    min_frames: int = 5
+    min_new_score: float = 0.5
+    gate_base: float = 0.75
+    gate_per_s: float = 3.0
+    max_gate: float = 4.0
+    pose_gate: float = 0.5
+    colour_gate: float = 0.9
+    camera_motion: bool = True
+    appearance: bool = True
+    fix_swaps: bool = True
+    smoothing: OneEuro | None = field(default_factory=OneEuro)
+
+    def __post_init__(self) -> None:
+        for name in ("n_init", "min_frames"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        for name in ("max_lost_s", "max_interp_s", "gate_per_s"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+        for name in ("gate_base", "pose_gate", "max_gate"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        for name in ("min_new_score", "colour_gate"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        if self.max_interp_s > self.max_lost_s:
+            raise ValueError(f"max_interp_s ({self.max_interp_s}) must not exceed max_lost_s ({self.max_lost_s})")
+
+
+@dataclass
+class _Live:
+    uid: int
+    kf: BoxKalman
+    state: TrackState
+    last_time: float
+    last_box: np.ndarray
+    last_kp: np.ndarray
+    hist: np.ndarray | None
+    hits: int = 0
+    misses: int = 0
+    confirmed: bool = False
+    frames: list[int] = field(default_factory=list)
+    kp2d: list[np.ndarray] = field(default_factory=list)
+    kp3d: list[np.ndarray] = field(default_factory=list)
+
+    def predicted_keypoints(self) -> np.ndarray:
+        """The last keypoints moved and scaled with the box's prediction."""
+        pred = self.kf.box
+        c_last = (self.last_box[:2] + self.last_box[2:]) / 2
+        c_pred = (pred[:2] + pred[2:]) / 2
+        kp = self.last_kp.copy()
+        kp[:, :2] = (kp[:, :2] - c_last) * (box_scale(pred) / box_scale(self.last_box)) + c_pred
+        return kp
+
+
+class PoseTracker:
+    """Follows every person through a clip; `update` once per decoded frame, then `finish`.
+
+    fps: the clip's nominal frame rate (turns the seconds of the config into frames where needed).
+    config: a `TrackerConfig`.
+    """
+
+    def __init__(self, fps: float, config: TrackerConfig | None = None) -> None:
+        if not isinstance(fps, int | float) or not math.isfinite(fps) or fps <= 0:
+            raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
+        self.fps = float(fps)
+        self.config = config or TrackerConfig()
+        self._live: list[_Live] = []
+        self._done: list[_Live] = []
+        self._next_uid = 1
+        self._times: dict[int, float] = {}
+        self._last_frame: int | None = None
+        self._camera = CameraMotion()
+        self._prev_boxes = np.zeros((0, 4), dtype=np.float32)
+
+    @property
+    def states(self) -> dict[int, TrackState]:
+        """Internal id -> state of every track still followed (for inspection and tests)."""
+        return {t.uid: t.state for t in self._live}
+
+    def update(self, frame: int, poses: Poses, *, rgb: np.ndarray | None = None, time_s: float | None = None) -> None:
+        """Add the people the pose model found in `frame` (frame indices must increase).
+
+        rgb: the frame itself (H, W, 3) uint8, for camera motion and torso colour; optional.
+        time_s: the frame's timestamp; `frame / fps` when not given.
+        """
+        if self._last_frame is not None and frame <= self._last_frame:
+            raise ValueError(f"frames must increase: got {frame} after {self._last_frame}")
+        steps = 1 if self._last_frame is None else frame - self._last_frame
+        self._last_frame = frame
+        now = float(time_s) if time_s is not None else frame / self.fps
+        self._times[frame] = now
+        cfg = self.config
+
+        if rgb is not None and cfg.camera_motion:
+            affine = self._camera.update(rgb, self._prev_boxes)
+            for t in self._live:
+                t.kf.apply_camera(affine)
+                t.last_box = _moved_box(t.last_box, affine)
+                t.last_kp = _moved_keypoints(t.last_kp, affine)
+        for t in self._live:
+            for _ in range(steps):
+                t.kf.predict()
+
+        boxes = poses.bboxes()
+        self._prev_boxes = boxes
+        hists = [torso_histogram(rgb, kp) if rgb is not None and cfg.appearance else None for kp in poses.keypoints_2d]
+        free = list(range(len(poses)))
+
+        recent = [t for t in self._live if t.state in (TrackState.TENTATIVE, TrackState.CONFIRMED)]
+        matches = self._assign(recent, free, lambda t, j: self._recent_cost(t, j, poses, boxes, hists))
+        lost = [t for t in self._live if t.state is TrackState.LOST]
+        free = [j for j in free if j not in {j for _, j in matches}]
+        matches += self._assign(lost, free, lambda t, j: self._lost_cost(t, j, now, boxes, hists))
+
+        overlap = iou_matrix(boxes, boxes)
+        matched_tracks = set()
+        for t, j in matches:
+            matched_tracks.add(t.uid)
+            alone = bool((overlap[j] > 0.05).sum() <= 1)
+            self._observe(t, frame, now, j, poses, boxes, hists[j], update_colour=alone)
+        taken = {j for _, j in matches}
+        for t in self._live:
+            if t.uid not in matched_tracks:
+                self._miss(t, now)
+        for j in range(len(poses)):
+            if j not in taken and float(poses.score[j]) >= cfg.min_new_score:
+                self._open(frame, now, j, poses, boxes, hists[j])
+        self._done.extend(t for t in self._live if t.state is TrackState.REMOVED and t.confirmed)
+        self._live = [t for t in self._live if t.state is not TrackState.REMOVED]
+
+    # -- association --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _assign(tracks: list[_Live], dets: list[int], cost_fn) -> list[tuple[_Live, int]]:  # type: ignore[no-untyped-def]
+        if not tracks or not dets:
+            return []
+        cost = np.array([[cost_fn(t, j) for j in dets] for t in tracks], dtype=np.float64)
+        rows, cols = linear_sum_assignment(cost)
+        return [(tracks[r], dets[c]) for r, c in zip(rows, cols, strict=True) if cost[r, c] < _FORBIDDEN]
+
+    def _recent_cost(self, t: _Live, j: int, poses: Poses, boxes: np.ndarray, hists: list) -> float:  # type: ignore[type-arg]
+        cfg = self.config
+        pred = t.kf.box
+        scale = (box_scale(pred) + box_scale(boxes[j])) / 2
+        cd = centre_distance(pred, boxes[j]) / scale
+        iou = float(iou_matrix(pred[None], boxes[j][None])[0, 0])
+        pd = pose_distance(poses.keypoints_2d[j], t.predicted_keypoints(), scale)
+        if cd > cfg.gate_base or (iou < 0.1 and pd > cfg.pose_gate):
+            return _FORBIDDEN
+        colour = hist_distance(t.hist, hists[j])
+        return (
+            0.3 * (1 - iou)
+            + 0.3 * min(pd / cfg.pose_gate, 1.0)
+            + 0.2 * cd / cfg.gate_base
+            + 0.2 * (colour if colour is not None else 0.5)
+        )
+
+    def _lost_cost(self, t: _Live, j: int, now: float, boxes: np.ndarray, hists: list) -> float:  # type: ignore[type-arg]
+        cfg = self.config
+        radius = min(cfg.gate_base + cfg.gate_per_s * max(now - t.last_time, 0.0), max(cfg.max_gate, cfg.gate_base))
+        scale = (box_scale(t.last_box) + box_scale(boxes[j])) / 2
+        # The prediction drifts to a stop; the last place seen is the other honest guess.
+        cd = min(centre_distance(t.kf.box, boxes[j]), centre_distance(t.last_box, boxes[j])) / scale
+        colour = hist_distance(t.hist, hists[j])
+        if cd > radius or (colour is not None and colour > cfg.colour_gate):
+            return _FORBIDDEN
+        return 0.5 * cd / radius + 0.5 * (colour if colour is not None else 0.5)
+
+    # -- track management ---------------------------------------------------------------------------
+
+    def _observe(
+        self,
+        t: _Live,
+        frame: int,
+        now: float,
+        j: int,
+        poses: Poses,
+        boxes: np.ndarray,
+        hist: np.ndarray | None,
+        *,
+        update_colour: bool,
+    ) -> None:
+        t.kf.update(boxes[j])
+        t.last_box, t.last_kp, t.last_time = boxes[j].copy(), poses.keypoints_2d[j].copy(), now
+        t.frames.append(frame)
+        t.kp2d.append(poses.keypoints_2d[j].copy())
+        t.kp3d.append(poses.keypoints_3d[j].copy())
+        t.hits += 1
+        t.misses = 0
+        if hist is not None and update_colour:
+            # A slow average: one frame's colours (a shadow, a passer-by in the crop) do not take over.
+            t.hist = hist if t.hist is None else 0.8 * t.hist + 0.2 * hist
+        if t.state is TrackState.TENTATIVE and t.hits >= self.config.n_init:
+            t.state, t.confirmed = TrackState.CONFIRMED, True
+        elif t.state is TrackState.LOST:
+            t.state = TrackState.CONFIRMED
+
+    def _miss(self, t: _Live, now: float) -> None:
+        t.misses += 1
+        if t.state is TrackState.TENTATIVE:
+            if t.misses > 1:
+                t.state = TrackState.REMOVED
+        elif now - t.last_time > self.config.max_lost_s:
+            t.state = TrackState.REMOVED
+        else:
+            t.state = TrackState.LOST
+
+    def _open(self, frame: int, now: float, j: int, poses: Poses, boxes: np.ndarray, hist: np.ndarray | None) -> None:
+        t = _Live(
+            uid=self._next_uid,
+            kf=BoxKalman(boxes[j]),
+            state=TrackState.TENTATIVE,
+            last_time=now,
+            last_box=boxes[j].copy(),
+            last_kp=poses.keypoints_2d[j].copy(),
+            hist=hist,
+        )
+        self._next_uid += 1
+        self._observe(t, frame, now, j, poses, boxes, None, update_colour=False)
+        t.hist = hist
+        self._live.append(t)
+
+    # -- output -------------------------------------------------------------------------------------
+
+    def finish(self) -> list[Track]:
+        """Every confirmed track seen in at least `min_frames` frames, repaired, gap-filled and smoothed,
+        numbered 1.. in order of first appearance (each internal id is kept in `extras['tracker_uid']`)."""
+        cfg = self.config
+        everyone = self._done + [t for t in self._live if t.confirmed]
+        self._done, self._live = [], []
+        kept = sorted((t for t in everyone if len(t.frames) >= cfg.min_frames), key=lambda t: t.frames[0])
+        if not self._times:
+            return []
+        last = max(self._times)
+        times = np.array([self._times.get(f, f / self.fps) for f in range(last + 1)], dtype=np.float64)
+        return [self._finalise(n, t, times) for n, t in enumerate(kept, start=1)]
+
+    def _finalise(self, number: int, t: _Live, times: np.ndarray) -> Track:
+        cfg = self.config
+        frames = np.asarray(t.frames, dtype=np.int64)
+        kp2, kp3 = np.asarray(t.kp2d, dtype=np.float32), np.asarray(t.kp3d, dtype=np.float32)
+        repaired = np.zeros(len(frames), dtype=bool)
+        if cfg.fix_swaps:
+            kp2, kp3, repaired = fix_left_right(frames, kp2, kp3)
+        frames, series, interpolated = fill_short_gaps(
+            frames, {"kp2": kp2, "kp3": kp3}, times, max_gap_s=cfg.max_interp_s
+        )
+        kp2, kp3 = series["kp2"], series["kp3"]
+        if cfg.smoothing is not None:
+            kp2, kp3 = _smooth(frames, kp2, kp3, times, cfg.smoothing)
+        boxes = Poses(kp2, kp3, np.ones(len(frames), dtype=np.float32)).bboxes()
+        return Track(
+            id=number,
+            frames=frames,
+            bbox=boxes,
+            keypoints_2d=kp2,
+            keypoints_3d=kp3,
+            interpolated=interpolated,
+            extras={"tracker_uid": t.uid, "swaps_repaired": int(repaired.sum())},
+        )
+
+
+def _smooth(
+    frames: np.ndarray, kp2: np.ndarray, kp3: np.ndarray, times: np.ndarray, params: OneEuro
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth each run of consecutive frames on its own (nothing is smoothed across a long gap)."""
+    kp2, kp3 = kp2.copy(), kp3.copy()
+    # 2D in body scales so the filter's speed threshold means the same near and far.
+    seen = kp2[..., 2] >= 0.3
+    heights = [np.ptp(k[s, 1]) if s.sum() >= 2 else np.nan for k, s in zip(kp2, seen, strict=True)]
+    scale = float(np.nanmedian(heights)) if np.isfinite(heights).any() else 1.0
+    scale = max(scale, 1.0)
+    breaks = np.flatnonzero(np.diff(frames) > 1) + 1
+    for run in np.split(np.arange(len(frames)), breaks):
+        if len(run) < 3:
+            continue
+        t = times[frames[run]]
+        kp2[run, :, :2] = (smooth_series(kp2[run, :, :2] / scale, t, params) * scale).astype(np.float32)
+        kp3[run] = smooth_series(kp3[run], t, params).astype(np.float32)
+    return kp2, kp3
+
+
+def _moved_box(box: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    pts = np.array([[box[0], box[1]], [box[2], box[3]]], dtype=float) @ affine[:, :2].T + affine[:, 2]
+    return np.array([*pts[0], *pts[1]], dtype=np.float32)
+
+
+def _moved_keypoints(kp: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    out = kp.copy()
+    out[:, :2] = kp[:, :2] @ affine[:, :2].T + affine[:, 2]
+    return out
