@@ -115,13 +115,22 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     print(result["analysis"]["summary"])
     for jump in result["analysis"]["jumps"]:
-        print(f"  jump at {jump['takeoff_s']:.2f} s: {jump['explanation']}")
+        print(f"  jump at {jump['takeoff_s']:.2f} s: {_jump_line(jump)}")
     if options.mesh:
-        print("Body mesh: not built by this version (result.glb comes with the mesh-fitting stage).")
+        fitted = sum(1 for t in result["tracks"] if t.get("body"))
+        print(f"Body mesh: {fitted} of {len(result['tracks'])} people fitted (result.glb, body.npz).")
     print(f"{outcome.frames} frames at {outcome.frames_per_s:.1f} frames/s; files in {outcome.out_dir}:")
     for name in outcome.files:
         print(f"  {name}")
     return EXIT_OK
+
+
+def _jump_line(jump: dict[str, Any]) -> str:
+    """Air time, spin, flip and one coaching cue, on one line."""
+    spin = f"spin {jump['spin_deg']:.0f}°" + (f" {jump['spin_direction']}" if jump["spin_direction"] else "")
+    flip = f"flip {jump['flip_deg']:.0f}°" + (f" {jump['flip_direction']}" if jump["flip_direction"] else "")
+    cue = jump.get("cue") or ""
+    return f"{jump['air_time_s']:.2f} s in the air, {spin}, {flip}." + (f" {cue}" if cue else "")
 
 
 def _synth(args: argparse.Namespace, settings: Settings) -> int:

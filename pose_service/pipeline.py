@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
+from pose_service.analysis.explain import summarize
+from pose_service.analysis.jumps import find_jumps
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
@@ -116,6 +118,29 @@ def analyze(
     seconds["track+angles"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    rider_of = {t.id: t for t in tracks}
+    jumps = (
+        find_jumps(rider_of[rider], timestamps, image_height=info.height, fps=info.fps)
+        if rider is not None and rider in rider_of
+        else []
+    )
+    seconds["jumps"] = time.perf_counter() - t0
+
+    mesh_files: dict[str, Path] = {}
+    if options.mesh:
+        from pose_service.body.stage import run_body_stage  # torch and Anny load only when a mesh is wanted
+
+        t0 = time.perf_counter()
+        with progress.stage("mesh", 1) as advance:
+            bodies = run_body_stage(tracks, timestamps, (info.width, info.height), out_dir, settings.anny_cache_dir)
+            advance(1)
+        for t in tracks:
+            t.extras["body"] = bodies.bodies.get(t.id)
+        if bodies.fits:
+            mesh_files = {"result.glb": out_dir / "result.glb", "body.npz": out_dir / "body.npz"}
+        seconds["mesh"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     result = build_result(
         info,
         backend=backend_info,
@@ -124,9 +149,10 @@ def analyze(
         rider_track=rider,
         angle_names=ANGLE_NAMES,
         angles_by_track=angles,
-        summary=_summary(info, tracks, rider, len(timestamps)),
+        summary=_summary(info, tracks, rider, len(timestamps)) + " " + summarize(jumps),
+        jumps=[j.to_result() for j in jumps],
     )
-    files = {"result.json": out_dir / "result.json", "angles.csv": out_dir / "angles.csv"}
+    files = {"result.json": out_dir / "result.json", "angles.csv": out_dir / "angles.csv"} | mesh_files
     write_json(files["result.json"], result)
     write_angles_csv(
         files["angles.csv"], timestamps_s=timestamps, tracks=tracks, angle_names=ANGLE_NAMES, angles_by_track=angles
