@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export POSE_SERVICE_DATA_DIR ?= $(CURDIR)/.data
 STAMP := $(VENV)/.installed
 
-.PHONY: venv models demo test lint bench clean
+.PHONY: venv models validator demo test lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,16 @@ lint: venv
 	$(BIN)/ruff check pose_service tests bench
 	$(BIN)/mypy pose_service
 
-test: models lint
+# The Khronos glTF validator (npm) that tests/export/test_glb.py runs on result.glb; skipped without npm.
+GLTF_VALIDATOR := $(POSE_SERVICE_DATA_DIR)/npm/node_modules/gltf-validator/package.json
+$(GLTF_VALIDATOR):
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix $(POSE_SERVICE_DATA_DIR)/npm gltf-validator@2.0.0-dev.3.10; \
+	else echo "npm not found: the glTF validator test will be skipped"; fi
+
+validator: $(GLTF_VALIDATOR)
+
+test: models lint validator
 	$(BIN)/python -m pytest
 
 bench: models

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 
 from pose_service.body.fit import FitOptions, fit_track
-from pose_service.body.metrics import fit_errors, synthetic_truth, track_from_truth
+from pose_service.body.metrics import fit_errors, track_from_truth
 from pose_service.body.rig import FIT_KEYPOINTS, FREE_BONES, build_rig
 from pose_service.config import Settings
 from pose_service.tracking.core import Track
-
-
-@pytest.fixture(scope="module")
-def flip_truth(settings: Settings) -> dict[str, Any]:
-    """A backflip with a 360, seen from the side, by a rider whose build is not the average one (seed 3)."""
-    return synthetic_truth("backflip+360", settings.anny_cache_dir, view="side", seed=3)
 
 
 def test_rig_matches_anny_forward_pass(settings: Settings) -> None:
