@@ -1,0 +1,131 @@
+"""Tracker measurements on real and synthetic clips: tracks found, rider coverage, cost per frame, lag.
+
+    .venv/bin/python bench/tracking.py [CLIP ...] [--spin SYNTH_CLIP.mp4]
+
+For each clip the real pose model runs once; the tracker's own time (`update` per frame, `finish` once)
+is measured apart from it. With `--spin` (a clip from `pose-service synth`, its truth beside it), the
+smoothing lag: the frame of the peak spin rate (yaw of the shoulder line in 3D) before and after the
+smoothing, and in the truth. Figures are from one run on whatever machine runs it: quote them as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pose_service.config import Settings
+from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+from pose_service.pose.core import KEYPOINT_NAMES, Poses
+from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
+from pose_service.video import VideoReader, probe
+
+MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+
+
+def detect_and_track(clip: Path, settings: Settings) -> tuple[list[Poses], list[Track], dict[str, float], int, tuple]:
+    info = probe(clip, max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s)
+    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
+    detections: list[Poses] = []
+    pose_s = track_s = 0.0
+    with PoseLandmarkerBackend(ensure_bundle(settings.models_dir), num_poses=4) as backend, VideoReader(info) as r:
+        for frame in r:
+            t0 = time.perf_counter()
+            poses = backend.detect(frame.rgb, frame.time_s)
+            t1 = time.perf_counter()
+            tracker.update(frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
+            t2 = time.perf_counter()
+            pose_s, track_s = pose_s + t1 - t0, track_s + t2 - t1
+            detections.append(poses)
+    t0 = time.perf_counter()
+    tracks = tracker.finish()
+    finish_s = time.perf_counter() - t0
+    n = len(detections)
+    pick_rider(tracks, frame_size=(info.width, info.height), n_frames=n)
+    cost = {"pose_ms": 1000 * pose_s / n, "update_ms": 1000 * track_s / n, "finish_ms": 1000 * finish_s}
+    return detections, tracks, cost, n, (info.width, info.height, info.fps)
+
+
+def report(clip: Path, tracks: list[Track], cost: dict[str, float], n: int) -> None:
+    print(f"\n{clip.name}: {n} frames, {len(tracks)} tracks")
+    for t in tracks:
+        breaks = np.flatnonzero(np.diff(t.frames) > 1)
+        spans = [
+            f"{a}-{b}"
+            for a, b in zip(
+                np.r_[t.frames[0], t.frames[breaks + 1]], np.r_[t.frames[breaks], t.frames[-1]], strict=True
+            )
+        ]
+        print(
+            f"  track {t.id}{' (rider)' if t.is_rider else ''}: {len(t)}/{n} frames "
+            f"({int(t.interpolated.sum())} interpolated, {t.extras['swaps_repaired']} left/right repaired), spans {', '.join(spans)}"
+        )
+    print(
+        f"  tracker update {cost['update_ms']:.1f} ms/frame, finish {cost['finish_ms']:.0f} ms; "
+        f"pose model {cost['pose_ms']:.1f} ms/frame (tracker = {cost['update_ms'] / cost['pose_ms']:.0%} of pose)"
+    )
+
+
+def _yaw(kp3d: np.ndarray, left: int, right: int) -> np.ndarray:
+    v = kp3d[:, right] - kp3d[:, left]
+    return np.unwrap(np.arctan2(v[:, 2], v[:, 0]))
+
+
+def spin_lag(clip: Path, detections: list[Poses], fps: float) -> None:
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    jump = truth["jumps"][0]
+    results = {}
+    for name, smoothing in (("raw", None), ("smoothed", TrackerConfig().smoothing)):
+        tracker = PoseTracker(fps, TrackerConfig(smoothing=smoothing))
+        for i, poses in enumerate(detections):
+            tracker.update(i, poses)
+        rider = max(tracker.finish(), key=len)
+        yaw = np.full(len(detections), np.nan)
+        yaw[rider.frames] = _yaw(
+            rider.keypoints_3d, KEYPOINT_NAMES.index("left_shoulder"), KEYPOINT_NAMES.index("right_shoulder")
+        )
+        results[name] = yaw
+    names = truth["joint_names"]
+    joints = np.array(truth["joints_3d"])
+    results["truth"] = _yaw(joints, names.index("left_shoulder"), names.index("right_shoulder"))
+    lo, hi = jump["takeoff_frame"], jump["landing_frame"] + 1
+    peaks = {}
+    for name, yaw in results.items():
+        rate = np.abs(np.gradient(yaw))[lo:hi]
+        peaks[name] = lo + int(np.nanargmax(rate))
+    # The lag of the whole rate curve, not of one noisy sample: the shift that best aligns the smoothed
+    # spin rate with the raw one over the jump and a few frames either side.
+    span = slice(max(lo - 5, 0), hi + 5)
+    raw_rate, smooth_rate = np.gradient(results["raw"])[span], np.gradient(results["smoothed"])[span]
+    shifts = range(-4, 5)
+    fit = [np.nanmean((np.roll(smooth_rate, -s) - raw_rate)[5:-5] ** 2) for s in shifts]
+    curve_lag = list(shifts)[int(np.argmin(fit))]
+    total = {k: float(np.degrees(abs(v[hi - 1] - v[lo]))) for k, v in results.items()}
+    print(
+        f"\n{clip.name}: peak spin rate at frame truth {peaks['truth']}, raw {peaks['raw']}, smoothed {peaks['smoothed']}"
+        f" (peak lag {peaks['smoothed'] - peaks['raw']:+d}), rate curve lag {curve_lag:+d} frames; yaw over the jump: "
+        + ", ".join(f"{k} {v:.0f} deg" for k, v in total.items())
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("clips", nargs="*", type=Path)
+    ap.add_argument("--spin", type=Path, help="a synthetic spin clip with its .truth.json beside it")
+    args = ap.parse_args()
+    clips = args.clips or [p for p in (MEDIA / "sports2d_demo.mp4", MEDIA / "phalp_vid.mp4") if p.is_file()]
+    settings = Settings()
+    for clip in clips:
+        _, tracks, cost, n, _ = detect_and_track(clip, settings)
+        report(clip, tracks, cost, n)
+    if args.spin:
+        detections, tracks, cost, n, (_, _, fps) = detect_and_track(args.spin, settings)
+        report(args.spin, tracks, cost, n)
+        spin_lag(args.spin, detections, fps)
+
+
+if __name__ == "__main__":
+    main()
