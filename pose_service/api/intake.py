@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pose_service.api.errors import ApiError, input_error_status
 from pose_service.api.service import Service
-from pose_service.errors import InputError
+from pose_service.errors import BadOption, InputError
 from pose_service.jobs.store import Job, new_id
 from pose_service.jobs.supervisor import job_dir
 
@@ -39,13 +39,32 @@ def safe_name(filename: str | None) -> str:
     return name or "video.mp4"
 
 
-def job_options(raw: dict[str, Any], default_num_poses: int) -> dict[str, Any]:
-    from pose_service.pipeline import AnalyzeOptions  # raises BadOption (400) for bad values
+def _flag(raw: dict[str, Any], name: str, default: bool) -> bool:
+    """A boolean from JSON (true/false) or a form field (true/false/1/0/yes/no/on/off)."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise BadOption(f"{name} must be true or false, got {str(value)[:40]!r}")
 
+
+def job_options(raw: dict[str, Any], default_num_poses: int) -> dict[str, Any]:
+    """The job's `AnalyzeOptions` as a dict, from JSON or form fields; bad values are a BadOption (400)."""
+    from pose_service.pipeline import AnalyzeOptions
+
+    num_poses = raw.get("num_poses")
+    if num_poses in (None, ""):
+        num_poses = default_num_poses
+    elif not str(num_poses).strip().isdigit():
+        raise BadOption(f"num_poses must be a whole number from 1 to 16, got {str(num_poses)[:40]!r}")
     options = AnalyzeOptions(
-        overlay=bool(raw.get("overlay", False)),
-        mesh=bool(raw.get("mesh", True)),
-        num_poses=int(raw.get("num_poses") or default_num_poses),
+        overlay=_flag(raw, "overlay", False), mesh=_flag(raw, "mesh", True), num_poses=int(num_poses)
     )
     return dataclasses.asdict(options)
 

@@ -31,10 +31,18 @@ from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, BinaryIO  # noqa: E402
 
-__all__ = ["STAGE_WEIGHTS", "main"]
+__all__ = ["STAGE_WEIGHTS", "main", "stage_weights"]
 
 # Share of the whole run each pipeline stage takes, for one 0..1 progress figure; unknown stages get a little.
-STAGE_WEIGHTS = {"pose": 0.85, "mesh": 0.05, "overlay": 0.08}
+STAGE_WEIGHTS = {"pose": 0.55, "mesh": 0.3, "overlay": 0.1}
+
+
+def stage_weights(options: dict[str, Any]) -> dict[str, float]:
+    """`STAGE_WEIGHTS` for the stages this job runs, scaled to fill 0.02..0.98."""
+    wanted = {"pose": True, "mesh": options.get("mesh", True), "overlay": options.get("overlay", False)}
+    weights = {k: w for k, w in STAGE_WEIGHTS.items() if wanted[k]}
+    total = sum(weights.values())
+    return {k: 0.96 * w / total for k, w in weights.items()}
 _HEARTBEAT_S = 2.0
 _EXIT_SUPERVISOR_GONE = 75
 
@@ -64,14 +72,15 @@ class _Channel:
 class _ChannelProgress:
     """The pipeline's `Progress`, reported as one overall fraction plus the stage name."""
 
-    def __init__(self, channel: _Channel) -> None:
+    def __init__(self, channel: _Channel, weights: dict[str, float]) -> None:
         self._channel = channel
+        self._weights = weights
         self._done_weight = 0.02  # the probe
         self._last_sent = 0.0
 
     @contextmanager
     def stage(self, name: str, total: int | None) -> Iterator[Any]:
-        weight = STAGE_WEIGHTS.get(name, 0.02)
+        weight = self._weights.get(name, 0.01)
         base = self._done_weight
         done = 0
         self._channel.send(type="progress", stage=name, progress=min(base, 0.99))
@@ -119,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
                      hint=f"install the project's packages for {sys.executable}, or run `pose-service doctor`")
         return 1
     try:
-        options = AnalyzeOptions(**json.loads(args.options))
+        raw = json.loads(args.options)
+        options = AnalyzeOptions(**raw)
         outcome = analyze(args.video, out_dir=args.out, options=options, settings=Settings(),
-                          progress=_ChannelProgress(channel))
+                          progress=_ChannelProgress(channel, stage_weights(raw)))
     except InputError as exc:
         print(f"bad input: {exc.one_line()}", flush=True)
         channel.send(type="error", code=exc.code, message=exc.message, hint=exc.hint)

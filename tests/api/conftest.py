@@ -106,6 +106,8 @@ def worker_pid(state_dir: Path, job_id: str, timeout: float = 60.0) -> int:
 
 
 def submit(client: httpx.Client, clip: Path, **fields: str) -> dict[str, Any]:
+    """POST the clip as multipart; without the body mesh unless asked, so each job takes seconds."""
+    fields.setdefault("mesh", "false")
     with clip.open("rb") as f:
         r = client.post("/jobs", files={"video": (clip.name, f, "video/mp4")}, data=fields)
     assert r.status_code == 202, r.text

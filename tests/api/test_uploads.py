@@ -88,7 +88,7 @@ def test_resume_after_a_cut_connection_then_analyse(server: Server, client: http
         assert int(r.headers["Upload-Offset"]) == end
     assert (server.state_dir / "uploads" / f"{upload_id}.bin").read_bytes() == data
 
-    r = client.post("/jobs", json={"upload_id": upload_id})
+    r = client.post("/jobs", json={"upload_id": upload_id, "mesh": False})
     assert r.status_code == 202, r.text
     job = wait_for(client, r.json()["id"], {"succeeded", "failed"})
     assert job["state"] == "succeeded" and job["video_name"] == "my run.mp4"
