@@ -1,0 +1,274 @@
+"""Airborne phases of one tracked person, found from the 2D track as free fall: a parabola under gravity.
+
+The 3D keypoints have their origin at the mid-hip in every frame, so they tell the body's orientation but not
+where it is. Height comes from the 2D track instead:
+
+- scale: pixels per metre in each frame, from the 2D length of the limbs against their 3D length (the
+  larger ratios: a limb pointing at the camera looks short, never long), smoothed over half a second, so a
+  camera that zooms changes the scale and not the measured height;
+- height: the mid-hip's height above the image centre in metres, (cy - y_px) / scale;
+- free flight: an interval where that height follows h(t) = a + b t - g t^2 / 2 within a few centimetres.
+  A crouch, a step or a walking bob never follows gravity's parabola for long: walking moves the hip by a few
+  centimetres with accelerations well under g, a crouch ends on the ground, not on a parabola.
+
+A slow camera pan adds a smooth drift to the height, which a parabola fitted to a short flight absorbs in
+its linear term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Airborne", "find_airborne", "pixels_per_metre", "hip_height_m", "GRAVITY"]
+
+GRAVITY = 9.81
+# Limbs and torso edges whose 2D length against 3D length gives the image scale (BlazePose indices).
+_SCALE_BONES = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28),
+                (11, 23), (12, 24), (11, 12), (23, 24))  # fmt: skip
+MIN_AIR_S = 0.2  # shorter "flights" are a running stride or noise; an ollie is about 0.3 s
+MAX_AIR_S = 3.0
+_SEED_S = 0.2  # length of the windows that seed a flight
+_ACC_RANGE = (0.75, 1.5)  # fitted downward acceleration of a flight, in units of g (scale is approximate)
+_POINT_TOL_M = 0.07  # a sample further than this from the flight's parabola is not in free flight
+_RMS_TOL_M = 0.035
+_MAX_GAP_S = 0.34  # the pose model may lose a tumbling body for a few frames: the flight bridges them
+_GROUND_S = 0.3  # the feet's ground level: their median height over this long before takeoff / after landing
+_FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as still in contact
+_EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
+_MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
+_MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
+
+
+@dataclass(frozen=True)
+class Airborne:
+    """One flight of a tracked person.
+
+    start, end: indices into the track's arrays of the takeoff and landing samples (both on the parabola:
+        the last frame in contact at takeoff and the first in contact at landing).
+    takeoff_frame, landing_frame: the video frame indices of those samples; takeoff_s, landing_s their times.
+    apex_m: how far the hip rose above its takeoff height (negative never; 0 for a pure drop).
+    drop_m: takeoff height minus landing height (positive for a drop off a box).
+    accel_g: the downward acceleration a free parabola fitted to the flight has, in units of g (near 1 when
+        the scale is right); rms_m: how far the hip strays from the gravity parabola, on average.
+    """
+
+    start: int
+    end: int
+    takeoff_frame: int
+    landing_frame: int
+    takeoff_s: float
+    landing_s: float
+    apex_m: float
+    drop_m: float
+    accel_g: float
+    rms_m: float
+
+    @property
+    def air_time_s(self) -> float:
+        return self.landing_s - self.takeoff_s
+
+
+def pixels_per_metre(keypoints_2d: np.ndarray, keypoints_3d: np.ndarray, *, smooth: int = 15) -> np.ndarray:
+    """(m,) image scale per sample: the 80th percentile of 2D/3D bone length ratios, rolling median of `smooth`."""
+    k2 = np.asarray(keypoints_2d, dtype=np.float64)[..., :2]
+    k3 = np.asarray(keypoints_3d, dtype=np.float64)
+    ratios = []
+    for a, b in _SCALE_BONES:
+        l2 = np.linalg.norm(k2[:, a] - k2[:, b], axis=-1)
+        l3 = np.linalg.norm(k3[:, a] - k3[:, b], axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append(np.where(l3 > 0.05, l2 / l3, np.nan))
+    per_frame = np.nanpercentile(np.stack(ratios, 1), 80, axis=1) if len(k2) else np.zeros(0)
+    return _rolling_median(per_frame, smooth)
+
+
+def _rolling_median(x: np.ndarray, window: int) -> np.ndarray:
+    if len(x) == 0:
+        return x
+    half = max(0, window // 2)
+    padded = np.pad(x, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    out = np.nanmedian(windows, axis=1)
+    return np.where(np.isfinite(out), out, np.nanmedian(x))
+
+
+def hip_height_m(keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, image_height: int) -> np.ndarray:
+    """(m,) height of the mid-hip above the image centre, metres (up positive)."""
+    hip_y = (np.asarray(keypoints_2d[:, 23, 1], np.float64) + keypoints_2d[:, 24, 1]) / 2
+    return (image_height / 2.0 - hip_y) / scale_px_per_m
+
+
+def _lowest_foot_m(keypoints_2d: np.ndarray, scale: np.ndarray, image_height: int) -> np.ndarray:
+    """(m,) height of the lowest ankle or heel above the image centre, metres."""
+    feet_y = np.max(np.asarray(keypoints_2d[:, [27, 28, 29, 30], 1], np.float64), axis=1)
+    return (image_height / 2.0 - feet_y) / scale
+
+
+def _fit_gravity(t: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
+    """Fit h = a + b t - k g t^2/2 with k held inside the flight range; return the residuals and their RMS.
+
+    k absorbs the error of the image scale (a few per cent to twenty): a fixed g would make a long flight
+    miss its parabola by several centimetres at the apex.
+    """
+    tc = t - t.mean()
+    k = float(np.clip(-_free_accel(t, h) / GRAVITY, *_ACC_RANGE)) if len(t) >= 4 else 1.0
+    y = h + 0.5 * k * GRAVITY * tc**2
+    design = np.stack([np.ones_like(tc), tc], 1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    res = y - design @ coef
+    return res, float(np.sqrt(np.mean(res**2)))
+
+
+def _free_accel(t: np.ndarray, h: np.ndarray) -> float:
+    """Acceleration of a free parabola fitted to (t, h), m/s^2 (negative downwards)."""
+    c = np.polyfit(t - t.mean(), h, 2)
+    return float(2 * c[0])
+
+
+def find_airborne(
+    frames: np.ndarray,
+    times_s: np.ndarray,
+    keypoints_2d: np.ndarray,
+    keypoints_3d: np.ndarray,
+    *,
+    image_height: int,
+    fps: float,
+) -> list[Airborne]:
+    """Every flight of one person, in time order.
+
+    frames, times_s: (m,) video frame indices and their times for the samples where the person is seen.
+    keypoints_2d: (m, 33, 3) pixels; keypoints_3d: (m, 33, 3) metres; image_height: pixels.
+    """
+    m = len(frames)
+    times_s = np.asarray(times_s, dtype=np.float64)
+    if m < 5 or fps <= 0:
+        return []
+    scale = pixels_per_metre(keypoints_2d, keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
+    h = hip_height_m(keypoints_2d, scale, image_height)
+    feet = _lowest_foot_m(keypoints_2d, scale, image_height)
+    ok = np.isfinite(h)
+    seed_n = max(5, round(_SEED_S * fps) + 1)
+    seeds: list[tuple[float, int]] = []
+    for i in range(0, m - seed_n + 1):
+        sl = slice(i, i + seed_n)
+        t = times_s[sl]
+        if not ok[sl].all() or t[-1] - t[0] > 1.5 * (seed_n - 1) / fps:
+            continue
+        acc = -_free_accel(t, h[sl]) / GRAVITY
+        _, rms = _fit_gravity(t - t[0], h[sl])
+        if _ACC_RANGE[0] <= acc <= _ACC_RANGE[1] and rms < _RMS_TOL_M:
+            seeds.append((rms, i))
+    covered = np.zeros(m, dtype=bool)
+    flights: list[Airborne] = []
+    for _, i in sorted(seeds):
+        if covered[i : i + seed_n].any():
+            continue
+        start, end = _grow(times_s, h, ok, i, i + seed_n - 1)
+        if covered[start : end + 1].any():
+            continue
+        flight = _validate(frames, times_s, h, feet, start, end)
+        if flight is not None:
+            flights.append(flight)
+            covered[start : end + 1] = True
+    return sorted(flights, key=lambda f: f.start)
+
+
+def _grow(t: np.ndarray, h: np.ndarray, ok: np.ndarray, start: int, end: int) -> tuple[int, int]:
+    """Extend [start, end] one sample at a time, either side, while the gravity parabola still fits.
+
+    A sample that misses the parabola may be an outlier (the pose model mislabelled a tumbling body): the
+    flight still extends past it when the next sample fits again, so a single bad frame does not cut it.
+    """
+    inliers = set(range(start, end + 1))
+    m = len(t)
+    grew = True
+    while grew:
+        grew = False
+        for side in (-1, 1):
+            edge = start if side < 0 else end
+            for step in (1, 2):  # the next sample, or skip one outlier
+                k = edge + side * step
+                if not 0 <= k < m or not ok[k] or abs(t[k] - t[edge]) > _MAX_GAP_S:
+                    break
+                idx = np.array(sorted(inliers | {k}))
+                res, rms = _fit_gravity(t[idx] - t[idx[0]], h[idx])
+                acc = -_free_accel(t[idx], h[idx]) / GRAVITY
+                fits = abs(res[np.searchsorted(idx, k)]) < _POINT_TOL_M and rms < _RMS_TOL_M
+                if fits and _ACC_RANGE[0] <= acc <= _ACC_RANGE[1]:
+                    inliers.add(k)
+                    start, end = min(start, k), max(end, k)
+                    grew = True
+                    break
+    return start, end
+
+
+def _bulge(t: np.ndarray, h: np.ndarray) -> float:
+    """How far the middle of a trajectory rises above the chord between its end points (median of the middle
+    third, so one bad keypoint does not decide it)."""
+    chord = h[0] + (h[-1] - h[0]) * (t - t[0]) / max(t[-1] - t[0], 1e-9)
+    above = (h - chord)[len(t) // 3 : max(len(t) // 3 + 1, 2 * len(t) // 3)]
+    return float(np.nanmedian(above)) if len(above) else float("nan")
+
+
+def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int) -> tuple[int, int]:
+    """Move takeoff and landing to the last and first samples with the feet still at ground level.
+
+    In the hip's height the takeoff is a change of acceleration only (the push ends, free fall begins), so a
+    parabola can run a frame or two into the stance; the feet, standing still until they leave, mark it.
+    """
+    peak = start + int(np.nanargmax(h[start : end + 1]))
+    before = (t >= t[start] - _GROUND_S) & (t <= t[start])
+    after = (t >= t[end]) & (t <= t[end] + _GROUND_S)
+    ground0 = float(np.nanmedian(feet[before]))
+    ground1 = float(np.nanmedian(feet[after]))
+    # Two grounded samples in a row: one foot keypoint that wobbles near the snow is not a contact.
+    while start + 2 < peak and max(feet[start + 1], feet[start + 2]) <= ground0 + _FOOT_CONTACT_M:
+        start += 1
+    while end - 2 > peak and max(feet[end - 1], feet[end - 2]) <= ground1 + _FOOT_CONTACT_M:
+        end -= 1
+    return start, end
+
+
+def _validate(
+    frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int
+) -> Airborne | None:
+    duration = float(t[end] - t[start])
+    if not MIN_AIR_S <= duration <= MAX_AIR_S or end - start < 4:
+        return None
+    # A takeoff or landing needs the ground phase around it in view: a track that starts or ends in the
+    # "flight" is a person entering or leaving, or a camera still settling, not a measured jump.
+    if t[start] - t[0] < _EDGE_S or t[-1] - t[end] < _EDGE_S:
+        return None
+    sl = slice(start, end + 1)
+    if not _ACC_RANGE[0] <= -_free_accel(t[sl], h[sl]) / GRAVITY <= _ACC_RANGE[1]:
+        return None
+    start, end = _refine_contacts(t, h, feet, start, end)
+    if t[end] - t[start] < MIN_AIR_S or end - start < 4:
+        return None
+    sl = slice(start, end + 1)
+    acc = -_free_accel(t[sl], h[sl]) / GRAVITY
+    if not _ACC_RANGE[0] <= acc <= _ACC_RANGE[1]:
+        return None
+    # Free flight bulges above the straight line from takeoff to landing by g T^2 / 8; the feet leave the
+    # ground with the body, so they bulge too (less in a tuck). Feet that stay put are a crouch or a squat.
+    hip_bulge = _bulge(t[sl], h[sl])
+    feet_bulge = _bulge(t[sl], feet[sl])
+    if not hip_bulge >= _MIN_HIP_BULGE_M:
+        return None
+    if not np.isfinite(feet_bulge) or feet_bulge < max(_MIN_FOOT_TRAVEL_M, 0.4 * hip_bulge):
+        return None
+    _, rms = _fit_gravity(t[sl] - t[start], h[sl])
+    return Airborne(
+        start=start,
+        end=end,
+        takeoff_frame=int(frames[start]),
+        landing_frame=int(frames[end]),
+        takeoff_s=float(t[start]),
+        landing_s=float(t[end]),
+        apex_m=float(max(0.0, np.nanmax(h[sl]) - h[start])),
+        drop_m=float(h[start] - h[end]),
+        accel_g=acc,
+        rms_m=rms,
+    )

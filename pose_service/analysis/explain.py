@@ -1,0 +1,133 @@
+"""What a coach would say about a jump: every rule in this one file, each sentence backed by a measured number.
+
+The rules, in the order their sentences appear:
+1. What it was: air time, hip height (or the drop), the trick as a judge counts it, and the measured totals.
+2. Takeoff extension: knees straighter than 155 deg at takeoff is a full pop; under 140 deg the legs were still
+   bent when the board left the snow, which costs height.
+3. Wind-up: on a spin, shoulders turned 20 deg or more against the hips (towards the spin) at takeoff powered
+   it; under 10 deg the upper body was square and the spin had to come from the legs.
+4. Tuck: on a flip or a spin of 360 or more, knees closed to under 110 deg in the air is a tight tuck (faster
+   rotation); above 140 deg the rider stayed open.
+5. Landing: knees straighter than 155 deg at touchdown land stiff; an absorb that bends them below 140 deg
+   within 0.4 s is a soft landing.
+6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
+7. Honesty: when under 60 % of the airborne frames agree with the fitted rotation, say the rotation is
+   uncertain.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pose_service.analysis.jumps import Jump
+
+__all__ = ["explain_jump", "explain_sentences", "summarize", "trick_name", "RULES"]
+
+POP_FULL_KNEE_DEG = 155.0
+POP_BENT_KNEE_DEG = 140.0
+WINDUP_STRONG_DEG = 20.0
+WINDUP_SQUARE_DEG = 10.0
+TUCK_TIGHT_KNEE_DEG = 110.0
+TUCK_OPEN_KNEE_DEG = 140.0
+LAND_STIFF_KNEE_DEG = 155.0
+ABSORB_SOFT_KNEE_DEG = 140.0
+LAND_LEAN_DEG = 30.0
+AGREEMENT_MIN = 0.6
+
+RULES = __doc__
+
+
+def trick_name(spin_deg: float, spin_direction: str | None, flip_deg: float, flip_direction: str | None) -> str:
+    """'straight air', 'a 360 to the left', 'a backflip', 'a backflip with a 360 to the left' (judge counts)."""
+    parts = []
+    if flip_deg:
+        name = "frontflip" if flip_direction == "front" else "backflip"
+        parts.append(f"a {'double ' if flip_deg >= 720 else ''}{name}")
+    if spin_deg:
+        parts.append(f"a {spin_deg:.0f} to the {spin_direction}")
+    return " with ".join(parts) if parts else "straight air"
+
+
+def _knees(values: dict[str, float]) -> float:
+    knees = [values.get("left_knee", np.nan), values.get("right_knee", np.nan)]
+    return float(np.nanmean(knees)) if np.isfinite(knees).any() else float("nan")
+
+
+def explain_jump(jump: Jump) -> str:
+    """Short sentences, each with its number, following the module's rules, as one paragraph."""
+    return " ".join(explain_sentences(jump))
+
+
+def explain_sentences(jump: Jump) -> list[str]:
+    """The sentences of `explain_jump`: what it was first, then the coaching cues in rule order."""
+    f, r = jump.flight, jump.rotation
+    take, peak, land = (jump.moments[m] for m in ("takeoff", "peak", "landing"))
+    trick = trick_name(jump.spin_deg, jump.spin_direction, jump.flip_deg, jump.flip_direction)
+    rise = f"the hips rose {f.apex_m:.2f} m" if f.drop_m < 0.3 else f"dropped {f.drop_m:.1f} m"
+    measured = f"measured {abs(r.spin_deg):.0f}° of spin and {abs(r.flip_deg):.0f}° of flip"
+    out = [f"{f.air_time_s:.2f} s in the air and {rise}: {trick} ({measured})."]
+
+    knee = _knees(take)
+    if np.isfinite(knee):
+        if knee >= POP_FULL_KNEE_DEG:
+            out.append(f"Knees at {knee:.0f}° at takeoff: a full extension, the pop was complete.")
+        elif knee < POP_BENT_KNEE_DEG:
+            out.append(f"Knees still bent at {knee:.0f}° at takeoff: extend fully through the lip for more height.")
+
+    sep = take.get("shoulder_hip_separation", np.nan)
+    if jump.spin_deg and np.isfinite(sep):
+        toward = sep > 0 if jump.spin_direction == "left" else sep < 0
+        if abs(sep) >= WINDUP_STRONG_DEG and toward:
+            out.append(
+                f"Shoulders led the hips by {abs(sep):.0f}° at takeoff: that wind-up powered the {jump.spin_deg:.0f}."
+            )
+        elif abs(sep) < WINDUP_SQUARE_DEG:
+            out.append(
+                f"Shoulders and hips were square ({abs(sep):.0f}° apart) at takeoff: winding the shoulders "
+                "into the spin before the pop makes the rotation easier."
+            )
+
+    if jump.flip_deg or jump.spin_deg >= 360:
+        tuck = _knees(peak)
+        if np.isfinite(tuck) and tuck < TUCK_TIGHT_KNEE_DEG:
+            out.append(f"Tucked tight, knees at {tuck:.0f}° at the top: a compact body rotates faster.")
+        elif np.isfinite(tuck) and tuck > TUCK_OPEN_KNEE_DEG:
+            out.append(f"Stayed open, knees at {tuck:.0f}° at the top: pull the knees in to rotate faster.")
+
+    knee = _knees(land)
+    if np.isfinite(knee):
+        absorb = jump.landing_knee_min_deg
+        if knee >= LAND_STIFF_KNEE_DEG and not (np.isfinite(absorb) and absorb < ABSORB_SOFT_KNEE_DEG):
+            out.append(
+                f"Landed with knees at {knee:.0f}°, nearly straight: bend to about 120-140° to absorb the impact."
+            )
+        elif np.isfinite(absorb) and absorb < ABSORB_SOFT_KNEE_DEG:
+            out.append(f"Landed with knees at {knee:.0f}° and absorbed down to {absorb:.0f}°: a soft landing.")
+
+    lean = land.get("trunk_lean", np.nan)
+    if np.isfinite(lean) and lean > LAND_LEAN_DEG:
+        out.append(f"Upper body {lean:.0f}° off upright at touchdown: stack the shoulders over the board.")
+
+    if r.agreement < AGREEMENT_MIN:
+        out.append(
+            f"The rotation is uncertain: only {100 * r.agreement:.0f}% of the {r.frames} airborne frames agree with it."
+        )
+    return out
+
+
+def summarize(jumps: list[Jump]) -> str:
+    """One sentence over all of a rider's jumps: how many, the longest, the biggest rotation."""
+    if not jumps:
+        return "No jump found for the rider."
+    longest = max(jumps, key=lambda j: j.flight.air_time_s)
+    head = "1 jump" if len(jumps) == 1 else f"{len(jumps)} jumps"
+    text = f"{head}; longest {longest.flight.air_time_s:.2f} s in the air at {longest.flight.takeoff_s:.1f} s"
+    rotated = [j for j in jumps if j.spin_deg or j.flip_deg]
+    if rotated:
+        best = max(rotated, key=lambda j: j.spin_deg + j.flip_deg)
+        name = trick_name(best.spin_deg, best.spin_direction, best.flip_deg, best.flip_direction)
+        text += f"; biggest rotation {name} at {best.flight.takeoff_s:.1f} s"
+    return text + "."

@@ -1,0 +1,151 @@
+"""Jumps of the rider: each flight with its rotation, the body at takeoff, peak and landing, and what it means.
+
+`find_jumps(track, timestamps_s, image_height=..., fps=...)` is the stage's entry: a tracked person in, a list
+of `Jump` out; `Jump.to_result()` is the `analysis.jumps[]` entry of result.json (DESIGN.md's fields first,
+then extra measured fields).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
+from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
+from pose_service.analysis.explain import explain_sentences
+from pose_service.analysis.rotation import RotationFit, fit_rotation, judge_count
+from pose_service.tracking.core import Track
+
+__all__ = ["Jump", "find_jumps", "MOMENT_NAMES"]
+
+MOMENT_NAMES = ("takeoff", "peak", "landing")
+_GROUND_BEFORE_S = 0.15  # ground frames before takeoff and after landing that the rotation fit also sees
+_GROUND_AFTER_S = 0.25
+_ABSORB_S = 0.4  # how long after landing the knees are watched for the absorbing bend
+
+
+@dataclass(frozen=True)
+class Jump:
+    """One jump of one person.
+
+    flight: when and how high (see `Airborne`); rotation: the fitted steady rotation (signed, measured).
+    moments: body angles in degrees (names as `ANGLE_NAMES`, plus "stance_width_m") at takeoff, peak (the hip's
+        highest sample) and landing; NaN where the person was not seen.
+    landing_knee_min_deg: the deepest knee bend (mean of both knees) within 0.4 s after landing: the absorb.
+    """
+
+    flight: Airborne
+    rotation: RotationFit
+    moments: dict[str, dict[str, float]]
+    landing_knee_min_deg: float
+    sentences: tuple[str, ...] = field(default=())
+
+    @property
+    def explanation(self) -> str:
+        return " ".join(self.sentences)
+
+    @property
+    def cue(self) -> str:
+        """The first coaching sentence (after the one that says what the jump was), or ''."""
+        return self.sentences[1] if len(self.sentences) > 1 else ""
+
+    @property
+    def spin_deg(self) -> float:
+        return judge_count(self.rotation.spin_deg, 180.0)
+
+    @property
+    def flip_deg(self) -> float:
+        return judge_count(self.rotation.flip_deg, 360.0)
+
+    @property
+    def spin_direction(self) -> str | None:
+        if not self.spin_deg:
+            return None
+        return "left" if self.rotation.spin_deg > 0 else "right"
+
+    @property
+    def flip_direction(self) -> str | None:
+        if not self.flip_deg:
+            return None
+        return "front" if self.rotation.flip_deg > 0 else "back"
+
+    def to_result(self) -> dict[str, Any]:
+        f, r = self.flight, self.rotation
+        return {
+            "takeoff_s": round(f.takeoff_s, 4),
+            "landing_s": round(f.landing_s, 4),
+            "air_time_s": round(f.air_time_s, 4),
+            "spin_deg": self.spin_deg,
+            "spin_direction": self.spin_direction,
+            "flip_deg": self.flip_deg,
+            "flip_direction": self.flip_direction,
+            "takeoff_frame": f.takeoff_frame,
+            "landing_frame": f.landing_frame,
+            "explanation": self.explanation,
+            "cue": self.cue,
+            "spin_measured_deg": round(abs(r.spin_deg), 1),
+            "flip_measured_deg": round(abs(r.flip_deg), 1),
+            "rotation_agreement": round(r.agreement, 3),
+            "height_m": round(f.apex_m, 3),
+            "drop_m": round(f.drop_m, 3),
+            "landing_knee_min_deg": _num(self.landing_knee_min_deg),
+            "angles": {moment: {k: _num(v) for k, v in values.items()} for moment, values in self.moments.items()},
+        }
+
+
+def _num(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 1)
+
+
+def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_height: int, fps: float) -> list[Jump]:
+    """Every jump of `track` (a tracked person), explained, in time order."""
+    if len(track) == 0:
+        return []
+    times = np.asarray(timestamps_s, dtype=np.float64)[track.frames]
+    flights = find_airborne(
+        track.frames, times, track.keypoints_2d, track.keypoints_3d, image_height=image_height, fps=fps
+    )
+    if not flights:
+        return []
+    scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
+    angles = body_angles(track.keypoints_3d)
+    width = stance_width_m(track.keypoints_3d)
+    jumps = []
+    for flight in flights:
+        near = (times >= flight.takeoff_s - _GROUND_BEFORE_S) & (times <= flight.landing_s + _GROUND_AFTER_S)
+        rotation = fit_rotation(
+            times[near],
+            track.keypoints_2d[near],
+            track.keypoints_3d[near],
+            scale[near],
+            takeoff_s=flight.takeoff_s,
+            landing_s=flight.landing_s,
+        )
+        peak = _peak_index(track, flight)
+        moments = {
+            name: _moment(angles[i], width[i])
+            for name, i in zip(MOMENT_NAMES, (flight.start, peak, flight.end), strict=True)
+        }
+        after = (times >= flight.landing_s) & (times <= flight.landing_s + _ABSORB_S)
+        knees = np.nanmean(angles[after][:, :2], axis=1) if after.any() else np.array([np.nan])
+        knee_min = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
+        jump = Jump(flight, rotation, moments, knee_min)
+        jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump))))
+    return jumps
+
+
+def _peak_index(track: Track, flight: Airborne) -> int:
+    """The sample where the hip is highest in the picture within the flight."""
+    hip_y = (
+        track.keypoints_2d[flight.start : flight.end + 1, 23, 1]
+        + track.keypoints_2d[flight.start : flight.end + 1, 24, 1]
+    )
+    return flight.start + int(np.argmin(hip_y))
+
+
+def _moment(angles: np.ndarray, width: float) -> dict[str, float]:
+    values = {name: float(v) for name, v in zip(ANGLE_NAMES, angles, strict=True)}
+    values["stance_width_m"] = float(width)
+    return values

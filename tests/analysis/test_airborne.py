@@ -1,0 +1,102 @@
+"""Flights found from 2D keypoints of a stick figure whose vertical motion is written down exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pose_service.analysis import find_airborne
+from pose_service.analysis.airborne import GRAVITY, pixels_per_metre
+from tests.analysis.figures import orient, project
+
+FPS = 30.0
+
+
+def _clip(heights: np.ndarray, *, scale: float | np.ndarray = 100.0, feet_fixed: bool = False):  # type: ignore[no-untyped-def]
+    n = len(heights)
+    kp3d = orient(np.zeros(n), np.zeros(n))
+    kp2d = project(kp3d, heights, scale=scale)
+    if feet_fixed:  # the feet keep their standing place: the body bends over them
+        kp2d[:, 25:33] = project(kp3d, np.zeros(n), scale=scale)[:, 25:33]
+    frames = np.arange(n)
+    return frames, frames / FPS, kp2d, kp3d
+
+
+def _flight(n: int, takeoff: int, air_s: float, *, drop_m: float = 0.0) -> np.ndarray:
+    """Hip heights: standing, a ballistic flight from takeoff lasting air_s, landing drop_m lower."""
+    t = np.arange(n) / FPS
+    t0, t1 = takeoff / FPS, takeoff / FPS + air_s
+    s = np.clip(t - t0, 0.0, air_s)
+    h = -drop_m * s / air_s + 0.5 * GRAVITY * s * (air_s - s)
+    h[t > t1] = -drop_m
+    return h
+
+
+@pytest.mark.parametrize(
+    ("air_s", "drop_m"),
+    [
+        (0.8, 0.0),  # a kicker: 0.8 s, rises 0.78 m and comes back
+        (0.3, 0.0),  # an ollie: 0.3 s, 11 cm
+        (0.6, 1.2),  # a drop off a box 1.2 m high
+    ],
+)
+def test_a_ballistic_flight_is_found_to_the_frame(air_s: float, drop_m: float) -> None:
+    takeoff = 30
+    frames, times, kp2d, kp3d = _clip(_flight(90, takeoff, air_s, drop_m=drop_m))
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS)
+    assert len(flights) == 1
+    f = flights[0]
+    landing = takeoff + round(air_s * FPS)
+    assert abs(f.takeoff_frame - takeoff) <= 1 and abs(f.landing_frame - landing) <= 1
+    assert f.air_time_s == pytest.approx(air_s, abs=1.5 / FPS)
+    assert f.drop_m == pytest.approx(drop_m, abs=0.05)
+    assert f.accel_g == pytest.approx(1.0, abs=0.2)  # one stance sample more or less moves a short fit
+
+
+def test_a_zooming_camera_does_not_change_the_flight() -> None:
+    # The picture scale grows 30 % over the clip (a zoom), so pixel heights alone would bend the parabola.
+    scale = np.linspace(100.0, 130.0, 90)
+    frames, times, kp2d, kp3d = _clip(_flight(90, 30, 0.7), scale=scale)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS)
+    assert len(flights) == 1 and abs(flights[0].takeoff_frame - 30) <= 1 and abs(flights[0].landing_frame - 51) <= 1
+
+
+def test_the_image_scale_comes_from_the_limbs() -> None:
+    _, _, kp2d, kp3d = _clip(np.zeros(10), scale=120.0)
+    assert pixels_per_metre(kp2d, kp3d, smooth=3) == pytest.approx(np.full(10, 120.0), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "crouch",  # the hips sink 35 cm and come back while the feet stay on the snow
+        "walk",  # a 4 cm bob twice a second
+        "still",  # standing still with 5 mm of keypoint jitter
+    ],
+)
+def test_no_flight_without_leaving_the_ground(case: str) -> None:
+    t = np.arange(120) / FPS
+    rng = np.random.default_rng(0)
+    if case == "crouch":
+        u = np.clip((t - 1.0) / 0.8, 0.0, 1.0)
+        heights = -0.35 * np.sin(np.pi * u) ** 2
+    elif case == "walk":
+        heights = 0.02 * np.sin(2 * np.pi * 2.0 * t)
+    else:
+        heights = rng.normal(0.0, 0.005, len(t))
+    frames, times, kp2d, kp3d = _clip(heights, feet_fixed=case == "crouch")
+    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS) == []
+
+
+def test_a_flight_bridges_frames_where_the_person_was_lost() -> None:
+    frames, times, kp2d, kp3d = _clip(_flight(90, 30, 0.8))
+    keep = np.ones(90, dtype=bool)
+    keep[[40, 41, 45, 46, 47]] = False  # lost while tumbling
+    flights = find_airborne(frames[keep], times[keep], kp2d[keep], kp3d[keep], image_height=480, fps=FPS)
+    assert len(flights) == 1 and abs(flights[0].takeoff_frame - 30) <= 1 and abs(flights[0].landing_frame - 54) <= 1
+
+
+def test_a_track_that_begins_in_the_air_has_no_measured_takeoff() -> None:
+    frames, times, kp2d, kp3d = _clip(_flight(90, 30, 0.8))
+    sl = slice(36, 90)
+    assert find_airborne(frames[sl], times[sl], kp2d[sl], kp3d[sl], image_height=480, fps=FPS) == []
