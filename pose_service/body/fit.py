@@ -170,6 +170,13 @@ def fit_shape(basis: ShapeBasis, keypoints_3d: np.ndarray, visibility: np.ndarra
 # ---------------------------------------------------------------- analytic start
 
 
+def _apply(g: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Points (n, K, 3) = sum_f g[n, f] @ c[k, f]: the rig's forward pass as one matrix product."""
+    n, nf = g.shape[:2]
+    flat = np.swapaxes(g, 1, 2).reshape(n, 3, nf * 3)  # (n, i, f*j)
+    return np.swapaxes(flat @ c.reshape(len(c), nf * 3).T, 1, 2)
+
+
 def _subtree(rig: Rig) -> list[list[int]]:
     """For each free bone, itself and its free descendants."""
     nf = len(FREE_BONES)
@@ -192,13 +199,13 @@ def _initial_pose(rig: Rig, x3: np.ndarray, vis: np.ndarray) -> tuple[np.ndarray
     seen = vis >= _VIS
 
     def keypoints() -> np.ndarray:
-        kp = np.einsum("nfij,kfj->nki", g, rig.c)
+        kp = _apply(g, rig.c)
         return kp - 0.5 * (kp[:, _K["left_hip"]] + kp[:, _K["right_hip"]])[:, None]
 
     def head(bone: str) -> np.ndarray:
-        kp = np.einsum("nfij,kfj->nki", g, rig.c)
+        kp = _apply(g, rig.c)
         mid = 0.5 * (kp[:, _K["left_hip"]] + kp[:, _K["right_hip"]])
-        return np.einsum("nfij,fj->ni", g, rig.heads[_F[bone]]) - mid  # type: ignore[no-any-return]
+        return _apply(g, rig.heads[_F[bone]][None])[:, 0] - mid
 
     def turn(bone: str, r: np.ndarray, where: np.ndarray) -> None:
         r = np.where(where[:, None, None], r, np.eye(3))
@@ -286,10 +293,26 @@ def fit_track(
     """Fit Anny to `track` (its frames' timestamps `times_s` (m,)) seen in a picture of `image_size` (w, h)."""
     import torch
 
-    options = options or FitOptions()
+    # The tensors are small: one thread avoids paying for thread hand-offs on every one of thousands of ops
+    # (on 2 busy cores that was ten times slower).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _fit_track(track, times_s, image_size, anny_cache_dir, options or FitOptions())
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_track(
+    track: Track, times_s: np.ndarray, image_size: tuple[int, int], anny_cache_dir: Path, options: FitOptions
+) -> BodyFit:
+    import torch
+
     m = len(track)
     if m == 0:
         raise ValueError(f"track {track.id} has no frames")
+    if len(times_s) != m:
+        raise ValueError(f"track {track.id}: {len(times_s)} timestamps for {m} frames")
     idx = list(BLAZEPOSE_INDEX)
     x3 = track.keypoints_3d[:, idx].astype(np.float64)
     uv = track.keypoints_2d[:, idx, :2].astype(np.float64)

@@ -87,9 +87,8 @@ def _continuous(q: np.ndarray) -> np.ndarray:
 def _normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     v = vertices.astype(np.float64)
     n = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
-    out = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(out, faces[:, k], n)
+    corners = faces.reshape(-1)
+    out = np.stack([np.bincount(corners, np.repeat(n[:, d], 3), minlength=len(v)) for d in range(3)], axis=1)
     length = np.linalg.norm(out, axis=1, keepdims=True)
     out = np.where(length > 1e-12, out / np.maximum(length, 1e-12), np.array([0.0, 0.0, 1.0]))
     return out.astype(np.float32)  # type: ignore[no-any-return]
