@@ -16,7 +16,7 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 from pose_service.analysis.explain import summarize
-from pose_service.analysis.jumps import find_jumps
+from pose_service.analysis.jumps import find_jumps, rider_chain
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
@@ -120,7 +120,7 @@ def analyze(
     t0 = time.perf_counter()
     rider_of = {t.id: t for t in tracks}
     jumps = (
-        find_jumps(rider_of[rider], timestamps, image_height=info.height, fps=info.fps)
+        find_jumps(rider_chain(tracks, rider, fps=info.fps), timestamps, image_height=info.height, fps=info.fps)
         if rider is not None and rider in rider_of
         else []
     )

@@ -8,9 +8,11 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from pose_service import __version__
 from pose_service.api.errors import error_body, install_error_handlers
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 _JANITOR_EVERY_S = 300.0
 _OPEN_PATHS = {f"{API_PREFIX}/healthz"}
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
 async def _janitor(svc: Service) -> None:
@@ -46,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import pose_service.video  # noqa: F401  (PyAV, for the probe: loaded once, not on the first upload)
+
         svc = Service.open(settings)
         app.state.service = svc
         recovered = svc.pool.recover()
@@ -84,4 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                         headers={"WWW-Authenticate": "Bearer"})
             return await call_next(request)
 
+    # The web page (static ES modules) at /; mounted last so that every API route above wins.
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

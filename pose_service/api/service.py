@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # What a worker's interpreter must be able to import; checked by /readyz without importing them.
 WORKER_MODULES = ("pose_service", "numpy", "av", "mediapipe", "cv2", "pydantic_settings")
-_READY_TTL_S = 30.0
+_READY_TTL_S = 60.0
 
 
 @dataclass
@@ -62,13 +64,22 @@ class Service:
         """The doctor's checks plus the worker interpreter's imports, cached for a short while."""
         if self._ready and time.monotonic() - self._ready[0] < _READY_TTL_S:
             return self._ready[1]
-        from pose_service.doctor import run_checks
-
-        checks = [c.__dict__ for c in run_checks(self.settings) if not c.name.startswith("package ")
-                  or not c.ok]
+        checks = [c for c in self._doctor() if not c["name"].startswith("package ") or not c["ok"]]
         checks.append(self._worker_check())
         self._ready = (time.monotonic(), checks)
         return checks
+
+    def _doctor(self) -> list[dict[str, Any]]:
+        """`pose-service doctor --json` in a child process: its imports (mediapipe, torch) stay out of the server."""
+        cmd = [sys.executable, "-m", "pose_service", "doctor", "--json"]
+        env = {**worker_env(self.settings), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, check=False)
+            checks: list[dict[str, Any]] = json.loads(out.stdout)["checks"]
+            return checks
+        except (OSError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
+            detail = f"`pose-service doctor` did not answer: {type(exc).__name__}: {exc}"[:300]
+            return [{"name": "doctor", "ok": False, "detail": detail, "fix": "run `pose-service doctor` by hand"}]
 
     def _worker_check(self) -> dict[str, Any]:
         python = worker_python(self.settings)
