@@ -3,7 +3,7 @@
 from pose_service.analysis.airborne import Airborne, find_airborne
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, shoulder_hip_separation, stance_width_m
 from pose_service.analysis.explain import explain_jump, summarize, trick_name
-from pose_service.analysis.jumps import MOMENT_NAMES, Jump, find_jumps
+from pose_service.analysis.jumps import MOMENT_NAMES, Jump, find_jumps, rider_chain
 from pose_service.analysis.rotation import RotationFit, fit_rotation, judge_count, torso_frames
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "find_jumps",
     "fit_rotation",
     "judge_count",
+    "rider_chain",
     "shoulder_hip_separation",
     "stance_width_m",
     "summarize",

@@ -18,7 +18,7 @@ from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.rotation import RotationFit, fit_rotation, judge_count
 from pose_service.tracking.core import Track
 
-__all__ = ["Jump", "find_jumps", "MOMENT_NAMES"]
+__all__ = ["Jump", "find_jumps", "rider_chain", "MOMENT_NAMES"]
 
 MOMENT_NAMES = ("takeoff", "peak", "landing")
 _GROUND_BEFORE_S = 0.15  # ground frames before takeoff and after landing that the rotation fit also sees
@@ -134,6 +134,52 @@ def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_he
         jump = Jump(flight, rotation, moments, knee_min)
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump))))
     return jumps
+
+
+def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float = 0.5) -> Track:
+    """The rider's track joined with the tracks that continue it: a tracker may split a person where the pose
+    model lost them, and that is exactly mid-flip. A track continues another when it starts after the other
+    ends, within `max_gap_s`, and its first box lies within one body height of the other's last box."""
+    by_id = {t.id: t for t in tracks}
+    chain = [by_id[rider]]
+    for direction in (1, -1):
+        while True:
+            edge = chain[-1] if direction > 0 else chain[0]
+            follow = [t for t in tracks if t not in chain and _continues(edge, t, fps, max_gap_s, direction)]
+            if not follow:
+                break
+            best = min(
+                follow,
+                key=lambda t: abs(
+                    int(t.frames[0 if direction > 0 else -1]) - int(edge.frames[-1 if direction > 0 else 0])
+                ),
+            )
+            chain = [*chain, best] if direction > 0 else [best, *chain]
+    if len(chain) == 1:
+        return chain[0]
+    return Track(
+        id=rider,
+        frames=np.concatenate([t.frames for t in chain]),
+        bbox=np.concatenate([t.bbox for t in chain]),
+        keypoints_2d=np.concatenate([t.keypoints_2d for t in chain]),
+        keypoints_3d=np.concatenate([t.keypoints_3d for t in chain]),
+        is_rider=True,
+    )
+
+
+def _continues(a: Track, b: Track, fps: float, max_gap_s: float, direction: int) -> bool:
+    """Whether `b` picks up where `a` ends (direction 1) or ends where `a` starts (direction -1)."""
+    if len(a) == 0 or len(b) == 0:
+        return False
+    first, last = (a, b) if direction > 0 else (b, a)
+    gap = int(last.frames[0]) - int(first.frames[-1])
+    if not 0 < gap <= max(1, round(max_gap_s * fps)):
+        return False
+    box0, box1 = first.bbox[-1], last.bbox[0]
+    height = max(float(box0[3] - box0[1]), float(box1[3] - box1[1]), 1.0)
+    centre0 = np.array([box0[0] + box0[2], box0[1] + box0[3]]) / 2
+    centre1 = np.array([box1[0] + box1[2], box1[1] + box1[3]]) / 2
+    return bool(np.linalg.norm(centre1 - centre0) <= height)
 
 
 def _peak_index(track: Track, flight: Airborne) -> int:

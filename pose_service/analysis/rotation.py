@@ -25,7 +25,7 @@ import numpy as np
 __all__ = ["RotationFit", "torso_frames", "fit_rotation", "judge_count"]
 
 _SPIN_RANGE, _FLIP_RANGE = 1800.0, 1260.0
-_COARSE, _FINE = 15.0, 2.0
+_STEPS = (30.0, 6.0, 1.5)  # degrees of total rotation: a coarse grid over everything, then two finer ones
 _MIRROR_PENALTY = (0.0, 0.35, 0.35, 0.5)  # identity, left-right swap, depth mirror, both
 _TRUNC_3D = 4 * (1 - np.cos(np.radians(70)))  # a reading further than 70 degrees off counts no worse
 _TRUNC_2D = 0.45
@@ -151,8 +151,8 @@ def fit_rotation(
     at takeoff and the orientation the rider lands in, which a rotation must end in.
     """
     t = np.asarray(times_s, dtype=np.float64)
-    span = max(landing_s - takeoff_s, 1e-6)
-    u = np.clip((t - takeoff_s) / span, 0.0, 1.0)
+    air_s = max(landing_s - takeoff_s, 1e-6)
+    u = np.clip((t - takeoff_s) / air_s, 0.0, 1.0)
     frames = torso_frames(keypoints_3d)
     has3d = np.isfinite(frames).all(axis=(1, 2))
     readings = _mirrors(np.where(has3d[:, None, None], frames, 0.0))
@@ -167,16 +167,16 @@ def fit_rotation(
     base = float(np.degrees(np.arctan2(np.median(fwd[:, 0]), np.median(fwd[:, 2]))))
     best = (np.inf, 0.0, 0.0, base)
     for heading in (base, -base, base + 180.0, 180.0 - base):
-        spin = np.arange(-_SPIN_RANGE, _SPIN_RANGE + 1e-9, _COARSE)
-        flip = np.arange(-_FLIP_RANGE, _FLIP_RANGE + 1e-9, _COARSE)
-        cost = _cost(u, readings, has3d, obs2d, has2d, heading, spin, flip)
-        i, j = np.unravel_index(np.argmin(cost), cost.shape)
-        spin = spin[i] + np.arange(-_COARSE, _COARSE + 1e-9, _FINE)
-        flip = flip[j] + np.arange(-_COARSE, _COARSE + 1e-9, _FINE)
-        cost = _cost(u, readings, has3d, obs2d, has2d, heading, spin, flip)
-        i, j = np.unravel_index(np.argmin(cost), cost.shape)
+        spin_c, flip_c = 0.0, 0.0
+        reach: tuple[float, float] = (_SPIN_RANGE, _FLIP_RANGE)
+        for step in _STEPS:  # coarse to fine, each grid around the best of the one before
+            spin = spin_c + np.arange(-reach[0], reach[0] + 1e-9, step)
+            flip = flip_c + np.arange(-reach[1], reach[1] + 1e-9, step)
+            cost = _cost(u, readings, has3d, obs2d, has2d, heading, spin, flip)
+            i, j = np.unravel_index(np.argmin(cost), cost.shape)
+            spin_c, flip_c, reach = float(spin[i]), float(flip[j]), (step, step)
         if cost[i, j] < best[0]:
-            best = (float(cost[i, j]), float(spin[i]), float(flip[j]), heading)
+            best = (float(cost[i, j]), spin_c, flip_c, heading)
     _, spin_deg, flip_deg, heading = best
     agreement = _agreement(u[air], readings[air], has3d[air], heading, spin_deg, flip_deg)
     return RotationFit(

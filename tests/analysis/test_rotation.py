@@ -1,0 +1,80 @@
+"""The steady-rotation fit on a stick figure whose orientation is known, with the pose model's mirror readings
+injected the way BlazePose produces them mid-rotation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pose_service.analysis import fit_rotation, judge_count, torso_frames
+from tests.analysis.figures import SWAP, orient, project
+
+FPS = 30.0
+TAKEOFF, LANDING = 10, 34  # frames; 0.8 s of air
+
+
+def _readings(spin: float, flip: float, heading: float = 0.0):  # type: ignore[no-untyped-def]
+    n = 46
+    t = np.arange(n) / FPS
+    u = np.clip((np.arange(n) - TAKEOFF) / (LANDING - TAKEOFF), 0.0, 1.0)
+    kp3d = orient(spin * u, flip * u, heading)
+    kp2d = project(kp3d, np.zeros(n))
+    return t, kp2d, kp3d
+
+
+def _fit(t, kp2d, kp3d):  # type: ignore[no-untyped-def]
+    return fit_rotation(t, kp2d, kp3d, np.full(len(t), 100.0), takeoff_s=TAKEOFF / FPS, landing_s=LANDING / FPS)
+
+
+@pytest.mark.parametrize(
+    ("spin", "flip", "heading"),
+    [
+        (0.0, 0.0, 0.0),  # straight air facing the camera
+        (360.0, 0.0, 0.0),  # a 360 to the left
+        (-540.0, 0.0, 90.0),  # a 540 to the right, side-on
+        (0.0, -360.0, 90.0),  # a backflip seen side-on
+        (0.0, 360.0, 0.0),  # a frontflip seen from the front: the flip turns in depth
+        (360.0, -360.0, 180.0),  # a cork: backflip with a 360, from behind
+    ],
+)
+def test_clean_readings_give_the_rotation(spin: float, flip: float, heading: float) -> None:
+    fit = _fit(*_readings(spin, flip, heading))
+    assert fit.spin_deg == pytest.approx(spin, abs=8) and fit.flip_deg == pytest.approx(flip, abs=8)
+    assert fit.agreement == 1.0
+
+
+@pytest.mark.parametrize(
+    "mirror",
+    [
+        "swap",  # left and right labels swapped (the torso read as facing the other way)
+        "depth",  # the depth of every keypoint reversed (a chest turned away read as turned towards)
+    ],
+)
+def test_mirror_readings_mid_spin_do_not_lose_half_turns(mirror: str) -> None:
+    t, kp2d, kp3d = _readings(540.0, 0.0)
+    bad = np.arange(TAKEOFF + 3, LANDING - 3, 3)  # every third airborne frame
+    if mirror == "swap":
+        kp3d[bad] = kp3d[bad][:, SWAP]
+    else:
+        kp3d[bad, :, 2] *= -1
+    # Frame-to-frame unwrapping of the facing direction goes wrong on these readings...
+    fwd = torso_frames(kp3d)[:, :, 2]
+    yaw = np.degrees(np.unwrap(np.arctan2(fwd[:, 0], fwd[:, 2])))
+    assert abs(yaw[LANDING] - yaw[TAKEOFF] - 540.0) > 60.0
+    # ...the steady-rotation fit does not.
+    fit = _fit(t, kp2d, kp3d)
+    assert fit.spin_deg == pytest.approx(540.0, abs=10) and abs(fit.flip_deg) < 10
+
+
+def test_frames_lost_mid_flip_are_bridged() -> None:
+    t, kp2d, kp3d = _readings(0.0, -720.0, 90.0)
+    keep = np.ones(len(t), dtype=bool)
+    keep[16:24] = False  # the pose model lost the inverted body for a quarter of a second
+    fit = _fit(t[keep], kp2d[keep], kp3d[keep])
+    assert judge_count(fit.flip_deg, 360) == 720 and fit.flip_deg < 0
+
+
+@pytest.mark.parametrize(("measured", "step", "want"), [(331, 180, 360), (-520, 180, 540), (100, 180, 180),
+                                                         (80, 180, 0), (344, 360, 360), (170, 360, 0)])  # fmt: skip
+def test_judge_count_rounds_to_the_called_multiple(measured: float, step: float, want: float) -> None:
+    assert judge_count(measured, step) == want
