@@ -1,11 +1,12 @@
 """Tracker measurements on real and synthetic clips: tracks found, rider coverage, cost per frame, lag.
 
-    .venv/bin/python bench/tracking.py [CLIP ...] [--spin SYNTH_CLIP.mp4]
+    .venv/bin/python bench/tracking.py [CLIP ...] [--spin SYNTH_CLIP.mp4] [--crossing CLIP.mp4]
 
 For each clip the real pose model runs once; the tracker's own time (`update` per frame, `finish` once)
 is measured apart from it. With `--spin` (a clip from `pose-service synth`, its truth beside it), the
 smoothing lag: the frame of the peak spin rate (yaw of the shoulder line in 3D) before and after the
-smoothing, and in the truth. Figures are from one run on whatever machine runs it: quote them as ratios.
+smoothing, and in the truth. With `--crossing`, two synthetic riders crossing (rendered there by
+`pose_service.synth.crossing.render_crossing` when the file is missing): ID switches and IDF1. Figures are from one run on whatever machine runs it: quote them as ratios.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clips", nargs="*", type=Path)
     ap.add_argument("--spin", type=Path, help="a synthetic spin clip with its .truth.json beside it")
+    ap.add_argument("--crossing", type=Path, help="two riders crossing (rendered here if missing)")
     args = ap.parse_args()
     clips = args.clips or [p for p in (MEDIA / "sports2d_demo.mp4", MEDIA / "phalp_vid.mp4") if p.is_file()]
     settings = Settings()
@@ -125,6 +127,26 @@ def main() -> None:
         detections, tracks, cost, n, (_, _, fps) = detect_and_track(args.spin, settings)
         report(args.spin, tracks, cost, n)
         spin_lag(args.spin, detections, fps)
+    if args.crossing:
+        crossing(args.crossing, settings)
+
+
+def crossing(clip: Path, settings: Settings) -> None:
+    from pose_service.synth.crossing import render_crossing
+    from pose_service.tracking.evaluate import identity_scores
+
+    if not clip.is_file():
+        render_crossing(clip, anny_cache_dir=settings.anny_cache_dir)
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    _, tracks, cost, n, _ = detect_and_track(clip, settings)
+    report(clip, tracks, cost, n)
+    people = [np.array(p["keypoints_2d"], dtype=float) for p in truth["people"]]
+    s = identity_scores(people, truth["joint_names"], tracks)
+    long_tracks = [t for t in tracks if len(t) >= 10]
+    print(
+        f"  vs truth: {s.id_switches} ID switches, IDF1 {s.idf1:.3f}, {s.matched:.0%} of person-frames matched; "
+        f"{len(long_tracks)} tracks of 10+ frames for 2 people"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""The identity metrics themselves, on hand-made tracks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pose_service.pose.core import KEYPOINT_NAMES
+from pose_service.tracking import Track
+from pose_service.tracking.evaluate import identity_scores
+from tests.tracking.bodies import person
+
+N = 20
+NAMES = ["left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee", "right_knee"]
+# Person A walks right along y = 300, B walks left along y = 700 (they never meet).
+PATH_A = [(100.0 + 10 * f, 300.0) for f in range(N)]
+PATH_B = [(400.0 - 10 * f, 700.0) for f in range(N)]
+
+
+def _truth(path: list[tuple[float, float]]) -> np.ndarray:
+    return np.stack([person(x, y)[[KEYPOINT_NAMES.index(n) for n in NAMES], :2] for x, y in path])
+
+
+def _track(tid: int, frames: list[int], path: list[tuple[float, float]]) -> Track:
+    kp = np.stack([person(x, y) for x, y in path])
+    return Track(tid, np.array(frames), np.zeros((len(frames), 4), np.float32), kp, np.zeros_like(kp))
+
+
+TRUTH = [_truth(PATH_A), _truth(PATH_B)]
+
+
+def test_perfect_tracks_score_one() -> None:
+    tracks = [_track(1, list(range(N)), PATH_A), _track(2, list(range(N)), PATH_B)]
+    s = identity_scores(TRUTH, NAMES, tracks)
+    assert (s.id_switches, s.idf1, s.matched) == (0, pytest.approx(1.0), pytest.approx(1.0))
+
+
+def test_ids_exchanged_halfway_count_two_switches() -> None:
+    half = N // 2
+    tracks = [
+        _track(1, list(range(N)), PATH_A[:half] + PATH_B[half:]),
+        _track(2, list(range(N)), PATH_B[:half] + PATH_A[half:]),
+    ]
+    s = identity_scores(TRUTH, NAMES, tracks)
+    assert s.id_switches == 2
+    assert s.idf1 == pytest.approx(0.5)
+
+
+def test_a_person_missed_half_the_time() -> None:
+    tracks = [_track(1, list(range(N // 2)), PATH_A[: N // 2])]
+    s = identity_scores(TRUTH[:1], NAMES, tracks)
+    assert s.id_switches == 0 and s.matched == pytest.approx(0.5)
+    assert s.idf1 == pytest.approx(2 * 10 / (20 + 10))
