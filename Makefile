@@ -43,6 +43,7 @@ test: models lint validator
 	$(BIN)/python -m pytest
 
 bench: models
+	$(BIN)/python bench/run.py
 	$(BIN)/python bench/pose_recall.py
 
 clean:

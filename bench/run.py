@@ -1,0 +1,308 @@
+"""The benchmark: how fast `analyze` runs, how much memory it takes, and how close it comes to decoding.
+
+    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,memory]
+
+Each case runs `--repeat` times (default 3); the report gives the median and the spread (min..max) of each
+figure, names the machine (CPU model, cores, memory, load average before and after) and is written to
+`bench/results.json` and `bench/results.md`. Timings on a shared 2-core machine are noisy: compare runs
+on the same machine, as ratios.
+
+Clips: synthetic riders rendered once with the Anny body and cached in the data folder
+(`bench-clips/`), long clips made by concatenating rendered segments, and the two real clips in
+../shared/media when present. `--quick` uses 10 s 720p clips instead of 60 s 1080p ones, for a check
+that the harness works.
+
+`analyze` runs as a subprocess (`python -m pose_service analyze CLIP --json`), as a user runs it: its
+wall time, the stage seconds it reports and its peak resident memory (from the child's rusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pose_service.config import Settings  # noqa: E402
+
+MEDIA = ROOT.parent / "shared" / "media"
+# Segments a long clip is cut from: varied tricks and views so the pose model sees varied poses.
+SEGMENTS = (("360", "front"), ("backflip", "side"), ("straight", "back"), ("right540", "front"))
+
+
+@dataclass
+class Figure:
+    """One measured quantity over repeated runs."""
+
+    name: str
+    unit: str
+    values: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        v = self.values
+        return {
+            "unit": self.unit,
+            "median": statistics.median(v) if v else None,
+            "min": min(v) if v else None,
+            "max": max(v) if v else None,
+            "runs": v,
+        }
+
+
+@dataclass
+class Case:
+    name: str
+    note: str
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def add(self, name: str, unit: str, value: float) -> None:
+        self.figures.setdefault(name, Figure(name, unit)).values.append(round(float(value), 4))
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+# ---------------------------------------------------------------- clips
+
+
+def _render(trick: str, view: str, out: Path, width: int, height: int, seed: int) -> Path:
+    from pose_service.synth import parse_trick, render_clip
+
+    if not out.is_file():
+        print(f"  rendering {out.name} ({width}x{height}, {trick}, {view})", flush=True)
+        render_clip(
+            parse_trick(trick), out, width=width, height=height, fps=30.0, view=view,
+            anny_cache_dir=Settings().anny_cache_dir, seed=seed,
+        )  # fmt: skip
+    return out
+
+
+def concatenated(out: Path, segments: list[Path], seconds: float) -> Path:
+    """`segments` played one after another, round and round, until `seconds` of video at 30 fps."""
+    from pose_service.video import VideoReader, VideoWriter, probe
+
+    if out.is_file():
+        return out
+    infos = [probe(s) for s in segments]
+    total = round(seconds * 30)
+    tmp = out.with_suffix(".part.mp4")
+    written = 0
+    with VideoWriter(tmp, width=infos[0].width, height=infos[0].height, fps=30) as writer:
+        while written < total:
+            for info in infos:
+                with VideoReader(info) as reader:
+                    for frame in reader:
+                        if written >= total:
+                            break
+                        writer.write(frame.rgb, written / 30.0)
+                        written += 1
+    tmp.replace(out)
+    return out
+
+
+def bench_clips(quick: bool, cache: Path) -> dict[str, Path]:
+    """The clips the cases run on, rendered or concatenated once and cached."""
+    cache.mkdir(parents=True, exist_ok=True)
+    width, height, seconds = (1280, 720, 10.0) if quick else (1920, 1080, 60.0)
+    tag = f"{height}p"
+    segments = [
+        _render(trick, view, cache / f"seg_{trick}_{view}_{tag}.mp4", width, height, seed)
+        for seed, (trick, view) in enumerate(SEGMENTS)
+    ]
+    clips = {f"synthetic one rider {seconds:.0f} s {tag}": concatenated(cache / f"rider_{seconds:.0f}s_{tag}.mp4",
+                                                                         segments, seconds)}
+    for name in ("sports2d_demo.mp4", "phalp_vid.mp4"):
+        if (MEDIA / name).is_file():
+            clips[f"real {name}"] = MEDIA / name
+    return clips
+
+
+# ---------------------------------------------------------------- cases
+
+
+def run_analyze(clip: Path, extra: list[str]) -> tuple[float, dict[str, Any], float]:
+    """(wall seconds, the --json report, peak RSS in MB) of one `analyze` subprocess."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "pose_service", "analyze", str(clip), "--out", out, "--json", *extra]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = proc.communicate()
+        wall = time.perf_counter() - t0
+        # communicate() has reaped the child; its peak RSS is in the children's rusage.
+        if proc.returncode != 0:
+            raise RuntimeError(f"analyze failed on {clip.name} ({proc.returncode}): {stderr.strip()[-500:]}")
+    report = json.loads(stdout)
+    return wall, report, _children_maxrss_mb()
+
+
+def _children_maxrss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+def case_decode(clips: dict[str, Path], repeat: int) -> list[Case]:
+    """Decoding alone, upright RGB, as `analyze` reads: the floor."""
+    from pose_service.video import VideoReader, probe
+
+    out = []
+    for label, clip in clips.items():
+        case = Case(f"decode: {label}", "VideoReader, upright RGB frames, threaded")
+        info = probe(clip)
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            n = 0
+            with VideoReader(info) as reader:
+                for _frame in reader:
+                    n += 1
+            case.add("frames/s", "frames/s", n / (time.perf_counter() - t0))
+        out.append(case)
+    return out
+
+
+def case_analyze(clips: dict[str, Path], repeat: int) -> list[Case]:
+    """End-to-end `analyze` (pose, tracking, mesh, analysis; no overlay)."""
+    from pose_service.video import probe
+
+    out = []
+    for label, clip in clips.items():
+        info = probe(clip)
+        case = Case(f"analyze: {label}", f"{info.frame_count} frames, {info.width}x{info.height}, {info.fps:.0f} fps")
+        for _ in range(repeat):
+            wall, report, _ = run_analyze(clip, [])
+            frames = report["frames"]
+            case.add("frames/s (wall)", "frames/s", frames / wall)
+            case.add("x real time", "x", frames / info.fps / wall)
+            for stage, sec in report.get("stage_seconds", {}).items():
+                case.add(f"stage {stage}", "s", sec)
+            if report.get("stage_seconds", {}).get("mesh"):
+                case.add("mesh fit frames/s", "frames/s", frames / report["stage_seconds"]["mesh"])
+        out.append(case)
+    return out
+
+
+def case_memory(quick: bool, cache: Path, repeat: int) -> list[Case]:
+    """Peak resident memory of `analyze` on a short and a ten-times-longer clip: must not grow with length."""
+    width, height = (1280, 720) if quick else (1920, 1080)
+    tag = f"{height}p"
+    segments = sorted(cache.glob(f"seg_*_{tag}.mp4"))
+    short_s, long_s = (10.0, 100.0) if quick else (60.0, 600.0)
+    out = []
+    for seconds in (short_s, long_s):
+        clip = concatenated(cache / f"rider_{seconds:.0f}s_{tag}.mp4", segments, seconds)
+        case = Case(f"memory: {seconds:.0f} s {tag}", "peak RSS of the analyze process")
+        for _ in range(repeat):
+            # A fresh interpreter per measurement: RUSAGE_CHILDREN keeps the maximum over all children.
+            code = (
+                "import json,resource,subprocess,sys;"
+                "p=subprocess.run(sys.argv[1:],capture_output=True);"
+                "print(json.dumps({'rc':p.returncode,'mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))"
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                cmd = [sys.executable, "-m", "pose_service", "analyze", str(clip), "--out", tmp, "--json"]
+                res = json.loads(subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True,
+                                                text=True, check=True).stdout)
+            if res["rc"] != 0:
+                raise RuntimeError(f"analyze failed on {clip.name}")
+            case.add("peak RSS", "MB", res["mb"])
+        out.append(case)
+    return out
+
+
+CASES: dict[str, Callable[..., list[Case]]] = {"decode": case_decode, "analyze": case_analyze}
+
+
+# ---------------------------------------------------------------- report
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    m = doc["machine"]
+    lines = [
+        f"# Benchmark, {doc['date']}",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}; "
+        f"load average {doc['load_before']} before, {doc['load_after']} after. {doc['repeat']} runs per case.",
+        "",
+        "| case | figure | median | min..max | unit |",
+        "|---|---|---|---|---|",
+    ]
+    for case in doc["cases"]:
+        for name, f in case["figures"].items():
+            lines.append(
+                f"| {case['name']} | {name} | {f['median']:.2f} | {f['min']:.2f}..{f['max']:.2f} | {f['unit']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="10 s 720p clips, for a quick check")
+    parser.add_argument("--cases", default="decode,analyze,memory")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench")
+    args = parser.parse_args(argv)
+    wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = set(wanted) - {*CASES, "memory"}
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, memory")
+
+    cache = Settings().data_dir / "bench-clips"
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    clips = bench_clips(args.quick, cache)
+    results: list[Case] = []
+    for name in wanted:
+        print(f"case {name}", flush=True)
+        new = case_memory(args.quick, cache, max(1, args.repeat // 2)) if name == "memory" else CASES[name](
+            clips, args.repeat
+        )
+        results += new
+        for case in new:
+            print(f"  {case.name}: " + ", ".join(
+                f"{f.name} {statistics.median(f.values):.2f}" for f in case.figures.values()), flush=True)
+    doc = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "load_before": load_before,
+        "load_after": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "repeat": args.repeat,
+        "quick": args.quick,
+        "cases": [{"name": c.name, "note": c.note,
+                   "figures": {k: f.summary() for k, f in c.figures.items()}} for c in results],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (args.out / "results.md").write_text(markdown(doc))
+    print(markdown(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
