@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export POSE_SERVICE_DATA_DIR ?= $(CURDIR)/.data
 STAMP := $(VENV)/.installed
 
-.PHONY: venv models validator demo test lint bench clean
+.PHONY: venv models validator chromium demo test lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,14 @@ $(GLTF_VALIDATOR):
 
 validator: $(GLTF_VALIDATOR)
 
-test: models lint validator
+# Debian's chromium for the browser tests (tests/web): Playwright drives it and never downloads a browser.
+/usr/bin/chromium:
+	@(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null \
+		|| echo "could not install Debian's chromium (needs root and apt): the browser tests will skip"
+
+chromium: /usr/bin/chromium
+
+test: models lint validator chromium
 	$(BIN)/python -m pytest
 
 bench: models
