@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="track every person in a clip and write result.json, angles.csv, ...")
     a.add_argument("video", type=Path, help="the video file")
     a.add_argument("--out", type=Path, help="output folder (default: VIDEO stem + _pose/ beside the video)")
-    a.add_argument("--backend", default="mediapipe", choices=["mediapipe"], help="pose engine")
+    a.add_argument("--backend", default="mediapipe", choices=["mediapipe", "hmr2"],
+                   help="pose engine: mediapipe (CPU, built in) or hmr2 (a configured 4D-Humans install, GPU)")
     a.add_argument("--no-mesh", action="store_true", help="skip the body mesh (result.glb)")
     a.add_argument("--overlay", action="store_true", help="also write overlay.mp4 with skeletons drawn")
     a.add_argument("--num-poses", type=int, default=None, help="most people per frame (default 4)")

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     rejected_keep_s: float = Field(24 * 3600.0, ge=0, description="rejected uploads are kept this long")
     api_token: str | None = Field(None, description="bearer token; required when serving beyond loopback")
 
+    # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
+    hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")
+    hmr2_dir: Path | None = Field(None, description="the 4D-Humans checkout (the folder holding track.py)")
+    hmr2_timeout_s: float = Field(6 * 3600.0, gt=0, description="wall-clock limit of one track.py run")
+
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"

@@ -36,6 +36,8 @@ def run_checks(settings: Settings) -> list[Check]:
     checks.append(_disk(settings))
     checks.append(_pose_bundle(settings))
     checks.append(_anny_cache(settings))
+    if settings.hmr2_python is not None or settings.hmr2_dir is not None:
+        checks += _hmr2(settings)
     return checks
 
 
@@ -124,3 +126,15 @@ def _anny_cache(settings: Settings) -> Check:
         return Check("anny body model cache", False, f"cannot import anny: {exc}", _SETUP_FIX)
     detail = str(settings.anny_cache_dir) + ("" if ok else ": not built")
     return Check("anny body model cache", ok, detail, "" if ok else "run `pose-service prepare` (or `make models`)")
+
+
+def _hmr2(settings: Settings) -> list[Check]:
+    """The optional GPU backend: its interpreter runs a probe (imports, CUDA, SMPL model, checkpoints)."""
+    from pose_service.errors import EnvironmentProblem
+    from pose_service.pose.hmr2_backend import Hmr2Install, preflight
+
+    try:
+        install = Hmr2Install.configured(settings.hmr2_python, settings.hmr2_dir)
+    except EnvironmentProblem as exc:
+        return [Check("4D-Humans (hmr2 backend)", False, exc.message, exc.hint)]
+    return [Check(i.name, i.ok, i.detail, i.fix) for i in preflight(install).items]

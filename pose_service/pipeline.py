@@ -28,7 +28,7 @@ __all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir"]
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("mediapipe",)
+BACKENDS = ("mediapipe", "hmr2")
 
 
 @dataclass(frozen=True)
@@ -92,27 +92,12 @@ def analyze(
     out_dir = out_dir or default_out_dir(video)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    # Imported after the probe: a bad file is rejected before mediapipe's slow import.
-    from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
-
-    bundle = ensure_bundle(settings.models_dir)
-    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
-    timestamps: list[float] = []
+    backend_files: dict[str, Path] = {}
+    if options.backend == "hmr2":
+        tracks, timestamps, backend_info, backend_files = _hmr2_tracks(info, out_dir, settings, progress, seconds)
+    else:
+        tracks, timestamps, backend_info = _mediapipe_tracks(info, options, settings, progress, seconds)
     t0 = time.perf_counter()
-    with (
-        PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
-        VideoReader(info) as reader,
-        progress.stage("pose", info.frame_count) as advance,
-    ):
-        backend_info = {"name": backend.name, "version": backend.version}
-        for frame in reader:
-            tracker.update(frame.index, backend.detect(frame.rgb, frame.time_s), rgb=frame.rgb, time_s=frame.time_s)
-            timestamps.append(frame.time_s)
-            advance(1)
-    seconds["decode+pose"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    tracks = tracker.finish()
     rider = pick_rider(tracks, frame_size=(info.width, info.height), n_frames=len(timestamps))
     angles = {t.id: body_angles(t.keypoints_3d) for t in tracks}
     seconds["track+angles"] = time.perf_counter() - t0
@@ -152,7 +137,7 @@ def analyze(
         summary=_summary(info, tracks, rider, len(timestamps)) + " " + summarize(jumps),
         jumps=[j.to_result() for j in jumps],
     )
-    files = {"result.json": out_dir / "result.json", "angles.csv": out_dir / "angles.csv"} | mesh_files
+    files = {"result.json": out_dir / "result.json", "angles.csv": out_dir / "angles.csv"} | mesh_files | backend_files
     write_json(files["result.json"], result)
     write_angles_csv(
         files["angles.csv"], timestamps_s=timestamps, tracks=tracks, angle_names=ANGLE_NAMES, angles_by_track=angles
@@ -168,6 +153,53 @@ def analyze(
 
     log.info("analysed %s: %d frames, %d tracks, stages %s", video.name, len(timestamps), len(tracks), seconds)
     return AnalyzeOutcome(out_dir=out_dir, files=files, result=result, frames=len(timestamps), stage_seconds=seconds)
+
+
+def _mediapipe_tracks(
+    info: VideoInfo, options: AnalyzeOptions, settings: Settings, progress: Progress, seconds: dict[str, float]
+) -> tuple[list[Track], list[float], dict[str, Any]]:
+    """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`."""
+    # Imported after the probe: a bad file is rejected before mediapipe's slow import.
+    from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+
+    bundle = ensure_bundle(settings.models_dir)
+    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
+    timestamps: list[float] = []
+    t0 = time.perf_counter()
+    with (
+        PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
+        VideoReader(info) as reader,
+        progress.stage("pose", info.frame_count) as advance,
+    ):
+        backend_info = {"name": backend.name, "version": backend.version}
+        for frame in reader:
+            tracker.update(frame.index, backend.detect(frame.rgb, frame.time_s), rgb=frame.rgb, time_s=frame.time_s)
+            timestamps.append(frame.time_s)
+            advance(1)
+    seconds["decode+pose"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tracks = tracker.finish()
+    seconds["track"] = time.perf_counter() - t0
+    return tracks, timestamps, backend_info
+
+
+def _hmr2_tracks(
+    info: VideoInfo, out_dir: Path, settings: Settings, progress: Progress, seconds: dict[str, float]
+) -> tuple[list[Track], list[float], dict[str, Any], dict[str, Path]]:
+    """The GPU backend: the configured 4D-Humans install's track.py, its PHALP tracks converted."""
+    from pose_service.pose.hmr2_stage import analyze_hmr2
+
+    outcome = analyze_hmr2(
+        info,
+        out_dir,
+        python=settings.hmr2_python,
+        checkout=settings.hmr2_dir,
+        timeout_s=settings.hmr2_timeout_s,
+        progress=progress,
+    )
+    seconds.update({f"hmr2 {k}": v for k, v in outcome.stage_seconds.items()})
+    return outcome.tracks, outcome.timestamps_s, outcome.backend, outcome.files
 
 
 def _summary(info: VideoInfo, tracks: list[Track], rider: int | None, n_frames: int) -> str:

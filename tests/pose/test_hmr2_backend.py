@@ -1,0 +1,218 @@
+"""The hmr2 backend's preflight and runner, with real subprocesses.
+
+What is real here: the probe really runs in the configured interpreter (this venv, which has no hmr2,
+phalp or GPU; a fresh bare venv without torch), the runner really spawns that interpreter on a track.py,
+streams its output, enforces the time limit, reads a joblib pickle and converts it; the whole pipeline
+then runs on the converted tracks. What is NOT real: 4D-Humans itself. It cannot run on this machine (no
+GPU, no weights, no internet), so end-to-end runs use the STAND-IN install of `hmr2_fake.py` (a test
+double: a fake track.py writing the documented PHALP pickle from the synthetic clip's ground truth, fake
+torch/hmr2/phalp/detectron2 packages, empty model files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pose_service.config import Settings
+from pose_service.errors import EnvironmentProblem, PipelineError
+from pose_service.export.result import validate_result
+from pose_service.pipeline import AnalyzeOptions, analyze
+from pose_service.pose.core import KEYPOINT_NAMES
+from pose_service.pose.hmr2_backend import Hmr2Install, hydra_value, preflight, run_track
+from pose_service.video import VideoReader, VideoWriter, probe
+from tests.pose.hmr2_fake import make_stand_in, set_mode
+
+PY = Path(sys.executable)
+
+
+@pytest.fixture()
+def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME pointed at an empty folder: nothing of a 4D-Humans cache is found by accident."""
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+@pytest.fixture()
+def stand_in(tmp_path: Path, spin_truth: dict, monkeypatch: pytest.MonkeyPatch) -> Hmr2Install:
+    checkout, home = make_stand_in(tmp_path / "install", spin_truth)
+    monkeypatch.setenv("HOME", str(home))
+    return Hmr2Install(PY, checkout)
+
+
+@pytest.fixture(scope="module")
+def bare_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real virtual environment without torch (nor pip): the original system's failure."""
+    root = tmp_path_factory.mktemp("bare") / "venv"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(root)
+    return root / "bin" / "python"
+
+
+def _by_name(items: list) -> dict:  # type: ignore[type-arg]
+    return {i.name: i for i in items}
+
+
+def test_probe_in_this_venv_names_each_missing_piece_with_its_fix(tmp_path: Path, empty_home: Path) -> None:
+    (tmp_path / "co").mkdir()
+    (tmp_path / "co" / "track.py").write_text("")
+    ready = preflight(Hmr2Install(PY, tmp_path / "co"))
+    rows = _by_name(ready.items)
+    assert not ready.ok
+    assert rows["4D-Humans interpreter"].ok and "Python 3.11" in rows["4D-Humans interpreter"].detail
+    assert rows["4D-Humans import torch"].ok  # this venv's CPU torch
+    for module in ("hmr2", "phalp", "detectron2"):
+        row = rows[f"4D-Humans import {module}"]
+        assert not row.ok and f"import {module} failed in {PY}" in row.detail
+        assert f"No module named '{module}'" in row.detail and row.fix
+    assert not rows["4D-Humans CUDA"].ok and "CUDA is not available" in rows["4D-Humans CUDA"].detail
+    assert "nvidia-smi" in rows["4D-Humans CUDA"].fix
+    smpl = rows["4D-Humans SMPL neutral model (4D-Humans)"]
+    assert not smpl.ok and str(empty_home / ".cache/4DHumans/data/smpl/SMPL_NEUTRAL.pkl") in smpl.detail
+    assert "smplify.is.tue.mpg.de" in smpl.fix and "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl" in smpl.fix
+    assert not rows["4D-Humans SMPL neutral model (PHALP)"].ok
+    assert not rows["4D-Humans HMR2.0 checkpoint"].ok and "epoch=35-step=1000000.ckpt" in rows[
+        "4D-Humans HMR2.0 checkpoint"].detail
+    assert "8 of 8 PHALP assets missing" in rows["4D-Humans PHALP assets"].detail
+    with pytest.raises(EnvironmentProblem, match="import hmr2 failed in"):
+        ready.raise_if_not_ready()
+
+
+def test_bare_venv_without_torch_fails_preflight_and_job_clearly(
+    bare_venv: Path, tmp_path: Path, spin_clip: Path, empty_home: Path
+) -> None:
+    (tmp_path / "co").mkdir()
+    (tmp_path / "co" / "track.py").write_text("raise SystemExit('must never run')\n")
+    rows = _by_name(preflight(Hmr2Install(bare_venv, tmp_path / "co")).items)
+    torch_row = rows["4D-Humans import torch"]
+    assert not torch_row.ok and f"import torch failed in {bare_venv}" in torch_row.detail
+    assert "4D-Humans CUDA" not in rows  # no CUDA question without torch
+    # The job, as a user starts it: the CLI in its own process, with the settings from the environment.
+    env = {**os.environ, "POSE_SERVICE_HMR2_PYTHON": str(bare_venv), "POSE_SERVICE_HMR2_DIR": str(tmp_path / "co")}
+    cmd = [str(PY), "-m", "pose_service", "analyze", str(spin_clip), "--backend", "hmr2", "--no-mesh",
+           "--out", str(tmp_path / "out")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pose-service: the 4D-Humans install is not ready")
+    assert f"import torch failed in {bare_venv}" in lines[0]
+    assert not (tmp_path / "out" / "hmr2" / "track.log").exists()  # track.py was never started
+
+
+def test_missing_interpreter_is_named(tmp_path: Path, stand_in: Hmr2Install) -> None:
+    gone = Hmr2Install(tmp_path / "no" / "python", stand_in.checkout)
+    (row,) = preflight(gone).items
+    assert not row.ok and f"POSE_SERVICE_HMR2_PYTHON is {gone.python}, which does not exist" in row.detail
+    with pytest.raises(EnvironmentProblem, match="which does not exist"):
+        run_track(gone, tmp_path / "x.mp4", tmp_path / "out", timeout_s=10)
+    with pytest.raises(EnvironmentProblem, match="POSE_SERVICE_HMR2_PYTHON and POSE_SERVICE_HMR2_DIR not set"):
+        Hmr2Install.configured(None, None)
+
+
+def test_stand_in_passes_preflight(stand_in: Hmr2Install) -> None:
+    ready = preflight(stand_in)
+    assert ready.ok, [i for i in ready.items if not i.ok]
+    rows = _by_name(ready.items)
+    assert "Stand-in GPU: 11,264 of 24,576 MiB free" in rows["4D-Humans CUDA"].detail
+    assert ready.versions()["hmr2"] == "0.0-stand-in"
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        # track.py dies with a traceback: its exception line is the message, the log tail the hint
+        ("traceback", r"failed \(exit code 1\): RuntimeError: CUDA out of memory"),
+        # PHALP catches its own errors and exits 0: no pickle is still a failure
+        ("no_pickle", r"exited 0 but wrote no results .*demo_clip\.pkl"),
+        # killed (the kernel's OOM killer, a user): the signal is named
+        ("kill", r"killed by SIGKILL"),
+    ],
+)
+def test_track_py_failures_are_clear(stand_in: Hmr2Install, tmp_path: Path, mode: str, error: str) -> None:
+    set_mode(stand_in.checkout, mode)
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(b"")
+    with pytest.raises(PipelineError, match=error) as info:
+        run_track(stand_in, src, tmp_path / "out", timeout_s=60)
+    assert str(tmp_path / "out" / "track.log") in info.value.hint
+    log = (tmp_path / "out" / "track.log").read_text()
+    assert log.startswith(f"$ {PY} {stand_in.track_py} ") and "# exit code" in log
+    if mode == "traceback":
+        assert "RuntimeError: CUDA out of memory" in log  # stderr went to the log too
+
+
+def test_track_py_time_limit_stops_it(stand_in: Hmr2Install, tmp_path: Path) -> None:
+    set_mode(stand_in.checkout, "sleep")
+    with pytest.raises(PipelineError, match="did not finish within 2 s and was stopped"):
+        run_track(stand_in, tmp_path / "clip.mp4", tmp_path / "out", timeout_s=2)
+    pid = json.loads((stand_in.checkout / "last_args.json").read_text())["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_hydra_values_keep_awkward_paths_whole() -> None:
+    assert hydra_value("/a b/c=d,e.mp4") == "'/a b/c=d,e.mp4'"
+    assert hydra_value("/it's\\x.mp4") == "'/it\\'s\\\\x.mp4'"
+
+
+def test_stand_in_end_to_end(
+    stand_in: Hmr2Install, tmp_path: Path, spin_clip: Path, spin_truth: dict, settings: Settings
+) -> None:
+    # A .mkv: track.py takes only .mp4, so the backend must transcode it first.
+    mkv = tmp_path / "in put" / "spin.mkv"
+    mkv.parent.mkdir()
+    info = probe(spin_clip)
+    with VideoReader(info) as reader, VideoWriter(mkv, width=info.width, height=info.height, fps=info.fps) as w:
+        for frame in reader:
+            w.write(frame.rgb, frame.time_s)
+    s = settings.model_copy(update={"hmr2_python": stand_in.python, "hmr2_dir": stand_in.checkout})
+    out = tmp_path / "out"
+    outcome = analyze(mkv, out_dir=out, options=AnalyzeOptions(backend="hmr2", mesh=False), settings=s)
+    doc = outcome.result
+    validate_result(doc)
+    n = spin_truth["video"]["frame_count"]
+    ran = json.loads((stand_in.checkout / "last_args.json").read_text())
+    assert ran["args"]["video.end_frame"] == "-1" and ran["cwd"] == str(stand_in.checkout)
+    assert ran["args"]["video.source"].endswith("/hmr2/input/clip.mp4")
+    assert ran["args"]["video.output_dir"] == str((out / "hmr2").resolve())
+    assert len(doc["timestamps_s"]) == n and doc["backend"]["frames_seen"] == n
+    assert doc["backend"]["name"] == "hmr2" and doc["backend"]["python"] == str(PY)
+    assert doc["backend"]["gpu_memory"]["source"] == "unavailable"  # no NVIDIA driver on this machine
+    assert doc["backend"]["shot_frames"] == [n // 3]
+    assert doc["backend"]["ghost_entries_dropped"] == 5
+    assert not (out / "hmr2" / "_DEMO").exists() and not (out / "hmr2" / "input" / "clip.mp4").exists()
+    log = (out / "hmr2" / "track.log").read_text()
+    assert f"Tracking : clip {n}/{n}" in log and "# exit code 0" in log
+
+    rider, small = doc["tracks"]
+    assert rider["frames"] == list(range(n)) and small["frames"] == list(range(n // 2))  # ghosts dropped
+    assert doc["analysis"]["rider_track"] == rider["id"] and rider["is_rider"]
+    # 2D: the truth's pixels back (smoothing moves them a little), unmapped points at visibility 0.
+    names = spin_truth["joint_names"]
+    ours = [KEYPOINT_NAMES.index(nm) for nm in names if nm in KEYPOINT_NAMES]
+    theirs = [names.index(nm) for nm in names if nm in KEYPOINT_NAMES]
+    kp2 = np.array(rider["keypoints_2d"])
+    err = np.linalg.norm(kp2[:, ours, :2] - np.array(spin_truth["keypoints_2d"])[:, theirs], axis=-1)
+    assert np.median(err) < 1.5 and err.max() < 25, (np.median(err), err.max())
+    assert (kp2[:, KEYPOINT_NAMES.index("left_thumb"), 2] == 0).all() and (kp2[:, ours, 2] == 1).all()
+    # 3D: metres, mid-hip origin, y up, z towards the camera: camera-frame truth with y and z negated.
+    j3 = np.array(spin_truth["joints_3d"])
+    cam = np.stack([j @ np.array(p["R"]).T + np.array(p["t"]) for j, p in
+                    zip(j3, spin_truth["camera"]["world_to_camera"], strict=True)])
+    mid = cam[:, [names.index("left_hip"), names.index("right_hip")]].mean(axis=1, keepdims=True)
+    want = (cam - mid) * [1, -1, -1]
+    err3 = np.linalg.norm(np.array(rider["keypoints_3d"])[:, ours] - want[:, theirs], axis=-1)
+    assert np.median(err3) < 0.01 and err3.max() < 0.15, (np.median(err3), err3.max())
+    # SMPL per frame in the sidecar, real detections only.
+    smpl = np.load(out / "smpl.npz")
+    assert smpl[f"track{small['id']}_frames"].tolist() == list(range(n // 2))
+    assert smpl[f"track{rider['id']}_body_pose"].shape == (n, 23, 3, 3)
+    assert doc["backend"]["smpl"]["file"] == "smpl.npz"
