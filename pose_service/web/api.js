@@ -65,6 +65,7 @@ export function formatBytes(n) {
 
 export function formatDuration(s) {
   if (!Number.isFinite(s) || s < 0) return "–";
+  if (s < 10) return `${s.toFixed(1)} s`;
   if (s < 60) return `${Math.ceil(s)} s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
