@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class Service:
     metrics: ServiceMetrics
     upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _ready: tuple[float, list[dict[str, Any]]] | None = None
+    _ready_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, settings: Settings) -> Service:
@@ -62,12 +64,13 @@ class Service:
     # readiness ----------------------------------------------------------------------------------------
     def readiness(self) -> list[dict[str, Any]]:
         """The doctor's checks plus the worker interpreter's imports, cached for a short while."""
-        if self._ready and time.monotonic() - self._ready[0] < _READY_TTL_S:
-            return self._ready[1]
-        checks = [c for c in self._doctor() if not c["name"].startswith("package ") or not c["ok"]]
-        checks.append(self._worker_check())
-        self._ready = (time.monotonic(), checks)
-        return checks
+        with self._ready_lock:  # one run at a time; callers arriving meanwhile get its answer
+            if self._ready and time.monotonic() - self._ready[0] < _READY_TTL_S:
+                return self._ready[1]
+            checks = [c for c in self._doctor() if not c["name"].startswith("package ") or not c["ok"]]
+            checks.append(self._worker_check())
+            self._ready = (time.monotonic(), checks)
+            return checks
 
     def _doctor(self) -> list[dict[str, Any]]:
         """`pose-service doctor --json` in a child process: its imports (mediapipe, torch) stay out of the server."""
