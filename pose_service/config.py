@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")
     hmr2_dir: Path | None = Field(None, description="the 4D-Humans checkout (the folder holding track.py)")
-    hmr2_timeout_s: float = Field(6 * 3600.0, gt=0, description="wall-clock limit of one track.py run")
+    hmr2_timeout_s: float = Field(
+        2.5 * 3600.0, gt=0, description="wall-clock limit of one track.py run (keep it under job_timeout_s)"
+    )
 
     @property
     def models_dir(self) -> Path:

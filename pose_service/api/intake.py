@@ -64,7 +64,8 @@ def job_options(raw: dict[str, Any], default_num_poses: int) -> dict[str, Any]:
     elif not str(num_poses).strip().isdigit():
         raise BadOption(f"num_poses must be a whole number from 1 to 16, got {str(num_poses)[:40]!r}")
     options = AnalyzeOptions(
-        overlay=_flag(raw, "overlay", False), mesh=_flag(raw, "mesh", True), num_poses=int(num_poses)
+        overlay=_flag(raw, "overlay", False), mesh=_flag(raw, "mesh", True), num_poses=int(num_poses),
+        backend=str(raw.get("backend") or "mediapipe"),
     )
     return dataclasses.asdict(options)
 

@@ -43,6 +43,7 @@ class JobCreate(BaseModel):
     overlay: bool = False
     mesh: bool = True
     num_poses: int | None = Field(None, ge=1, le=16)
+    backend: Literal["mediapipe", "hmr2"] = "mediapipe"
 
 
 class JobPublic(BaseModel):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import venv
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pose_service import cli
 from pose_service.config import Settings
 from pose_service.errors import EnvironmentProblem, PipelineError
 from pose_service.export.result import validate_result
@@ -87,7 +87,12 @@ def test_probe_in_this_venv_names_each_missing_piece_with_its_fix(tmp_path: Path
 
 
 def test_bare_venv_without_torch_fails_preflight_and_job_clearly(
-    bare_venv: Path, tmp_path: Path, spin_clip: Path, empty_home: Path
+    bare_venv: Path,
+    tmp_path: Path,
+    spin_clip: Path,
+    empty_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "co").mkdir()
     (tmp_path / "co" / "track.py").write_text("raise SystemExit('must never run')\n")
@@ -95,13 +100,13 @@ def test_bare_venv_without_torch_fails_preflight_and_job_clearly(
     torch_row = rows["4D-Humans import torch"]
     assert not torch_row.ok and f"import torch failed in {bare_venv}" in torch_row.detail
     assert "4D-Humans CUDA" not in rows  # no CUDA question without torch
-    # The job, as a user starts it: the CLI in its own process, with the settings from the environment.
-    env = {**os.environ, "POSE_SERVICE_HMR2_PYTHON": str(bare_venv), "POSE_SERVICE_HMR2_DIR": str(tmp_path / "co")}
-    cmd = [str(PY), "-m", "pose_service", "analyze", str(spin_clip), "--backend", "hmr2", "--no-mesh",
-           "--out", str(tmp_path / "out")]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 1, done.stderr
-    lines = done.stderr.strip().splitlines()
+    # The job, as a user starts it: the CLI, with the settings from the environment (tests/pose/test_hmr2_job.py
+    # does the same through the server).
+    monkeypatch.setenv("POSE_SERVICE_HMR2_PYTHON", str(bare_venv))
+    monkeypatch.setenv("POSE_SERVICE_HMR2_DIR", str(tmp_path / "co"))
+    code = cli.main(["analyze", str(spin_clip), "--backend", "hmr2", "--no-mesh", "--out", str(tmp_path / "out")])
+    assert code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pose-service: the 4D-Humans install is not ready")
     assert f"import torch failed in {bare_venv}" in lines[0]
     assert not (tmp_path / "out" / "hmr2" / "track.log").exists()  # track.py was never started
