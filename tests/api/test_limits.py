@@ -1,0 +1,56 @@
+"""Limits a worker can hit, and the janitor that clears abandoned uploads and old rejected files."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pose_service.api.intake import purge_rejected
+from pose_service.api.routes.uploads import expire_uploads
+from pose_service.api.service import Service
+from pose_service.config import Settings
+from tests.api.conftest import Server, submit, wait_for
+
+
+@pytest.mark.parametrize(
+    ("env", "code", "named"),
+    [
+        ({"POSE_SERVICE_JOB_TIMEOUT_S": "1.5"}, "time_limit", "longer than the limit of 2 s"),
+        ({"POSE_SERVICE_JOB_MEMORY_MB": "60"}, "memory_limit", "more than the memory limit of 60 MiB"),
+    ],
+)
+def test_limit_hit_fails_the_job_naming_the_limit(
+    tmp_path: Path, clip: Path, env: dict[str, str], code: str, named: str
+) -> None:
+    srv = Server(tmp_path / "state", env=env).start()
+    try:
+        with srv.client() as c:
+            job = wait_for(c, submit(c, clip)["id"], {"succeeded", "failed"}, timeout=60)
+            assert job["state"] == "failed" and job["attempts"] == 1  # a limit is not retried
+            assert job["error"]["code"] == code and named in job["error"]["message"]
+            assert "worker starting" in job["error"]["log_tail"]
+    finally:
+        srv.stop()
+
+
+def test_janitor_removes_expired_uploads_and_old_rejected_files(tmp_path: Path) -> None:
+    svc = Service.open(Settings(state_dir=tmp_path, rejected_keep_s=3600))
+    try:
+        svc.store.create_upload("a" * 32, length=10, metadata={}, ttl_s=-1)  # abandoned
+        svc.store.create_upload("b" * 32, length=10, metadata={}, ttl_s=3600)  # still in use
+        for name in ("a" * 32, "b" * 32):
+            (svc.uploads_dir / f"{name}.bin").write_bytes(b"12345")
+        old, new = svc.rejected_dir / ("c" * 32), svc.rejected_dir / ("d" * 32)
+        old.mkdir()
+        new.mkdir()
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+
+        assert expire_uploads(svc) == 1 and purge_rejected(svc) == 1
+        assert svc.store.get_upload("a" * 32) is None and not (svc.uploads_dir / f"{'a' * 32}.bin").exists()
+        assert svc.store.get_upload("b" * 32) is not None and (svc.uploads_dir / f"{'b' * 32}.bin").exists()
+        assert not old.exists() and new.exists()
+    finally:
+        svc.store.close()
