@@ -1,0 +1,137 @@
+"""Accuracy of the jump analysis against the synthetic renderer's exact truth.
+
+Renders every trick in every view (cached in --out: a second run re-analyses without re-rendering), runs the
+whole `analyze` pipeline on each clip (no mesh) and prints one row per clip: true and measured takeoff and
+landing frames, air time, spin and flip (judge count, direction, and the measured total), then the mean
+absolute errors and how many judge counts and directions came out right.
+
+    .venv/bin/python bench/analysis_accuracy.py                       # 8 tricks x 3 views, 480x480, 30 fps
+    .venv/bin/python bench/analysis_accuracy.py --size 256 --views side --tricks 360,backflip
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pose_service.config import Settings
+from pose_service.pipeline import AnalyzeOptions, analyze
+from pose_service.synth import parse_trick, render_clip
+
+TRICKS = ("straight", "right180", "360", "left540", "right720", "backflip", "frontflip", "backflip+360")
+VIEWS = ("front", "side", "back")
+
+
+def _signed(jump: dict[str, Any], kind: str, measured: bool) -> float:
+    total = float(jump[f"{kind}_measured_deg" if measured else f"{kind}_deg"])
+    negative = jump[f"{kind}_direction"] in ("right", "back")
+    return -total if negative else total
+
+
+def run(tricks: list[str], views: list[str], size: int, fps: float, out: Path) -> list[dict[str, Any]]:
+    settings = Settings()
+    rows = []
+    for trick in tricks:
+        for view in views:
+            name = f"{trick.replace('+', '_')}_{view}_{size}_{fps:g}"
+            clip = out / f"{name}.mp4"
+            truth_path = clip.with_suffix(".truth.json")
+            if not truth_path.exists():
+                render_clip(parse_trick(trick), clip, width=size, height=size, fps=fps, view=view,
+                            anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+            truth = json.loads(truth_path.read_text())["jumps"][0]
+            started = time.perf_counter()
+            result = analyze(clip, out_dir=out / f"{name}_pose", options=AnalyzeOptions(mesh=False), settings=settings)
+            jumps = result.result["analysis"]["jumps"]
+            # The measured jump is the one overlapping the true flight most (all of them are listed).
+            best = max(
+                jumps,
+                key=lambda j: min(j["landing_s"], truth["landing_s"]) - max(j["takeoff_s"], truth["takeoff_s"]),
+                default=None,
+            )
+            rows.append({"trick": trick, "view": view, "truth": truth, "got": best, "n_jumps": len(jumps),
+                         "seconds": time.perf_counter() - started})  # fmt: skip
+            _print_row(rows[-1])
+    return rows
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    t, g = row["truth"], row["got"]
+    head = (
+        f"{row['trick']:>13} {row['view']:>5} | {t['takeoff_frame']:3d} {t['landing_frame']:3d} {t['air_time_s']:.2f}"
+    )
+    truth_rot = f"{_signed(t, 'spin', False):+6.0f} {_signed(t, 'flip', False):+6.0f}"
+    if g is None:
+        print(f"{head} {truth_rot} | no jump found", flush=True)
+        return
+    got = (
+        f"{g['takeoff_frame']:3d} {g['landing_frame']:3d} {g['air_time_s']:.2f} "
+        f"{_signed(g, 'spin', False):+6.0f} {_signed(g, 'flip', False):+6.0f} "
+        f"({_signed(g, 'spin', True):+6.0f} {_signed(g, 'flip', True):+6.0f}) agree {g['rotation_agreement']:.2f}"
+    )
+    extra = f" +{row['n_jumps'] - 1} more" if row["n_jumps"] > 1 else ""
+    print(f"{head} {truth_rot} | {got}{extra}", flush=True)
+
+
+def summarize(rows: list[dict[str, Any]]) -> str:
+    found = [r for r in rows if r["got"] is not None]
+    lines = [
+        f"clips {len(rows)}, a jump found in {len(found)}, extra jumps {sum(max(0, r['n_jumps'] - 1) for r in rows)}"
+    ]
+    if not found:
+        return "\n".join(lines)
+
+    def mae(f: Any) -> float:
+        return float(np.mean([abs(f(r["got"]) - f(r["truth"])) for r in found]))
+
+    lines.append(
+        f"mean abs error: takeoff {mae(lambda j: j['takeoff_frame']):.2f} frames, landing "
+        f"{mae(lambda j: j['landing_frame']):.2f} frames, air time {mae(lambda j: j['air_time_s']):.3f} s"
+    )
+    spin_err = [abs(_signed(r["got"], "spin", True) - _signed(r["truth"], "spin", False)) for r in found]
+    flip_err = [abs(_signed(r["got"], "flip", True) - _signed(r["truth"], "flip", False)) for r in found]
+    lines.append(
+        f"measured rotation mean abs error: spin {np.mean(spin_err):.1f} deg (max {max(spin_err):.0f}), "
+        f"flip {np.mean(flip_err):.1f} deg (max {max(flip_err):.0f})"
+    )
+    right = sum(
+        r["got"][f"{k}_deg"] == r["truth"][f"{k}_deg"] and r["got"][f"{k}_direction"] == r["truth"][f"{k}_direction"]
+        for r in found
+        for k in ("spin", "flip")
+    )
+    lines.append(f"judge count and direction right: {right} of {2 * len(found)} (spin and flip of each found jump)")
+    within = sum(
+        abs(r["got"]["takeoff_frame"] - r["truth"]["takeoff_frame"]) <= 3
+        and abs(r["got"]["landing_frame"] - r["truth"]["landing_frame"]) <= 3
+        and abs(r["got"]["air_time_s"] - r["truth"]["air_time_s"]) <= 0.1
+        for r in found
+    )
+    lines.append(f"takeoff and landing within 3 frames and air time within 0.1 s: {within} of {len(found)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tricks", default=",".join(TRICKS), help="comma-separated trick specs")
+    parser.add_argument("--views", default=",".join(VIEWS), help="comma-separated views: front, side, back")
+    parser.add_argument("--size", type=int, default=480, help="square frame size in pixels")
+    parser.add_argument("--fps", type=float, default=30.0)
+    parser.add_argument("--out", type=Path, default=Path("out/bench/analysis"), help="clip cache and results")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    print("         trick  view | truth: takeoff landing air  spin   flip | measured: takeoff landing air  spin  flip "
+          "(measured totals) agreement")  # fmt: skip
+    rows = run(args.tricks.split(","), args.views.split(","), args.size, args.fps, args.out)
+    print(summarize(rows))
+    (args.out / f"accuracy_{args.size}_{args.fps:g}.json").write_text(json.dumps(rows, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The real clip (../shared/media/sports2d_demo.mp4) against what a person sees in it, frame by frame
+(tests/analysis/data/sports2d_demo.truth.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pose_service.analysis import find_jumps
+from pose_service.config import Settings
+from pose_service.tracking.core import Track
+
+TRUTH = json.loads((Path(__file__).parent / "data" / "sports2d_demo.truth.json").read_text())
+FRAME_TOL = 3
+
+
+@pytest.fixture(scope="session")
+def sports2d_result(media: Path, session_dir: Path, settings: Settings) -> dict[str, Any]:
+    from pose_service.pipeline import AnalyzeOptions, analyze
+
+    out = analyze(media / "sports2d_demo.mp4", out_dir=session_dir / "sports2d_pose",
+                  options=AnalyzeOptions(mesh=False), settings=settings)  # fmt: skip
+    return out.result
+
+
+def _track(doc: dict[str, Any]) -> Track:
+    return Track(
+        id=doc["id"],
+        frames=np.asarray(doc["frames"], dtype=np.int64),
+        bbox=np.asarray(doc["bbox"], dtype=np.float32),
+        keypoints_2d=np.asarray(doc["keypoints_2d"], dtype=np.float32),
+        keypoints_3d=np.asarray(doc["keypoints_3d"], dtype=np.float32),
+    )
+
+
+def test_nobody_but_the_rider_jumps(sports2d_result: dict[str, Any]) -> None:
+    video = sports2d_result["video"]
+    others = [t for t in sports2d_result["tracks"] if not t["is_rider"]]
+    assert others, "the walking woman was not tracked"
+    for doc in others:
+        jumps = find_jumps(_track(doc), sports2d_result["timestamps_s"], image_height=video["height"], fps=video["fps"])
+        assert jumps == [], f"track {doc['id']}: {[j.explanation for j in jumps]}"
+
+
+def test_the_jumping_jack_hops_are_found_and_nothing_else_on_the_box(sports2d_result: dict[str, Any]) -> None:
+    jumps = [j for j in sports2d_result["analysis"]["jumps"] if j["takeoff_frame"] < 150]
+    hops = TRUTH["rider"]["hops"]
+    for hop in hops:
+        near = [j for j in jumps if abs(j["takeoff_frame"] - hop["takeoff_frame"]) <= FRAME_TOL]
+        assert near, f"hop at frame {hop['takeoff_frame']} not found; found {[j['takeoff_frame'] for j in jumps]}"
+        assert abs(near[0]["landing_frame"] - hop["landing_frame"]) <= FRAME_TOL
+        assert near[0]["spin_deg"] == 0 and near[0]["flip_deg"] == 0
+    for j in jumps:  # any other flight on the box is a small hop too, never a trick
+        assert j["air_time_s"] < 0.45 and j["spin_deg"] == 0 and j["flip_deg"] == 0
+
+
+def test_the_jump_off_the_box(sports2d_result: dict[str, Any]) -> None:
+    want = TRUTH["rider"]["jump"]
+    rider = next(t for t in sports2d_result["tracks"] if t["is_rider"])
+    airborne = range(want["takeoff_frame"] + 1, want["landing_frame"])
+    seen = sum(f in airborne for f in rider["frames"])
+    if seen < 0.6 * len(airborne):
+        pytest.xfail(
+            f"the pose stage saw the rider in {seen} of the {len(airborne)} airborne frames of the flip "
+            "(an upside-down body); a flight cannot be measured through that gap"
+        )
+    jumps = [j for j in sports2d_result["analysis"]["jumps"] if j["takeoff_frame"] >= 150]
+    assert len(jumps) == 1
+    assert abs(jumps[0]["takeoff_frame"] - want["takeoff_frame"]) <= FRAME_TOL
+    assert abs(jumps[0]["landing_frame"] - want["landing_frame"]) <= FRAME_TOL
+    assert jumps[0]["flip_deg"] == want["flip_deg"] and jumps[0]["flip_direction"] == want["flip_direction"]
