@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from pose_service.jobs.store import Job
+from pose_service.jobs.store import Attempt, Job
 
-__all__ = ["ErrorBody", "ErrorPublic", "JobCreate", "JobError", "JobPublic", "JobsPublic", "RESULT_FILES"]
+__all__ = ["AttemptPublic", "ErrorBody", "ErrorPublic", "JobCreate", "JobError", "JobPublic", "JobsPublic", "RESULT_FILES"]
 
 # What GET /jobs/{id}/{name} serves: file name -> (path inside the job folder, media type).
 RESULT_FILES = {
@@ -46,6 +46,16 @@ class JobCreate(BaseModel):
     backend: Literal["mediapipe", "hmr2"] = "mediapipe"
 
 
+class AttemptPublic(BaseModel):
+    """One worker run of a job and how it ended."""
+
+    n: int
+    started_at: float
+    ended_at: float | None
+    exit_code: int | None
+    outcome: str | None
+
+
 class JobPublic(BaseModel):
     id: str
     state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -61,14 +71,17 @@ class JobPublic(BaseModel):
     updated_at: float
     error: JobError | None
     files: list[str] = Field(default_factory=list, description="result files ready to fetch")
+    history: list[AttemptPublic] = Field(default_factory=list, description="every worker run, oldest first")
 
     @classmethod
-    def of(cls, job: Job, files: list[str]) -> JobPublic:
+    def of(cls, job: Job, files: list[str], history: list[Attempt] | None = None) -> JobPublic:
         return cls(
             id=job.id, state=job.state, progress=job.progress, stage=job.stage,  # type: ignore[arg-type]
             video_name=job.video_name, options=job.options, attempts=job.attempts, max_attempts=job.max_attempts,
             created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
             updated_at=job.updated_at, error=JobError(**job.error) if job.error else None, files=files,
+            history=[AttemptPublic(n=a.n, started_at=a.started_at, ended_at=a.ended_at, exit_code=a.exit_code,
+                                   outcome=a.outcome) for a in history or []],
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pose_service.api.intake import purge_rejected
 from pose_service.api.routes.uploads import expire_uploads
 from pose_service.api.service import Service
 from pose_service.config import Settings
-from tests.api.conftest import Server, submit, wait_for
+from tests.api.conftest import Server, submit, wait_for, worker_pid
 
 
 @pytest.mark.parametrize(
@@ -54,3 +55,24 @@ def test_janitor_removes_expired_uploads_and_old_rejected_files(tmp_path: Path) 
         assert not old.exists() and new.exists()
     finally:
         svc.store.close()
+
+
+def test_silent_worker_is_killed_and_the_job_retried(tmp_path: Path, clip: Path) -> None:
+    env = {"POSE_SERVICE_HEARTBEAT_TIMEOUT_S": "3", "POSE_SERVICE_JOB_MAX_ATTEMPTS": "2"}
+    srv = Server(tmp_path / "state", env=env).start()
+    try:
+        with srv.client() as c:
+            job = submit(c, clip)
+            pid = worker_pid(srv.state_dir, job["id"])
+            while c.get(f"/jobs/{job['id']}").json()["stage"] in (None, "starting"):
+                time.sleep(0.05)
+            os.kill(pid, signal.SIGSTOP)  # hung: alive, but silent
+            job = wait_for(c, job["id"], {"succeeded", "failed"}, timeout=90)
+            assert job["state"] == "succeeded" and job["attempts"] == 2
+            first = job["history"][0]
+            assert first["outcome"].startswith("worker stopped answering for 3 s and was killed during stage ")
+            assert first["exit_code"] == -signal.SIGKILL
+            assert [h["outcome"] for h in job["history"]][1] == "succeeded"
+            assert 'pose_service_worker_restarts_total{reason="heartbeat_lost"} 1.0' in c.get("/metrics").text
+    finally:
+        srv.stop()

@@ -42,7 +42,7 @@ def _job(svc: Service, job_id: str) -> Job:
 def _public(svc: Service, job: Job) -> JobPublic:
     folder = job_dir(svc.settings, job.id)
     files = [name for name, (rel, _) in RESULT_FILES.items() if (folder / rel).is_file()]
-    return JobPublic.of(job, files)
+    return JobPublic.of(job, files, svc.store.attempts(job.id))
 
 
 @router.post("", status_code=202, response_model=JobPublic)
