@@ -16,7 +16,7 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 from pose_service.analysis.explain import summarize
-from pose_service.analysis.jumps import find_jumps, rider_chain
+from pose_service.analysis.jumps import find_jumps, overlay_labels, rider_chain
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
@@ -148,7 +148,9 @@ def analyze(
         t0 = time.perf_counter()
         files["overlay.mp4"] = out_dir / "overlay.mp4"
         with progress.stage("overlay", len(timestamps)) as advance:
-            write_overlay(info, tracks, files["overlay.mp4"], progress=advance)
+            write_overlay(
+                info, tracks, files["overlay.mp4"], progress=advance, labels=overlay_labels(jumps, timestamps)
+            )
         seconds["overlay"] = time.perf_counter() - t0
 
     log.info("analysed %s: %d frames, %d tracks, stages %s", video.name, len(timestamps), len(tracks), seconds)

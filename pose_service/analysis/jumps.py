@@ -14,11 +14,11 @@ import numpy as np
 
 from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
-from pose_service.analysis.explain import explain_sentences
+from pose_service.analysis.explain import explain_sentences, trick_name
 from pose_service.analysis.rotation import RotationFit, fit_rotation, judge_count
 from pose_service.tracking.core import Track
 
-__all__ = ["Jump", "find_jumps", "rider_chain", "MOMENT_NAMES"]
+__all__ = ["Jump", "find_jumps", "overlay_labels", "rider_chain", "MOMENT_NAMES"]
 
 MOMENT_NAMES = ("takeoff", "peak", "landing")
 _GROUND_BEFORE_S = 0.15  # ground frames before takeoff and after landing that the rotation fit also sees
@@ -134,6 +134,25 @@ def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_he
         jump = Jump(flight, rotation, moments, knee_min)
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump))))
     return jumps
+
+
+def overlay_labels(jumps: list[Jump], timestamps_s: list[float] | np.ndarray, *, hold_s: float = 1.0) -> dict[int, str]:
+    """Text per video frame for the overlay: during a flight the air time and rotation counting up (the fitted
+    steady rotation at that moment), then the totals for `hold_s` after landing."""
+    times = np.asarray(timestamps_s, dtype=np.float64)
+    labels: dict[int, str] = {}
+    for n, jump in enumerate(jumps, start=1):
+        f, r = jump.flight, jump.rotation
+        for frame in np.flatnonzero((times >= f.takeoff_s) & (times <= f.landing_s + hold_s)):
+            u = min(1.0, (times[frame] - f.takeoff_s) / max(f.air_time_s, 1e-9))
+            air = min(times[frame], f.landing_s) - f.takeoff_s
+            text = f"jump {n}: {air:.2f} s air, spin {abs(r.spin_deg) * u:.0f} deg, flip {abs(r.flip_deg) * u:.0f} deg"
+            if u >= 1.0:
+                text = f"jump {n}: {f.air_time_s:.2f} s air, " + trick_name(
+                    jump.spin_deg, jump.spin_direction, jump.flip_deg, jump.flip_direction
+                )
+            labels[int(frame)] = text
+    return labels
 
 
 def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float = 0.5) -> Track:

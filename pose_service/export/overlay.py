@@ -15,7 +15,7 @@ from pose_service.video.core import VideoInfo
 from pose_service.video.decode import VideoReader
 from pose_service.video.encode import VideoWriter
 
-__all__ = ["draw_people", "write_overlay"]
+__all__ = ["draw_label", "draw_people", "write_overlay"]
 
 _RIDER_COLOUR = (255, 200, 0)
 # Distinct colours for the other people, cycled by track id (RGB).
@@ -45,14 +45,27 @@ def draw_people(rgb: np.ndarray, people: list[tuple[int, bool, np.ndarray]]) -> 
     return out
 
 
+def draw_label(rgb: np.ndarray, text: str) -> None:
+    """Write `text` in the top left corner, light on a dark band, in place."""
+    scale = max(1, round(max(rgb.shape[:2]) / 640))
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, scale)
+    cv2.rectangle(rgb, (0, 0), (w + 12 * scale, h + base + 12 * scale), (20, 20, 20), -1)
+    cv2.putText(rgb, text, (6 * scale, h + 6 * scale), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, _RIDER_COLOUR, scale,
+                cv2.LINE_AA)  # fmt: skip
+
+
 def write_overlay(
     info: VideoInfo,
     tracks: list[Track],
     out: Path,
     *,
     progress: Callable[[int], None] | None = None,
+    labels: dict[int, str] | None = None,
 ) -> int:
-    """Decode the clip again and write it with skeletons drawn, keeping each frame's timestamp."""
+    """Decode the clip again and write it with skeletons drawn, keeping each frame's timestamp.
+
+    labels: text for the top left corner by frame index (the jump labels of the analysis).
+    """
     by_frame: dict[int, list[tuple[int, bool, np.ndarray]]] = defaultdict(list)
     for t in tracks:
         for frame, kp in zip(t.frames, t.keypoints_2d, strict=True):
@@ -60,7 +73,10 @@ def write_overlay(
     written = 0
     with VideoReader(info) as reader, VideoWriter(out, width=info.width, height=info.height, fps=info.fps) as writer:
         for frame in reader:
-            writer.write(draw_people(frame.rgb, by_frame.get(frame.index, [])), frame.time_s)
+            image = draw_people(frame.rgb, by_frame.get(frame.index, []))
+            if labels and frame.index in labels:
+                draw_label(image, labels[frame.index])
+            writer.write(image, frame.time_s)
             written += 1
             if progress:
                 progress(1)
