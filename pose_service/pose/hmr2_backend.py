@@ -45,8 +45,10 @@ log = logging.getLogger(__name__)
 track_log = logging.getLogger("pose_service.hmr2.track")
 
 _MARKER = "POSE_SERVICE_PROBE "
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]")
 _COUNTER = re.compile(r"(\d+)\s*/\s*(\d+)")
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
+_BAR_CHARS = ("\u2501", "\u2588", "|")  # rich's ━, tqdm's █ and its frame
 _CONFIGURE = "set POSE_SERVICE_HMR2_PYTHON to the python of the environment where 4D-Humans is installed"
 # Variables of this process that must not leak into the other environment's interpreter.
 _DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONSAFEPATH")
@@ -95,6 +97,9 @@ def child_env(install: Hmr2Install) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV and not k.startswith("POSE_SERVICE_")}
     env["PATH"] = os.pathsep.join([str(install.python.parent), env.get("PATH", os.defpath)])
     env["PYTHONUNBUFFERED"] = "1"
+    # PHALP draws its progress with rich, which stays silent when not on a terminal until the bar ends;
+    # FORCE_COLOR makes it redraw (with \r and escape codes, both undone in `_emit`) so progress can be read.
+    env.setdefault("FORCE_COLOR", "1")
     return env
 
 
@@ -298,7 +303,7 @@ def run_track(
     cmd = [
         str(install.python),
         str(install.track_py),
-        f"video.source={hydra_value(str(source.resolve()))}",
+        f"video.source={hydra_value(str(source.absolute()))}",  # not resolved: a link's name names the pickle
         f"video.output_dir={hydra_value(str(output_dir.resolve()))}",
         "video.end_frame=-1",  # the default, 1300, silently drops the rest of a longer clip
         "render.enable=False",
@@ -348,21 +353,40 @@ def run_track(
 
 
 class _Counter:
-    """Turns `n/total` counters in track.py's output into progress advances."""
+    """Reads progress from track.py's output: tqdm/rich `n/total` counters matching the clip's frame count,
+    or a bar's percentage; a redrawn bar is kept in the log about once per percent, not at every redraw."""
 
     def __init__(self, total: int | None, advance: Callable[[int], None] | None) -> None:
-        self.total, self.advance, self.done = total, advance, 0
+        self.total, self.advance = total, advance
+        self.done = 0
+        self.logged: int | None = None
 
-    def feed(self, line: str) -> None:
-        if self.advance is None:
-            return
+    def parse(self, line: str) -> int | None:
+        """Frames done according to `line`, or None if it is not a progress line."""
         for n_text, total_text in _COUNTER.findall(line):
             n, total = int(n_text), int(total_text)
-            if total <= 0 or n > total or (self.total and abs(total - self.total) > 2):
-                continue
-            if n > self.done:
+            if total > 0 and n <= total and (not self.total or abs(total - self.total) <= 2):
+                return n
+        if self.total and any(c in line for c in _BAR_CHARS):
+            found = _PERCENT.findall(line)
+            if found and float(found[-1]) <= 100:
+                return int(float(found[-1]) * self.total / 100)
+        return None
+
+    def feed(self, line: str) -> bool:
+        """Advance the progress; True when the line belongs in the log."""
+        n = self.parse(line)
+        if n is None:
+            return True
+        if n > self.done:
+            if self.advance is not None:
                 self.advance(n - self.done)
-                self.done = n
+            self.done = n
+        step = max(1, (self.total or 100) // 100)
+        if self.logged is None or n >= self.logged + step or (n == self.total and self.logged != n):
+            self.logged = n
+            return True
+        return False
 
 
 def _pump(proc: subprocess.Popen[bytes], log_file: Any, tail: deque[str], counter: _Counter) -> None:
@@ -383,13 +407,12 @@ def _pump(proc: subprocess.Popen[bytes], log_file: Any, tail: deque[str], counte
 
 def _emit(raw: bytes, log_file: Any, tail: deque[str], counter: _Counter) -> None:
     line = _ANSI.sub("", raw.decode("utf-8", errors="replace")).rstrip()
-    if not line.strip():
+    if not line.strip() or not counter.feed(line):
         return
     log_file.write(line + "\n")
     log_file.flush()
     tail.append(line)
     track_log.info("%s", line)
-    counter.feed(line)
 
 
 def _stop(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:

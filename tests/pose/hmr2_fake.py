@@ -126,25 +126,31 @@ half = n_frames // 2
 results = {}
 img = out / "_DEMO" / stem / "img"
 img.mkdir(parents=True, exist_ok=True)
-for t in range(n_frames):
-    path = str(img / ("%%06d.jpg" %% (t + 1)))
-    Path(path).write_bytes(b"")
-    people = [entry(1, t, 1.0, 0)]
-    if t < half:
-        people.append(entry(2, t, 0.5, 0))
-    elif t < half + 5:  # ghost: PHALP keeps a lost track alive, repeating its last real detection
-        ghost = entry(2, half - 1, 0.5, t - half + 1)
-        people.append(ghost)
-    frame = {"time": t, "shot": 1 if t == n_frames // 3 else 0, "frame_path": path}
-    for key in people[0]:
-        frame[key] = [p[key] for p in people]
-    frame["img_path"] = [path] * len(people)
-    frame["img_name"] = [os.path.basename(path)] * len(people)
-    frame["tracked_ids"] = [p["tid"] for p in people if p["tracked_time"] == 0]
-    frame["tracked_bbox"] = [p["bbox"] for p in people if p["tracked_time"] == 0]
-    results[path] = frame
-    if t %% 10 == 0 or t == n_frames - 1:
-        print("Tracking : %%s %%d/%%d" %% (stem, t + 1, n_frames), flush=True)
+# PHALP's own progress bar (phalp/utils/utils.py: rich, these columns, 10 redraws a second).
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import TimeRemainingColumn
+bar = Progress(TextColumn("[progress.description]{task.description}"), SpinnerColumn(spinner_name="runner"),
+               BarColumn(), TaskProgressColumn(show_speed=True), "eta :", TimeRemainingColumn(), " time elapsed :",
+               TimeElapsedColumn(), auto_refresh=True, refresh_per_second=10.0)
+with bar:
+    for t in bar.track(range(n_frames), total=n_frames, description="Tracking : " + stem, update_period=0.1):
+        time.sleep(0.01)
+        path = str(img / ("%%06d.jpg" %% (t + 1)))
+        Path(path).write_bytes(b"")
+        people = [entry(1, t, 1.0, 0)]
+        if t < half:
+            people.append(entry(2, t, 0.5, 0))
+        elif t < half + 5:  # ghost: PHALP keeps a lost track alive, repeating its last real detection
+            ghost = entry(2, half - 1, 0.5, t - half + 1)
+            people.append(ghost)
+        frame = {"time": t, "shot": 1 if t == n_frames // 3 else 0, "frame_path": path}
+        for key in people[0]:
+            frame[key] = [p[key] for p in people]
+        frame["img_path"] = [path] * len(people)
+        frame["img_name"] = [os.path.basename(path)] * len(people)
+        frame["tracked_ids"] = [p["tid"] for p in people if p["tracked_time"] == 0]
+        frame["tracked_bbox"] = [p["bbox"] for p in people if p["tracked_time"] == 0]
+        results[path] = frame
 (out / "results").mkdir(parents=True, exist_ok=True)
 joblib.dump(results, out / "results" / ("demo_" + stem + ".pkl"), compress=3)
 print("saved", flush=True)

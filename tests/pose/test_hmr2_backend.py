@@ -195,7 +195,7 @@ def test_stand_in_end_to_end(
     assert doc["backend"]["ghost_entries_dropped"] == 5
     assert not (out / "hmr2" / "_DEMO").exists() and not (out / "hmr2" / "input" / "clip.mp4").exists()
     log = (out / "hmr2" / "track.log").read_text()
-    assert f"Tracking : clip {n}/{n}" in log and "# exit code 0" in log
+    assert "Tracking : clip" in log and "100%" in log and "# exit code 0" in log
 
     rider, small = doc["tracks"]
     assert rider["frames"] == list(range(n)) and small["frames"] == list(range(n // 2))  # ghosts dropped
@@ -221,3 +221,45 @@ def test_stand_in_end_to_end(
     assert smpl[f"track{small['id']}_frames"].tolist() == list(range(n // 2))
     assert smpl[f"track{rider['id']}_body_pose"].shape == (n, 23, 3, 3)
     assert doc["backend"]["smpl"]["file"] == "smpl.npz"
+
+
+def test_progress_is_read_from_phalps_rich_bar(stand_in: Hmr2Install, tmp_path: Path, spin_clip: Path,
+                                               spin_truth: dict) -> None:
+    src = tmp_path / "clip.mp4"
+    src.symlink_to(spin_clip)
+    n = spin_truth["video"]["frame_count"]
+    steps: list[int] = []
+    run = run_track(stand_in, src, tmp_path / "out", timeout_s=120, total_frames=n, advance=steps.append)
+    assert sum(steps) == n and len(steps) >= 5, steps  # several updates while it ran, all frames at the end
+    log = run.log.read_text()
+    bar_lines = [line for line in log.splitlines() if line.startswith("Tracking : clip")]
+    assert 5 <= len(bar_lines) <= 110 and "\x1b" not in log  # a redraw per percent at most, no escape codes
+    assert run.gpu["source"] == "unavailable" and "nvidia-smi not on PATH" in run.gpu["reason"]
+
+
+@pytest.mark.parametrize(
+    ("line", "done"),
+    [
+        ("Tracking : clip  45%|████▌     | 27/60 [00:03<00:04,  8.1it/s]", 27),  # tqdm
+        ("Tracking : clip ━━━━━━━╺━━━━━━━━━  50% 11.2 it/s eta : 0:00:03", 30),  # PHALP's rich columns
+        ("Processing... ━━━━━━━━━━━━━━━━━━  245/1000 ETA: 0:00:16", None),  # another total: not our frames
+        ("GPU memory 95% used", None),  # a percentage without a bar
+        ("[2024-05-01 10:00:00,000][phalp][INFO] - Saving results", None),
+    ],
+)
+def test_progress_lines(line: str, done: int | None) -> None:
+    from pose_service.pose.hmr2_backend import _Counter
+
+    assert _Counter(60, None).parse(line) == done
+
+
+def test_a_plain_mp4_is_linked_not_copied_and_its_times_read_without_decoding(spin_clip: Path, tmp_path: Path) -> None:
+    from pose_service.pose.hmr2_stage import prepare_input
+    from pose_service.progress import NullProgress
+
+    info = probe(spin_clip)
+    source, times, transcoded = prepare_input(info, tmp_path / "input", NullProgress())
+    assert not transcoded and source.is_symlink() and source.name == "clip.mp4"
+    with VideoReader(info) as reader:
+        decoded = [f.time_s for f in reader]
+    np.testing.assert_allclose(times, decoded, atol=1e-6)
