@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import venv
 from pathlib import Path
@@ -263,3 +264,21 @@ def test_a_plain_mp4_is_linked_not_copied_and_its_times_read_without_decoding(sp
     with VideoReader(info) as reader:
         decoded = [f.time_s for f in reader]
     np.testing.assert_allclose(times, decoded, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("script", "error"),
+    [
+        # not a Python at all (a wrapper script, a wrong path to some other program)
+        ("#!/bin/sh\necho 'not python'\n", "the probe failed in .*: exit code 0: not python"),
+        # an interpreter that hangs (a stuck network mount, an import waiting forever)
+        ("#!/bin/sh\nsleep 30\n", "did not finish within 1 s"),
+    ],
+)
+def test_a_broken_interpreter_is_named(tmp_path: Path, script: str, error: str) -> None:
+    python = tmp_path / "python"
+    python.write_text(script)
+    python.chmod(0o755)
+    (row,) = preflight(Hmr2Install(python, tmp_path), timeout_s=1).items
+    assert not row.ok and row.name == "4D-Humans interpreter"
+    assert re.search(error, row.detail), row.detail
