@@ -84,7 +84,7 @@ export class Overlay {
     const scale = Math.min(canvas.width / this.width, canvas.height / this.height);
     const ox = (canvas.width - this.width * scale) / 2;
     const oy = (canvas.height - this.height * scale) / 2;
-    const unit = Math.max(1, canvas.width / 400);
+    const unit = Math.max(1.2 * (window.devicePixelRatio || 1), canvas.width / 400);
     let points = 0;
     // others first, so the rider is drawn on top
     const tracks = [...this.others, ...this.result.tracks.filter((t) => t.is_rider)];
@@ -97,8 +97,6 @@ export class Overlay {
       const lw = (track.is_rider ? 3 : 2) * unit;
       const px = (p) => [ox + p[0] * scale, oy + p[1] * scale];
       ctx.lineCap = "round";
-      ctx.strokeStyle = colour;
-      ctx.lineWidth = lw;
       ctx.beginPath();
       for (const [a, b] of BONES) {
         if (kp[a][2] < MIN_VISIBILITY || kp[b][2] < MIN_VISIBILITY) continue;
@@ -107,6 +105,11 @@ export class Overlay {
         ctx.moveTo(x0, y0);
         ctx.lineTo(x1, y1);
       }
+      ctx.strokeStyle = "rgba(0, 0, 0, 0.55)"; // a dark edge keeps the bones visible on any jacket or snow
+      ctx.lineWidth = lw + 2 * unit;
+      ctx.stroke();
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = lw;
       ctx.stroke();
       ctx.fillStyle = colour;
       for (const p of kp) {

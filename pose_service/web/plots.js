@@ -70,9 +70,13 @@ export class AnglePlot {
     this.resizer.observe(box);
   }
 
-  /** Move the playhead to media time t. */
-  setTime(t) {
+  /** Move the playhead to media time t (and the legend's values to frame `frame`, when given). */
+  setTime(t, frame) {
     this.time = t;
+    if (frame !== undefined && frame >= 0 && frame !== this.frame) {
+      this.frame = frame;
+      this.plot.setLegend({ idx: frame });
+    }
     const x = this.plot.valToPos(t, "x");
     if (!Number.isFinite(x)) return;
     this.headX = x;

@@ -62,6 +62,7 @@ export class Scene3D {
       }
     });
     this.addGround();
+    this.setTime(0, false);
     this.videoView();
     this.resize();
     return this;
@@ -79,9 +80,12 @@ export class Scene3D {
     return out;
   }
 
-  bone(suffix) {
-    const mesh = this.bodies.get(this.riderNode) || [...this.bodies.values()][0];
-    return mesh?.skeleton?.bones.find((b) => b.name.endsWith(`/${suffix}`) || b.name === suffix) || null;
+  /** The rider's bone `name` (as Anny calls it); GLTFLoader strips "/" and "." from node names. */
+  bone(name) {
+    const [node, mesh] = this.bodies.has(this.riderNode) ? [this.riderNode, this.bodies.get(this.riderNode)]
+      : [...this.bodies.entries()][0] || [];
+    const want = THREE.PropertyBinding.sanitizeNodeName(`${node}/${name}`);
+    return mesh?.skeleton?.bones.find((b) => b.name === want) || null;
   }
 
   /** A ground plane under the lowest bone over the clip (a level camera sees a level slope). */
@@ -137,8 +141,8 @@ export class Scene3D {
 
   /** The rider's facing direction (horizontal): up x (right hip - left hip). */
   facing() {
-    const l = this.bone("pelvis.L");
-    const r = this.bone("pelvis.R");
+    const l = this.bone("upperleg01.L"); // the hip joints (Anny's pelvis bones start at the same point)
+    const r = this.bone("upperleg01.R");
     if (!l || !r) return new THREE.Vector3(0, 0, 1);
     const right = r.getWorldPosition(new THREE.Vector3()).sub(l.getWorldPosition(new THREE.Vector3()));
     const f = new THREE.Vector3().crossVectors(UP, right);

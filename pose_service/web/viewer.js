@@ -121,7 +121,7 @@ export async function openViewer(root, id) {
     state.time = t;
     overlay.draw(frame);
     if (scene) scene.setTime(t);
-    if (plot) plot.setTime(t);
+    if (plot) plot.setTime(t, frame);
     if (playhead) playhead.style.left = `${(100 * t) / (result.video.duration_s || 1)}%`;
     timeLabel.textContent = `${fmt(t)} · frame ${frame + 1}/${times.length}`;
     if (document.activeElement !== seekBar) seekBar.value = String(t);

@@ -1,0 +1,262 @@
+"""The web page in a real browser against a real server: upload, live jobs, and the viewer of a finished job."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import Server
+
+RIDER_RGB = (255, 106, 0)  # overlay.js RIDER_COLOUR
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+JOB_TIMEOUT_S = 240.0
+
+# JS: seek the video to t and resolve once the page has drawn that frame (the viewer listens to `seeked` first).
+SEEK = """async (t) => {
+  const v = document.querySelector('#viewer video');
+  await new Promise((res) => { v.addEventListener('seeked', res, {once: true}); v.currentTime = t; });
+  await new Promise((res) => requestAnimationFrame(() => res()));
+  return window.poseViewer.frame;
+}"""
+
+# JS: the overlay's pixels at the rider's torso and leg keypoints of the frame on screen, and at a corner.
+OVERLAY_PIXELS = """() => {
+  const o = window.poseViewer.overlay, r = o.result, c = o.canvas;
+  const rider = r.tracks.find((t) => t.is_rider);
+  const k = rider.frames.indexOf(window.poseViewer.frame);
+  if (k < 0) return null;
+  const scale = Math.min(c.width / o.width, c.height / o.height);
+  const ox = (c.width - o.width * scale) / 2, oy = (c.height - o.height * scale) / 2;
+  const ctx = c.getContext('2d');
+  const px = (x, y) => Array.from(ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data);
+  const points = [11, 12, 23, 24, 25, 26].filter((i) => rider.keypoints_2d[k][i][2] >= 0.5)
+    .map((i) => px(ox + rider.keypoints_2d[k][i][0] * scale, oy + rider.keypoints_2d[k][i][1] * scale));
+  return {points, corner: px(1, 1)};
+}"""
+
+# JS: pixels of the 3D canvas in the rider's colour (orange: red high, blue low) and a hash of where they are.
+WEBGL_PIXELS = """() => {
+  const s = window.poseViewer.scene, src = s.renderer.domElement;
+  s.render();
+  const c = document.createElement('canvas');
+  c.width = src.width; c.height = src.height;
+  const g = c.getContext('2d');
+  g.drawImage(src, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let orange = 0, hash = 0, distinct = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    distinct.add((d[i] >> 4) * 256 + (d[i + 1] >> 4) * 16 + (d[i + 2] >> 4));
+    if (d[i] > 120 && d[i] > 1.4 * d[i + 1] && d[i + 2] < 0.5 * d[i]) { orange++; hash = (hash * 31 + i) % 1000000007; }
+  }
+  return {orange, hash, colours: distinct.size, width: c.width, height: c.height};
+}"""
+
+
+class Page:
+    """A page with the console errors it logged."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+
+
+@pytest.fixture(scope="module")
+def run(browser: Any, base_url: str, web_clip: Path, artifacts: Path) -> Iterator[dict[str, Any]]:
+    """Upload the clip through the page (with the body mesh) and follow the job in the list until it succeeds."""
+    context = browser.new_context(viewport=DESKTOP)
+    p = Page(context.new_page())
+    page = p.page
+    page.goto(base_url)
+    page.set_input_files("#file", str(web_clip))
+    page.wait_for_function("document.getElementById('up-message').textContent.includes('queued as job')",
+                           timeout=60_000)
+    message = page.inner_text("#up-message")
+    job_id = re.search(r"job ([0-9a-f]+)", message).group(1)  # type: ignore[union-attr]
+    item = f"#job-{job_id}"
+    states, progress = set(), set()
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    shot = False
+    while time.monotonic() < deadline:
+        state = page.get_attribute(item, "data-state")
+        states.add(state)
+        bar = page.query_selector(f"{item} progress")
+        if bar is not None:
+            progress.add(float(bar.get_attribute("value") or 0))
+            if state == "running" and not shot and float(bar.get_attribute("value") or 0) > 0:
+                page.screenshot(path=str(artifacts / "jobs-running-desktop.png"), full_page=True)
+                shot = True
+        if state in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.25)
+    yield {"page": p, "job_id": job_id, "states": states, "progress": progress, "message": message}
+    context.close()
+
+
+def _result(server: Server, job_id: str) -> dict[str, Any]:
+    return json.loads(httpx.get(f"{server.url}/jobs/{job_id}/result.json", timeout=30).content)
+
+
+def test_upload_then_live_progress_until_success(run: dict[str, Any], web_server: Server) -> None:
+    assert "queued as job" in run["message"]
+    job = httpx.get(f"{web_server.url}/jobs/{run['job_id']}", timeout=30).json()
+    assert job["state"] == "succeeded", job
+    assert {"running", "succeeded"} <= run["states"]  # the list followed the job as it went
+    assert any(0 < p < 100 for p in run["progress"]), run["progress"]  # live progress from the events
+    assert "result.glb" in job["files"]
+
+
+def test_viewer_draws_every_skeleton_on_the_video(run: dict[str, Any], artifacts: Path) -> None:
+    page = run["page"].page
+    page.click(f"#job-{run['job_id']} a:has-text('View')")
+    page.wait_for_function("window.poseViewer && window.poseViewer.ready", timeout=60_000)
+    page.wait_for_function("document.querySelector('#viewer video').readyState >= 2", timeout=30_000)
+    frame = page.evaluate(SEEK, 0.5)
+    assert frame == 7 or frame == 8  # 15 fps: the frame nearest 0.5 s
+    got = page.evaluate(OVERLAY_PIXELS)
+    assert got and len(got["points"]) >= 4, got
+    for rgba in got["points"]:  # the rider's joints are drawn in the rider's colour, opaque
+        assert rgba[3] == 255 and all(abs(a - b) <= 40 for a, b in zip(rgba[:3], RIDER_RGB, strict=True)), got
+    assert got["corner"][3] == 0  # and nothing where nobody is
+    page.screenshot(path=str(artifacts / "viewer-desktop.png"), full_page=True)
+
+
+def test_3d_view_loads_the_glb_and_follows_the_video(run: dict[str, Any]) -> None:
+    page = run["page"].page
+    glb = page.evaluate("window.poseViewer.glb")
+    assert glb["loaded"] and glb["error"] is None, glb
+    assert glb["bonesAnimated"] >= 15, glb  # Anny's posed bones, one rotation channel each
+    page.evaluate(SEEK, 0.3)
+    before = page.evaluate(WEBGL_PIXELS)
+    sig_before = page.evaluate("window.poseViewer.scene.poseSignature()")
+    assert before["orange"] > 200 and before["colours"] > 20, before  # the rider's mesh, lit, on a ground plane
+    page.evaluate(SEEK, 1.6)  # in the air, mid-spin
+    after = page.evaluate(WEBGL_PIXELS)
+    assert page.evaluate("window.poseViewer.scene.poseSignature()") != pytest.approx(sig_before, abs=1e-3)
+    assert after["orange"] > 200 and after["hash"] != before["hash"]
+    page.click("button:has-text('Camera behind the rider')")
+    behind = page.evaluate(WEBGL_PIXELS)
+    assert behind["orange"] > 200 and behind["hash"] != after["hash"]
+
+
+def test_plot_cursor_follows_playback_and_a_click_seeks(run: dict[str, Any]) -> None:
+    page = run["page"].page
+    page.evaluate(SEEK, 0.2)
+    x0 = page.evaluate("window.poseViewer.plot.headX")
+    page.evaluate("document.querySelector('#viewer video').play()")
+    page.wait_for_function("document.querySelector('#viewer video').currentTime > 1.0", timeout=20_000)
+    page.evaluate("document.querySelector('#viewer video').pause()")
+    x1, expected = page.evaluate("""() => {
+      const p = window.poseViewer.plot; return [p.headX, p.plot.valToPos(window.poseViewer.time, 'x')]; }""")
+    assert x1 > x0 + 20 and x1 == pytest.approx(expected, abs=1.0)
+    over = page.locator(".plot .u-over")
+    x = page.evaluate("window.poseViewer.plot.plot.valToPos(2.0, 'x')")
+    over.click(position={"x": x, "y": over.bounding_box()["height"] / 2})  # type: ignore[index]
+    page.wait_for_function("Math.abs(document.querySelector('#viewer video').currentTime - 2.0) < 0.05",
+                           timeout=10_000)
+
+
+def test_a_jump_click_seeks_to_takeoff_at_quarter_speed(run: dict[str, Any], web_server: Server) -> None:
+    page = run["page"].page
+    jumps = _result(web_server, run["job_id"])["analysis"]["jumps"]
+    assert jumps, "the synthetic 360 has a jump"
+    assert page.locator(".jump-list li").count() == len(jumps)
+    assert jumps[0]["explanation"] in page.inner_text(".jump-list")
+    page.evaluate(SEEK, 0.0)
+    page.click(".timeline .jump >> nth=0")
+    state = page.evaluate("""() => { const v = document.querySelector('#viewer video');
+      return {t: v.currentTime, rate: v.playbackRate, paused: v.paused}; }""")
+    assert state["rate"] == 0.25 and not state["paused"]
+    assert jumps[0]["takeoff_s"] - 0.05 <= state["t"] <= jumps[0]["takeoff_s"] + 0.5, (state, jumps[0])
+
+
+def test_keys_step_frames_and_play(run: dict[str, Any]) -> None:
+    page = run["page"].page
+    page.evaluate("document.querySelector('#viewer video').pause()")
+    start = page.evaluate(SEEK, 1.0)
+    page.click("#v-title")  # focus outside the controls
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"window.poseViewer.frame === {start + 1}", timeout=5_000)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"window.poseViewer.frame === {start}", timeout=5_000)
+    page.keyboard.press(" ")
+    page.wait_for_function("!document.querySelector('#viewer video').paused", timeout=5_000)
+    page.keyboard.press(" ")
+    page.wait_for_function("document.querySelector('#viewer video').paused", timeout=5_000)
+
+
+def test_phone_width_fits_and_no_console_errors(run: dict[str, Any], artifacts: Path) -> None:
+    page = run["page"].page
+    page.set_viewport_size(PHONE)
+    page.evaluate(SEEK, 1.5)
+    page.wait_for_timeout(300)  # resize observers
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(artifacts / "viewer-phone.png"), full_page=True)
+    page.goto(page.url.split("#")[0])
+    page.wait_for_selector(f"#job-{run['job_id']}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(artifacts / "jobs-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    assert run["page"].errors == []
+
+
+def test_a_rejected_file_shows_the_apis_message(browser: Any, base_url: str, text_as_mp4: Path,
+                                                 web_server: Server, artifacts: Path) -> None:
+    with text_as_mp4.open("rb") as f:
+        r = httpx.post(f"{web_server.url}/jobs", files={"video": (text_as_mp4.name, f, "video/mp4")}, timeout=30)
+    assert r.status_code in (415, 422), r.text
+    expected = r.json()["error"]["message"]
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(base_url)
+    page.set_input_files("#file", str(text_as_mp4))
+    page.wait_for_function("document.getElementById('up-message').textContent.includes('not accepted')",
+                           timeout=30_000)
+    shown = page.inner_text("#up-message")
+    assert expected in shown and "notes.mp4" in shown, shown
+    page.screenshot(path=str(artifacts / "rejected-desktop.png"))
+    context.close()
+
+
+def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip: Path, web_server: Server) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    rate = max(4096, web_clip.stat().st_size // 8)  # about 8 s for the whole file
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": rate})
+    page.goto(base_url)
+    page.uncheck("#opt-mesh")
+    page.set_input_files("#file", str(web_clip))
+    page.wait_for_function("document.getElementById('up-bar').value > 0.15", timeout=30_000)
+    assert re.search(r"/s", page.inner_text(".up-stats")) and "left" in page.inner_text(".up-stats")
+    page.click("#up-pause")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    page.reload()
+    page.wait_for_selector("#resumable:not([hidden])", timeout=10_000)
+    notice = page.inner_text("#resumable")
+    assert web_clip.name in notice, notice
+    created: list[str] = []
+    page.on("request", lambda req: created.append(req.url) if req.method == "POST" and req.url.endswith(
+        "/uploads") else None)
+    page.uncheck("#opt-mesh")
+    page.set_input_files("#file", str(web_clip))
+    page.wait_for_function("document.getElementById('up-message').textContent.includes('queued as job')",
+                           timeout=30_000)
+    assert created == []  # the same upload went on; no new one was created
+    job_id = re.search(r"job ([0-9a-f]+)", page.inner_text("#up-message")).group(1)  # type: ignore[union-attr]
+    job = httpx.get(f"{web_server.url}/jobs/{job_id}", timeout=30).json()
+    assert job["video_name"] == web_clip.name and job["options"].get("mesh") is False
+    httpx.post(f"{web_server.url}/jobs/{job_id}/cancel", timeout=30)
+    context.close()
