@@ -71,6 +71,8 @@ def build_result(
                 "keypoints_3d": _rounded(t.keypoints_3d, 4),
                 "body": t.extras.get("body"),
                 "angles": _angles_block(info.fps, angle_names, angles),
+                # a backend's own extra fields (hmr2: where its SMPL data and other joints are)
+                **(f if isinstance(f := t.extras.get("result_fields"), dict) else {}),
             }
         )
     return {

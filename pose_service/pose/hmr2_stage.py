@@ -126,6 +126,9 @@ def analyze_hmr2(
     min_frames = max(3, round(info.fps * 0.15))
     tracks = phalp_tracks(results, timestamps, min_frames=min_frames, smoothing=OneEuro())
     smpl = write_smpl_sidecar(out_dir / "smpl.npz", results, tracks)
+    for t in tracks:  # where the rest of this person's HMR2 output is: all 45 joints, SMPL, camera
+        t.extras["result_fields"] = {"phalp_tid": t.extras["phalp_tid"], "smpl": {"file": smpl["file"],
+                                                                                   "prefix": f"track{t.id}_"}}
     seconds["convert"] = time.perf_counter() - t0
 
     shutil.rmtree(work / "_DEMO", ignore_errors=True)  # PHALP's JPEG of every frame

@@ -222,6 +222,8 @@ def test_stand_in_end_to_end(
     assert smpl[f"track{small['id']}_frames"].tolist() == list(range(n // 2))
     assert smpl[f"track{rider['id']}_body_pose"].shape == (n, 23, 3, 3)
     assert doc["backend"]["smpl"]["file"] == "smpl.npz"
+    assert rider["smpl"] == {"file": "smpl.npz", "prefix": f"track{rider['id']}_"} and rider["phalp_tid"] == 1
+    assert smpl[f"{rider['smpl']['prefix']}joints_3d_45"].shape == (n, 45, 3)  # the joints without a BlazePose name
 
 
 def test_progress_is_read_from_phalps_rich_bar(stand_in: Hmr2Install, tmp_path: Path, spin_clip: Path,
