@@ -26,7 +26,7 @@ def _rider(result: dict) -> dict:
 
 def test_every_file_is_written_and_result_follows_the_schema(spin_analysis, spin_truth) -> None:  # type: ignore[no-untyped-def]
     files = spin_analysis.files
-    assert set(files) == {"result.json", "angles.csv", "overlay.mp4"}
+    assert set(files) == {"result.json", "angles.csv", "result.glb", "body.npz", "overlay.mp4"}
     result = json.loads(files["result.json"].read_text())
     validate_result(result)
     assert len(result["timestamps_s"]) == spin_truth["video"]["frame_count"] == result["video"]["frame_count"]
