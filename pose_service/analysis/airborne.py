@@ -34,8 +34,11 @@ _ACC_RANGE = (0.75, 1.5)  # fitted downward acceleration of a flight, in units o
 _POINT_TOL_M = 0.07  # a sample further than this from the flight's parabola is not in free flight
 _RMS_TOL_M = 0.035
 _MAX_GAP_S = 0.34  # the pose model may lose a tumbling body for a few frames: the flight bridges them
-_GROUND_S = 0.3  # the feet's ground level: their median height over this long before takeoff / after landing
+_GROUND_S = 0.3  # the feet's ground level: their median height over this long before takeoff / after landing,
+_GROUND_GAP_S = 0.15  # starting this long away from the parabola's ends (which may lie a little off)
+_EXTEND_S = 0.25  # how far the feet may move a takeoff or landing outwards from the parabola's ends
 _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as still in contact
+_FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
 _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
@@ -213,22 +216,40 @@ def _bulge(t: np.ndarray, h: np.ndarray) -> float:
 
 
 def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int) -> tuple[int, int]:
-    """Move takeoff and landing to the last and first samples with the feet still at ground level.
+    """Move takeoff and landing to the last and first samples with the feet at ground level.
 
     In the hip's height the takeoff is a change of acceleration only (the push ends, free fall begins), so a
-    parabola can run a frame or two into the stance; the feet, standing still until they leave, mark it.
+    parabola can run a frame or two into the stance; the feet, standing still until they leave, mark it. The
+    other way round, the pose model misplaces the hips of a body upside down by 10-20 cm, which can end the
+    parabola early: feet still above their ground level are still in the air.
     """
     peak = start + int(np.nanargmax(h[start : end + 1]))
-    before = (t >= t[start] - _GROUND_S) & (t <= t[start])
-    after = (t >= t[end]) & (t <= t[end] + _GROUND_S)
-    ground0 = float(np.nanmedian(feet[before]))
-    ground1 = float(np.nanmedian(feet[after]))
+    # Outwards: the ground level is read a little away from the parabola's ends, which may lie in the air.
+    far0 = _ground_level(t, feet, t[start] - _GROUND_S - _GROUND_GAP_S, t[start] - _GROUND_GAP_S)
+    far1 = _ground_level(t, feet, t[end] + _GROUND_GAP_S, t[end] + _GROUND_S + _GROUND_GAP_S)
+    reach0, reach1 = max(t[start] - _EXTEND_S, t[0] + _EDGE_S), min(t[end] + _EXTEND_S, t[-1] - _EDGE_S)
+    while start > 0 and t[start - 1] >= reach0 and feet[start] > far0 + _FOOT_AIRBORNE_M:
+        start -= 1
+    while end < len(t) - 1 and t[end + 1] <= reach1 and feet[end] > far1 + _FOOT_AIRBORNE_M:
+        end += 1
+    # Inwards: the ground level right at the ends (hops may follow each other within half a second).
+    ground0 = _ground_level(t, feet, t[start] - _GROUND_S, t[start])
+    ground1 = _ground_level(t, feet, t[end], t[end] + _GROUND_S)
     # Two grounded samples in a row: one foot keypoint that wobbles near the snow is not a contact.
     while start + 2 < peak and max(feet[start + 1], feet[start + 2]) <= ground0 + _FOOT_CONTACT_M:
         start += 1
     while end - 2 > peak and max(feet[end - 1], feet[end - 2]) <= ground1 + _FOOT_CONTACT_M:
         end -= 1
     return start, end
+
+
+def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float) -> float:
+    """The feet's median height between t0 and t1 (or at the nearest sample), metres."""
+    window = (t >= t0) & (t <= t1)
+    if not window.any():
+        window = np.zeros(len(t), dtype=bool)
+        window[int(np.argmin(np.abs(t - (t0 + t1) / 2)))] = True
+    return float(np.nanmedian(feet[window]))
 
 
 def _validate(
@@ -242,15 +263,14 @@ def _validate(
     if t[start] - t[0] < _EDGE_S or t[-1] - t[end] < _EDGE_S:
         return None
     sl = slice(start, end + 1)
-    if not _ACC_RANGE[0] <= -_free_accel(t[sl], h[sl]) / GRAVITY <= _ACC_RANGE[1]:
+    acc = -_free_accel(t[sl], h[sl]) / GRAVITY
+    if not _ACC_RANGE[0] <= acc <= _ACC_RANGE[1]:
         return None
+    _, rms = _fit_gravity(t[sl] - t[start], h[sl])
     start, end = _refine_contacts(t, h, feet, start, end)
     if t[end] - t[start] < MIN_AIR_S or end - start < 4:
         return None
     sl = slice(start, end + 1)
-    acc = -_free_accel(t[sl], h[sl]) / GRAVITY
-    if not _ACC_RANGE[0] <= acc <= _ACC_RANGE[1]:
-        return None
     # Free flight bulges above the straight line from takeoff to landing by g T^2 / 8; the feet leave the
     # ground with the body, so they bulge too (less in a tuck). Feet that stay put are a crouch or a squat.
     hip_bulge = _bulge(t[sl], h[sl])
@@ -259,7 +279,6 @@ def _validate(
         return None
     if not np.isfinite(feet_bulge) or feet_bulge < max(_MIN_FOOT_TRAVEL_M, 0.4 * hip_bulge):
         return None
-    _, rms = _fit_gravity(t[sl] - t[start], h[sl])
     return Airborne(
         start=start,
         end=end,
