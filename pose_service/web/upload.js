@@ -4,7 +4,9 @@
 import { API, ApiError, el, errorOf, formatBytes, formatDuration, postJSON } from "./api.js";
 
 const tus = globalThis.tus;
-const CHUNK = 8 * 1024 * 1024; // the server makes each 8 MB durable; a dropped connection loses less than that
+// The server makes each 8 MB durable, so a dropped connection loses less than that. `?chunk=BYTES` in the page's
+// address sends smaller requests, for a connection that drops often (each finished request is kept).
+const CHUNK = Math.max(16 * 1024, Number(new URLSearchParams(location.search).get("chunk")) || 8 * 1024 * 1024);
 const SPEED_WINDOW_MS = 5000;
 
 const $ = (id) => document.getElementById(id);

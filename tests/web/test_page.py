@@ -232,14 +232,22 @@ def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    rate = max(4096, web_clip.stat().st_size // 8)  # about 8 s for the whole file
+    size = web_clip.stat().st_size
+    rate = max(4096, size // 8)  # about 8 s for the whole file
     cdp.send("Network.emulateNetworkConditions",
              {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": rate})
-    page.goto(base_url)
+    page.goto(f"{base_url}?chunk={max(16384, size // 6)}")  # several requests, so some finish before the pause
     page.uncheck("#opt-mesh")
     page.set_input_files("#file", str(web_clip))
     page.wait_for_function("document.getElementById('up-bar').value > 0.15", timeout=30_000)
     assert re.search(r"/s", page.inner_text(".up-stats")) and "left" in page.inner_text(".up-stats")
+    url = page.wait_for_function("""() => { const k = Object.keys(localStorage).find((k) => k.startsWith('tus::'));
+      return k && new URL(JSON.parse(localStorage[k]).uploadUrl, location.href).href; }""",
+                             timeout=10_000).json_value()
+    deadline = time.monotonic() + 20
+    while int(httpx.head(url, headers={"Tus-Resumable": "1.0.0"}).headers["Upload-Offset"]) == 0:
+        assert time.monotonic() < deadline, "no chunk reached the server"
+        time.sleep(0.1)
     page.click("#up-pause")
     cdp.send("Network.emulateNetworkConditions",
              {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
@@ -247,6 +255,8 @@ def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip:
     page.wait_for_selector("#resumable:not([hidden])", timeout=10_000)
     notice = page.inner_text("#resumable")
     assert web_clip.name in notice, notice
+    sent = re.search(r"\((\d+)% sent\)", notice)  # the server kept the bytes that arrived before the pause
+    assert sent and 0 < int(sent.group(1)) < 100, notice
     created: list[str] = []
     page.on("request", lambda req: created.append(req.url) if req.method == "POST" and req.url.endswith(
         "/uploads") else None)
