@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-mesh", action="store_true", help="skip the body mesh (result.glb)")
     a.add_argument("--overlay", action="store_true", help="also write overlay.mp4 with skeletons drawn")
     a.add_argument("--num-poses", type=int, default=None, help="most people per frame (default 4)")
+    a.add_argument("--rider", type=int, default=None, metavar="ID",
+                   help="the track id of the rider (default: chosen by time on screen, size and motion)")
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
@@ -97,6 +99,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         mesh=not args.no_mesh,
         overlay=args.overlay,
         num_poses=args.num_poses or settings.num_poses,
+        rider=args.rider,
     )
     outcome = analyze(args.video, out_dir=args.out, options=options, settings=settings, progress=RichProgress())
     result = outcome.result

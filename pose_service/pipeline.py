@@ -39,6 +39,7 @@ class AnalyzeOptions:
     mesh: bool = True
     overlay: bool = False
     num_poses: int = 4
+    rider: int | None = None  # a track id chosen by the user instead of the scored rider choice
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -48,6 +49,8 @@ class AnalyzeOptions:
             )
         if not 1 <= self.num_poses <= 16:
             raise BadOption(f"num_poses must be between 1 and 16, got {self.num_poses}")
+        if self.rider is not None and (type(self.rider) is not int or self.rider < 1):
+            raise BadOption(f"rider must be a track id (a whole number >= 1), got {self.rider!r}")
 
 
 @dataclass
@@ -98,7 +101,12 @@ def analyze(
     else:
         tracks, timestamps, backend_info = _mediapipe_tracks(info, options, settings, progress, seconds)
     t0 = time.perf_counter()
-    rider = pick_rider(tracks, frame_size=(info.width, info.height), n_frames=len(timestamps))
+    try:
+        rider = pick_rider(
+            tracks, frame_size=(info.width, info.height), n_frames=len(timestamps), override=options.rider
+        )
+    except ValueError as exc:
+        raise BadOption(str(exc), hint="run once without a rider choice to see the track ids") from None
     angles = {t.id: body_angles(t.keypoints_3d) for t in tracks}
     seconds["track+angles"] = time.perf_counter() - t0
 
