@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("recovered %d jobs left running: %s", len(recovered),
                         ", ".join(f"{j.id} -> {j.state}" for j in recovered))
         svc.pool.start()
-        asyncio.get_running_loop().run_in_executor(None, svc.readiness)  # warm /readyz's cache
         janitor = asyncio.create_task(_janitor(svc))
         log.info("serving; data in %s, %d workers", settings.service_dir, settings.workers)
         try:

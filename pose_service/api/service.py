@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -73,16 +71,24 @@ class Service:
             return checks
 
     def _doctor(self) -> list[dict[str, Any]]:
-        """`pose-service doctor --json` in a child process: its imports (mediapipe, torch) stay out of the server."""
-        cmd = [sys.executable, "-m", "pose_service", "doctor", "--json"]
-        env = {**worker_env(self.settings), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+        """`pose-service doctor --json` run by the workers' interpreter: the environment jobs will really run in.
+
+        A child process also keeps the doctor's imports (mediapipe, torch) out of the server.
+        """
+        cmd = [worker_python(self.settings), "-m", "pose_service", "doctor", "--json"]
+        env = worker_env(self.settings)
+        fix = "run `pose-service doctor` with that interpreter"
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [{"name": "doctor", "ok": False, "detail": f"{cmd[0]}: cannot run the doctor ({exc})", "fix": fix}]
+        try:
             checks: list[dict[str, Any]] = json.loads(out.stdout)["checks"]
             return checks
-        except (OSError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
-            detail = f"`pose-service doctor` did not answer: {type(exc).__name__}: {exc}"[:300]
-            return [{"name": "doctor", "ok": False, "detail": detail, "fix": "run `pose-service doctor` by hand"}]
+        except (ValueError, KeyError):
+            last = next((ln for ln in reversed(out.stderr.splitlines()) if ln.strip()), f"exit code {out.returncode}")
+            detail = f"`{cmd[0]} -m pose_service doctor` failed: {last}"[:400]
+            return [{"name": "doctor", "ok": False, "detail": detail, "fix": fix}]
 
     def _worker_check(self) -> dict[str, Any]:
         python = worker_python(self.settings)

@@ -22,11 +22,13 @@ BODIES: list[dict[str, object]] = [
 
 
 def test_no_endpoint_answers_500(server: Server) -> None:
-    with httpx.Client(timeout=120) as c:  # /readyz runs the doctor once, which can take a while on a busy machine
+    with httpx.Client(timeout=60) as c:
         schema = c.get(server.url.removesuffix("/api/v1") + "/openapi.json").json()
         assert "/api/v1/jobs" in schema["paths"] and "/api/v1/uploads/{upload_id}" in schema["paths"]
         seen = 0
         for path, methods in schema["paths"].items():
+            if path.endswith("/readyz"):
+                continue  # runs the doctor: tested on its own
             for method in methods:
                 for value in NASTY_IDS if "{" in path else [""]:
                     url = server.url.removesuffix("/api/v1") + re.sub(r"\{[^}]+\}", value, path)
