@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Server
+from tests.api.conftest import Server, submit, wait_for, worker_pid
 
 RIDER_RGB = (255, 106, 0)  # overlay.js RIDER_COLOUR
 DESKTOP = {"width": 1280, "height": 900}
@@ -269,4 +271,33 @@ def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip:
     job = httpx.get(f"{web_server.url}/jobs/{job_id}", timeout=30).json()
     assert job["video_name"] == web_clip.name and job["options"].get("mesh") is False
     httpx.post(f"{web_server.url}/jobs/{job_id}/cancel", timeout=30)
+    context.close()
+
+
+def test_a_failed_job_shows_its_reason_and_log_then_retry_and_cancel(browser: Any, base_url: str, web_clip: Path,
+                                                                     web_server: Server, artifacts: Path) -> None:
+    with web_server.client() as client:
+        job = submit(client, web_clip)
+        pid = worker_pid(web_server.state_dir, job["id"])
+        while client.get(f"/jobs/{job['id']}").json()["stage"] in (None, "starting"):
+            time.sleep(0.05)
+        os.killpg(pid, signal.SIGKILL)  # the worker dies: the job fails with the reason and its log
+        failed = wait_for(client, job["id"], {"failed"}, timeout=30)
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base_url)
+    item = f"#job-{job['id']}"
+    page.wait_for_selector(f"{item}[data-state=failed]")
+    assert failed["error"]["message"] in page.inner_text(f"{item} .message.error")
+    page.click(f"{item} summary")  # the log's last lines, folded by default
+    assert "worker starting" in page.inner_text(f"{item} pre.log")
+    page.screenshot(path=str(artifacts / "failed-job-phone.png"), full_page=True)
+    page.click(f"{item} button:has-text('Retry')")
+    page.wait_for_selector(f"{item}[data-state=queued], {item}[data-state=running]", timeout=10_000)
+    page.click(f"{item} button:has-text('Cancel')")
+    page.wait_for_selector(f"{item}[data-state=cancelled]", timeout=20_000)
+    assert page.query_selector(f"{item} button:has-text('Retry')") is not None
+    assert errors == []
     context.close()
