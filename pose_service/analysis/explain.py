@@ -8,6 +8,8 @@ The rules, in the order their sentences appear:
    it; under 10 deg the upper body was square and the spin had to come from the legs.
 4. Tuck: on a flip or a spin of 360 or more, knees closed to under 110 deg in the air is a tight tuck (faster
    rotation); above 140 deg the rider stayed open.
+   Arms: on a spin of 360 or more, arms raised over 60 deg from the body at the top slow it (a wider body
+   turns slower); under 30 deg, held in close, they keep it fast.
 5. Landing: knees straighter than 155 deg at touchdown land stiff; an absorb that bends them below 140 deg
    within 0.4 s is a soft landing.
 6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
@@ -32,6 +34,8 @@ WINDUP_STRONG_DEG = 20.0
 WINDUP_SQUARE_DEG = 10.0
 TUCK_TIGHT_KNEE_DEG = 110.0
 TUCK_OPEN_KNEE_DEG = 140.0
+ARMS_WIDE_DEG = 60.0
+ARMS_CLOSE_DEG = 30.0
 LAND_STIFF_KNEE_DEG = 155.0
 ABSORB_SOFT_KNEE_DEG = 140.0
 LAND_LEAN_DEG = 30.0
@@ -96,6 +100,14 @@ def explain_sentences(jump: Jump) -> list[str]:
             out.append(f"Tucked tight, knees at {tuck:.0f}° at the top: a compact body rotates faster.")
         elif np.isfinite(tuck) and tuck > TUCK_OPEN_KNEE_DEG:
             out.append(f"Stayed open, knees at {tuck:.0f}° at the top: pull the knees in to rotate faster.")
+
+    if jump.spin_deg >= 360:
+        arms = [peak.get("left_shoulder", np.nan), peak.get("right_shoulder", np.nan)]
+        arm = float(np.nanmean(arms)) if np.isfinite(arms).any() else float("nan")
+        if np.isfinite(arm) and arm > ARMS_WIDE_DEG:
+            out.append(f"Arms out at {arm:.0f}° from the body at the top: pulling them in speeds the spin up.")
+        elif np.isfinite(arm) and arm < ARMS_CLOSE_DEG:
+            out.append(f"Arms in close ({arm:.0f}° from the body) at the top: that keeps the spin fast.")
 
     knee = _knees(land)
     if np.isfinite(knee):
