@@ -7,6 +7,7 @@ absolute errors and how many judge counts and directions came out right.
 
     .venv/bin/python bench/analysis_accuracy.py                       # 8 tricks x 3 views, 480x480, 30 fps
     .venv/bin/python bench/analysis_accuracy.py --size 256 --views side --tricks 360,backflip
+    .venv/bin/python bench/analysis_accuracy.py --tricks 'right1080,air=1.2;backflip720,air=1.2'
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def summarize(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tricks", default=",".join(TRICKS), help="comma-separated trick specs")
+    parser.add_argument("--tricks", default=",".join(TRICKS), help="trick specs separated by ',' (or ';')")
     parser.add_argument("--views", default=",".join(VIEWS), help="comma-separated views: front, side, back")
     parser.add_argument("--size", type=int, default=480, help="square frame size in pixels")
     parser.add_argument("--fps", type=float, default=30.0)
@@ -168,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     print("         trick  view | truth: takeoff landing air  spin   flip | measured: takeoff landing air  spin  flip "
           "(measured totals) agreement")  # fmt: skip
-    rows = run(args.tricks.split(","), args.views.split(","), args.size, args.fps, args.out)
+    # Specs with options hold commas themselves ("right1080,air=1.2"): then separate the tricks with ";".
+    tricks = args.tricks.split(";") if ";" in args.tricks else args.tricks.split(",")
+    rows = run(tricks, args.views.split(","), args.size, args.fps, args.out)
     print(summarize(rows))
     (args.out / f"accuracy_{args.size}_{args.fps:g}.json").write_text(json.dumps(rows, indent=1, default=str))
     return 0
