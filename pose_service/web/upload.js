@@ -86,8 +86,23 @@ export function startUpload(file) {
     retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
     metadata: { filename: file.name, filetype: file.type || "application/octet-stream" },
     removeFingerprintOnSuccess: true,
+    // a lost connection is retried even while the browser says it is offline (phones flip that often);
+    // a refusal (4xx other than 409/423) is final
+    onShouldRetry: (err) => {
+      const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+      return status === 0 || status >= 500 || status === 409 || status === 423;
+    },
     onProgress: (sent, total) => showProgress(sent, total),
     onError: (err) => {
+      const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+      if (status === 0 && current && current.upload === upload) {
+        // still no connection after every retry: keep the upload, resume when the browser is back online
+        current.paused = true;
+        current.dropped = true;
+        $("up-pause").textContent = "Resume";
+        message(`The connection dropped; ${file.name} resumes when it is back (or press Resume).`, "error");
+        return;
+      }
       const name = file.name;
       finish();
       message(`Upload of ${name} stopped: ${tusError(err)}`, "error");
@@ -175,10 +190,14 @@ export function initUpload() {
     const files = e.dataTransfer && e.dataTransfer.files;
     if (files && files.length) startUpload(files[0]);
   });
+  window.addEventListener("online", () => {
+    if (current && current.dropped) $("up-pause").click();
+  });
   $("up-pause").addEventListener("click", () => {
     if (!current) return;
     if (current.paused) {
       current.paused = false;
+      current.dropped = false;
       current.samples = [];
       current.upload.start();
       $("up-pause").textContent = "Pause";

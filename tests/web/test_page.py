@@ -229,18 +229,22 @@ def test_a_rejected_file_shows_the_apis_message(browser: Any, base_url: str, tex
     context.close()
 
 
-def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip: Path, web_server: Server) -> None:
+def _network(cdp: Any, *, offline: bool = False, upload_bytes_s: int = -1) -> None:
+    cdp.send("Network.emulateNetworkConditions", {"offline": offline, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": upload_bytes_s})
+
+
+def _slow_upload(browser: Any, base_url: str, clip: Path) -> tuple[Any, Any, Any]:
+    """A page uploading the clip over a slow link in several requests, once the server holds part of it."""
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    size = web_clip.stat().st_size
-    rate = max(4096, size // 8)  # about 8 s for the whole file
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": rate})
-    page.goto(f"{base_url}?chunk={max(16384, size // 6)}")  # several requests, so some finish before the pause
+    size = clip.stat().st_size
+    _network(cdp, upload_bytes_s=max(4096, size // 8))  # about 8 s for the whole file
+    page.goto(f"{base_url}?chunk={max(16384, size // 6)}")  # several requests, so some finish before a cut
     page.uncheck("#opt-mesh")
-    page.set_input_files("#file", str(web_clip))
+    page.set_input_files("#file", str(clip))
     page.wait_for_function("document.getElementById('up-bar').value > 0.15", timeout=30_000)
     assert re.search(r"/s", page.inner_text(".up-stats")) and "left" in page.inner_text(".up-stats")
     url = page.wait_for_function("""() => { const k = Object.keys(localStorage).find((k) => k.startsWith('tus::'));
@@ -250,9 +254,25 @@ def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip:
     while int(httpx.head(url, headers={"Tus-Resumable": "1.0.0"}).headers["Upload-Offset"]) == 0:
         assert time.monotonic() < deadline, "no chunk reached the server"
         time.sleep(0.1)
+    return context, page, cdp
+
+
+def _queued_job(page: Any, web_server: Server, clip: Path, *, cancel: bool = True) -> str:
+    """The upload became a job (without the mesh); cancelled unless asked, as most tests only need the upload."""
+    page.wait_for_function("document.getElementById('up-message').textContent.includes('queued as job')",
+                           timeout=60_000)
+    job_id = re.search(r"job ([0-9a-f]+)", page.inner_text("#up-message")).group(1)  # type: ignore[union-attr]
+    job = httpx.get(f"{web_server.url}/jobs/{job_id}", timeout=30).json()
+    assert job["video_name"] == clip.name and job["options"].get("mesh") is False
+    if cancel:
+        httpx.post(f"{web_server.url}/jobs/{job_id}/cancel", timeout=30)
+    return job_id
+
+
+def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip: Path, web_server: Server) -> None:
+    context, page, cdp = _slow_upload(browser, base_url, web_clip)
     page.click("#up-pause")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    _network(cdp)
     page.reload()
     page.wait_for_selector("#resumable:not([hidden])", timeout=10_000)
     notice = page.inner_text("#resumable")
@@ -264,13 +284,28 @@ def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip:
         "/uploads") else None)
     page.uncheck("#opt-mesh")
     page.set_input_files("#file", str(web_clip))
-    page.wait_for_function("document.getElementById('up-message').textContent.includes('queued as job')",
-                           timeout=30_000)
+    _queued_job(page, web_server, web_clip)
     assert created == []  # the same upload went on; no new one was created
-    job_id = re.search(r"job ([0-9a-f]+)", page.inner_text("#up-message")).group(1)  # type: ignore[union-attr]
-    job = httpx.get(f"{web_server.url}/jobs/{job_id}", timeout=30).json()
-    assert job["video_name"] == web_clip.name and job["options"].get("mesh") is False
-    httpx.post(f"{web_server.url}/jobs/{job_id}/cancel", timeout=30)
+    context.close()
+
+
+def test_an_upload_goes_on_after_the_connection_drops(browser: Any, base_url: str, web_clip: Path,
+                                                      web_server: Server) -> None:
+    context, page, cdp = _slow_upload(browser, base_url, web_clip)
+    created: list[str] = []
+    page.on("request", lambda req: created.append(req.url) if req.method == "POST" and req.url.endswith(
+        "/uploads") else None)
+    _network(cdp, offline=True)
+    page.wait_for_timeout(2500)  # requests fail and are retried meanwhile
+    _network(cdp)
+    job_id = _queued_job(page, web_server, web_clip, cancel=False)
+    assert created == []
+    # without the mesh the viewer says so instead of a 3D view
+    page.wait_for_selector(f"#job-{job_id}[data-state=succeeded]", timeout=JOB_TIMEOUT_S * 1000)
+    page.click(f"#job-{job_id} a:has-text('View')")
+    page.wait_for_function("window.poseViewer && window.poseViewer.ready", timeout=60_000)
+    assert "No body mesh: this job ran without the 3D fit" in page.inner_text("#viewer")
+    assert page.query_selector("#viewer .three-wrap") is None
     context.close()
 
 
