@@ -144,7 +144,8 @@ def crossing(clip: Path, settings: Settings) -> None:
     s = identity_scores(people, truth["joint_names"], tracks)
     long_tracks = [t for t in tracks if len(t) >= 10]
     print(
-        f"  vs truth: {s.id_switches} ID switches, IDF1 {s.idf1:.3f}, {s.matched:.0%} of person-frames matched; "
+        f"  vs truth: {s.id_switches} ID switches, IDF1 {s.idf1:.3f}, MOTA {s.mota:.3f} ({s.misses} misses, "
+        f"{s.false_positives} false positives), {s.matched:.0%} of person-frames matched; "
         f"{len(long_tracks)} tracks of 10+ frames for 2 people"
     )
 

@@ -1,7 +1,11 @@
-"""Identity metrics of tracks against known people: ID switches and IDF1 (Ristani et al., 2016).
+"""Tracking metrics against known people: ID switches, IDF1 (Ristani et al., 2016) and MOTA (CLEAR MOT,
+Bernardin and Stiefelhagen, 2008).
 
 A track and a true person correspond in a frame when, after a one-to-one assignment, the track's
 keypoints lie within `max_distance` body scales of the person's (mean over the joints both name).
+MOTA = 1 - (misses + false positives + ID switches) / true person-frames: a miss is a true person-frame
+with no track matched, a false positive a track-frame matched to nobody (interpolated frames count as the
+track's output). It can be negative.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ __all__ = ["IdentityScores", "identity_scores"]
 @dataclass(frozen=True)
 class IdentityScores:
     """id_switches: times a person's matched track changed; idf1: identity F1 (0..1);
-    matched: share of true person-frames matched to some track."""
+    matched: share of true person-frames matched to some track; mota: CLEAR MOT accuracy (<= 1);
+    misses, false_positives: the person-frames and track-frames left unmatched."""
 
     id_switches: int
     idf1: float
     matched: float
+    mota: float = 1.0
+    misses: int = 0
+    false_positives: int = 0
 
 
 def identity_scores(
@@ -69,5 +77,15 @@ def identity_scores(
     truth_frames = sum(int(np.isfinite(t[:, ti]).all(axis=(1, 2)).sum()) for t in truth)
     track_frames = sum(int(((t.frames >= 0) & (t.frames < n_frames)).sum()) for t in tracks)
     idf1 = 2 * idtp / (truth_frames + track_frames) if truth_frames + track_frames else 1.0
-    matched = sum(len(m) for m in per_frame.values()) / truth_frames if truth_frames else 1.0
-    return IdentityScores(id_switches=switches, idf1=idf1, matched=matched)
+    n_matched = sum(len(m) for m in per_frame.values())
+    matched = n_matched / truth_frames if truth_frames else 1.0
+    misses, false_positives = truth_frames - n_matched, track_frames - n_matched
+    mota = 1.0 - (misses + false_positives + switches) / truth_frames if truth_frames else 1.0
+    return IdentityScores(
+        id_switches=switches,
+        idf1=idf1,
+        matched=matched,
+        mota=mota,
+        misses=misses,
+        false_positives=false_positives,
+    )
