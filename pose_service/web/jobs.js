@@ -50,7 +50,7 @@ function render(job) {
   ];
   if (!terminal(job.state)) {
     items.push(el("progress", { max: "100", value: String(pct), "aria-label": `Progress of ${job.video_name}` }));
-    items.push(el("div", { class: "muted small-text", text: `${pct}%${stageText(job)}` }));
+    items.push(el("div", { class: "muted small-text progress-text", text: `${pct}%${stageText(job)}` }));
   }
   if (job.error) {
     const e = job.error;
@@ -71,12 +71,31 @@ function render(job) {
   return item;
 }
 
+/** What decides an item's buttons and messages; progress alone is updated in place. */
+function shape(job) {
+  return JSON.stringify([job.state, job.error, job.files]);
+}
+
 function paint(job) {
   const list = document.getElementById("job-list");
   const old = document.getElementById(`job-${job.id}`);
+  if (old && old.dataset.shape === shape(job)) {
+    // in place, so focus, an open log and the screen reader's position stay where they are
+    const bar = old.querySelector("progress");
+    const pct = Math.round(100 * (job.progress || 0));
+    if (bar) bar.value = pct;
+    const text = old.querySelector(".progress-text");
+    if (text) text.textContent = `${pct}%${stageText(job)}`;
+    return;
+  }
   const item = render(job);
-  if (old) old.replaceWith(item);
-  else list.prepend(item);
+  item.dataset.shape = shape(job);
+  if (old) {
+    const focused = old.contains(document.activeElement) ? document.activeElement.textContent : null;
+    item.querySelector("details")?.toggleAttribute("open", !!old.querySelector("details[open]"));
+    old.replaceWith(item);
+    if (focused) [...item.querySelectorAll("button, a")].find((b) => b.textContent === focused)?.focus();
+  } else list.prepend(item);
   document.getElementById("jobs-empty").hidden = jobs.size > 0;
 }
 

@@ -35,6 +35,7 @@ export async function openViewer(root, id) {
       return () => {};
     }
     result = await getJSON(`/jobs/${encodeURIComponent(id)}/result.json`);
+    state.timings = { resultMs: performance.now() - t0 };
   } catch (err) {
     root.replaceChildren(el("div", { class: "card" }, el("p", { class: "message error" },
       err instanceof ApiError ? err.text : String(err)), el("a", { href: "#/" }, "Back to the jobs")));
@@ -222,6 +223,7 @@ export async function openViewer(root, id) {
   if (analysis.angles && analysis.angles.names && analysis.angles.names.length) {
     const { AnglePlot } = await import("./plots.js");
     plot = new AnglePlot(plotBox, analysis.angles, times, jumps, seek);
+    state.timings.plotMs = performance.now() - t0;
     state.plot = plot;
     cleanups.push(() => plot.dispose());
   } else {
@@ -239,7 +241,9 @@ export async function openViewer(root, id) {
       scene = new Scene3D(threeBox, rider && rider.body ? rider.body.glb_node : null);
       state.scene = scene;
       cleanups.push(() => scene.dispose());
+      state.timings.threeMs = performance.now() - t0;
       await scene.load(fileURL(id, "result.glb"));
+      state.timings.glbMs = performance.now() - t0;
       state.glb = { loaded: true, error: null, bonesAnimated: scene.bonesAnimated };
       threeButtons.append(
         el("button", { type: "button", class: "small secondary", onclick: () => scene.videoView() }, "Video's view"),
