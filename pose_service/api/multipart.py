@@ -46,7 +46,7 @@ async def receive_video(request: Request, dest: Path, *, limit: int) -> Received
         raise ApiError(415, "unsupported_media_type", "send the video as multipart/form-data (field `video`) "
                        "or JSON {\"upload_id\": ...}", "e.g. curl -F video=@clip.mp4 .../api/v1/jobs")
     got = Received()
-    headers: dict[str, str] = {}
+    headers: dict[str, bytes] = {}
     hfield, hvalue = bytearray(), bytearray()
     state: dict[str, object] = {"out": None, "name": None, "buf": None, "over": False}
 
@@ -60,12 +60,12 @@ async def receive_video(request: Request, dest: Path, *, limit: int) -> Received
         hvalue.extend(data[start:end])
 
     def on_header_end() -> None:
-        headers[hfield.decode("latin-1").lower()] = hvalue.decode("utf-8", "replace")
+        headers[hfield.decode("latin-1").lower()] = bytes(hvalue)  # parsed as bytes: any encoding is safe
         hfield.clear()
         hvalue.clear()
 
     def on_headers_finished() -> None:
-        _, disp = parse_options_header(headers.get("content-disposition", ""))
+        _, disp = parse_options_header(headers.get("content-disposition", b""))
         name = disp.get(b"name", b"").decode("utf-8", "replace")
         filename = disp.get(b"filename")
         state["name"] = name

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 import shutil
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from pose_service.api.deps import ServiceDep
 from pose_service.api.errors import ApiError
-from pose_service.api.intake import accept_video, check_id, check_space, job_options, safe_name
+from pose_service.api.intake import ID_PATTERN, accept_video, check_id, check_space, job_options, safe_name
 from pose_service.api.models import RESULT_FILES, ErrorPublic, JobCreate, JobPublic, JobsPublic
 from pose_service.api.multipart import receive_video
 from pose_service.api.service import Service
@@ -23,9 +24,12 @@ from pose_service.jobs.supervisor import job_dir
 __all__ = ["router"]
 
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorPublic} for code in (400, 404, 409, 413, 415, 422, 507)
+    code: {"model": ErrorPublic, "description": "an error"} for code in (400, 404, 409, 413, 415, 422, 507)
 }
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=_ERRORS)  # type: ignore[arg-type]
+
+JobId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="32 hex digits")]
+ResultName = Annotated[str, Path(pattern="^(result\\.json|angles\\.csv|result\\.glb|overlay\\.mp4)$")]
 
 _SSE_POLL_S = 0.5
 _SSE_KEEPALIVE_S = 15.0
@@ -45,7 +49,26 @@ def _public(svc: Service, job: Job) -> JobPublic:
     return JobPublic.of(job, files, svc.store.attempts(job.id))
 
 
-@router.post("", status_code=202, response_model=JobPublic)
+_CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["video"],
+                "properties": {
+                    "video": {"type": "string", "format": "binary", "description": "the clip, streamed to disk"},
+                    "overlay": {"type": "boolean", "default": False},
+                    "mesh": {"type": "boolean", "default": True},
+                    "num_poses": {"type": "integer", "minimum": 1, "maximum": 16},
+                },
+            }},
+            "application/json": {"schema": JobCreate.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post("", status_code=202, response_model=JobPublic, openapi_extra=_CREATE_BODY)
 async def create_job(request: Request, svc: ServiceDep) -> JobPublic:
     """Queue a job for a video sent as multipart field `video`, or for a finished tus upload (JSON)."""
     s = svc.settings
@@ -103,7 +126,7 @@ def list_jobs(
     svc: ServiceDep,
     state: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> JobsPublic:
     """Jobs, newest first."""
     jobs, count = svc.store.list_jobs(state=state, limit=limit, offset=offset)
@@ -111,15 +134,14 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_job(job_id: str, svc: ServiceDep) -> JobPublic:
+def get_job(job_id: JobId, svc: ServiceDep) -> JobPublic:
     """One job: state, progress, stage, attempts, error with the log's last lines."""
     return _public(svc, _job(svc, job_id))
 
 
-@router.get("/{job_id}/events", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}}})
+@router.get("/{job_id}/events", responses={200: {"content": {"text/event-stream": {}}}})
 async def job_events(
-    job_id: str, svc: ServiceDep, last_event_id: Annotated[str | None, Header()] = None
+    job_id: JobId, svc: ServiceDep, last_event_id: Annotated[str | None, Header()] = None
 ) -> StreamingResponse:
     """Server-sent events: `state` and `progress`, replayed from the start (or Last-Event-ID) until the end."""
     _job(svc, job_id)
@@ -146,8 +168,8 @@ async def job_events(
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.get("/{job_id}/log", response_class=PlainTextResponse, responses={200: {"content": {"text/plain": {}}}})
-def job_log(job_id: str, svc: ServiceDep) -> Response:
+@router.get("/{job_id}/log", responses={200: {"content": {"text/plain": {}}}})
+def job_log(job_id: JobId, svc: ServiceDep) -> Response:
     """The job's own log (every attempt); supports Range, so a viewer can fetch only what is new."""
     job = _job(svc, job_id)
     path = job_dir(svc.settings, job.id) / "job.log"
@@ -157,7 +179,7 @@ def job_log(job_id: str, svc: ServiceDep) -> Response:
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic)
-async def cancel_job(job_id: str, svc: ServiceDep) -> JobPublic:
+async def cancel_job(job_id: JobId, svc: ServiceDep) -> JobPublic:
     """Cancel a queued or running job (its worker's process group is killed)."""
     job = _job(svc, job_id)
     if job.terminal or not svc.pool.cancel(job_id):
@@ -171,7 +193,7 @@ async def cancel_job(job_id: str, svc: ServiceDep) -> JobPublic:
 
 
 @router.post("/{job_id}/retry", status_code=202, response_model=JobPublic)
-def retry_job(job_id: str, svc: ServiceDep) -> JobPublic:
+def retry_job(job_id: JobId, svc: ServiceDep) -> JobPublic:
     """Queue a failed or cancelled job again."""
     job = _job(svc, job_id)
     if not svc.store.requeue(job_id):
@@ -181,7 +203,7 @@ def retry_job(job_id: str, svc: ServiceDep) -> JobPublic:
 
 
 @router.delete("/{job_id}", status_code=204, response_class=Response)
-def delete_job(job_id: str, svc: ServiceDep) -> Response:
+def delete_job(job_id: JobId, svc: ServiceDep) -> Response:
     """Delete a finished job and its files."""
     job = _job(svc, job_id)
     if not job.terminal:
@@ -191,21 +213,18 @@ def delete_job(job_id: str, svc: ServiceDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{job_id}/video", response_class=FileResponse, responses={200: {"content": {"video/mp4": {}}}})
-def job_video(job_id: str, svc: ServiceDep) -> FileResponse:
+@router.get("/{job_id}/video", responses={200: {"content": {"video/mp4": {}}}})
+def job_video(job_id: JobId, svc: ServiceDep) -> FileResponse:
     """The uploaded video, for the viewer (Range supported)."""
     job = _job(svc, job_id)
-    from pathlib import Path
-
-    path = Path(job.video_path)
+    path = pathlib.Path(job.video_path)
     if not path.is_file():
         raise ApiError(404, "file_not_found", f"the video of job {job_id} is no longer on disk")
     return FileResponse(path, filename=job.video_name, content_disposition_type="inline")
 
 
-@router.get("/{job_id}/{name}", response_class=FileResponse,
-            responses={200: {"content": {m: {} for _, m in RESULT_FILES.values()}}})
-def job_file(job_id: str, name: str, svc: ServiceDep) -> FileResponse:
+@router.get("/{job_id}/{name}", responses={200: {"content": {m: {} for _, m in RESULT_FILES.values()}}})
+def job_file(job_id: JobId, name: ResultName, svc: ServiceDep) -> FileResponse:
     """A result file: result.json, angles.csv, result.glb or overlay.mp4 (Range supported)."""
     job = _job(svc, job_id)
     if name not in RESULT_FILES:

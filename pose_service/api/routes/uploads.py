@@ -14,13 +14,15 @@ import os
 import time
 from email.utils import formatdate
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
+from fastapi import Path as PathParam
 from starlette.requests import ClientDisconnect
 
 from pose_service.api.deps import ServiceDep
 from pose_service.api.errors import ApiError
-from pose_service.api.intake import check_id, check_space
+from pose_service.api.intake import ID_PATTERN, check_id, check_space
 from pose_service.api.models import ErrorPublic
 from pose_service.api.service import Service
 from pose_service.jobs.store import Upload, new_id
@@ -33,7 +35,10 @@ _OCTETS = "application/offset+octet-stream"
 _SYNC_EVERY = 8 * 2**20
 
 router = APIRouter(prefix="/uploads", tags=["uploads"],
-                   responses={c: {"model": ErrorPublic} for c in (400, 404, 409, 412, 413, 415, 423, 460)})
+                   responses={c: {"model": ErrorPublic, "description": "an error"}
+                              for c in (400, 404, 409, 410, 412, 413, 415, 422, 423, 460, 507)})
+UploadId = Annotated[str, PathParam(pattern=ID_PATTERN.pattern, description="32 hex digits")]
+TusResumable = Annotated[str, Header(alias="Tus-Resumable", pattern=r"^1\.0\.0$", description="always 1.0.0")]
 
 
 def _tus_headers(svc: Service, upload: Upload | None = None) -> dict[str, str]:
@@ -107,7 +112,13 @@ def tus_options(svc: ServiceDep) -> Response:
 
 
 @router.post("", status_code=201, response_class=Response)
-async def create_upload(request: Request, svc: ServiceDep) -> Response:
+async def create_upload(
+    request: Request,
+    svc: ServiceDep,
+    tus_resumable: TusResumable,
+    upload_length: Annotated[int, Header(alias="Upload-Length", ge=0, le=2**62)],
+    upload_metadata: Annotated[str | None, Header(alias="Upload-Metadata")] = None,
+) -> Response:
     """Start an upload of Upload-Length bytes; the body may carry the first bytes (creation-with-upload)."""
     _require_tus(request)
     raw = request.headers.get("upload-length")
@@ -131,7 +142,7 @@ async def create_upload(request: Request, svc: ServiceDep) -> Response:
 
 
 @router.head("/{upload_id}", response_class=Response)
-def upload_status(upload_id: str, svc: ServiceDep) -> Response:
+def upload_status(upload_id: UploadId, svc: ServiceDep) -> Response:
     """How many bytes the server has: resume from Upload-Offset."""
     upload = _upload(svc, upload_id)
     headers = _tus_headers(svc, upload)
@@ -142,7 +153,14 @@ def upload_status(upload_id: str, svc: ServiceDep) -> Response:
 
 
 @router.patch("/{upload_id}", status_code=204, response_class=Response)
-async def upload_chunk(upload_id: str, request: Request, svc: ServiceDep) -> Response:
+async def upload_chunk(
+    upload_id: UploadId,
+    request: Request,
+    svc: ServiceDep,
+    tus_resumable: TusResumable,
+    upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0, le=2**62)],
+    upload_checksum: Annotated[str | None, Header(alias="Upload-Checksum")] = None,
+) -> Response:
     """Append bytes at Upload-Offset."""
     _require_tus(request)
     upload = _upload(svc, upload_id)
@@ -154,7 +172,7 @@ async def upload_chunk(upload_id: str, request: Request, svc: ServiceDep) -> Res
 
 
 @router.delete("/{upload_id}", status_code=204, response_class=Response)
-async def delete_upload(upload_id: str, request: Request, svc: ServiceDep) -> Response:
+async def delete_upload(upload_id: UploadId, request: Request, svc: ServiceDep, tus_resumable: TusResumable) -> Response:
     """Abandon an upload and free its space (termination)."""
     _require_tus(request)
     _upload(svc, upload_id)
