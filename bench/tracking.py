@@ -5,8 +5,13 @@
 For each clip the real pose model runs once; the tracker's own time (`update` per frame, `finish` once)
 is measured apart from it. With `--spin` (a clip from `pose-service synth`, its truth beside it), the
 smoothing lag: the frame of the peak spin rate (yaw of the shoulder line in 3D) before and after the
-smoothing, and in the truth. With `--crossing`, two synthetic riders crossing (rendered there by
-`pose_service.synth.crossing.render_crossing` when the file is missing): ID switches and IDF1. Figures are from one run on whatever machine runs it: quote them as ratios.
+smoothing, and in the truth, and the keypoint error in pixels before and after smoothing. With
+`--crossing`, two synthetic riders crossing (rendered there by `pose_service.synth.crossing.render_crossing`
+when the file is missing): ID switches and IDF1. With `--scenes DIR`, the synthetic tracking suite (the
+crossing, 480x480, and `pose_service.synth.scenes` reentry, pan and blur at 320x240, rendered into DIR when
+missing; about a minute of rendering each here) and one table: ID switches, IDF1, MOTA, matched share, and
+the keypoint error in pixels of the raw and the smoothed tracks. Figures are from one run on whatever machine
+runs it: quote them as ratios.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 from pose_service.config import Settings
 from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
 from pose_service.pose.core import KEYPOINT_NAMES, Poses
-from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
+from pose_service.tracking import OneEuro, PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.video import VideoReader, probe
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
@@ -89,6 +94,12 @@ def spin_lag(clip: Path, detections: list[Poses], fps: float) -> None:
             rider.keypoints_3d, KEYPOINT_NAMES.index("left_shoulder"), KEYPOINT_NAMES.index("right_shoulder")
         )
         results[name] = yaw
+    raw_tracks = _retrack(detections, fps, None)
+    smooth_tracks = _retrack(detections, fps, TrackerConfig().smoothing)
+    true_2d = [np.array(truth["keypoints_2d"], dtype=float)]
+    err_raw = keypoint_error(true_2d, truth["joint_names"], raw_tracks)
+    err_smooth = keypoint_error(true_2d, truth["joint_names"], smooth_tracks)
+    print(f"\n{clip.name}: keypoint error raw {err_raw:.2f} px, smoothed {err_smooth:.2f} px (mean over joints and frames)")
     names = truth["joint_names"]
     joints = np.array(truth["joints_3d"])
     results["truth"] = _yaw(joints, names.index("left_shoulder"), names.index("right_shoulder"))
@@ -117,8 +128,11 @@ def main() -> None:
     ap.add_argument("clips", nargs="*", type=Path)
     ap.add_argument("--spin", type=Path, help="a synthetic spin clip with its .truth.json beside it")
     ap.add_argument("--crossing", type=Path, help="two riders crossing (rendered here if missing)")
+    ap.add_argument("--scenes", type=Path, help="folder of the synthetic tracking suite (rendered there if missing)")
     args = ap.parse_args()
-    clips = args.clips or [p for p in (MEDIA / "sports2d_demo.mp4", MEDIA / "phalp_vid.mp4") if p.is_file()]
+    clips = args.clips
+    if not (args.clips or args.spin or args.crossing or args.scenes):
+        clips = [p for p in (MEDIA / "sports2d_demo.mp4", MEDIA / "phalp_vid.mp4") if p.is_file()]
     settings = Settings()
     for clip in clips:
         _, tracks, cost, n, _ = detect_and_track(clip, settings)
@@ -129,6 +143,8 @@ def main() -> None:
         spin_lag(args.spin, detections, fps)
     if args.crossing:
         crossing(args.crossing, settings)
+    if args.scenes:
+        scene_table(args.scenes, settings)
 
 
 def crossing(clip: Path, settings: Settings) -> None:
@@ -148,6 +164,67 @@ def crossing(clip: Path, settings: Settings) -> None:
         f"{s.false_positives} false positives), {s.matched:.0%} of person-frames matched; "
         f"{len(long_tracks)} tracks of 10+ frames for 2 people"
     )
+
+
+
+def _retrack(detections: list[Poses], fps: float, smoothing: OneEuro | None) -> list[Track]:
+    """The tracker again on stored detections (no frames: no camera motion or colour), smoothing as given."""
+    tracker = PoseTracker(fps, TrackerConfig(smoothing=smoothing, min_frames=max(3, round(fps * 0.15))))
+    for i, poses in enumerate(detections):
+        tracker.update(i, poses)
+    return tracker.finish()
+
+
+def keypoint_error(truth: list[np.ndarray], joint_names: list[str], tracks: list[Track]) -> float:
+    """Mean pixel distance of the named joints to the nearest track in each frame a person is present
+    (frames with no track within half a body scale are left out: those are misses, not errors)."""
+    shared = [n for n in joint_names if n in KEYPOINT_NAMES]
+    ti, ki = [joint_names.index(n) for n in shared], [KEYPOINT_NAMES.index(n) for n in shared]
+    errors = []
+    for person in truth:
+        for f in range(person.shape[0]):
+            pts = person[f, ti]
+            if not np.isfinite(pts).all():
+                continue
+            scale = float(np.sqrt(np.prod(np.maximum(np.ptp(pts, axis=0), 1.0))))
+            best = np.inf
+            for t in tracks:
+                k = np.flatnonzero(t.frames == f)
+                if len(k):
+                    best = min(best, float(np.linalg.norm(t.keypoints_2d[k[0], ki, :2] - pts, axis=1).mean()))
+            if best <= 0.5 * scale:
+                errors.append(best)
+    return float(np.mean(errors)) if errors else float("nan")
+
+
+def scene_table(folder: Path, settings: Settings) -> None:
+    from pose_service.synth.crossing import render_crossing
+    from pose_service.synth.scenes import SCENES, render_scene
+    from pose_service.tracking.evaluate import identity_scores
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for kind in ("crossing", *SCENES):
+        clip = folder / f"{kind}.mp4"
+        if not clip.is_file():
+            if kind == "crossing":
+                render_crossing(clip, anny_cache_dir=settings.anny_cache_dir)
+            else:
+                render_scene(kind, clip, anny_cache_dir=settings.anny_cache_dir)
+        truth = json.loads(clip.with_suffix(".truth.json").read_text())
+        detections, tracks, cost, n, (_, _, fps) = detect_and_track(clip, settings)
+        report(clip, tracks, cost, n)
+        people = [np.array(p["keypoints_2d"], dtype=float) for p in truth["people"]]
+        s = identity_scores(people, truth["joint_names"], tracks)
+        raw = keypoint_error(people, truth["joint_names"], _retrack(detections, fps, None))
+        smooth = keypoint_error(people, truth["joint_names"], _retrack(detections, fps, TrackerConfig().smoothing))
+        rows.append((kind, n, len([t for t in tracks if len(t) >= 10]), len(people), s, raw, smooth))
+    print("\nscene     frames  tracks(10+)/people  ID sw  IDF1   MOTA   matched  kp err raw / smoothed px")
+    for kind, n, long_tracks, n_people, s, raw, smooth in rows:
+        print(
+            f"{kind:9s} {n:6d}  {long_tracks:5d} / {n_people:<10d}  {s.id_switches:5d}  {s.idf1:.3f}  {s.mota:6.3f}"
+            f"  {s.matched:6.0%}   {raw:6.2f} / {smooth:.2f}"
+        )
 
 
 if __name__ == "__main__":
