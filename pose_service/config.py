@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     upload_expiry_s: float = Field(24 * 3600.0, gt=0, description="unfinished tus uploads are deleted after this")
     rejected_keep_s: float = Field(24 * 3600.0, ge=0, description="rejected uploads are kept this long")
     api_token: str | None = Field(None, description="bearer token; required when serving beyond loopback")
+    max_queued_jobs: int = Field(1000, ge=1, description="POST /jobs answers 429 while this many jobs wait")
 
     # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")

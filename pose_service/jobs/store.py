@@ -342,6 +342,23 @@ class JobStore:
             self._event(db, job_id, "state", data)
         return self.get_required(job_id)
 
+    def release(self, job_id: str, *, reason: str) -> None:
+        """Give a running job back to the queue without using up an attempt (the server is shutting down)."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE attempts SET ended_at = ?, outcome = ? WHERE job_id = ?"
+                " AND n = (SELECT attempts FROM jobs WHERE id = ?) AND ended_at IS NULL",
+                (now, f"released: {reason}", job_id, job_id),
+            )
+            cur = db.execute(
+                "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), pid = NULL, progress = 0,"
+                " stage = NULL, updated_at = ? WHERE id = ? AND state = 'running'",
+                (now, job_id),
+            )
+            if cur.rowcount:
+                self._event(db, job_id, "state", {"state": "queued", "progress": 0.0, "stage": None})
+
     def cancel_queued(self, job_id: str) -> bool:
         """Cancel a job that has not started; False if it is no longer queued."""
         now = time.time()

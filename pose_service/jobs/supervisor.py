@@ -237,6 +237,11 @@ class WorkerPool:
                 self._cancel.discard(job.id)
         if cancelled:
             run.killed_for = "cancel"
+        with self._wake:
+            stopping = self._stopping
+        if stopping and run.killed_for != "cancel" and run.done is None:
+            self.store.release(job.id, reason="the server shut down")  # not the job's fault: no attempt used
+            return
         self._conclude(job, proc.returncode, run, log_path, time.monotonic() - started)
 
     def _watch(self, job: Job, proc: subprocess.Popen[bytes], fd: int, run: _Run, started: float) -> None:

@@ -14,7 +14,8 @@ from tests.api.conftest import Server, submit, wait_for, worker_pid
 
 
 def test_queued_job_survives_a_killed_server(tmp_path: Path, clip: Path) -> None:
-    srv = Server(tmp_path / "state", workers=0).start()  # accepts jobs, runs none
+    # Accepts jobs, runs none, and lets only one wait.
+    srv = Server(tmp_path / "state", workers=0, env={"POSE_SERVICE_MAX_QUEUED_JOBS": "1"}).start()
     try:
         with srv.client() as c:
             job = submit(c, clip)
@@ -24,6 +25,8 @@ def test_queued_job_survives_a_killed_server(tmp_path: Path, clip: Path) -> None
             again = c.get(f"/jobs/{job['id']}").json()
             assert again["state"] == "queued" and again["attempts"] == 0
             assert c.get(f"/jobs/{job['id']}/video").content == clip.read_bytes()
+            r = c.post("/jobs", files={"video": (clip.name, clip.read_bytes(), "video/mp4")})
+            assert r.status_code == 429 and r.headers["Retry-After"] and r.json()["error"]["code"] == "queue_full"
     finally:
         srv.stop()
 
@@ -46,6 +49,23 @@ def test_running_job_is_requeued_after_a_killed_server(tmp_path: Path, clip: Pat
         while Path(f"/proc/{old_pid}").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not Path(f"/proc/{old_pid}").exists(), "the first worker outlived its server"
+    finally:
+        srv.stop()
+
+
+def test_graceful_stop_gives_the_running_job_back(tmp_path: Path, clip: Path) -> None:
+    srv = Server(tmp_path / "state", env={"POSE_SERVICE_JOB_MAX_ATTEMPTS": "1"}).start()
+    try:
+        with srv.client() as c:
+            job = submit(c, clip)
+            worker_pid(srv.state_dir, job["id"])
+        srv.stop()  # SIGTERM: the worker is stopped, the job is not to blame
+        srv.workers = 0
+        srv.start()
+        with srv.client() as c:
+            job = c.get(f"/jobs/{job['id']}").json()
+            assert (job["state"], job["attempts"], job["error"]) == ("queued", 0, None)
+            assert job["history"][0]["outcome"] == "released: the server shut down"
     finally:
         srv.stop()
 

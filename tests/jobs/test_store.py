@@ -89,3 +89,12 @@ def test_uploads_offset_is_durable(tmp_path: Path) -> None:
     up = JobStore(tmp_path / "jobs.db").get_upload("u1")
     assert up is not None and (up.offset, up.length, up.complete) == (40, 100, False)
     assert JobStore(tmp_path / "jobs.db").expired_uploads(now=up.expires_at + 1)[0].id == "u1"
+
+
+def test_release_gives_the_attempt_back(store: JobStore) -> None:
+    job_id = _job(store, max_attempts=1)
+    store.claim_next()
+    store.release(job_id, reason="the server shut down")
+    job = store.get_required(job_id)
+    assert (job.state, job.attempts) == ("queued", 0)
+    assert store.attempts(job_id)[0].outcome == "released: the server shut down"

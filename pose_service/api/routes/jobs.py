@@ -24,7 +24,7 @@ from pose_service.jobs.supervisor import job_dir
 __all__ = ["router"]
 
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorPublic, "description": "an error"} for code in (400, 404, 409, 413, 415, 422, 507)
+    code: {"model": ErrorPublic, "description": "an error"} for code in (400, 404, 409, 413, 415, 422, 429, 507)
 }
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=_ERRORS)  # type: ignore[arg-type]
 
@@ -72,6 +72,9 @@ _CREATE_BODY = {
 async def create_job(request: Request, svc: ServiceDep) -> JobPublic:
     """Queue a job for a video sent as multipart field `video`, or for a finished tus upload (JSON)."""
     s = svc.settings
+    if svc.store.counts()["queued"] >= s.max_queued_jobs:
+        raise ApiError(429, "queue_full", f"{s.max_queued_jobs} jobs are already waiting",
+                       "try again in a few minutes", headers={"Retry-After": "60"})
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = JobCreate.model_validate(json.loads(await request.body()))
