@@ -176,10 +176,9 @@ export class Scene3D {
   setTime(t, draw = true) {
     this.time = t;
     if (!this.mixer) return;
-    for (const action of this.actions) {
-      const d = action.getClip().duration;
-      action.time = Math.min(Math.max(t, 0), Math.max(0, d - 1e-6));
-    }
+    // with a zero step the mixer neither wraps nor clamps: past a clip's end it holds the last key, which for
+    // the STEP scale channel is 0 (the body is hidden once its person is no longer tracked)
+    for (const action of this.actions) action.time = Math.max(t, 0);
     this.mixer.update(0);
     this.root.updateMatrixWorld(true);
     if (draw) {

@@ -206,7 +206,9 @@ export async function openViewer(root, id) {
       String(i + 1)));
     });
     timeline.append(playhead);
-    const list = el("ol", { class: "jump-list" }, jumps.map((j, i) => el("li", {},
+    // many jumps scroll inside their own box (focusable, so the keyboard scrolls it too)
+    const list = el("ol", { class: jumps.length > 3 ? "jump-list scroll" : "jump-list",
+      tabindex: jumps.length > 3 ? "0" : null, "aria-label": "Every jump, explained" }, jumps.map((j, i) => el("li", {},
       el("h3", {}, jumpTitle(j, i)),
       el("div", { class: "jump-facts" },
         el("span", {}, `takeoff ${fmt(j.takeoff_s)}`), el("span", {}, `landing ${fmt(j.landing_s)}`),
