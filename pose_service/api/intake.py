@@ -108,11 +108,10 @@ async def accept_video(svc: Service, video: Path, *, name: str, options: dict[st
 
 
 def purge_rejected(svc: Service, now: float | None = None) -> int:
-    """Delete rejected uploads older than the keep time; returns how many."""
+    """Delete rejected uploads older than the keep time, and multipart uploads a crash left half-written."""
     now = time.time() if now is None else now
-    n = 0
-    for entry in svc.rejected_dir.iterdir():
-        if now - entry.stat().st_mtime > svc.settings.rejected_keep_s:
-            shutil.rmtree(entry, ignore_errors=True)
-            n += 1
-    return n
+    stale = [e for e in svc.rejected_dir.iterdir() if now - e.stat().st_mtime > svc.settings.rejected_keep_s]
+    stale += [e for e in svc.uploads_dir.glob("incoming-*") if now - e.stat().st_mtime > svc.settings.upload_expiry_s]
+    for entry in stale:
+        shutil.rmtree(entry, ignore_errors=True)
+    return len(stale)

@@ -90,6 +90,10 @@ def test_oversize_upload_is_413_and_the_server_keeps_serving(client: httpx.Clien
                                            b"\r\n\r\n", big, b"\r\n--b--\r\n"]),
                     headers={"Content-Type": "multipart/form-data; boundary=b"})
     assert r.status_code == 413
+    # A JSON job request is small; a huge one is refused before it is all read.
+    r = client.post("/jobs", content=b'{"upload_id": "' + b"0" * 200_000 + b'"}',
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
     assert client.get("/healthz").status_code == 200
 
 

@@ -48,8 +48,12 @@ def test_janitor_removes_expired_uploads_and_old_rejected_files(tmp_path: Path) 
         old.mkdir()
         new.mkdir()
         os.utime(old, (time.time() - 7200, time.time() - 7200))
+        half = svc.uploads_dir / "incoming-x"  # a multipart upload cut off by a crash, two days ago
+        half.mkdir()
+        os.utime(half, (time.time() - 2 * 86400, time.time() - 2 * 86400))
 
-        assert expire_uploads(svc) == 1 and purge_rejected(svc) == 1
+        assert expire_uploads(svc) == 1 and purge_rejected(svc) == 2
+        assert not half.exists()
         assert svc.store.get_upload("a" * 32) is None and not (svc.uploads_dir / f"{'a' * 32}.bin").exists()
         assert svc.store.get_upload("b" * 32) is not None and (svc.uploads_dir / f"{'b' * 32}.bin").exists()
         assert not old.exists() and new.exists()

@@ -32,6 +32,8 @@ JobId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="32 hex digi
 ResultName = Annotated[str, Path(pattern="^(result\\.json|angles\\.csv|result\\.glb|overlay\\.mp4)$")]
 
 _SSE_POLL_S = 0.5
+_MAX_JSON_BYTES = 64 * 1024
+_MAX_LOG_BYTES = 4 * 2**20
 _SSE_KEEPALIVE_S = 15.0
 
 
@@ -76,8 +78,14 @@ async def create_job(request: Request, svc: ServiceDep) -> JobPublic:
         raise ApiError(429, "queue_full", f"{s.max_queued_jobs} jobs are already waiting",
                        "try again in a few minutes", headers={"Retry-After": "60"})
     if request.headers.get("content-type", "").startswith("application/json"):
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw.extend(chunk)
+            if len(raw) > _MAX_JSON_BYTES:
+                raise ApiError(413, "too_large", f"a JSON job request is at most {_MAX_JSON_BYTES:,} bytes",
+                               "send the video itself as multipart, or upload it with tus first")
         try:
-            body = JobCreate.model_validate(json.loads(await request.body()))
+            body = JobCreate.model_validate(json.loads(bytes(raw)))
         except ValueError as exc:
             raise ApiError(422, "invalid_request", f"the JSON body is not a valid job request: {exc}"[:400],
                            'send {"upload_id": "..."}') from None
@@ -173,12 +181,22 @@ async def job_events(
 
 @router.get("/{job_id}/log", responses={200: {"content": {"text/plain": {}}}})
 def job_log(job_id: JobId, svc: ServiceDep) -> Response:
-    """The job's own log (every attempt); supports Range, so a viewer can fetch only what is new."""
+    """The job's own log, every attempt (its last 4 MiB); it grows while the job runs."""
     job = _job(svc, job_id)
     path = job_dir(svc.settings, job.id) / "job.log"
-    if not path.is_file():
-        return PlainTextResponse("")
-    return FileResponse(path, media_type="text/plain; charset=utf-8", content_disposition_type="inline")
+    # Read once rather than streamed: a running worker appends while we send, and a streamed file would
+    # outgrow its own Content-Length.
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, 2)
+            f.seek(max(0, size - _MAX_LOG_BYTES))
+            data = f.read(_MAX_LOG_BYTES)
+    except FileNotFoundError:
+        data, size = b"", 0
+    text = data.decode("utf-8", "replace")
+    if size > _MAX_LOG_BYTES:
+        text = f"[... first {size - len(data):,} bytes left out ...]\n" + text.split("\n", 1)[-1]
+    return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic)
