@@ -157,44 +157,62 @@ def overlay_labels(jumps: list[Jump], timestamps_s: list[float] | np.ndarray, *,
 
 def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float = 0.5) -> Track:
     """The rider's track joined with the tracks that continue it: a tracker may split a person where the pose
-    model lost them, and that is exactly mid-flip. A track continues another when it starts after the other
-    ends, within `max_gap_s`, and its first box lies within one body height of the other's last box."""
+    model lost them, and that is exactly mid-flip.
+
+    A track continues the chain when its samples after the chain's last frame start within `max_gap_s` of it,
+    one body height or less from the chain's last box (and the same backwards in time). Samples of a neighbour
+    that overlap the chain in time are left out: the chain keeps its own.
+    """
     by_id = {t.id: t for t in tracks}
-    chain = [by_id[rider]]
+    chain = by_id[rider]
+    others = [t for t in tracks if t.id != rider]
     for direction in (1, -1):
-        while True:
-            edge = chain[-1] if direction > 0 else chain[0]
-            follow = [t for t in tracks if t not in chain and _continues(edge, t, fps, max_gap_s, direction)]
-            if not follow:
+        while others:
+            parts = [(t, _beyond(chain, t, direction)) for t in others]
+            near = [
+                (t, part)
+                for t, part in parts
+                if part is not None and _continues(chain, part, fps, max_gap_s, direction)
+            ]
+            if not near:
                 break
-            best = min(
-                follow,
-                key=lambda t: abs(
-                    int(t.frames[0 if direction > 0 else -1]) - int(edge.frames[-1 if direction > 0 else 0])
-                ),
+            track, part = min(near, key=lambda tp: _gap(chain, tp[1], direction))
+            others.remove(track)
+            pieces = (chain, part) if direction > 0 else (part, chain)
+            chain = Track(
+                id=rider,
+                frames=np.concatenate([p.frames for p in pieces]),
+                bbox=np.concatenate([p.bbox for p in pieces]),
+                keypoints_2d=np.concatenate([p.keypoints_2d for p in pieces]),
+                keypoints_3d=np.concatenate([p.keypoints_3d for p in pieces]),
+                is_rider=True,
             )
-            chain = [*chain, best] if direction > 0 else [best, *chain]
-    if len(chain) == 1:
-        return chain[0]
+    return chain
+
+
+def _beyond(chain: Track, other: Track, direction: int) -> Track | None:
+    """The samples of `other` after the chain's last frame (direction 1) or before its first (-1), or None."""
+    keep = other.frames > chain.frames[-1] if direction > 0 else other.frames < chain.frames[0]
+    if not keep.any():
+        return None
     return Track(
-        id=rider,
-        frames=np.concatenate([t.frames for t in chain]),
-        bbox=np.concatenate([t.bbox for t in chain]),
-        keypoints_2d=np.concatenate([t.keypoints_2d for t in chain]),
-        keypoints_3d=np.concatenate([t.keypoints_3d for t in chain]),
-        is_rider=True,
+        id=other.id,
+        frames=other.frames[keep],
+        bbox=other.bbox[keep],
+        keypoints_2d=other.keypoints_2d[keep],
+        keypoints_3d=other.keypoints_3d[keep],
     )
 
 
-def _continues(a: Track, b: Track, fps: float, max_gap_s: float, direction: int) -> bool:
-    """Whether `b` picks up where `a` ends (direction 1) or ends where `a` starts (direction -1)."""
-    if len(a) == 0 or len(b) == 0:
+def _gap(chain: Track, part: Track, direction: int) -> int:
+    return int(part.frames[0] - chain.frames[-1]) if direction > 0 else int(chain.frames[0] - part.frames[-1])
+
+
+def _continues(chain: Track, part: Track, fps: float, max_gap_s: float, direction: int) -> bool:
+    """Whether `part` picks up close in time and place to where the chain ends (1) or starts (-1)."""
+    if not 0 < _gap(chain, part, direction) <= max(1, round(max_gap_s * fps)):
         return False
-    first, last = (a, b) if direction > 0 else (b, a)
-    gap = int(last.frames[0]) - int(first.frames[-1])
-    if not 0 < gap <= max(1, round(max_gap_s * fps)):
-        return False
-    box0, box1 = first.bbox[-1], last.bbox[0]
+    box0, box1 = (chain.bbox[-1], part.bbox[0]) if direction > 0 else (part.bbox[-1], chain.bbox[0])
     height = max(float(box0[3] - box0[1]), float(box1[3] - box1[1]), 1.0)
     centre0 = np.array([box0[0] + box0[2], box0[1] + box0[3]]) / 2
     centre1 = np.array([box1[0] + box1[2], box1[1] + box1[3]]) / 2
