@@ -13,15 +13,28 @@ import pytest
 from tests.api.conftest import Server, submit, wait_for, worker_pid
 
 
-def test_queued_job_survives_a_killed_server(tmp_path: Path, clip: Path) -> None:
+def test_queued_job_and_upload_survive_a_killed_server(tmp_path: Path, clip: Path) -> None:
     # Accepts jobs, runs none, and lets only one wait.
     srv = Server(tmp_path / "state", workers=0, env={"POSE_SERVICE_MAX_QUEUED_JOBS": "1"}).start()
     try:
+        data = clip.read_bytes()
+        tus = {"Tus-Resumable": "1.0.0"}
+        patch = {**tus, "Content-Type": "application/offset+octet-stream"}
         with srv.client() as c:
             job = submit(c, clip)
+            r = c.post("/uploads", headers={**tus, "Upload-Length": str(len(data))})
+            upload = "/uploads/" + r.headers["Location"].rsplit("/", 1)[1]
+            half = len(data) // 2
+            assert c.patch(upload, content=data[:half], headers={**patch, "Upload-Offset": "0"}).status_code == 204
         srv.kill()
         srv.start()
         with srv.client() as c:
+            # The upload resumes where it was: the offset was stored once the bytes were on disk.
+            assert c.head(upload, headers=tus).headers["Upload-Offset"] == str(half)
+            r = c.patch(upload, content=data[half:], headers={**patch, "Upload-Offset": str(half)})
+            assert r.status_code == 204 and r.headers["Upload-Offset"] == str(len(data))
+            upload_id = upload.rsplit("/", 1)[1]
+            assert (srv.state_dir / "uploads" / f"{upload_id}.bin").read_bytes() == data
             again = c.get(f"/jobs/{job['id']}").json()
             assert again["state"] == "queued" and again["attempts"] == 0
             assert c.get(f"/jobs/{job['id']}/video").content == clip.read_bytes()
