@@ -290,7 +290,8 @@ def run_track(
     """Run the checkout's track.py on `source` (.mp4) with `output_dir` as PHALP's output folder.
 
     Output (stdout and stderr together) goes line by line to `output_dir/track.log` and to the logger
-    `pose_service.hmr2.track`; `n/total` counters matching `total_frames` advance the progress.
+    `pose_service.hmr2.track`; `n/total` counters matching `total_frames`, or a progress bar's percentage,
+    advance the progress. GPU memory is sampled every `gpu_interval_s` (`Hmr2Run.gpu`, and the log's last line).
     Raises `EnvironmentProblem` when the interpreter or track.py is missing, `PipelineError` on a non-zero
     exit, a signal, the time limit, or an exit code 0 without the results pickle.
     """
