@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     rejected_keep_s: float = Field(24 * 3600.0, ge=0, description="rejected uploads are kept this long")
     api_token: str | None = Field(None, description="bearer token; required when serving beyond loopback")
     max_queued_jobs: int = Field(1000, ge=1, description="POST /jobs answers 429 while this many jobs wait")
+    log_format: Literal["text", "json"] = Field("text", description="`serve` logs: text, or one JSON object a line")
 
     # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
+from typing import Any
 
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 
-__all__ = ["is_loopback", "serve"]
+__all__ = ["JsonFormatter", "is_loopback", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the exception, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _json_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> None:
@@ -34,5 +55,9 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> N
     from pose_service.api.app import create_app
 
     settings.service_dir.mkdir(parents=True, exist_ok=True)
+    log_config: Any = uvicorn.config.LOGGING_CONFIG
+    if settings.log_format == "json":
+        _json_logging()
+        log_config = None  # uvicorn's loggers then go through the root handler
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
-                access_log=True)
+                access_log=True, log_config=log_config)
