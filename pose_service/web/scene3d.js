@@ -35,6 +35,14 @@ export class Scene3D {
     this.bonesAnimated = 0;
     this.resizer = new ResizeObserver(() => this.resize());
     this.resizer.observe(wrap);
+    // off screen (a phone scrolled to the plots) the view is not drawn at every video frame, only when seen again
+    this.onScreen = true;
+    this.stale = false;
+    this.seen = new IntersectionObserver(([entry]) => {
+      this.onScreen = entry.isIntersecting;
+      if (this.onScreen && this.stale) this.render();
+    });
+    this.seen.observe(wrap);
   }
 
   async load(url) {
@@ -203,13 +211,19 @@ export class Scene3D {
     this.render();
   }
 
-  render() {
+  render(force = false) {
+    if (!this.onScreen && !force) {
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
     this.renderer.render(this.scene, this.camera);
     this.frames++;
   }
 
   dispose() {
     this.resizer.disconnect();
+    this.seen.disconnect();
     this.controls.dispose();
     this.renderer.dispose();
   }

@@ -47,7 +47,7 @@ OVERLAY_PIXELS = """() => {
 # JS: pixels of the 3D canvas in the rider's colour (orange: red high, blue low) and a hash of where they are.
 WEBGL_PIXELS = """() => {
   const s = window.poseViewer.scene, src = s.renderer.domElement;
-  s.render();
+  s.render(true);
   const c = document.createElement('canvas');
   c.width = src.width; c.height = src.height;
   const g = c.getContext('2d');
@@ -154,9 +154,17 @@ def test_plot_cursor_follows_playback_and_a_click_seeks(run: dict[str, Any]) -> 
     page = run["page"].page
     page.evaluate(SEEK, 0.2)
     x0 = page.evaluate("window.poseViewer.plot.headX")
-    page.evaluate("document.querySelector('#viewer video').play()")
+    # while it plays, note at every presented frame its media time and the frame the viewer drew
+    page.evaluate("""() => { const v = document.querySelector('#viewer video'); window.shown = [];
+      const cb = (now, m) => { window.shown.push([m.mediaTime, window.poseViewer.frame]);
+        if (!v.paused) v.requestVideoFrameCallback(cb); };
+      v.requestVideoFrameCallback(cb); v.play(); }""")
     page.wait_for_function("document.querySelector('#viewer video').currentTime > 1.0", timeout=20_000)
     page.evaluate("document.querySelector('#viewer video').pause()")
+    shown, times = page.evaluate("[window.shown, window.poseViewer.overlay.result.timestamps_s]")
+    assert len(shown) >= 2, shown
+    for media_time, frame in shown:  # the skeleton drawn is the one of the frame on screen
+        assert abs(times[frame] - media_time) < 0.5 / 15, (media_time, frame, times[frame])
     x1, expected = page.evaluate("""() => {
       const p = window.poseViewer.plot; return [p.headX, p.plot.valToPos(window.poseViewer.time, 'x')]; }""")
     assert x1 > x0 + 20 and x1 == pytest.approx(expected, abs=1.0)
