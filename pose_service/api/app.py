@@ -29,6 +29,9 @@ API_PREFIX = "/api/v1"
 _JANITOR_EVERY_S = 300.0
 _OPEN_PATHS = {f"{API_PREFIX}/healthz"}
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# The web page sends the token as this cookie: <video>, EventSource and download links cannot set headers.
+# The page sets it SameSite=Strict, so another site's page cannot make the browser use it.
+TOKEN_COOKIE = "pose_service_token"
 
 
 async def _janitor(svc: Service) -> None:
@@ -81,10 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         @app.middleware("http")
         async def _bearer(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
             if request.url.path.startswith(API_PREFIX) and request.url.path not in _OPEN_PATHS:
-                given = request.headers.get("authorization", "")
+                given = request.headers.get("authorization") or f"Bearer {request.cookies.get(TOKEN_COOKIE, '')}"
                 if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
                     return JSONResponse(error_body("unauthorized", "a valid bearer token is required",
-                                                   "send Authorization: Bearer <token>"), status_code=401,
+                                                   "send Authorization: Bearer <token>; the web page asks for it"),
+                                        status_code=401,
                                         headers={"WWW-Authenticate": "Bearer"})
             return await call_next(request)
 

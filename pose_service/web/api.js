@@ -34,7 +34,10 @@ export async function request(path, options = {}) {
   } catch {
     throw errorOf(0, "", "");
   }
-  if (!resp.ok) throw errorOf(resp.status, await resp.text());
+  if (!resp.ok) {
+    if (resp.status === 401) needToken();
+    throw errorOf(resp.status, await resp.text());
+  }
   return resp;
 }
 
@@ -87,4 +90,18 @@ export function el(tag, attrs = {}, ...children) {
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return node;
+}
+
+// The server's access token travels as a cookie (see TOKEN_COOKIE in pose_service/api/app.py), so that the
+// video, the event streams and the download links carry it too.
+const TOKEN_COOKIE = "pose_service_token";
+
+/** Ask for the access token (the server answered 401). */
+export function needToken() {
+  document.dispatchEvent(new CustomEvent("need-token"));
+}
+
+export function setToken(token) {
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${TOKEN_COOKIE}=${encodeURIComponent(token)}; path=/; max-age=${30 * 86400}; SameSite=Strict${secure}`;
 }

@@ -1,5 +1,6 @@
 // The page's router: `#/` shows upload and jobs, `#/jobs/<id>` the viewer of one finished job.
 
+import { setToken } from "./api.js";
 import { initJobs, showJobs } from "./jobs.js";
 import { initUpload } from "./upload.js";
 
@@ -26,6 +27,23 @@ async function route() {
     showJobs(true);
   }
 }
+
+// A server with an access token answers 401 until the page has it: ask once, keep it as a cookie, start again.
+let triedToken = false;
+document.addEventListener("need-token", () => {
+  const box = document.getElementById("auth");
+  const input = document.getElementById("auth-token");
+  box.hidden = false;
+  document.getElementById("auth-message").textContent = triedToken ? "That token was not accepted." : "";
+  if (document.activeElement !== input) input.focus();
+});
+document.getElementById("auth-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  triedToken = true;
+  setToken(document.getElementById("auth-token").value.trim());
+  document.getElementById("auth").hidden = true;
+  route();
+});
 
 initUpload();
 initJobs();

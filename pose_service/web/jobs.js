@@ -162,7 +162,9 @@ async function refresh() {
         document.getElementById(`job-${id}`)?.remove();
       }
     }
-    document.getElementById("jobs-empty").hidden = jobs.size > 0;
+    const empty = document.getElementById("jobs-empty");
+    empty.textContent = "No jobs yet: upload a clip above.";
+    empty.hidden = jobs.size > 0;
     follow();
   } catch (err) {
     document.getElementById("jobs-empty").hidden = false;

@@ -1,7 +1,7 @@
 // Upload view: drag-drop or pick a clip, send it with tus (resumable across reloads and dropped
 // connections), then turn the finished upload into a job.
 
-import { API, ApiError, el, errorOf, formatBytes, formatDuration, postJSON } from "./api.js";
+import { API, ApiError, el, errorOf, formatBytes, formatDuration, needToken, postJSON } from "./api.js";
 
 const tus = globalThis.tus;
 // The server makes each 8 MB durable, so a dropped connection loses less than that. `?chunk=BYTES` in the page's
@@ -23,6 +23,7 @@ function message(text, kind = "info") {
 function tusError(err) {
   const resp = err && err.originalResponse;
   if (resp) {
+    if (resp.getStatus() === 401) needToken();
     const e = errorOf(resp.getStatus(), resp.getBody() || "");
     return e.text;
   }
@@ -143,11 +144,11 @@ async function listResumable() {
     let offset = null;
     try {
       const r = await fetch(entry.uploadUrl, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
-      if (!r.ok) {
+      if (r.status === 404 || r.status === 410) { // expired or already a job
         await tus.defaultOptions.urlStorage.removeUpload(entry.urlStorageKey);
         continue;
       }
-      offset = Number(r.headers.get("Upload-Offset"));
+      if (r.ok) offset = Number(r.headers.get("Upload-Offset"));
     } catch {
       // the server is not reachable now: still offer it
     }
