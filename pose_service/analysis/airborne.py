@@ -225,31 +225,44 @@ def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int,
     """
     peak = start + int(np.nanargmax(h[start : end + 1]))
     # Outwards: the ground level is read a little away from the parabola's ends, which may lie in the air.
-    far0 = _ground_level(t, feet, t[start] - _GROUND_S - _GROUND_GAP_S, t[start] - _GROUND_GAP_S)
-    far1 = _ground_level(t, feet, t[end] + _GROUND_GAP_S, t[end] + _GROUND_S + _GROUND_GAP_S)
+    w0 = (t[start] - _GROUND_S - _GROUND_GAP_S, t[start] - _GROUND_GAP_S)
+    w1 = (t[end] + _GROUND_GAP_S, t[end] + _GROUND_S + _GROUND_GAP_S)
     reach0, reach1 = max(t[start] - _EXTEND_S, t[0] + _EDGE_S), min(t[end] + _EXTEND_S, t[-1] - _EDGE_S)
-    while start > 0 and t[start - 1] >= reach0 and feet[start] > far0 + _FOOT_AIRBORNE_M:
+    while (
+        start > 0 and t[start - 1] >= reach0 and feet[start] > _ground_level(t, feet, *w0, t[start]) + _FOOT_AIRBORNE_M
+    ):
         start -= 1
-    while end < len(t) - 1 and t[end + 1] <= reach1 and feet[end] > far1 + _FOOT_AIRBORNE_M:
+    while (
+        end < len(t) - 1 and t[end + 1] <= reach1 and feet[end] > _ground_level(t, feet, *w1, t[end]) + _FOOT_AIRBORNE_M
+    ):
         end += 1
     # Inwards: the ground level right at the ends (hops may follow each other within half a second).
-    ground0 = _ground_level(t, feet, t[start] - _GROUND_S, t[start])
-    ground1 = _ground_level(t, feet, t[end], t[end] + _GROUND_S)
+    w0, w1 = (t[start] - _GROUND_S, t[start]), (t[end], t[end] + _GROUND_S)
     # Two grounded samples in a row: one foot keypoint that wobbles near the snow is not a contact.
-    while start + 2 < peak and max(feet[start + 1], feet[start + 2]) <= ground0 + _FOOT_CONTACT_M:
+    while (
+        start + 2 < peak
+        and max(feet[start + 1], feet[start + 2]) <= _ground_level(t, feet, *w0, t[start], line=False) + _FOOT_CONTACT_M
+    ):
         start += 1
-    while end - 2 > peak and max(feet[end - 1], feet[end - 2]) <= ground1 + _FOOT_CONTACT_M:
+    while (
+        end - 2 > peak
+        and max(feet[end - 1], feet[end - 2]) <= _ground_level(t, feet, *w1, t[end], line=False) + _FOOT_CONTACT_M
+    ):
         end -= 1
     return start, end
 
 
-def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float) -> float:
-    """The feet's median height between t0 and t1 (or at the nearest sample), metres."""
-    window = (t >= t0) & (t <= t1)
-    if not window.any():
-        window = np.zeros(len(t), dtype=bool)
-        window[int(np.argmin(np.abs(t - (t0 + t1) / 2)))] = True
-    return float(np.nanmedian(feet[window]))
+def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float, at: float, *, line: bool = True) -> float:
+    """The feet's ground level at time `at`, metres: a straight line through their heights between t0 and t1
+    (a camera tilting steadily moves the ground in the picture; `line=False`: their median), or the nearest
+    sample."""
+    window = (t >= t0) & (t <= t1) & np.isfinite(feet)
+    if line and window.sum() >= 3:
+        slope, offset = np.polyfit(t[window], feet[window], 1)
+        return float(slope * at + offset)
+    if window.any():
+        return float(np.nanmedian(feet[window]))
+    return float(feet[int(np.argmin(np.abs(t - at)))])
 
 
 def _validate(

@@ -100,3 +100,12 @@ def test_a_track_that_begins_in_the_air_has_no_measured_takeoff() -> None:
     frames, times, kp2d, kp3d = _clip(_flight(90, 30, 0.8))
     sl = slice(36, 90)
     assert find_airborne(frames[sl], times[sl], kp2d[sl], kp3d[sl], image_height=480, fps=FPS) == []
+
+
+def test_a_camera_tilting_steadily_does_not_change_the_flight() -> None:
+    # The camera tilts down at a steady rate: everything drifts up the picture by 0.6 m/s.
+    heights = _flight(90, 30, 0.7) + 0.6 * np.arange(90) / FPS
+    frames, times, kp2d, kp3d = _clip(heights)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS)
+    assert len(flights) == 1 and abs(flights[0].takeoff_frame - 30) <= 1 and abs(flights[0].landing_frame - 51) <= 1
+    assert flights[0].air_time_s == pytest.approx(0.7, abs=1.5 / FPS)
