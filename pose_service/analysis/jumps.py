@@ -23,6 +23,7 @@ __all__ = ["Jump", "find_jumps", "overlay_labels", "rider_chain", "MOMENT_NAMES"
 MOMENT_NAMES = ("takeoff", "peak", "landing")
 _GROUND_BEFORE_S = 0.15  # ground frames before takeoff and after landing that the rotation fit also sees
 _GROUND_AFTER_S = 0.25
+_ROTATION_SLACK_S = 0.14  # the rotation may start or end up to 4 frames (at 30 fps) inside the measured flight
 _ABSORB_S = 0.4  # how long after landing the knees are watched for the absorbing bend
 
 
@@ -122,6 +123,7 @@ def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_he
             scale[near],
             takeoff_s=flight.takeoff_s,
             landing_s=flight.landing_s,
+            slack_s=_ROTATION_SLACK_S,
         )
         peak = _peak_index(track, flight)
         moments = {

@@ -144,40 +144,41 @@ def fit_rotation(
     *,
     takeoff_s: float,
     landing_s: float,
+    slack_s: float = 0.0,
 ) -> RotationFit:
     """Fit the steady rotation to the samples of one person around one flight.
 
     Pass the samples from a little before takeoff to a little after landing: the ground frames fix the heading
     at takeoff and the orientation the rider lands in, which a rotation must end in.
+
+    slack_s: how much later the rotation may start, and earlier it may end, than the flight as measured (the
+    hips' parabola can run on into the landing's absorb); the best fitting timing is used.
     """
     t = np.asarray(times_s, dtype=np.float64)
-    air_s = max(landing_s - takeoff_s, 1e-6)
-    u = np.clip((t - takeoff_s) / air_s, 0.0, 1.0)
     frames = torso_frames(keypoints_3d)
     has3d = np.isfinite(frames).all(axis=(1, 2))
     readings = _mirrors(np.where(has3d[:, None, None], frames, 0.0))
     obs2d = _observed_2d(keypoints_2d, keypoints_3d, scale_px_per_m)
     has2d = np.isfinite(obs2d).all(axis=1)
-    air = (t > takeoff_s) & (t < landing_s)
+    data = (readings, has3d, obs2d, has2d)
 
-    ground = (u == 0.0) & has3d
+    ground = (t <= takeoff_s) & has3d
     fwd = frames[ground][:, :, 2] if ground.any() else frames[has3d][:1, :, 2]
     if len(fwd) == 0:
         return RotationFit(0.0, 0.0, 0.0, 0.0, 0)
     base = float(np.degrees(np.arctan2(np.median(fwd[:, 0]), np.median(fwd[:, 2]))))
-    best = (np.inf, 0.0, 0.0, base)
-    for heading in (base, -base, base + 180.0, 180.0 - base):
-        spin_c, flip_c = 0.0, 0.0
-        reach: tuple[float, float] = (_SPIN_RANGE, _FLIP_RANGE)
-        for step in _STEPS:  # coarse to fine, each grid around the best of the one before
-            spin = spin_c + np.arange(-reach[0], reach[0] + 1e-9, step)
-            flip = flip_c + np.arange(-reach[1], reach[1] + 1e-9, step)
-            cost = _cost(u, readings, has3d, obs2d, has2d, heading, spin, flip)
-            i, j = np.unravel_index(np.argmin(cost), cost.shape)
-            spin_c, flip_c, reach = float(spin[i]), float(flip[j]), (step, step)
-        if cost[i, j] < best[0]:
-            best = (float(cost[i, j]), spin_c, flip_c, heading)
+    u = _progress(t, takeoff_s, landing_s)
+    best = min(_search(u, data, heading) for heading in (base, -base, base + 180.0, 180.0 - base))
+    step = float(np.median(np.diff(t))) if len(t) > 1 else slack_s
+    for late, early in _timings(slack_s, step):
+        if landing_s - early - (takeoff_s + late) < 0.5 * (landing_s - takeoff_s):
+            continue
+        u_alt = _progress(t, takeoff_s + late, landing_s - early)
+        trial = _search(u_alt, data, best[3])
+        if trial[0] < best[0]:
+            best, u = trial, u_alt
     _, spin_deg, flip_deg, heading = best
+    air = (u > 0.0) & (u < 1.0)
     agreement = _agreement(u[air], readings[air], has3d[air], heading, spin_deg, flip_deg)
     return RotationFit(
         spin_deg=spin_deg,
@@ -186,6 +187,35 @@ def fit_rotation(
         agreement=agreement,
         frames=int(has3d[air].sum()),
     )
+
+
+def _progress(t: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    """u: 0 until the rotation starts, rising steadily to 1 when it ends, 1 after."""
+    return np.clip((t - start_s) / max(end_s - start_s, 1e-6), 0.0, 1.0)
+
+
+def _timings(slack_s: float, step_s: float) -> list[tuple[float, float]]:
+    """(later start, earlier end) pairs to try besides the measured flight, in steps of two samples."""
+    if slack_s <= 0 or step_s <= 0:
+        return []
+    shifts = [k * 2 * step_s for k in range(int(slack_s / (2 * step_s) + 1e-9) + 1)]
+    return [(a, b) for a in shifts for b in shifts if (a, b) != (0.0, 0.0)]
+
+
+def _search(
+    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], heading: float
+) -> tuple[float, float, float, float]:
+    """(cost, spin, flip, heading): the best steady rotation for this heading, coarse grid to fine."""
+    spin_c, flip_c = 0.0, 0.0
+    reach: tuple[float, float] = (_SPIN_RANGE, _FLIP_RANGE)
+    lowest = np.inf
+    for step in _STEPS:  # coarse to fine, each grid around the best of the one before
+        spin = spin_c + np.arange(-reach[0], reach[0] + 1e-9, step)
+        flip = flip_c + np.arange(-reach[1], reach[1] + 1e-9, step)
+        cost = _cost(u, *data, heading, spin, flip)
+        i, j = np.unravel_index(np.argmin(cost), cost.shape)
+        spin_c, flip_c, reach, lowest = float(spin[i]), float(flip[j]), (step, step), float(cost[i, j])
+    return lowest, spin_c, flip_c, heading
 
 
 def _agreement(
