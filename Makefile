@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export POSE_SERVICE_DATA_DIR ?= $(CURDIR)/.data
 STAMP := $(VENV)/.installed
 
-.PHONY: venv models validator chromium demo test lint bench clean
+.PHONY: venv models validator chromium redis demo test lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,14 @@ validator: $(GLTF_VALIDATOR)
 
 chromium: /usr/bin/chromium
 
-test: models lint validator chromium
+# Debian's redis-server for the scale-out tests (tests/celery start it themselves on a free loopback port).
+/usr/bin/redis-server:
+	@(apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null \
+		|| echo "could not install Debian's redis-server (needs root and apt): the Celery tests will skip"
+
+redis: /usr/bin/redis-server
+
+test: models lint validator chromium redis
 	$(BIN)/python -m pytest
 
 bench: models

@@ -62,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--workers", type=int, default=None, help="jobs analysed at once (default 1; 0 runs none)")
     v.add_argument("--data", type=Path, default=None, help="data folder (default POSE_SERVICE_DATA_DIR)")
+    v.add_argument("--queue", choices=["local", "celery"], default=None,
+                   help="who runs jobs: the local pool (default) or Celery workers on other machines")
+    v.add_argument("--broker", default=None, help="Celery broker for --queue celery, e.g. redis://HOST:6379/0")
+
+    w = sub.add_parser("worker", help="run jobs of a remote `serve --queue celery` (a Celery worker)")
+    w.add_argument("--broker", default=None, help="the server's Celery broker, e.g. redis://HOST:6379/0")
+    w.add_argument("--api", required=True, help="the server's API, e.g. http://HOST:8000/api/v1")
+    w.add_argument("--token", default=None, help="the server's API token (default POSE_SERVICE_API_TOKEN)")
+    w.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
+    w.add_argument("--name", default=None, help="this worker's name in the API (default pose-PID@HOST)")
+    w.add_argument("--data", type=Path, default=None, help="data folder: models, caches, job files")
     return p
 
 
@@ -71,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         settings = Settings()
-        handler = {"analyze": _analyze, "synth": _synth, "doctor": _doctor, "prepare": _prepare, "serve": _serve}[
+        handler = {"analyze": _analyze, "synth": _synth, "doctor": _doctor, "prepare": _prepare, "serve": _serve,
+                   "worker": _worker}[
             args.command
         ]
         return handler(args, settings)
@@ -216,9 +228,40 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         if not 0 <= args.workers <= 64:
             raise BadOption(f"--workers must be between 0 and 64, got {args.workers}")
         update["workers"] = args.workers
+    if args.queue is not None:
+        update["queue"] = args.queue
+    if args.broker is not None:
+        update["broker_url"] = args.broker
+    queue, broker = update.get("queue", settings.queue), update.get("broker_url", settings.broker_url)
+    if queue == "celery" and not broker:
+        raise BadOption("--queue celery needs --broker redis://HOST:PORT/DB (or POSE_SERVICE_BROKER_URL)")
+    if queue == "celery" and not settings.api_token:
+        raise BadOption("--queue celery needs an API token: remote workers authenticate with it",
+                        hint="set POSE_SERVICE_API_TOKEN to a long random string and give it to each worker")
     if args.verbose == 0:
         logging.getLogger("pose_service").setLevel(logging.INFO)
     serve(settings.model_copy(update=update), host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.jobs.remote.worker import run_worker
+
+    broker = args.broker or settings.broker_url
+    token = args.token or settings.api_token
+    if not broker:
+        raise BadOption("worker needs --broker redis://HOST:PORT/DB (or POSE_SERVICE_BROKER_URL)")
+    if not token:
+        raise BadOption("worker needs --token (or POSE_SERVICE_API_TOKEN): the server's API token")
+    if not args.api.startswith(("http://", "https://")):
+        raise BadOption(f"--api must be the server's API URL, e.g. http://HOST:8000/api/v1, got {args.api!r}")
+    if not 1 <= args.concurrency <= 64:
+        raise BadOption(f"--concurrency must be between 1 and 64, got {args.concurrency}")
+    if args.data is not None:
+        settings = settings.model_copy(update={"data_dir": args.data.resolve()})
+    if args.verbose == 0:
+        logging.getLogger("pose_service").setLevel(logging.INFO)
+    run_worker(settings, broker=broker, api=args.api, token=token, concurrency=args.concurrency, name=args.name)
     return EXIT_OK
 
 

@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     max_queued_jobs: int = Field(1000, ge=1, description="POST /jobs answers 429 while this many jobs wait")
     log_format: Literal["text", "json"] = Field("text", description="`serve` logs: text, or one JSON object a line")
 
+    # Scale-out (`serve --queue celery`, `pose-service worker`): jobs go to Celery workers through a Redis broker.
+    queue: Literal["local", "celery"] = Field("local", description="who runs jobs: the local pool or Celery workers")
+    broker_url: str | None = Field(None, description="Celery broker, e.g. redis://HOST:6379/0")
+    remote_job_overhead_s: float = Field(
+        120.0, gt=0, description="expected worker time of a job besides the video: start, download, upload"
+    )
+    remote_seconds_per_video_s: float = Field(
+        30.0, gt=0, description="expected worker time per second of video (sets the Celery time limits)"
+    )
+    remote_heartbeat_s: float = Field(5.0, gt=0, description="how often a remote worker reports to the API")
+
     # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")
     hmr2_dir: Path | None = Field(None, description="the 4D-Humans checkout (the folder holding track.py)")

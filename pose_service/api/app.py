@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         ", ".join(f"{j.id} -> {j.state}" for j in recovered))
         svc.pool.start()
         janitor = asyncio.create_task(_janitor(svc))
-        log.info("serving; data in %s, %d workers", settings.service_dir, settings.workers)
+        broker = (settings.broker_url or "").rsplit("@", 1)[-1]  # never log the broker's password
+        log.info("serving; data in %s, %s", settings.service_dir,
+                 f"{settings.workers} workers" if settings.queue == "local" else f"jobs to Celery workers via {broker}")
         try:
             yield
         finally:
@@ -77,6 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (jobs.router, uploads.router, ops.router):
         app.include_router(router, prefix=API_PREFIX)
+    if settings.queue == "celery":  # remote workers' calls exist only when they run the jobs
+        from pose_service.api.routes import workers
+
+        app.include_router(workers.router, prefix=API_PREFIX)
 
     if settings.api_token:
         token = settings.api_token

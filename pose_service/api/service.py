@@ -11,12 +11,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pose_service.config import Settings
 from pose_service.jobs.metrics import ServiceMetrics
 from pose_service.jobs.store import JobStore
 from pose_service.jobs.supervisor import WorkerPool, worker_env, worker_python
+
+if TYPE_CHECKING:
+    from pose_service.jobs.remote.queue import CeleryQueue
 
 __all__ = ["Service", "WORKER_MODULES"]
 
@@ -31,7 +34,7 @@ _READY_TTL_S = 60.0
 class Service:
     settings: Settings
     store: JobStore
-    pool: WorkerPool
+    pool: WorkerPool | CeleryQueue  # who runs jobs: the local pool, or Celery workers elsewhere (`--queue`)
     metrics: ServiceMetrics
     upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _ready: tuple[float, list[dict[str, Any]]] | None = None
@@ -43,6 +46,10 @@ class Service:
             (settings.service_dir / sub).mkdir(parents=True, exist_ok=True)
         store = JobStore(settings.service_dir / "jobs.db")
         metrics = ServiceMetrics(store.counts)
+        if settings.queue == "celery":
+            from pose_service.jobs.remote.queue import CeleryQueue
+
+            return cls(settings, store, CeleryQueue(store, settings, metrics), metrics)
         return cls(settings, store, WorkerPool(store, settings, metrics), metrics)
 
     @property

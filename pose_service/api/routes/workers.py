@@ -1,0 +1,253 @@
+"""Remote workers (`serve --queue celery`): their health, and the calls a worker makes to run one attempt.
+
+Every call about attempt n of a job answers 409 once n is not the job's current running attempt, so a
+worker whose run was given up (or cancelled) learns it at its next heartbeat and nothing it sends counts.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path as FsPath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from pose_service.api.deps import ServiceDep
+from pose_service.api.errors import ApiError
+from pose_service.api.intake import ID_PATTERN
+from pose_service.api.models import ErrorPublic
+from pose_service.api.service import Service
+from pose_service.jobs.remote.queue import CeleryQueue
+from pose_service.jobs.remote.registry import install_files
+from pose_service.jobs.supervisor import job_dir
+
+__all__ = ["router"]
+
+
+def _token(request: Request, svc: ServiceDep) -> None:
+    """Workers always authenticate with the server's bearer token (also checked by the app's middleware)."""
+    token = svc.settings.api_token or ""
+    given = request.headers.get("authorization", "")
+    if not token or not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise ApiError(401, "unauthorized", "a valid bearer token is required",
+                       "start the worker with --token set to the server's POSE_SERVICE_API_TOKEN",
+                       headers={"WWW-Authenticate": "Bearer"})
+
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorPublic, "description": "an error"} for code in (400, 401, 404, 409, 413, 422)
+}
+router = APIRouter(prefix="/workers", tags=["workers"], responses=_ERRORS,  # type: ignore[arg-type]
+                   dependencies=[Depends(_token)])
+
+JobId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="32 hex digits")]
+WorkerName = Annotated[str, Path(pattern=r"^[A-Za-z0-9._@-]{1,200}$", description="NAME@HOST")]
+FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+AttemptNo = Annotated[int, Path(ge=1, le=1000)]
+
+
+class WorkerPublic(BaseModel):
+    """A remote worker as the API last heard of it."""
+
+    name: str
+    hostname: str | None
+    pid: int | None
+    concurrency: int | None
+    alive: bool = Field(description="reported within the heartbeat timeout")
+    first_seen: float
+    last_heartbeat: float
+    heartbeat_age_s: float
+    running: list[dict[str, object]] = Field(description="jobs it runs now: id and attempt")
+    attempts: dict[str, int] = Field(description="attempts it ran, by outcome")
+
+
+class WorkersPublic(BaseModel):
+    data: list[WorkerPublic]
+    count: int
+
+
+class RemoteAttemptPublic(BaseModel):
+    """Which worker ran attempt n of a job, and when it last reported."""
+
+    n: int
+    worker: str
+    claimed_at: float
+    last_heartbeat: float
+    finished_at: float | None
+    outcome: str | None
+
+
+class Heartbeat(BaseModel):
+    hostname: str | None = Field(None, max_length=255)
+    pid: int | None = Field(None, ge=0)
+    concurrency: int | None = Field(None, ge=0, le=1024)
+
+
+class ClaimRequest(BaseModel):
+    worker: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,200}$")
+    task_id: str = Field(min_length=1, max_length=200)
+
+
+class ClaimPublic(BaseModel):
+    """Attempt n is this worker's: what to run, and for how long at most."""
+
+    attempt: int
+    max_attempts: int
+    options: dict[str, object]
+    video_name: str
+    video_size: int
+    limits: dict[str, float]
+
+
+class ProgressReport(BaseModel):
+    worker: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,200}$")
+    progress: float = Field(ge=0.0, le=1.0)
+    stage: str | None = Field(None, max_length=64)
+    log_offset: int = Field(0, ge=0)
+    log_end: int = Field(0, ge=0)
+    log: str = Field("", max_length=1 << 20)
+
+
+class FinishReport(BaseModel):
+    worker: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,200}$")
+    state: Literal["succeeded", "failed", "cancelled", "queued"]
+    outcome: str = Field(max_length=200)
+    exit_code: int | None = None
+    error: dict[str, str] | None = None
+    files: dict[str, int] = Field(default_factory=dict, description="uploaded result files and their sizes")
+
+
+class FinishPublic(BaseModel):
+    result: Literal["done", "duplicate"]
+    state: str
+
+
+def _queue(svc: Service) -> CeleryQueue:
+    if not isinstance(svc.pool, CeleryQueue):
+        raise ApiError(404, "no_remote_workers", "this server runs jobs in its local pool",
+                       "start it with `pose-service serve --queue celery --broker redis://...`")
+    return svc.pool
+
+
+def _stale(job_id: str, n: int, svc: Service) -> ApiError:
+    job = svc.store.get(job_id)
+    now = f"the job is {job.state} at attempt {job.attempts}" if job else "the job was deleted"
+    return ApiError(409, "stale_attempt", f"attempt {n} of job {job_id} is not the running attempt: {now}",
+                    "stop this run and send nothing more")
+
+
+@router.get("", response_model=WorkersPublic)
+def list_workers(svc: ServiceDep) -> WorkersPublic:
+    """Every worker that has reported: alive or not, last heartbeat, what it runs, what it ran."""
+    q = _queue(svc)
+    now = time.time()
+    data = [WorkerPublic(name=w.name, hostname=w.hostname, pid=w.pid, concurrency=w.concurrency,
+                         alive=now - w.last_seen < q.registry.heartbeat_timeout_s, first_seen=w.first_seen,
+                         last_heartbeat=w.last_seen, heartbeat_age_s=round(now - w.last_seen, 3),
+                         running=[{"job_id": j, "attempt": n} for j, n in w.running], attempts=w.outcomes)
+            for w in q.registry.workers()]
+    return WorkersPublic(data=data, count=len(data))
+
+
+@router.post("/{name}/heartbeat", status_code=204, response_class=Response)
+def worker_heartbeat(name: WorkerName, body: Heartbeat, svc: ServiceDep) -> None:
+    """A worker says it is alive (every few seconds, busy or idle)."""
+    _queue(svc).registry.worker_heartbeat(name, hostname=body.hostname, pid=body.pid, concurrency=body.concurrency)
+
+
+@router.get("/jobs/{job_id}/attempts", response_model=list[RemoteAttemptPublic])
+def job_attempts(job_id: JobId, svc: ServiceDep) -> list[RemoteAttemptPublic]:
+    """Which worker ran each attempt of a job, and when it last reported."""
+    if svc.store.get(job_id) is None:
+        raise ApiError(404, "job_not_found", f"no job with id {job_id}")
+    return [RemoteAttemptPublic(n=a.n, worker=a.worker, claimed_at=a.claimed_at, last_heartbeat=a.last_heartbeat,
+                                finished_at=a.finished_at, outcome=a.outcome)
+            for a in _queue(svc).registry.attempts(job_id)]
+
+
+@router.post("/jobs/{job_id}/claim", response_model=ClaimPublic)
+def claim_job(job_id: JobId, body: ClaimRequest, svc: ServiceDep) -> ClaimPublic:
+    """Start the next attempt of a queued job (or one whose run was lost) on the calling worker."""
+    q = _queue(svc)
+    claim = q.registry.claim(job_id, worker=body.worker, task_id=body.task_id)
+    if claim.status == "gone":
+        raise ApiError(404, "job_not_found", f"no job with id {job_id}: {claim.detail}")
+    if claim.status != "ok":
+        raise ApiError(409, f"job_{claim.status}", f"job {job_id} cannot be claimed: {claim.detail}",
+                       "drop the task")
+    job = svc.store.get_required(job_id)
+    limits = q.limits(job)
+    return ClaimPublic(attempt=claim.n, max_attempts=job.max_attempts, options=job.options, video_name=job.video_name,
+                       video_size=FsPath(job.video_path).stat().st_size,
+                       limits={"expected_s": limits.expected_s, "run_s": limits.run_s, "soft_s": limits.soft_s,
+                               "hard_s": limits.hard_s})
+
+
+@router.post("/jobs/{job_id}/attempts/{n}/progress", status_code=204, response_class=Response)
+def attempt_progress(job_id: JobId, n: AttemptNo, body: ProgressReport, svc: ServiceDep) -> None:
+    """Attempt n's heartbeat: progress, stage and the next bytes of its log."""
+    ok = _queue(svc).registry.progress(job_id, n, worker=body.worker, progress=body.progress, stage=body.stage,
+                                       log_offset=body.log_offset, log_end=body.log_end,
+                                       log=body.log.encode(), log_path=job_dir(svc.settings, job_id) / "job.log")
+    if not ok:
+        raise _stale(job_id, n, svc)
+
+
+@router.put("/jobs/{job_id}/attempts/{n}/files/{name}", status_code=204, response_class=Response,
+            openapi_extra={"requestBody": {"required": True,
+                                           "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                               "format": "binary"}}}}})
+async def upload_file(job_id: JobId, n: AttemptNo, name: FileName, request: Request, svc: ServiceDep,
+                      worker: Annotated[str, Query(pattern=r"^[A-Za-z0-9._@-]{1,200}$")]) -> None:
+    """One result file of attempt n, kept aside until the attempt finishes; sending it again replaces it."""
+    q = _queue(svc)
+    if not q.registry.is_current(job_id, n, worker):
+        raise _stale(job_id, n, svc)
+    limit = svc.settings.max_upload_bytes
+    staged = job_dir(svc.settings, job_id) / "attempts" / str(n) / "out"
+    staged.mkdir(parents=True, exist_ok=True)
+    part = staged / f".{name}.part"
+    size = 0
+    try:
+        with part.open("wb") as f:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "too_large", f"{name} is over the limit of {limit:,} bytes")
+                f.write(chunk)
+        part.replace(staged / name)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+@router.post("/jobs/{job_id}/attempts/{n}/finish", response_model=FinishPublic)
+def finish_attempt(job_id: JobId, n: AttemptNo, body: FinishReport, svc: ServiceDep) -> FinishPublic:
+    """End attempt n; its uploaded files become the job's results if it succeeded. Sending it twice is harmless."""
+    q = _queue(svc)
+    folder = job_dir(svc.settings, job_id)
+    staged = folder / "attempts" / str(n) / "out"
+    if body.state == "succeeded" and q.registry.is_current(job_id, n, body.worker):
+        missing = [name for name, size in body.files.items()
+                   if not (staged / name).is_file() or (staged / name).stat().st_size != size]
+        if "result.json" not in body.files or missing:
+            raise ApiError(422, "missing_files", f"attempt {n} finished without its files: "
+                           f"{', '.join(missing) or 'result.json'}", "upload every result file, then finish again")
+
+    def install() -> None:
+        install_files(staged, folder / "out")
+
+    error = dict(body.error) if body.error else None
+    if error is not None:
+        error.setdefault("log_tail", "")
+    result = q.registry.finish(job_id, n, worker=body.worker, state=body.state, error=error,
+                               exit_code=body.exit_code, outcome=body.outcome, install=install)
+    if result == "stale":
+        raise _stale(job_id, n, svc)
+    if result == "done" and svc.metrics:
+        svc.metrics.job_outcomes.labels(body.outcome).inc()
+    job = svc.store.get_required(job_id)
+    if job.state == "queued":
+        q.notify()
+    return FinishPublic(result=result, state=job.state)  # type: ignore[arg-type]
