@@ -99,7 +99,9 @@ def spin_lag(clip: Path, detections: list[Poses], fps: float) -> None:
     true_2d = [np.array(truth["keypoints_2d"], dtype=float)]
     err_raw = keypoint_error(true_2d, truth["joint_names"], raw_tracks)
     err_smooth = keypoint_error(true_2d, truth["joint_names"], smooth_tracks)
-    print(f"\n{clip.name}: keypoint error raw {err_raw:.2f} px, smoothed {err_smooth:.2f} px (mean over joints and frames)")
+    print(
+        f"\n{clip.name}: keypoint error raw {err_raw:.2f} px, smoothed {err_smooth:.2f} px (mean over joints and frames)"
+    )
     names = truth["joint_names"]
     joints = np.array(truth["joints_3d"])
     results["truth"] = _yaw(joints, names.index("left_shoulder"), names.index("right_shoulder"))
@@ -166,7 +168,6 @@ def crossing(clip: Path, settings: Settings) -> None:
     )
 
 
-
 def _retrack(detections: list[Poses], fps: float, smoothing: OneEuro | None) -> list[Track]:
     """The tracker again on stored detections (no frames: no camera motion or colour), smoothing as given."""
     tracker = PoseTracker(fps, TrackerConfig(smoothing=smoothing, min_frames=max(3, round(fps * 0.15))))
@@ -197,6 +198,27 @@ def keypoint_error(truth: list[np.ndarray], joint_names: list[str], tracks: list
     return float(np.mean(errors)) if errors else float("nan")
 
 
+def detector_gap_s(truth: list[np.ndarray], joint_names: list[str], detections: list[Poses], fps: float) -> float:
+    """The longest time a person in the picture goes without any detection within half a body scale: what
+    the tracker must bridge (a gap over `max_lost_s` means a new id is the specified behaviour)."""
+    shared = [n for n in joint_names if n in KEYPOINT_NAMES]
+    ti, ki = [joint_names.index(n) for n in shared], [KEYPOINT_NAMES.index(n) for n in shared]
+    longest = 0
+    for person in truth:
+        run = 0
+        for f, poses in enumerate(detections):
+            pts = person[f, ti]
+            if not np.isfinite(pts).all():
+                continue  # out of the picture: not the detector's miss
+            scale = float(np.sqrt(np.prod(np.maximum(np.ptp(pts, axis=0), 1.0))))
+            near = any(
+                float(np.linalg.norm(kp[ki, :2] - pts, axis=1).mean()) <= 0.5 * scale for kp in poses.keypoints_2d
+            )
+            run = 0 if near else run + 1
+            longest = max(longest, run)
+    return longest / fps
+
+
 def scene_table(folder: Path, settings: Settings) -> None:
     from pose_service.synth.crossing import render_crossing
     from pose_service.synth.scenes import SCENES, render_scene
@@ -218,12 +240,16 @@ def scene_table(folder: Path, settings: Settings) -> None:
         s = identity_scores(people, truth["joint_names"], tracks)
         raw = keypoint_error(people, truth["joint_names"], _retrack(detections, fps, None))
         smooth = keypoint_error(people, truth["joint_names"], _retrack(detections, fps, TrackerConfig().smoothing))
-        rows.append((kind, n, len([t for t in tracks if len(t) >= 10]), len(people), s, raw, smooth))
-    print("\nscene     frames  tracks(10+)/people  ID sw  IDF1   MOTA   matched  kp err raw / smoothed px")
-    for kind, n, long_tracks, n_people, s, raw, smooth in rows:
+        gap = detector_gap_s(people, truth["joint_names"], detections, fps)
+        rows.append((kind, n, len([t for t in tracks if len(t) >= 10]), len(people), s, raw, smooth, gap))
+    print(
+        "\nscene     frames  tracks(10+)/people  ID sw  IDF1   MOTA   matched  kp err raw / smoothed px"
+        "  longest detector gap"
+    )
+    for kind, n, long_tracks, n_people, s, raw, smooth, gap in rows:
         print(
             f"{kind:9s} {n:6d}  {long_tracks:5d} / {n_people:<10d}  {s.id_switches:5d}  {s.idf1:.3f}  {s.mota:6.3f}"
-            f"  {s.matched:6.0%}   {raw:6.2f} / {smooth:.2f}"
+            f"  {s.matched:6.0%}   {raw:6.2f} / {smooth:<6.2f}      {gap:.2f} s"
         )
 
 
