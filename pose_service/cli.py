@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
     w.add_argument("--name", default=None, help="this worker's name in the API (default pose-PID@HOST)")
     w.add_argument("--data", type=Path, default=None, help="data folder: models, caches, job files")
+    w.add_argument("--gpu", action="store_true", help="also take jobs of the hmr2 backend (4D-Humans on a GPU)")
     return p
 
 
@@ -261,7 +262,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"data_dir": args.data.resolve()})
     if args.verbose == 0:
         logging.getLogger("pose_service").setLevel(logging.INFO)
-    run_worker(settings, broker=broker, api=args.api, token=token, concurrency=args.concurrency, name=args.name)
+    run_worker(settings, broker=broker, api=args.api, token=token, concurrency=args.concurrency, name=args.name,
+               gpu=args.gpu)
     return EXIT_OK
 
 

@@ -35,6 +35,7 @@ def test_jobs_spread_over_workers_and_succeed(api: httpx.Client, cluster: tuple[
     assert ran_on == {"w1@test", "w2@test"}, ran_on  # both workers took jobs
     for job in done:
         assert job["attempts"] == 1 and "result.json" in job["files"]
+        assert _succeeded_events(api, job["id"]) == 1
     # The result came back over HTTP into the server's job folder, and is served like a local job's.
     result = api.get(f"/jobs/{jobs[0]['id']}/result.json").json()
     assert result["schema_version"] == 1 and result["video"]["width"] == 256 and result["tracks"]
@@ -48,6 +49,28 @@ def test_jobs_spread_over_workers_and_succeed(api: httpx.Client, cluster: tuple[
     metrics = api.get("/metrics").text
     assert 'pose_service_worker_up{worker="w1@test"} 1.0' in metrics
     assert 'pose_service_worker_attempts{outcome="succeeded",worker="w2@test"}' in metrics
+
+
+def _succeeded_events(api: httpx.Client, job_id: str) -> int:
+    """How many times the job's event stream says it succeeded (it must be exactly once)."""
+    text = api.get(f"/jobs/{job_id}/events").text
+    return sum(1 for block in text.split("\n\n") if "event: state" in block and '"state": "succeeded"' in block)
+
+
+def test_redis_restart_mid_run(api: httpx.Client, cluster: tuple[Server, list[Worker]], redis_server: Redis,
+                               clip: Path) -> None:
+    jobs = [submit(api, clip) for _ in range(3)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # two run, the third waits in Redis
+        if api.get("/jobs", params={"state": "running"}).json()["count"] == 2:
+            break
+        time.sleep(0.2)
+    redis_server.stop()  # in memory only: the waiting job's message is gone with it
+    time.sleep(3)
+    redis_server.start()
+    done = [wait_for(api, j["id"], {"succeeded", "failed", "cancelled"}, timeout=180) for j in jobs]
+    assert [j["state"] for j in done] == ["succeeded"] * 3, [j["error"] for j in done]
+    assert all(_succeeded_events(api, j["id"]) == 1 for j in jobs)
 
 
 def test_killed_worker_job_finishes_on_the_other(api: httpx.Client, cluster: tuple[Server, list[Worker]],
@@ -89,7 +112,7 @@ def test_killed_worker_job_finishes_on_the_other(api: httpx.Client, cluster: tup
                                          "files": {"result.json": 2}})
     assert r.status_code == 409
     assert api.get(f"/jobs/{job['id']}/result.json").content == before
-    assert api.get(f"/jobs/{job['id']}").json()["attempts"] == 2
+    assert api.get(f"/jobs/{job['id']}").json()["attempts"] == 2 and _succeeded_events(api, job["id"]) == 1
     # A new worker takes the victim's place for anything that follows.
     workers[workers.index(victim)] = Worker(victim.folder, victim.name + "b", broker=victim.broker,
                                             api=server.url).start()

@@ -20,10 +20,13 @@ from pose_service.config import Settings
 if TYPE_CHECKING:
     from celery import Celery
 
-__all__ = ["QUEUE_NAME", "TASK_NAME", "Limits", "job_limits", "make_celery", "visibility_timeout_s"]
+__all__ = ["GPU_QUEUE_NAME", "QUEUE_NAME", "TASK_NAME", "Limits", "job_limits", "make_celery", "queue_for",
+           "visibility_timeout_s"]
 
 TASK_NAME = "pose_service.analyze_job"
 QUEUE_NAME = "pose-service"
+# Jobs of the 4D-Humans backend (`backend=hmr2`) need a GPU machine: only `worker --gpu` consumes this queue.
+GPU_QUEUE_NAME = "pose-service-gpu"
 _RUN_FACTOR = 1.5
 _SOFT_MARGIN_S = 30.0
 _HARD_MARGIN_S = 60.0
@@ -45,6 +48,11 @@ def job_limits(settings: Settings, duration_s: float) -> Limits:
     run = _RUN_FACTOR * expected
     soft = run + _SOFT_MARGIN_S
     return Limits(expected_s=expected, run_s=run, soft_s=soft, hard_s=soft + _HARD_MARGIN_S)
+
+
+def queue_for(options: dict[str, object]) -> str:
+    """The Celery queue a job goes to: the GPU queue for the hmr2 backend, else the common one."""
+    return GPU_QUEUE_NAME if options.get("backend") == "hmr2" else QUEUE_NAME
 
 
 def visibility_timeout_s(settings: Settings) -> float:

@@ -20,7 +20,15 @@ from prometheus_client.registry import Collector
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.jobs.metrics import ServiceMetrics
-from pose_service.jobs.remote.celery_app import QUEUE_NAME, TASK_NAME, Limits, job_limits, make_celery
+from pose_service.jobs.remote.celery_app import (
+    GPU_QUEUE_NAME,
+    QUEUE_NAME,
+    TASK_NAME,
+    Limits,
+    job_limits,
+    make_celery,
+    queue_for,
+)
 from pose_service.jobs.remote.registry import Registry
 from pose_service.jobs.store import Job, JobStore, new_id
 
@@ -168,7 +176,7 @@ class CeleryQueue:
                 continue
             limits = self.limits(job)
             task_id = new_id()
-            self.celery.send_task(TASK_NAME, args=[job.id], task_id=task_id, queue=QUEUE_NAME,
+            self.celery.send_task(TASK_NAME, args=[job.id], task_id=task_id, queue=queue_for(job.options),
                                   soft_time_limit=limits.soft_s, time_limit=limits.hard_s)
             self._sent[job.id] = _Sent(task_id, job.updated_at, time.time())
             log.info("job %s published as task %s (limits: run %.0f s, soft %.0f s, hard %.0f s)",
@@ -180,7 +188,7 @@ class CeleryQueue:
             return set()
         with self.celery.connection_for_write() as conn:
             client: Any = conn.default_channel.client  # type: ignore[attr-defined]
-            raw = list(client.lrange(QUEUE_NAME, 0, -1)) + list(client.hvals("unacked"))
+            raw = [*client.lrange(QUEUE_NAME, 0, -1), *client.lrange(GPU_QUEUE_NAME, 0, -1), *client.hvals("unacked")]
         present = set()
         for item in raw:
             try:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pose_service.config import Settings
-from pose_service.jobs.remote.celery_app import QUEUE_NAME, TASK_NAME, make_celery
+from pose_service.jobs.remote.celery_app import GPU_QUEUE_NAME, QUEUE_NAME, TASK_NAME, make_celery
 from pose_service.jobs.remote.client import ApiClient, Stale
 from pose_service.jobs.store import Job
 from pose_service.jobs.supervisor import WorkerPool, job_dir
@@ -240,8 +240,11 @@ def _heartbeat_forever(client: ApiClient, every_s: float, concurrency: int) -> N
 
 
 def run_worker(settings: Settings, *, broker: str, api: str, token: str, concurrency: int = 1,
-               name: str | None = None) -> None:
-    """Check the API accepts the token, then run a Celery worker (prefork, `concurrency` jobs at once)."""
+               name: str | None = None, gpu: bool = False) -> None:
+    """Check the API accepts the token, then run a Celery worker (prefork, `concurrency` jobs at once).
+
+    `gpu` workers also take the jobs of the hmr2 backend (4D-Humans).
+    """
     from celery.signals import worker_ready
 
     worker = worker_name(name)
@@ -261,5 +264,6 @@ def run_worker(settings: Settings, *, broker: str, api: str, token: str, concurr
     worker_ready.connect(_ready, weak=False)
     # prefork: Celery's time limits need it (the solo pool cannot enforce them), and a job's pool process
     # dying is then a WorkerLostError that task_reject_on_worker_lost turns into a redelivery.
+    queues = f"{QUEUE_NAME},{GPU_QUEUE_NAME}" if gpu else QUEUE_NAME
     app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
-                     f"--hostname={worker}", f"--queues={QUEUE_NAME}", "--without-gossip", "--without-mingle"])
+                     f"--hostname={worker}", f"--queues={queues}", "--without-gossip", "--without-mingle"])
