@@ -6,6 +6,8 @@ Order matters within the shared cluster: jobs spread over both workers first, th
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -73,18 +75,44 @@ def test_redis_restart_mid_run(api: httpx.Client, cluster: tuple[Server, list[Wo
     assert all(_succeeded_events(api, j["id"]) == 1 for j in jobs)
 
 
+def _wait_stage(api: httpx.Client, job_id: str, stage: str = "pose", timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = api.get(f"/jobs/{job_id}").json()
+        if state["state"] == "running" and state["stage"] == stage:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"job never reached the {stage} stage: {state}")
+
+
+def test_killed_pool_process_is_redelivered_at_once(api: httpx.Client, cluster: tuple[Server, list[Worker]],
+                                                    clip: Path) -> None:
+    """SIGKILL to the Celery pool process running the job: task_reject_on_worker_lost requeues its message,
+    and the same message arriving again takes the job over at once (no heartbeat timeout to wait for)."""
+    _, workers = cluster
+    job = submit(api, clip)
+    _wait_stage(api, job["id"])
+    first = _attempts(api, job["id"])[-1]
+    worker = next(w for w in workers if w.name == first["worker"])
+    assert worker.proc is not None
+    children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
+    assert len(children) == 1  # --concurrency 1: one pool process
+    os.kill(int(children[0]), signal.SIGKILL)
+    done = wait_for(api, job["id"], {"succeeded", "failed", "cancelled"}, timeout=180)
+    assert done["state"] == "succeeded", done["error"]
+    rows = _attempts(api, job["id"])
+    assert [(r["n"], r["outcome"]) for r in rows] == [(1, "lost"), (2, "succeeded")]
+    assert "its task was delivered again" in (done["history"][0]["outcome"] or "")
+    assert _succeeded_events(api, job["id"]) == 1
+    assert worker.proc.poll() is None  # the worker itself lives on with a new pool process
+
+
 def test_killed_worker_job_finishes_on_the_other(api: httpx.Client, cluster: tuple[Server, list[Worker]],
                                                  clip: Path) -> None:
     server, workers = cluster
     job = submit(api, clip)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # mid-job: the pose model is running
-        state = api.get(f"/jobs/{job['id']}").json()
-        if state["state"] == "running" and state["stage"] == "pose":
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"job never reached the pose stage: {state}")
+    _wait_stage(api, job["id"])  # mid-job: the pose model is running
     first = _attempts(api, job["id"])[-1]
     victim = next(w for w in workers if w.name == first["worker"])
     victim.kill()
