@@ -193,6 +193,27 @@ def test_duplicate_upload_and_finish_are_harmless(bare: Server, clip: Path) -> N
         assert redelivered.status_code == 409 and redelivered.json()["error"]["code"] == "job_finished"
 
 
+def test_cancel_reaches_the_remote_run(bare: Server, clip: Path) -> None:
+    with httpx.Client(base_url=bare.url, headers=AUTH, timeout=30) as api:
+        job = submit(api, clip)
+        claim = api.post(f"/workers/jobs/{job['id']}/claim", json={"worker": "hand@test", "task_id": "c1"})
+        assert claim.status_code == 200
+        progress = f"/workers/jobs/{job['id']}/attempts/1/progress"
+        ok = api.post(progress, json={"worker": "hand@test", "progress": 0.3, "stage": "pose", "log_offset": 0,
+                                      "log_end": 6, "log": "hello\n"})
+        assert ok.status_code == 204
+        assert api.get(f"/jobs/{job['id']}").json()["stage"] == "pose"
+        assert "=== attempt 1 on worker hand@test\nhello" in api.get(f"/jobs/{job['id']}/log").text
+        r = api.post(f"/jobs/{job['id']}/cancel")
+        assert r.status_code == 202 and r.json()["state"] == "cancelled"
+        # The worker learns at its next heartbeat (409) and stops; its late finish changes nothing.
+        assert api.post(progress, json={"worker": "hand@test", "progress": 0.4, "stage": "pose"}).status_code == 409
+        late = api.post(f"/workers/jobs/{job['id']}/attempts/1/finish",
+                        json={"worker": "hand@test", "state": "cancelled", "outcome": "cancelled"})
+        assert late.status_code == 200 and late.json()["result"] == "duplicate"
+        assert api.get(f"/jobs/{job['id']}").json()["state"] == "cancelled"
+
+
 def test_wrong_token_is_refused(bare: Server, redis_server: Redis, tmp_path: Path) -> None:
     r = httpx.get(f"{bare.url}/workers", headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
