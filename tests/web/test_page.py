@@ -277,8 +277,10 @@ def _queued_job(page: Any, web_server: Server, clip: Path, *, cancel: bool = Tru
     return job_id
 
 
-def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip: Path, web_server: Server) -> None:
+def test_an_upload_resumes_after_a_reload(browser: Any, base_url: str, web_clip: Path, web_server: Server,
+                                         artifacts: Path) -> None:
     context, page, cdp = _slow_upload(browser, base_url, web_clip)
+    page.screenshot(path=str(artifacts / "uploading-desktop.png"))
     page.click("#up-pause")
     _network(cdp)
     page.reload()
