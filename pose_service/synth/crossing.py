@@ -1,9 +1,12 @@
 """`render_crossing`: two riders crossing, one passing in front of the other, for measuring tracking.
 
-The same Anny rider as `render_clip`, posed once through a straight jump; the second person is that
+The same Anny rider as `render_clip`, posed through a straight jump; the second person rides that
 motion played backwards (travelling the other way) `depth_gap_m` further from the camera, drawn first
-so the nearer rider hides it while they overlap. The truth file beside the clip holds each person's 2D
-keypoints per frame (`people[k].keypoints_2d`, COCO-17 + pelvis order as `joint_names`).
+so the nearer rider hides it while they overlap. By default the second person is somebody else, as on a
+real slope: another Anny phenotype (`second_seed`), other clothes (`SECOND_RIDER_RGB`), and turned
+round to face the way they ride. `second_seed=None, second_colours=None, turn_second=False` gives the
+older scene of two identical riders, one riding backwards. The truth file beside the clip holds each
+person's 2D keypoints per frame (`people[k].keypoints_2d`, COCO-17 + pelvis order as `joint_names`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from pose_service.synth.spec import parse_trick
 from pose_service.synth.truth import truth_path_for
 from pose_service.video.encode import VideoWriter
 
-__all__ = ["render_crossing"]
+__all__ = ["SECOND_RIDER_RGB", "render_crossing"]
+
+# The second rider's clothes: a teal jacket, light grey trousers, a white hat, a blue board.
+SECOND_RIDER_RGB: dict[str, tuple[int, int, int]] = {
+    "jacket": (34, 140, 150),
+    "trousers": (150, 150, 140),
+    "hat": (230, 230, 226),
+    "board_top": (40, 90, 200),
+}
 
 
 def render_crossing(
@@ -33,8 +44,20 @@ def render_crossing(
     depth_gap_m: float = 1.5,
     anny_cache_dir: Path,
     seed: int = 0,
+    second_seed: int | None = 7,
+    second_colours: dict[str, tuple[int, int, int]] | None = SECOND_RIDER_RGB,
+    turn_second: bool = True,
+    second_travel: float | None = 0.8,
 ) -> Path:
-    """Render the crossing to the video `out`, write its truth beside it and return the truth's path."""
+    """Render the crossing to the video `out`, write its truth beside it and return the truth's path.
+
+    second_seed: the Anny phenotype of the far rider (`load_rider`'s seed), None for the near rider's body.
+    second_colours: part colours of the far rider over `PART_RGB`, None for the near rider's.
+    turn_second: turn the far rider half round (about the vertical through the root) to face its travel.
+    second_travel: the far rider rides faster, its path spanning this share of the picture's width at its
+        depth, so the two pass each other in a moment as on a slope; None: at the near rider's speed (the
+        two then overlap in the picture for most of the clip).
+    """
     out = Path(out)
     trick = parse_trick("straight")
     _check(trick, out, width, height, fps, "side")
@@ -50,14 +73,40 @@ def render_crossing(
         trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view="side", speed_m_s=speed
     )
     body = pose_body(rider, motion)
+    other, other_body = rider, body
+    if second_seed is not None and second_seed != seed:
+        other = load_rider(Path(anny_cache_dir), second_seed)
+        other_motion = make_motion(
+            trick, timeline, bone_labels=other.bone_labels, rest_heads=other.rest_heads, view="side", speed_m_s=speed
+        )
+        other_body = pose_body(other, other_motion)
     back = np.array([0.0, 0.0, -depth_gap_m])
+    root = other_body.root[::-1]
+    extra_x = np.zeros(len(root))  # the far rider's extra travel along x
+    if second_travel is not None:
+        if not 0.0 < second_travel <= 1.0:
+            raise ValueError(f"second_travel must be in (0, 1], got {second_travel!r}")
+        distance = float((-camera.R.T @ camera.t)[2]) + depth_gap_m
+        half_w = (width / 2) / camera.fx * distance
+        reach = max(float(np.abs(root[:, 0]).max()), 1e-6)
+        extra_x = root[:, 0] * (second_travel * half_w / reach - 1.0)
+
+    def far(points: np.ndarray) -> np.ndarray:
+        points = points[::-1]
+        if turn_second:  # half a turn about the vertical through the root: x and z mirrored around it
+            rel = points - root[:, None, :]
+            points = root[:, None, :] + rel * np.array([-1.0, 1.0, -1.0])
+        return points + back + extra_x[:, None, None] * np.array([1.0, 0.0, 0.0])
+
     # people[0] passes in front; people[1] runs the other way, behind.
     people = [
         (body.vertices, body.board, body.root, body.joints),
-        (body.vertices[::-1] + back, body.board[::-1] + back, body.root[::-1] + back, body.joints[::-1] + back),
+        (far(other_body.vertices), far(other_body.board), far(root[::-1, None])[:, 0], far(other_body.joints)),
     ]
-    faces = np.concatenate([rider.faces, BOARD_FACES + rider.rest_vertices.shape[0]])
-    colours = part_colors(rider.face_parts + BOARD_PARTS)
+    looks = [
+        (np.concatenate([r.faces, BOARD_FACES + r.rest_vertices.shape[0]]), part_colors(r.face_parts + BOARD_PARTS, c))
+        for r, c in ((rider, None), (other, second_colours))
+    ]
     backdrop = Backdrop(camera, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.stem}.partial{out.suffix}")
@@ -65,8 +114,8 @@ def render_crossing(
         with VideoWriter(partial, width=width, height=height, fps=timeline.fps) as writer:
             for i in range(timeline.frame_count):
                 frame = backdrop.image.copy()
-                for verts, board, root, _ in reversed(people):  # far first
-                    draw_shadow(frame, camera, root[i], max(float(board[i, :, 1].min()), 0.0))
+                for (verts, board, path, _), (faces, colours) in reversed(list(zip(people, looks, strict=True))):
+                    draw_shadow(frame, camera, path[i], max(float(board[i, :, 1].min()), 0.0))  # far first
                     draw_mesh(frame, camera, np.concatenate([verts[i], board[i]]), faces, *colours)
                 writer.write(downsample(frame), float(timeline.times[i]))
         partial.replace(out)

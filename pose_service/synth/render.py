@@ -96,11 +96,20 @@ def layout_camera(
     return camera, room / run_s
 
 
-def part_colors(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-face part names as (colour index per face (F,), unlit RGB table (K, 3)) for `draw_mesh`."""
+def part_colors(
+    parts: list[str], overrides: dict[str, tuple[int, int, int]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-face part names as (colour index per face (F,), unlit RGB table (K, 3)) for `draw_mesh`.
+
+    overrides: RGB for some parts instead of `PART_RGB` (another rider's clothes).
+    """
     names = list(PART_RGB)
+    unknown = sorted(set(overrides or {}) - set(names))
+    if unknown:
+        raise ValueError(f"unknown body parts {unknown}; known: {names}")
+    table = {**PART_RGB, **(overrides or {})}
     index = np.array([names.index(p) for p in parts], dtype=np.int64)
-    return index, np.array([PART_RGB[n] for n in names], dtype=np.float64)
+    return index, np.array([table[n] for n in names], dtype=np.float64)
 
 
 class Backdrop:
