@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from pose_service import __version__
 from pose_service.api.errors import error_body, install_error_handlers
 from pose_service.api.intake import purge_rejected
-from pose_service.api.routes import jobs, ops, uploads
+from pose_service.api.routes import jobs, ops, riders, shares, uploads
 from pose_service.api.service import Service
 from pose_service.config import Settings
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 _JANITOR_EVERY_S = 300.0
 _OPEN_PATHS = {f"{API_PREFIX}/healthz"}
+# A share link carries its own unguessable token in the path and reads only what the share names.
+_SHARED_PREFIX = f"{API_PREFIX}/shared/"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # The web page sends the token as this cookie: <video>, EventSource and download links cannot set headers.
 # The page sets it SameSite=Strict, so another site's page cannot make the browser use it.
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="pose-service", version=__version__, lifespan=lifespan,
                   description="Upload a snowboarding clip; get tracked 2D/3D poses, angles and every jump explained.")
     install_error_handlers(app)
-    for router in (jobs.router, uploads.router, ops.router):
+    for router in (jobs.router, uploads.router, ops.router, riders.router, shares.router):
         app.include_router(router, prefix=API_PREFIX)
     if settings.queue == "celery":  # remote workers' calls exist only when they run the jobs
         from pose_service.api.routes import workers
@@ -89,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         @app.middleware("http")
         async def _bearer(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            if request.url.path.startswith(API_PREFIX) and request.url.path not in _OPEN_PATHS:
+            path = request.url.path
+            if path.startswith(API_PREFIX) and path not in _OPEN_PATHS and not path.startswith(_SHARED_PREFIX):
                 given = request.headers.get("authorization") or f"Bearer {request.cookies.get(TOKEN_COOKIE, '')}"
                 if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
                     return JSONResponse(error_body("unauthorized", "a valid bearer token is required",

@@ -44,6 +44,7 @@ class JobCreate(BaseModel):
     mesh: bool = True
     num_poses: int | None = Field(None, ge=1, le=16)
     backend: Literal["mediapipe", "hmr2"] = "mediapipe"
+    rider: str | None = Field(None, max_length=200, description="who rode it (or tus metadata `rider`)")
 
 
 class AttemptPublic(BaseModel):
@@ -72,6 +73,7 @@ class JobPublic(BaseModel):
     error: JobError | None
     files: list[str] = Field(default_factory=list, description="result files ready to fetch")
     history: list[AttemptPublic] = Field(default_factory=list, description="every worker run, oldest first")
+    rider: str | None = Field(None, description="who rode it: set at upload (field `rider`) or PATCH /jobs/{id}")
 
     @classmethod
     def of(cls, job: Job, files: list[str], history: list[Attempt] | None = None) -> JobPublic:

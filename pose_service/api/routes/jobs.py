@@ -17,6 +17,7 @@ from pose_service.api.errors import ApiError
 from pose_service.api.intake import ID_PATTERN, accept_video, check_id, check_space, job_options, safe_name
 from pose_service.api.models import RESULT_FILES, ErrorPublic, JobCreate, JobPublic, JobsPublic
 from pose_service.api.multipart import receive_video
+from pose_service.api.routes.riders import rider_field, rider_store, upload_rider
 from pose_service.api.service import Service
 from pose_service.jobs.store import Job, new_id
 from pose_service.jobs.supervisor import job_dir
@@ -48,7 +49,9 @@ def _job(svc: Service, job_id: str) -> Job:
 def _public(svc: Service, job: Job) -> JobPublic:
     folder = job_dir(svc.settings, job.id)
     files = [name for name, (rel, _) in RESULT_FILES.items() if (folder / rel).is_file()]
-    return JobPublic.of(job, files, svc.store.attempts(job.id))
+    public = JobPublic.of(job, files, svc.store.attempts(job.id))
+    public.rider = rider_store(svc).rider_of(job.id)
+    return public
 
 
 _CREATE_BODY = {
@@ -62,6 +65,7 @@ _CREATE_BODY = {
                     "overlay": {"type": "boolean", "default": False},
                     "mesh": {"type": "boolean", "default": True},
                     "num_poses": {"type": "integer", "minimum": 1, "maximum": 16},
+                    "rider": {"type": "string", "maxLength": 60, "description": "who rode it"},
                 },
             }},
             "application/json": {"schema": JobCreate.model_json_schema()},
@@ -90,7 +94,11 @@ async def create_job(request: Request, svc: ServiceDep) -> JobPublic:
             raise ApiError(422, "invalid_request", f"the JSON body is not a valid job request: {exc}"[:400],
                            'send {"upload_id": "..."}') from None
         options = job_options(body.model_dump(), s.num_poses)
-        return _public(svc, await _from_upload(svc, body.upload_id, options))
+        rider = rider_field(body.rider) or upload_rider(svc, body.upload_id)
+        job = await _from_upload(svc, body.upload_id, options)
+        if rider:
+            rider_store(svc).tag(job.id, rider)
+        return _public(svc, job)
     length = request.headers.get("content-length")
     declared = int(length) if length and length.isdigit() else None
     if declared is not None and declared > s.max_upload_bytes + 64 * 1024:
@@ -105,7 +113,10 @@ async def create_job(request: Request, svc: ServiceDep) -> JobPublic:
                            "e.g. curl -F video=@clip.mp4 .../api/v1/jobs")
         svc.metrics.upload_bytes.labels("multipart").inc(got.size)
         options = job_options(got.fields, s.num_poses)
+        rider = rider_field(got.fields.get("rider"))
         job = await accept_video(svc, got.path, name=safe_name(got.filename), options=options)
+        if rider:
+            rider_store(svc).tag(job.id, rider)
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
     return _public(svc, job)
