@@ -7,7 +7,9 @@ probe -> decode -> pose (multi-person) -> track -> rider -> angles -> result.jso
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,22 +178,42 @@ def _mediapipe_tracks(
     tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
     timestamps: list[float] = []
     t0 = time.perf_counter()
+    # Three threads overlap: decoding runs ahead (prefetch), the model reads frame i (MediaPipe releases the
+    # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
     with (
         PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
-        VideoReader(info) as reader,
+        VideoReader(info, prefetch=4) as reader,
         progress.stage("pose", info.frame_count) as advance,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
     ):
+        if options.mesh:  # torch and Anny load meanwhile (after mediapipe's import, not racing it)
+            threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start()
         backend_info = {"name": backend.name, "version": backend.version}
+        pending: Future[None] | None = None
         for frame in reader:
-            tracker.update(frame.index, backend.detect(frame.rgb, frame.time_s), rgb=frame.rgb, time_s=frame.time_s)
+            poses = backend.detect(frame.rgb, frame.time_s)
+            if pending is not None:
+                pending.result()
+            pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             advance(1)
+        if pending is not None:
+            pending.result()
     seconds["decode+pose"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     tracks = tracker.finish()
     seconds["track"] = time.perf_counter() - t0
     return tracks, timestamps, backend_info
+
+
+def _preload_mesh(cache_dir: Path) -> None:
+    try:
+        from pose_service.body.stage import preload
+
+        preload(cache_dir)
+    except Exception as exc:  # the mesh stage loads again and reports the problem itself
+        log.debug("mesh preload failed: %s", exc)
 
 
 def _hmr2_tracks(

@@ -14,6 +14,8 @@ used while optimising: one small einsum per step, exact (it equals skinning then
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,8 +131,32 @@ class ShapeBasis:
         return self.template[None] + torch.einsum("bc,ckd->bkd", coeffs, self.basis)
 
 
+_RIGS: OrderedDict[tuple[Path, bytes], Rig] = OrderedDict()
+_RIGS_KEPT = 8
+_rigs_lock = threading.Lock()
+
+
 def build_rig(cache_dir: Path, phenotype: np.ndarray) -> Rig:
-    """The reduced rig of the body with `phenotype` (values of Anny's `phenotype_labels`)."""
+    """The reduced rig of the body with `phenotype` (values of Anny's `phenotype_labels`).
+
+    The last few rigs are kept: the fit and the GLB export of a track ask for the same one (treat a Rig
+    as read-only).
+    """
+    key = (Path(cache_dir).resolve(), np.asarray(phenotype, dtype=np.float64).tobytes())
+    with _rigs_lock:
+        rig = _RIGS.get(key)
+        if rig is not None:
+            _RIGS.move_to_end(key)
+            return rig
+    rig = _build_rig(cache_dir, phenotype)
+    with _rigs_lock:
+        _RIGS[key] = rig
+        while len(_RIGS) > _RIGS_KEPT:
+            _RIGS.popitem(last=False)
+    return rig
+
+
+def _build_rig(cache_dir: Path, phenotype: np.ndarray) -> Rig:
     import torch
 
     model = load_anny(cache_dir)

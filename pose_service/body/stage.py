@@ -15,12 +15,14 @@ import numpy as np
 
 from pose_service.body.core import BodyFit
 from pose_service.body.fit import FitOptions, fit_track
-from pose_service.body.model import load_anny
+from pose_service.body.model import load_anny, load_coco_regressor
 from pose_service.body.rig import FIT_KEYPOINTS, FREE_BONES, build_rig
 from pose_service.export.glb import SkinnedBody, write_glb
 from pose_service.tracking.core import Track
 
-__all__ = ["BodyStageResult", "run_body_stage", "skinned_body", "posed_vertices", "write_body_npz", "glb_node_name"]
+__all__ = [
+    "BodyStageResult", "run_body_stage", "skinned_body", "posed_vertices", "write_body_npz", "glb_node_name", "preload",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,16 @@ class BodyStageResult:
     bodies: dict[int, dict[str, object] | None] = field(default_factory=dict)
     fit_seconds: float = 0.0
     glb_bytes: int = 0
+
+
+def preload(cache_dir: Path) -> None:
+    """Import torch and Anny and load the model and its keypoint regressor (both kept per process).
+
+    Seconds of work that do not depend on the video: the pipeline runs this on a background thread while
+    the pose model reads the frames, so `run_body_stage` starts fitting at once.
+    """
+    load_anny(cache_dir)
+    load_coco_regressor(cache_dir)
 
 
 def _top4(cache_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

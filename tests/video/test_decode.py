@@ -62,3 +62,47 @@ def test_memory_stays_flat_with_length(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == 300
     assert peak < 20 * frame_bytes, f"peak {peak} bytes for {frame_bytes}-byte frames"
+
+
+def test_prefetch_gives_the_same_frames(clips: dict[str, Clip]) -> None:
+    """Decoding ahead on a background thread changes nothing the consumer sees."""
+    info = probe(clips["mov_rot90"].path)
+    with VideoReader(info) as reader:
+        plain = list(reader)
+    with VideoReader(info, prefetch=3) as reader:
+        ahead = list(reader)
+    assert [(f.index, f.time_s) for f in ahead] == [(f.index, f.time_s) for f in plain]
+    for a, b in zip(ahead, plain, strict=True):
+        np.testing.assert_array_equal(a.rgb, b.rgb)
+
+
+def test_prefetch_stops_when_the_consumer_stops_early(clips: dict[str, Clip]) -> None:
+    """Leaving the loop early (an error in the consumer) stops the decoding thread before the file closes."""
+    info = probe(clips["mp4"].path)
+    reader = VideoReader(info, prefetch=2)
+    with reader:
+        for frame in reader:
+            if frame.index == 3:
+                break
+    assert reader._worker is not None and not reader._worker.is_alive()
+    with pytest.raises(ValueError, match="prefetch"):
+        VideoReader(info, prefetch=-1)
+
+
+
+def test_prefetch_raises_a_decoding_error_in_the_consumer(clips: dict[str, Clip]) -> None:
+    """An error on the decoding thread reaches the consumer's loop after the frames decoded before it."""
+    from pose_service.errors import TruncatedVideo
+
+    class FailsAtFive(VideoReader):
+        def _decode(self):  # type: ignore[no-untyped-def]
+            for frame in super()._decode():
+                if frame.index == 5:
+                    raise TruncatedVideo("cut at frame 5")
+                yield frame
+
+    got: list[int] = []
+    with FailsAtFive(probe(clips["mp4"].path), prefetch=2) as reader, pytest.raises(TruncatedVideo, match="frame 5"):
+        for frame in reader:
+            got.append(frame.index)
+    assert got == [0, 1, 2, 3, 4]
