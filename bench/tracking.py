@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/tracking.py [CLIP ...] [--spin SYNTH_CLIP.mp4] [--crossing CLIP.mp4]
 
-For each clip the real pose model runs once; the tracker's own time (`update` per frame, `finish` once)
+For each clip the real pose model runs once, plus once more on a crop around each track lost for up to
+a second (`pose_service.tracking.search.look_again`, as `analyze` does; `--no-search` leaves it out, and
+the pose time then includes it); the tracker's own time (`update` per frame, `finish` once)
 is measured apart from it. With `--spin` (a clip from `pose-service synth`, its truth beside it), the
 smoothing lag: the frame of the peak spin rate (yaw of the shoulder line in 3D) before and after the
 smoothing, and in the truth, and the keypoint error in pixels before and after smoothing. With
@@ -27,20 +29,25 @@ from pose_service.config import Settings
 from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
 from pose_service.pose.core import KEYPOINT_NAMES, Poses
 from pose_service.tracking import OneEuro, PoseTracker, Track, TrackerConfig, pick_rider
+from pose_service.tracking.search import look_again
 from pose_service.video import VideoReader, probe
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
+SEARCH = {"on": True}  # --no-search: no second look around lost tracks
+
+
 def detect_and_track(clip: Path, settings: Settings) -> tuple[list[Poses], list[Track], dict[str, float], int, tuple]:
     info = probe(clip, max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s)
-    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
+    search_s = TrackerConfig().search_s if SEARCH["on"] else 0.0
+    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15)), search_s=search_s))
     detections: list[Poses] = []
     pose_s = track_s = 0.0
     with PoseLandmarkerBackend(ensure_bundle(settings.models_dir), num_poses=4) as backend, VideoReader(info) as r:
         for frame in r:
             t0 = time.perf_counter()
-            poses = backend.detect(frame.rgb, frame.time_s)
+            poses = look_again(backend, tracker, frame.rgb, backend.detect(frame.rgb, frame.time_s))
             t1 = time.perf_counter()
             tracker.update(frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             t2 = time.perf_counter()
@@ -131,7 +138,9 @@ def main() -> None:
     ap.add_argument("--spin", type=Path, help="a synthetic spin clip with its .truth.json beside it")
     ap.add_argument("--crossing", type=Path, help="two riders crossing (rendered here if missing)")
     ap.add_argument("--scenes", type=Path, help="folder of the synthetic tracking suite (rendered there if missing)")
+    ap.add_argument("--no-search", action="store_true", help="no second look (pose model on a crop) for lost tracks")
     args = ap.parse_args()
+    SEARCH["on"] = not args.no_search
     clips = args.clips
     if not (args.clips or args.spin or args.crossing or args.scenes):
         clips = [p for p in (MEDIA / "sports2d_demo.mp4", MEDIA / "phalp_vid.mp4") if p.is_file()]

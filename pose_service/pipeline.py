@@ -173,6 +173,7 @@ def _mediapipe_tracks(
     """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+    from pose_service.tracking.search import look_again
 
     bundle = ensure_bundle(settings.models_dir)
     tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
@@ -194,6 +195,8 @@ def _mediapipe_tracks(
             poses = backend.detect(frame.rgb, frame.time_s)
             if pending is not None:
                 pending.result()
+            # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
+            poses = look_again(backend, tracker, frame.rgb, poses)
             pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             advance(1)

@@ -66,9 +66,7 @@ def suppress_duplicates(
             iou = inter / (areas[i] + areas[j] - inter)
             inside = inter / min(areas[i], areas[j])
             side = max(boxes[j, 2] - boxes[j, 0], boxes[j, 3] - boxes[j, 1], 1.0)
-            dist = np.median(
-                np.linalg.norm(poses.keypoints_2d[i, :, :2] - poses.keypoints_2d[j, :, :2], axis=1)
-            )
+            dist = np.median(np.linalg.norm(poses.keypoints_2d[i, :, :2] - poses.keypoints_2d[j, :, :2], axis=1))
             if iou > max_iou or inside > max_inside or dist / side < min_keypoint_distance:
                 same = True
                 break
@@ -116,9 +114,7 @@ class PoseLandmarkerBackend:
         self.num_poses = num_poses
         self.deduplicate = deduplicate
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(
-                model_asset_path=str(bundle_path), delegate=BaseOptions.Delegate.CPU
-            ),
+            base_options=BaseOptions(model_asset_path=str(bundle_path), delegate=BaseOptions.Delegate.CPU),
             running_mode=vision.RunningMode.VIDEO,
             num_poses=num_poses,
             min_pose_detection_confidence=det,
@@ -126,6 +122,8 @@ class PoseLandmarkerBackend:
             min_tracking_confidence=trk,
             output_segmentation_masks=False,
         )
+        self._options = options
+        self._still: Any = None  # a still-image landmarker for `detect_region`, made on first use
         try:
             self._landmarker: Any = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
@@ -157,7 +155,42 @@ class PoseLandmarkerBackend:
         poses = poses_from_result(result, width, height)
         return suppress_duplicates(poses) if self.deduplicate else poses
 
+    def detect_region(self, rgb: np.ndarray, box: np.ndarray) -> Poses:
+        """Everyone found inside `box` (x0, y0, x1, y1 pixels, clipped to the frame) of `rgb`, in whole-frame
+        pixels: a second look where a tracked person was lost. The crop goes to a separate still-image
+        landmarker, so the video graph's own tracking is untouched; a person the full frame's detector
+        passed over beside a bigger one is often found in a crop around them."""
+        if self._landmarker is None:
+            raise RuntimeError("PoseLandmarkerBackend used after close()")
+        height, width = rgb.shape[:2]
+        x0, y0 = max(int(np.floor(box[0])), 0), max(int(np.floor(box[1])), 0)
+        x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return Poses.empty()
+        if self._still is None:
+            from mediapipe.tasks.python import vision
+
+            options = vision.PoseLandmarkerOptions(
+                base_options=self._options.base_options,
+                running_mode=vision.RunningMode.IMAGE,
+                num_poses=self.num_poses,
+                min_pose_detection_confidence=self._options.min_pose_detection_confidence,
+                min_pose_presence_confidence=self._options.min_pose_presence_confidence,
+                min_tracking_confidence=self._options.min_tracking_confidence,
+                output_segmentation_masks=False,
+            )
+            self._still = vision.PoseLandmarker.create_from_options(options)
+        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        result = self._still.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop))
+        poses = poses_from_result(result, x1 - x0, y1 - y0)
+        poses.keypoints_2d[:, :, 0] += x0
+        poses.keypoints_2d[:, :, 1] += y0
+        return suppress_duplicates(poses) if self.deduplicate else poses
+
     def close(self) -> None:
+        if self._still is not None:
+            self._still.close()
+            self._still = None
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None

@@ -68,6 +68,9 @@ class TrackerConfig:
         Set high: the same shirtless man measured 0.2-0.45 from himself on a box in the sun and 0.75-0.88
         after landing in the shade, two different people 0.65-0.95. Colour is a tie-breaker in the cost,
         a veto only when plainly different.
+    search_s: how long after losing a confirmed track `search_regions` offers a crop around where it should
+        be, for the pose model to look again (0: never).
+    search_size: that crop's side in body heights (the larger side of the last box seen).
     camera_motion, appearance: use the frame for global motion and colour (when a frame is given).
     fix_swaps: repair left/right swaps in `finish`.
     smoothing: One Euro parameters, or None for the raw keypoints.
@@ -83,6 +86,8 @@ class TrackerConfig:
     max_gate: float = 4.0
     pose_gate: float = 0.5
     colour_gate: float = 0.9
+    search_s: float = 1.0
+    search_size: float = 1.6
     camera_motion: bool = True
     appearance: bool = True
     fix_swaps: bool = True
@@ -93,11 +98,11 @@ class TrackerConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
-        for name in ("max_lost_s", "max_interp_s", "gate_per_s"):
+        for name in ("max_lost_s", "max_interp_s", "gate_per_s", "search_s"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-        for name in ("gate_base", "pose_gate", "max_gate"):
+        for name in ("gate_base", "pose_gate", "max_gate", "search_size"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
@@ -120,6 +125,7 @@ class _Live:
     hist: np.ndarray | None
     hits: int = 0
     misses: int = 0
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, pixels per frame, when last seen
     confirmed: bool = False
     frames: list[int] = field(default_factory=list)
     kp2d: list[np.ndarray] = field(default_factory=list)
@@ -159,6 +165,14 @@ class PoseTracker:
     def states(self) -> dict[int, TrackState]:
         """Internal id -> state of every track still followed (for inspection and tests)."""
         return {t.uid: t.state for t in self._live}
+
+    def expected_boxes(self, within_s: float) -> dict[int, np.ndarray]:
+        """Internal id -> the Kalman filter's box (x0, y0, x1, y1 pixels) of every confirmed track seen within
+        the last `within_s` seconds: where the pose stage may look again (`pose_service.pose.rotated`)."""
+        if self._last_frame is None:
+            return {}
+        now = self._times[self._last_frame]
+        return {t.uid: t.kf.box.copy() for t in self._live if t.confirmed and now - t.last_time <= within_s}
 
     def update(self, frame: int, poses: Poses, *, rgb: np.ndarray | None = None, time_s: float | None = None) -> None:
         """Add the people the pose model found in `frame` (frame indices must increase).
@@ -210,6 +224,30 @@ class PoseTracker:
                 self._open(frame, now, j, poses, boxes, hists[j])
         self._done.extend(t for t in self._live if t.state is TrackState.REMOVED and t.confirmed)
         self._live = [t for t in self._live if t.state is not TrackState.REMOVED]
+
+    def search_regions(self, width: int, height: int) -> list[np.ndarray]:
+        """Square boxes (x0, y0, x1, y1 pixels) around where each recently lost confirmed track should be in
+        the next frame, for the pose model to look again (`pose_service.tracking.search.look_again`): a
+        person passing behind or beside a bigger one is often missed by the full frame's detector although
+        in plain sight. Tracks whose predicted centre is outside the picture are not searched."""
+        if self._last_frame is None or self.config.search_s <= 0:
+            return []
+        now = self._times[self._last_frame]
+        regions = []
+        for t in self._live:
+            if t.state is not TrackState.LOST or not t.confirmed or now - t.last_time > self.config.search_s:
+                continue
+            # Where it would be at the velocity it had when last seen (the filter's own prediction slows a
+            # lost track to a stop, which suits matching but not a person riding on behind somebody).
+            steps = self._last_frame + 1 - t.frames[-1]
+            centre = (t.last_box[:2] + t.last_box[2:]) / 2 + t.velocity * steps
+            if not (0 <= centre[0] < width and 0 <= centre[1] < height):
+                continue
+            side = self.config.search_size * float(
+                max(t.last_box[2] - t.last_box[0], t.last_box[3] - t.last_box[1], 8.0)
+            )
+            regions.append(np.array([*(centre - side / 2), *(centre + side / 2)], dtype=np.float32))
+        return regions
 
     # -- association --------------------------------------------------------------------------------
 
@@ -264,6 +302,7 @@ class PoseTracker:
         update_colour: bool,
     ) -> None:
         t.kf.update(boxes[j])
+        t.velocity = t.kf.x[4:6].copy()
         t.last_box, t.last_kp, t.last_time = boxes[j].copy(), poses.keypoints_2d[j].copy(), now
         t.frames.append(frame)
         t.kp2d.append(poses.keypoints_2d[j].copy())
