@@ -1,6 +1,6 @@
 """The benchmark: how fast `analyze` runs, how much memory it takes, and how close it comes to decoding.
 
-    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,memory]
+    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,memory,upload] [--clips WORD,..]
 
 Each case runs `--repeat` times (default 3); the report gives the median and the spread (min..max) of each
 figure, names the machine (CPU model, cores, memory, load average before and after) and is written to
@@ -8,12 +8,16 @@ figure, names the machine (CPU model, cores, memory, load average before and aft
 on the same machine, as ratios.
 
 Clips: synthetic riders rendered once with the Anny body and cached in the data folder
-(`bench-clips/`), long clips made by concatenating rendered segments, and the two real clips in
-../shared/media when present. `--quick` uses 10 s 720p clips instead of 60 s 1080p ones, for a check
+(`bench-clips/`), long clips made by concatenating rendered segments (one rider doing varied tricks; two
+riders crossing, `render_crossing`, the only multi-person scene the synthesiser makes), and the two real
+clips in ../shared/media when present. `--clips` keeps the clips whose label holds one of the words. `--quick` uses 10 s 720p clips instead of 60 s 1080p ones, for a check
 that the harness works.
 
 `analyze` runs as a subprocess (`python -m pose_service analyze CLIP --json`), as a user runs it: its
-wall time, the stage seconds it reports and its peak resident memory (from the child's rusage).
+wall time, its CPU seconds (user + system, all threads: steadier than wall time on a busy machine), the
+stage seconds it reports and its peak resident memory (from the child's rusage).
+
+`upload` runs bench/upload.py's measurement (tus and multipart to a local server; `--upload-gib`).
 """
 
 from __future__ import annotations
@@ -139,6 +143,15 @@ def bench_clips(quick: bool, cache: Path) -> dict[str, Path]:
     ]
     clips = {f"synthetic one rider {seconds:.0f} s {tag}": concatenated(cache / f"rider_{seconds:.0f}s_{tag}.mp4",
                                                                          segments, seconds)}
+    crossing = cache / f"crossing_{tag}.mp4"
+    if not crossing.is_file():
+        from pose_service.synth.crossing import render_crossing
+
+        print(f"  rendering {crossing.name} ({width}x{height}, two riders crossing)", flush=True)
+        render_crossing(crossing, width=width, height=height, fps=30.0, anny_cache_dir=Settings().anny_cache_dir)
+    clips[f"synthetic two riders crossing {seconds:.0f} s {tag}"] = concatenated(
+        cache / f"crossing_{seconds:.0f}s_{tag}.mp4", [crossing], seconds
+    )
     for name in ("sports2d_demo.mp4", "phalp_vid.mp4"):
         if (MEDIA / name).is_file():
             clips[f"real {name}"] = MEDIA / name
@@ -148,19 +161,24 @@ def bench_clips(quick: bool, cache: Path) -> dict[str, Path]:
 # ---------------------------------------------------------------- cases
 
 
-def run_analyze(clip: Path, extra: list[str]) -> tuple[float, dict[str, Any], float]:
-    """(wall seconds, the --json report, peak RSS in MB) of one `analyze` subprocess."""
+def run_analyze(clip: Path, extra: list[str]) -> tuple[float, dict[str, Any], float, float]:
+    """(wall seconds, the --json report, peak RSS in MB, CPU seconds) of one `analyze` subprocess."""
+    import resource
+
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "pose_service", "analyze", str(clip), "--out", out, "--json", *extra]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stdout, stderr = proc.communicate()
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         # communicate() has reaped the child; its peak RSS is in the children's rusage.
         if proc.returncode != 0:
             raise RuntimeError(f"analyze failed on {clip.name} ({proc.returncode}): {stderr.strip()[-500:]}")
     report = json.loads(stdout)
-    return wall, report, _children_maxrss_mb()
+    return wall, report, _children_maxrss_mb(), cpu
 
 
 def _children_maxrss_mb() -> float:
@@ -197,10 +215,11 @@ def case_analyze(clips: dict[str, Path], repeat: int) -> list[Case]:
         info = probe(clip)
         case = Case(f"analyze: {label}", f"{info.frame_count} frames, {info.width}x{info.height}, {info.fps:.0f} fps")
         for _ in range(repeat):
-            wall, report, _ = run_analyze(clip, [])
+            wall, report, _, cpu = run_analyze(clip, [])
             frames = report["frames"]
             case.add("frames/s (wall)", "frames/s", frames / wall)
             case.add("x real time", "x", frames / info.fps / wall)
+            case.add("CPU ms/frame (all threads)", "ms", 1000 * cpu / frames)
             for stage, sec in report.get("stage_seconds", {}).items():
                 case.add(f"stage {stage}", "s", sec)
             if report.get("stage_seconds", {}).get("mesh"):
@@ -237,6 +256,24 @@ def case_memory(quick: bool, cache: Path, repeat: int) -> list[Case]:
     return out
 
 
+def case_upload(gib: float, repeat: int) -> list[Case]:
+    """bench/upload.py's measurement: `gib` GiB through tus and multipart to a local server."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_upload", ROOT / "bench" / "upload.py")
+    assert spec is not None and spec.loader is not None
+    upload = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(upload)
+    cases = {m: Case(f"upload: {m} {gib:g} GiB", "loopback, local server, no workers") for m in ("tus", "multipart")}
+    for _ in range(repeat):
+        for method, fig in upload.measure(gib, verbose=False).items():
+            case = cases[method]
+            case.add("throughput", "MiB/s", fig["MiB/s"])
+            case.add("server RSS peak", "MiB", fig["rss_peak_mib"])
+            case.add("server RSS growth", "MiB", fig["rss_growth_mib"])
+    return list(cases.values())
+
+
 CASES: dict[str, Callable[..., list[Case]]] = {"decode": case_decode, "analyze": case_analyze}
 
 
@@ -266,23 +303,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="10 s 720p clips, for a quick check")
-    parser.add_argument("--cases", default="decode,analyze,memory")
+    parser.add_argument("--cases", default="decode,analyze,memory,upload")
+    parser.add_argument("--clips", default="", help="comma-separated words: only clips whose label holds one")
+    parser.add_argument("--upload-gib", type=float, default=None, help="upload size (default 2, --quick 0.5)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     args = parser.parse_args(argv)
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = set(wanted) - {*CASES, "memory"}
+    unknown = set(wanted) - {*CASES, "memory", "upload"}
     if unknown:
-        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, memory")
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, memory, upload")
+    upload_gib = args.upload_gib or (0.5 if args.quick else 2.0)
 
     cache = Settings().data_dir / "bench-clips"
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    clips = bench_clips(args.quick, cache)
+    clips = bench_clips(args.quick, cache) if {"decode", "analyze"} & set(wanted) else {}
+    words = [w.strip() for w in args.clips.split(",") if w.strip()]
+    if words:
+        clips = {label: clip for label, clip in clips.items() if any(w in label for w in words)}
     results: list[Case] = []
     for name in wanted:
         print(f"case {name}", flush=True)
-        new = case_memory(args.quick, cache, max(1, args.repeat // 2)) if name == "memory" else CASES[name](
-            clips, args.repeat
-        )
+        if name == "memory":
+            new = case_memory(args.quick, cache, max(1, args.repeat // 2))
+        elif name == "upload":
+            new = case_upload(upload_gib, args.repeat)
+        else:
+            new = CASES[name](clips, args.repeat)
         results += new
         for case in new:
             print(f"  {case.name}: " + ", ".join(

@@ -68,25 +68,29 @@ class _RssSampler:
         self._thread.join()
 
 
-def _report(name: str, size: int, seconds: float, rss: _RssSampler, status: int) -> None:
-    print(f"{name:<10} {size / 2**30:.2f} GiB in {seconds:6.1f} s = {size / 2**20 / seconds:7.1f} MiB/s; "
-          f"server RSS {rss.before:.0f} MiB before, peak {rss.peak:.0f} MiB, growth {rss.peak - rss.before:+.0f} MiB"
-          f" (HTTP {status})")
+def _figures(size: int, seconds: float, rss: _RssSampler, status: int) -> dict[str, float]:
+    return {"MiB/s": size / 2**20 / seconds, "seconds": seconds, "rss_before_mib": rss.before,
+            "rss_peak_mib": rss.peak, "rss_growth_mib": rss.peak - rss.before, "status": status}  # fmt: skip
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--gib", type=float, default=2.0)
-    p.add_argument("--chunk-mib", type=int, default=64, help="tus PATCH size")
-    args = p.parse_args()
-    size = int(args.gib * 2**30)
+def _report(name: str, size: int, fig: dict[str, float]) -> None:
+    print(f"{name:<10} {size / 2**30:.2f} GiB in {fig['seconds']:6.1f} s = {fig['MiB/s']:7.1f} MiB/s; "
+          f"server RSS {fig['rss_before_mib']:.0f} MiB before, peak {fig['rss_peak_mib']:.0f} MiB, "
+          f"growth {fig['rss_growth_mib']:+.0f} MiB (HTTP {fig['status']:.0f})")
+
+
+def measure(gib: float = 2.0, chunk_mib: int = 64, *, verbose: bool = True) -> dict[str, dict[str, float]]:
+    """Upload `gib` GiB through tus and through multipart to a fresh local server; figures per method."""
+    size = int(gib * 2**30)
     tmp = Path(tempfile.mkdtemp(prefix="pose-upload-bench-"))
     srv = Server(tmp / "state", workers=0, env={"POSE_SERVICE_MAX_UPLOAD_BYTES": str(size + 2**20),
                                                 "POSE_SERVICE_MIN_FREE_DISK_MB": "100"})
+    out: dict[str, dict[str, float]] = {}
     try:
         srv.start()
         assert srv.proc is not None
-        print(f"server pid {srv.proc.pid}, {os.cpu_count()} cores; {args.gib} GiB per upload")
+        if verbose:
+            print(f"server pid {srv.proc.pid}, {os.cpu_count()} cores; {gib} GiB per upload")
         with httpx.Client(base_url=srv.url, timeout=600) as c:
             c.get("/readyz")  # the readiness checks import the pose stack once; let that settle first
             tus = {"Tus-Resumable": "1.0.0"}
@@ -94,7 +98,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 r = c.post("/uploads", headers={**tus, "Upload-Length": str(size)})
                 upload_id = r.headers["Location"].rsplit("/", 1)[1]
-                offset, chunk = 0, args.chunk_mib * 2**20
+                offset, chunk = 0, chunk_mib * 2**20
                 while offset < size:
                     n = min(chunk, size - offset)
                     r = c.patch(f"/uploads/{upload_id}", content=_body(n), headers={
@@ -103,7 +107,7 @@ def main() -> int:
                     r.raise_for_status()
                     offset = int(r.headers["Upload-Offset"])
                 seconds = time.perf_counter() - t0
-            _report("tus", size, seconds, rss, r.status_code)
+            out["tus"] = _figures(size, seconds, rss, r.status_code)
             c.delete(f"/uploads/{upload_id}", headers=tus)
 
             head = (b'--bench\r\nContent-Disposition: form-data; name="video"; filename="big.bin"\r\n'
@@ -115,11 +119,23 @@ def main() -> int:
                     "Content-Type": "multipart/form-data; boundary=bench",
                     "Content-Length": str(len(head) + size + len(tail))})
                 seconds = time.perf_counter() - t0
-            _report("multipart", size, seconds, rss, r.status_code)
-            print(f"  multipart answer: {r.json()['error']['code']}: {r.json()['error']['message']}")
+            out["multipart"] = _figures(size, seconds, rss, r.status_code)
+            if verbose:
+                for name, fig in out.items():
+                    _report(name, size, fig)
+                print(f"  multipart answer: {r.json()['error']['code']}: {r.json()['error']['message']}")
     finally:
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--gib", type=float, default=2.0)
+    p.add_argument("--chunk-mib", type=int, default=64, help="tus PATCH size")
+    args = p.parse_args()
+    measure(args.gib, args.chunk_mib)
     return 0
 
 
