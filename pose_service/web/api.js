@@ -54,8 +54,9 @@ export async function postJSON(path, body) {
   return (await request(path, init)).json();
 }
 
-export function fileURL(jobId, name) {
-  return `${API}/jobs/${encodeURIComponent(jobId)}/${name}`;
+/** A job's file; `base` is "/shared/<token>" when the page was opened through a share link. */
+export function fileURL(jobId, name, base = "") {
+  return `${API}${base}/jobs/${encodeURIComponent(jobId)}/${name}`;
 }
 
 export function formatBytes(n) {

@@ -1,20 +1,53 @@
-// The page's router: `#/` shows upload and jobs, `#/jobs/<id>` the viewer of one finished job.
+// The page's router: `#/` shows upload and jobs, `#/jobs/<id>` the viewer of one finished job, `#/riders` and
+// `#/riders/<name>` the riders and one rider's history, `#/compare/<JOB:N>/<JOB:N>` two jumps side by side,
+// `#/shared/<token>` a read-only link (a result or a comparison) that needs no access token.
 
-import { setToken } from "./api.js";
+import { getJSON, setToken } from "./api.js";
 import { initJobs, showJobs } from "./jobs.js";
 import { initUpload } from "./upload.js";
 
 let viewer = null; // the open viewer's close()
 
+/** The view of a hash other than a job's (riders, compare, shared), or null. */
+async function otherView(view) {
+  let m = location.hash.match(/^#\/riders\/?$/);
+  if (m) return (await import("./riders.js")).openRiders(view);
+  m = location.hash.match(/^#\/riders\/(.+)$/);
+  if (m) return (await import("./riders.js")).openRider(view, decodeURIComponent(m[1]));
+  m = location.hash.match(/^#\/compare\/([0-9a-f]{32}:\d+)\/([0-9a-f]{32}:\d+)/);
+  if (m) return (await import("./compare.js")).openCompare(view, m[1], m[2]);
+  m = location.hash.match(/^#\/shared\/([A-Za-z0-9_-]+)/);
+  if (!m) return null;
+  const base = `/shared/${m[1]}`;
+  try {
+    const share = await getJSON(base);
+    if (share.kind === "compare") {
+      return (await import("./compare.js")).openCompare(view, share.compare.a.ref, share.compare.b.ref,
+        { base, compare: share.compare });
+    }
+    return (await import("./viewer.js")).openViewer(view, share.jobs[0].id, { base });
+  } catch (err) {
+    view.replaceChildren(Object.assign(document.createElement("p"), { className: "message error card",
+      textContent: err.text || String(err) }));
+    return () => {};
+  }
+}
+
 async function route() {
   const match = location.hash.match(/^#\/jobs\/([A-Za-z0-9_-]+)/);
+  const other = /^#\/(riders|compare|shared)(\/|$)/.test(location.hash);
   const home = document.getElementById("home");
   const view = document.getElementById("viewer");
   if (viewer) {
     viewer();
     viewer = null;
   }
-  if (match) {
+  if (other) {
+    home.hidden = true;
+    showJobs(false);
+    view.hidden = false;
+    viewer = await otherView(view);
+  } else if (match) {
     home.hidden = true;
     showJobs(false);
     view.hidden = false;

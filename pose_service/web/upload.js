@@ -59,6 +59,7 @@ async function submit(uploadUrl, name) {
       upload_id: uploadId,
       mesh: $("opt-mesh").checked,
       overlay: $("opt-overlay").checked,
+      rider: $("opt-rider").value.trim() || null,
     });
     message(`${name} is queued as job ${job.id}.`, "ok");
     document.dispatchEvent(new CustomEvent("job-created", { detail: job }));

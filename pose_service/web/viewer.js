@@ -1,7 +1,7 @@
 // Viewer of a finished job: the video with every skeleton over it, the 3D bodies, angle plots, the jumps
 // with their explanations, and the result files. Everything follows the video's real frame timestamps.
 
-import { ApiError, el, fileURL, formatDuration, getJSON } from "./api.js";
+import { ApiError, el, fileURL, formatDuration, getJSON, postJSON, request } from "./api.js";
 import { Overlay, frameAt, trackColour } from "./overlay.js";
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2];
@@ -18,8 +18,23 @@ function jumpTitle(j, i) {
   return `Jump ${i + 1}${parts.length ? `: ${parts.join(", ")}` : ""}`;
 }
 
+/** Make a read-only link to job `id` and show it (with a button that revokes it) in `box`. */
+async function shareJob(id, box) {
+  try {
+    const s = await postJSON("/shares", { job: id });
+    const url = new URL(`#/shared/${s.token}`, location.href).href;
+    box.replaceChildren(el("p", {}, "Read-only link: ", el("a", { href: url, class: "share-link" }, url)),
+      el("button", { type: "button", class: "small secondary", onclick: async () => {
+        await request(`/shares/${s.token}`, { method: "DELETE" });
+        box.replaceChildren(el("p", { class: "muted" }, "Link revoked."));
+      } }, "Revoke the link"));
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "message error" }, err instanceof ApiError ? err.text : String(err)));
+  }
+}
+
 /** Open the viewer of job `id` in `root`; resolves to a function that closes it. */
-export async function openViewer(root, id) {
+export async function openViewer(root, id, { base = "" } = {}) {
   const t0 = performance.now();
   const state = { ready: false, frame: -1, glb: { loaded: false, error: null, bonesAnimated: 0 }, readyMs: null };
   window.poseViewer = state;
@@ -27,14 +42,14 @@ export async function openViewer(root, id) {
   let job;
   let result;
   try {
-    job = await getJSON(`/jobs/${encodeURIComponent(id)}`);
+    job = await getJSON(`${base}/jobs/${encodeURIComponent(id)}`);
     if (job.state !== "succeeded") {
       root.replaceChildren(el("div", { class: "card" }, el("h1", {}, job.video_name || id),
         el("p", {}, `This job is ${job.state}; the viewer opens when it has succeeded.`),
         el("a", { href: "#/" }, "Back to the jobs")));
       return () => {};
     }
-    result = await getJSON(`/jobs/${encodeURIComponent(id)}/result.json`);
+    result = await getJSON(`${base}/jobs/${encodeURIComponent(id)}/result.json`);
     state.timings = { resultMs: performance.now() - t0 };
   } catch (err) {
     root.replaceChildren(el("div", { class: "card" }, el("p", { class: "message error" },
@@ -49,7 +64,7 @@ export async function openViewer(root, id) {
   const cleanups = [];
 
   // --- video and 2D overlay
-  const video = el("video", { playsinline: true, preload: "auto", muted: true, src: fileURL(id, "video"),
+  const video = el("video", { playsinline: true, preload: "auto", muted: true, src: fileURL(id, "video", base),
     "aria-label": `The uploaded video, ${result.video.name}` });
   const canvas = el("canvas", { class: "overlay", "aria-hidden": "true" });
   const stage = el("div", { class: "stage", style: `aspect-ratio: ${result.video.width} / ${result.video.height}` },
@@ -90,10 +105,13 @@ export async function openViewer(root, id) {
     el("p", { class: "muted small-text" }, "Click the plot to move the video there; click a name to show or hide it. "
       + "180° is a straight knee, hip or elbow."));
   const downloads = el("div", { class: "downloads" },
-    [...job.files, "video"].map((name) => el("a", { class: "button small secondary", href: fileURL(id, name),
+    [...job.files, "video"].map((name) => el("a", { class: "button small secondary", href: fileURL(id, name, base),
       download: name === "video" ? job.video_name : name }, name === "video" ? `video (${job.video_name})` : name)));
+  const shareBox = el("div", { class: "share-box" });
   root.replaceChildren(
-    el("p", {}, el("a", { href: "#/" }, "← All jobs")),
+    base ? el("p", { class: "muted" }, "A shared result (read-only).") : el("p", {}, el("a", { href: "#/" }, "← All jobs"),
+      job.rider ? [" · ", el("a", { href: `#/riders/${encodeURIComponent(job.rider)}` }, `${job.rider}'s jumps`)] : null,
+      " · ", el("button", { type: "button", class: "small secondary", onclick: () => shareJob(id, shareBox) }, "Share…"), shareBox),
     el("section", { class: "card", "aria-labelledby": "v-title" },
       el("h1", { id: "v-title" }, job.video_name),
       el("p", { class: "summary" }, analysis.summary || "No analysis summary."),
@@ -152,7 +170,7 @@ export async function openViewer(root, id) {
   video.addEventListener("error", () => {
     const alt = job.files.includes("overlay.mp4") ? " Showing overlay.mp4 instead." : "";
     videoMsg.textContent = `This browser cannot play ${job.video_name} (its codec); skeletons, 3D and plots still work.${alt}`;
-    if (alt && !video.src.endsWith("overlay.mp4")) video.src = fileURL(id, "overlay.mp4");
+    if (alt && !video.src.endsWith("overlay.mp4")) video.src = fileURL(id, "overlay.mp4", base);
   });
   const togglePlay = () => (video.paused ? video.play().catch(() => {}) : video.pause());
   const step = (n) => {
@@ -244,7 +262,7 @@ export async function openViewer(root, id) {
       state.scene = scene;
       cleanups.push(() => scene.dispose());
       state.timings.threeMs = performance.now() - t0;
-      await scene.load(fileURL(id, "result.glb"));
+      await scene.load(fileURL(id, "result.glb", base));
       state.timings.glbMs = performance.now() - t0;
       state.glb = { loaded: true, error: null, bonesAnimated: scene.bonesAnimated };
       threeButtons.append(

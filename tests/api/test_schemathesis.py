@@ -26,4 +26,4 @@ def test_schemathesis_finds_nothing(server: Server, tmp_path_factory: pytest.Tem
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=work)
     summary = r.stdout[r.stdout.find("SUMMARY"):] if "SUMMARY" in r.stdout else r.stdout[-3000:]
     assert r.returncode == 0, summary + r.stderr[-2000:]
-    assert "Tested: 17" in r.stdout or "Tested: 18" in r.stdout, summary
+    assert "Tested: 29" in r.stdout or "Tested: 30" in r.stdout, summary  # 12 of them riders, compare, shares
