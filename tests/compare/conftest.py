@@ -1,7 +1,7 @@
 """Two synthetic attempts of a 360 (0.8 s and 1.1 s of air), analysed by a real server that needs a token.
 
 The server runs with POSE_SERVICE_API_TOKEN, so the tests also show what a share link can reach without it.
-Jobs run without the body mesh, so each takes seconds.
+A and B run with the body mesh (for the 3D overlay; about 15 s each here), the third job without.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ def api(cmp_server: Server) -> Iterator[httpx.Client]:
 def jobs(cmp_server: Server, attempts: tuple[Path, Path]) -> dict[str, dict[str, Any]]:
     """Three succeeded jobs: A and B tagged "Sam Rider" at upload, then A again tagged later with PATCH."""
     with httpx.Client(base_url=cmp_server.url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-        a = submit(c, attempts[0], rider="Sam Rider")
+        a = submit(c, attempts[0], rider="Sam Rider", mesh="true")
         time.sleep(0.05)  # distinct creation times, so the history's order is the upload order
-        b = submit(c, attempts[1], rider="  sam   rider ")
+        b = submit(c, attempts[1], rider="  sam   rider ", mesh="true")
         time.sleep(0.05)
         a2 = submit(c, attempts[0])
         done = {k: wait_for(c, j["id"], {"succeeded", "failed", "cancelled"}, timeout=300)

@@ -55,6 +55,25 @@ def test_compare_page_aligns_at_takeoff(browser: Any, cmp_server: Server, api: h
         assert air is not None and float(air) > 0.15  # B stayed longer in the air: a positive B - A
         assert page.get_attribute("tr[data-key='air_time_s']", "class") == "key-row"
         assert "B was in the air" in page.inner_text("#c-explanation")
+        # both fitted bodies in one 3D scene: at takeoff B's hips sit on A's, and both are drawn
+        page.click("text=Takeoff")
+        page.wait_for_function("window.poseCompare.r === 0 && window.poseCompare.scene", timeout=60000)
+        hips = page.evaluate("window.poseCompare.scene.hips()")
+        assert all(hips) and sum((x - y) ** 2 for x, y in zip(*hips, strict=True)) ** 0.5 < 0.01, hips
+        page.locator("#c-3d").scroll_into_view_if_needed()
+        colours = page.evaluate("""(() => {
+          const gl = window.poseCompare.scene.renderer.domElement;
+          const c = document.createElement("canvas"); c.width = gl.width; c.height = gl.height;
+          const ctx = c.getContext("2d"); ctx.drawImage(gl, 0, 0);
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          let orange = 0, ghost = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            if (d[i] > 150 && d[i + 2] < 90 && d[i] - d[i + 1] > 60) orange++;
+            if (d[i + 2] - d[i] > 50) ghost++;
+          }
+          return [orange, ghost];
+        })()""")
+        assert colours[0] > 200 and colours[1] > 200, colours  # A solid orange, B see-through blue
         page.screenshot(path=str(shots / "compare-desktop.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.wait_for_timeout(300)
