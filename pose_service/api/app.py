@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         svc = Service.open(settings)
         app.state.service = svc
+        riders.rider_store(svc)  # the rider and share tables, created or migrated at start
         recovered = svc.pool.recover()
         if recovered:
             log.warning("recovered %d jobs left running: %s", len(recovered),
