@@ -1,7 +1,7 @@
 """Recall of the rider over the real clip's flip with and without the rotated second look.
 
-Runs the mediapipe pose stage and the tracker on ../shared/media/sports2d_demo.mp4 twice, without and with
-`RotatedLook` (pose_service/pose/rotated.py), and prints for each: the rider's frames seen over the airborne
+Runs the mediapipe pose stage and the tracker on ../shared/media/sports2d_demo.mp4 twice (with the upright
+second look `look_again`, as `analyze`), without and with `RotatedLook` (pose_service/pose/rotated.py), and prints for each: the rider's frames seen over the airborne
 phase of the box jump (tests/analysis/data/sports2d_demo.truth.json), the crops searched, the pose stage's
 seconds, and the jumps the analysis finds for the rider.
 
@@ -20,6 +20,7 @@ from pose_service.config import Settings
 from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
 from pose_service.pose.rotated import RotatedLook
 from pose_service.tracking import PoseTracker, TrackerConfig, pick_rider
+from pose_service.tracking.search import look_again
 from pose_service.video import VideoReader, probe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,7 @@ def run(video: Path, rotated: bool) -> None:
     with PoseLandmarkerBackend(bundle) as backend, VideoReader(info) as reader:
         for frame in reader:
             poses = backend.detect(frame.rgb, frame.time_s)
+            poses = look_again(backend, tracker, frame.rgb, poses)  # as `analyze`: the upright second look first
             if look is not None:
                 poses = look.look(frame.rgb, poses, tracker.expected_boxes(1.0))
             tracker.update(frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)

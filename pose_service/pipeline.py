@@ -173,6 +173,7 @@ def _mediapipe_tracks(
     """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+    from pose_service.pose.rotated import RotatedLook
     from pose_service.tracking.search import look_again
 
     bundle = ensure_bundle(settings.models_dir)
@@ -183,6 +184,7 @@ def _mediapipe_tracks(
     # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
     with (
         PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
+        RotatedLook(bundle) as rotated,
         VideoReader(info, prefetch=4) as reader,
         progress.stage("pose", info.frame_count) as advance,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
@@ -197,6 +199,8 @@ def _mediapipe_tracks(
                 pending.result()
             # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
             poses = look_again(backend, tracker, frame.rgb, poses)
+            # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
+            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
             pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             advance(1)

@@ -140,7 +140,9 @@ class RotatedLook:
         crop = rgb[y0:y1, x0:x1]
         centre = np.array([(box[0] + box[2]) / 2 - x0, (box[1] + box[3]) / 2 - y0])
         best, best_turns = Poses.empty(), first_turns
-        for k in [first_turns % 4] + [t for t in range(4) if t != first_turns % 4]:
+        # The turns that worked last frame first (a body mid-flip read upright scores well but wrongly), then
+        # upright; a new gap starts upright.
+        for k in dict.fromkeys([first_turns % 4, 0, 1, 2, 3]):
             turned = np.ascontiguousarray(np.rot90(crop, k))
             result = model.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=turned))
             poses = rotate_back(poses_from_result(result, turned.shape[1], turned.shape[0]), k, x1 - x0, y1 - y0)
@@ -171,7 +173,7 @@ class RotatedLook:
             cover = _covering(boxes, box)
             gap = self._gaps.setdefault(uid, _Gap())
             if cover is not None and poses.score[cover] >= self.weak_score:
-                gap.looks = gap.fruitless = 0  # seen well: the next loss is a new gap
+                gap.looks = gap.fruitless = gap.turns = 0  # seen well: the next loss is a new gap
                 gap.size = float(max(boxes[cover, 2] - boxes[cover, 0], boxes[cover, 3] - boxes[cover, 1]))
                 continue
             centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
@@ -181,7 +183,9 @@ class RotatedLook:
                 continue
             # A tumbling body's keypoint box shrinks along its length (lying flat it is a short, wide box):
             # the crop keeps the size the body had when last seen well.
-            half = self.crop_size * max(float(box[2] - box[0]), float(box[3] - box[1]), gap.size, 8.0) / 2
+            # (and a lost track's filter box can stretch into a thin sliver: that size is not the body's).
+            size = gap.size if gap.size > 0 else max(float(box[2] - box[0]), float(box[3] - box[1]))
+            half = self.crop_size * max(size, 8.0) / 2
             region = np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half])
             gap.looks += 1
             self.looks += 1
@@ -194,7 +198,7 @@ class RotatedLook:
                 if found.score[0] > poses.score[cover]:
                     poses = _replace(poses, cover, found)
                     self.found += 1
-            elif _covering(boxes, found.bboxes()[0], min_iou=0.3) is None:  # nobody already detected
+            elif not _overlaps_anyone(boxes, found.bboxes()[0]):  # nobody already detected
                 poses = _append(poses, found)
                 boxes = poses.bboxes()
                 self.found += 1
@@ -227,6 +231,16 @@ def _covering(boxes: np.ndarray, box: np.ndarray, *, min_iou: float = 0.2) -> in
     iou = inter / (area(boxes) + area(box) - inter)
     best = int(np.argmax(iou))
     return best if iou[best] >= min_iou else None
+
+
+def _overlaps_anyone(boxes: np.ndarray, box: np.ndarray) -> bool:
+    """Whether `box` is plausibly somebody of `boxes` read differently: any overlap of 0.1 or more, or its
+    centre inside one of them (a crouched body and its turned reading can share little area)."""
+    if not len(boxes):
+        return False
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    inside = (boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy) & (cy <= boxes[:, 3])
+    return bool(inside.any()) or _covering(boxes, box, min_iou=0.1) is not None
 
 
 def _append(poses: Poses, extra: Poses) -> Poses:
