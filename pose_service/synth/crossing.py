@@ -6,7 +6,10 @@ so the nearer rider hides it while they overlap. By default the second person is
 real slope: another Anny phenotype (`second_seed`), other clothes (`SECOND_RIDER_RGB`), and turned
 round to face the way they ride. `second_seed=None, second_colours=None, turn_second=False` gives the
 older scene of two identical riders, one riding backwards. The truth file beside the clip holds each
-person's 2D keypoints per frame (`people[k].keypoints_2d`, COCO-17 + pelvis order as `joint_names`).
+person's 2D keypoints per frame (`people[k].keypoints_2d`, COCO-17 + pelvis order as `joint_names`). As
+`scenes` leaves out a rider outside the picture, the far rider's keypoints are NaN (null in JSON) in the
+frames where the near one hides more than half of its joints (listed in `people[k].hidden_frames`): a
+pose model cannot see them there, and a tracker may only bridge such a gap, not draw the person in it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ import numpy as np
 from pose_service.synth.body import BOARD_FACES, BOARD_PARTS, JOINT_NAMES, load_rider, pose_body
 from pose_service.synth.clip import _check
 from pose_service.synth.motion import apex_height, make_motion, make_timeline
-from pose_service.synth.render import Backdrop, downsample, draw_mesh, draw_shadow, layout_camera, part_colors
+from pose_service.synth.render import (
+    SUPERSAMPLE,
+    Backdrop,
+    Camera,
+    downsample,
+    draw_mesh,
+    draw_shadow,
+    layout_camera,
+    part_colors,
+)
 from pose_service.synth.spec import parse_trick
 from pose_service.synth.truth import truth_path_for
 from pose_service.video.encode import VideoWriter
@@ -110,6 +122,8 @@ def render_crossing(
     backdrop = Backdrop(camera, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    far_2d = camera.project(people[1][3])
+    hidden = np.zeros(timeline.frame_count, dtype=bool)
     try:
         with VideoWriter(partial, width=width, height=height, fps=timeline.fps) as writer:
             for i in range(timeline.frame_count):
@@ -118,6 +132,7 @@ def render_crossing(
                     draw_shadow(frame, camera, path[i], max(float(board[i, :, 1].min()), 0.0))  # far first
                     draw_mesh(frame, camera, np.concatenate([verts[i], board[i]]), faces, *colours)
                 writer.write(downsample(frame), float(timeline.times[i]))
+                hidden[i] = _covered_share(camera, people[0][0][i], looks[0][0][: len(rider.faces)], far_2d[i]) > 0.5
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -127,10 +142,34 @@ def render_crossing(
         "timestamps_s": [round(float(t), 6) for t in timeline.times],
         "joint_names": list(JOINT_NAMES),
         "people": [
-            {"id": k, "keypoints_2d": np.round(camera.project(joints), 2).tolist()}
-            for k, (_, _, _, joints) in enumerate(people)
+            {
+                "id": 0,
+                "keypoints_2d": np.round(camera.project(people[0][3]), 2).tolist(),
+                "hidden_frames": [],
+            },
+            {
+                "id": 1,
+                "keypoints_2d": [
+                    [[None, None]] * len(JOINT_NAMES) if h else np.round(p, 2).tolist()
+                    for p, h in zip(far_2d, hidden, strict=True)
+                ],
+                "hidden_frames": np.flatnonzero(hidden).tolist(),
+            },
         ],
     }
     path = truth_path_for(out)
     path.write_text(json.dumps(truth))
     return path
+
+
+def _covered_share(camera: Camera, vertices: np.ndarray, faces: np.ndarray, points: np.ndarray) -> float:
+    """The share of `points` (pixels) that fall on the body drawn from `vertices` and `faces`: for the far
+    rider's joints, how much of them the near rider hides."""
+    mask = np.zeros((camera.height * SUPERSAMPLE, camera.width * SUPERSAMPLE, 3), np.uint8)
+    draw_mesh(mask, camera, vertices, faces, np.zeros(len(faces), np.int64), np.array([[255.0, 255.0, 255.0]]))
+    small = downsample(mask)[..., 0] > 60
+    xy = np.round(points).astype(int)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < camera.width) & (xy[:, 1] >= 0) & (xy[:, 1] < camera.height)
+    covered = np.zeros(len(points), dtype=bool)
+    covered[inside] = small[xy[inside, 1], xy[inside, 0]]
+    return float(covered.mean())

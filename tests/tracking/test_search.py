@@ -6,7 +6,7 @@ import numpy as np
 
 from pose_service.pose.core import Poses
 from pose_service.tracking import PoseTracker, TrackerConfig
-from pose_service.tracking.search import merge_found
+from pose_service.tracking.search import merge_found, paint_out
 from tests.tracking.bodies import frame, person
 
 FPS = 30.0
@@ -45,3 +45,19 @@ def test_only_new_people_inside_the_region_are_added() -> None:
     assert len(merged) == 2
     assert np.allclose(merged.keypoints_2d[1], person(400, 310, 150))
     assert len(merge_found(seen, Poses.empty(), region)) == 1
+
+
+def test_paint_out_covers_the_people_found_and_nothing_else() -> None:
+    rgb = np.full((480, 640, 3), 200, np.uint8)
+    rgb[:, 300:] = 90  # the region's border is half of each: its median is one of the two
+    a, b = person(200, 300), person(520, 300)
+    rgb[100:400, 180:220] = (10, 20, 30)  # a's body
+    region = np.array([100.0, 50.0, 400.0, 470.0])
+    out = paint_out(rgb, frame(a, b), region)
+    assert out is not rgb and np.array_equal(rgb[0, 0], [200, 200, 200])  # the input is left as it was
+    # a's spine (mid-shoulders to mid-hips) is painted in a background colour; b, outside the region, is not.
+    spine = np.round((a[[11, 12, 23, 24], :2]).mean(axis=0)).astype(int)
+    assert tuple(out[spine[1], spine[0]]) in {(200, 200, 200), (90, 90, 90)}
+    assert np.array_equal(out[:, 400:], rgb[:, 400:])
+    # With nobody reaching into the region, the frame itself comes back.
+    assert paint_out(rgb, frame(b), region) is rgb
