@@ -98,6 +98,7 @@ _CROUCH = (45.0, 80.0, 22.0, 0.0, 6.0, 20.0)
 _EXTENDED = (6.0, 12.0, 4.0, 25.0, -6.0, 10.0)
 _TUCK_ADD = (55.0, 75.0, 14.0, 10.0, 0.0, 10.0)
 _ABSORB = (50.0, 85.0, 24.0, 20.0, 0.0, 15.0)
+_DEEP_CROUCH = (70.0, 110.0, 30.0, 15.0, 10.0, 25.0)  # lower than the pop's crouch: a crouch that goes nowhere
 _STANCE_WIDTH_DEG = 5.0  # each leg abducted: feet about shoulder width apart
 
 
@@ -112,9 +113,19 @@ def _smooth_keys(t: np.ndarray, keys: Sequence[tuple[float, Sequence[float]]]) -
     return values[idx] * (1 - u)[:, None] + values[idx + 1] * u[:, None]
 
 
-def pose_channels(times: np.ndarray, takeoff_s: float, landing_s: float) -> np.ndarray:
-    """(N, 6) pose channel values in degrees; identical at takeoff and landing (the extended pose)."""
+def pose_channels(times: np.ndarray, takeoff_s: float, landing_s: float, kind: str = "jump") -> np.ndarray:
+    """(N, 6) pose channel values in degrees; identical at takeoff and landing (the extended pose).
+
+    kind "ride": the stance throughout; "crouch": down to a deep crouch by `takeoff_s`, held until
+    `landing_s`, up to the stance again (no pop, no flight).
+    """
     t0, t1 = takeoff_s, landing_s
+    if kind == "ride":
+        return np.tile(np.array(_STANCE, dtype=np.float64), (len(times), 1))
+    if kind == "crouch":
+        keys = [(0.0, _STANCE), (max(t0 - 0.5, 0.01), _STANCE), (t0, _DEEP_CROUCH), (t1, _DEEP_CROUCH),
+                (t1 + 0.5, _STANCE), (t1 + 100.0, _STANCE)]  # fmt: skip
+        return _smooth_keys(times, keys)
     keys = [
         (0.0, _STANCE),
         (max(t0 - 0.6, 0.01), _STANCE),
@@ -149,11 +160,12 @@ class Motion:
     spin_deg: np.ndarray
     flip_deg: np.ndarray
     yaw0_deg: float
+    jumps: bool = True  # False for the no-jump clips (riding on, a crouch): never airborne
 
     @property
     def airborne(self) -> np.ndarray:
         t = self.timeline
-        return (t.times > t.takeoff_s) & (t.times < t.landing_s)
+        return (t.times > t.takeoff_s) & (t.times < t.landing_s) & self.jumps
 
 
 def make_motion(
@@ -178,9 +190,9 @@ def make_motion(
     yaw0 = VIEW_YAW_DEG[view]
     rotation = rot_y(yaw0 + spin) @ rot_x(flip) @ np.array(ANNY_TO_Y_UP)
     x = speed_m_s * (times - 0.5 * (t0 + t1))
-    channels = pose_channels(times, t0, t1)
+    channels = pose_channels(times, t0, t1, trick.kind)
     pose = _bone_deltas(channels, bone_labels, rest_heads)
-    return Motion(timeline, pose, rotation, x, spin, flip, yaw0)
+    return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps)
 
 
 def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pose_service.errors import BadOption
 
-__all__ = ["TrickSpec", "parse_trick", "TRICK_FORMS"]
+__all__ = ["KINDS", "TrickSpec", "parse_trick", "TRICK_FORMS"]
 
 MAX_SPIN_DEG = 2160.0
 MAX_FLIP_DEG = 1080.0
@@ -20,8 +20,11 @@ TRICK_FORMS = (
     "backflip, frontflip, backflip720",
     "backflip+360, frontflip+right180 (a flip with a spin)",
     "spin=540,spin_dir=right,flip=360,flip_dir=back,air=1.0",
-    "any of the above followed by ,air=SECONDS",
+    "ride (riding on, no jump), crouch (a deep crouch and up again, no jump)",
+    "any of the above followed by ,air=SECONDS (for ride and crouch: how long the crouch is held)",
 )
+
+KINDS = ("jump", "ride", "crouch")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class TrickSpec:
     flip_deg: rotation about the rider's own left-right axis, a multiple of 360 (a rider lands on the feet);
         flip_direction "front" sends the head forward (towards the chest) first, "back" backward.
     A direction is given exactly when its total is above zero. `spec` is the text it was parsed from.
+    kind: "jump", or a clip with no jump that the analysis must not call one: "ride" (riding on in the
+        stance) and "crouch" (down to a deep crouch over `air_time_s` and up again, the feet on the snow).
     """
 
     spin_deg: float = 0.0
@@ -40,6 +45,7 @@ class TrickSpec:
     flip_direction: str | None = None
     air_time_s: float = 0.8
     spec: str | None = field(default=None, compare=False)
+    kind: str = "jump"
 
     def __post_init__(self) -> None:
         for name in ("spin_deg", "flip_deg", "air_time_s"):
@@ -55,6 +61,11 @@ class TrickSpec:
             raise ValueError(f"flip_deg must be a multiple of 360 (the rider lands on the feet), got {self.flip_deg!r}")
         if not MIN_AIR_S <= self.air_time_s <= MAX_AIR_S:
             raise ValueError(f"air_time_s must be between {MIN_AIR_S} and {MAX_AIR_S} s, got {self.air_time_s!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind != "jump" and (self.spin_deg or self.flip_deg):
+            raise ValueError(f"a {self.kind} clip has no jump, so no spin or flip; got spin {self.spin_deg:.0f}°, "
+                             f"flip {self.flip_deg:.0f}°")  # fmt: skip
         _check_direction("spin_direction", self.spin_direction, ("left", "right"), self.spin_deg, "spin_deg")
         _check_direction("flip_direction", self.flip_direction, ("front", "back"), self.flip_deg, "flip_deg")
 
@@ -68,8 +79,17 @@ class TrickSpec:
         """Flip as a rotation about the rider's own left axis: positive sends the head forward."""
         return self.flip_deg if self.flip_direction == "front" else -self.flip_deg
 
+    @property
+    def jumps(self) -> bool:
+        """Whether the clip shows a jump (an airborne phase)."""
+        return self.kind == "jump"
+
     def explanation(self) -> str:
         """One sentence a person reads, e.g. "Spin 360° to the left, 0.80 s in the air."."""
+        if self.kind == "ride":
+            return "Riding on, no jump."
+        if self.kind == "crouch":
+            return f"A deep crouch held {self.air_time_s:.2f} s and up again, no jump."
         parts = []
         if self.flip_deg:
             name = "Frontflip" if self.flip_direction == "front" else "Backflip"
@@ -88,6 +108,7 @@ class TrickSpec:
             "flip_direction": self.flip_direction,
             "air_time_s": self.air_time_s,
             "spec": self.spec,
+            "kind": self.kind,
         }
 
 
@@ -147,12 +168,16 @@ def _parse(text: str) -> dict[str, object]:
     }
     if "air" in values:
         out["air_time_s"] = values["air"]
+    if "kind" in values:
+        out["kind"] = values["kind"]
     return out
 
 
 def _parse_readable(text: str) -> dict[str, object]:
     if text == "straight":
         return {}
+    if text in KINDS[1:]:
+        return {"kind": text}
     values: dict[str, object] = {}
     for part in (p.strip() for p in text.split("+")):
         spin, flip = _SPIN.match(part), _FLIP.match(part)

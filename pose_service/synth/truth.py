@@ -72,7 +72,7 @@ def build_truth(
         "trick": trick.to_dict(),
         "view": view,
         "seed": seed,
-        "jumps": [jump],
+        "jumps": [jump] if trick.jumps else [],  # the no-jump clips (ride, crouch) have none
         "timestamps_s": _r(timeline.times),
         "joint_names": list(JOINT_NAMES),
         "joints_3d": _r(body.joints),

@@ -32,6 +32,9 @@ CASES = [
     ("spin=720", TrickSpec(720, "left")),
     # a readable form with the air time added
     ("360,air=1.2", TrickSpec(360, "left", air_time_s=1.2)),
+    # the clips with no jump: riding on, and a crouch held for the air time
+    ("ride", TrickSpec(kind="ride")),
+    ("crouch,air=0.6", TrickSpec(kind="crouch", air_time_s=0.6)),
 ]
 
 
@@ -102,3 +105,11 @@ def test_explanation_reads_like_a_sentence() -> None:
         "Backflip 360° with a spin 540° to the right, 0.80 s in the air."
     )
     assert TrickSpec().explanation() == "Straight air, no rotation, 0.80 s in the air."
+
+
+def test_a_clip_with_no_jump_has_no_rotation() -> None:
+    with pytest.raises(ValueError, match="no spin or flip"):
+        TrickSpec(360, "left", kind="crouch")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        TrickSpec(kind="walk")
+    assert not parse_trick("ride").jumps and parse_trick("straight").jumps
