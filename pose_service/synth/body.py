@@ -171,10 +171,14 @@ def pose_body(rider: RiderModel, motion: Motion) -> PosedBody:
     timeline = motion.timeline
     root_y = BOARD_THICKNESS_M - sole  # riding: the board's base on the snow (y = 0)
     air = motion.airborne
+    if motion.drop_m:  # on the box until takeoff
+        root_y = root_y + motion.drop_m * (timeline.times <= timeline.takeoff_s + 1e-9)
     if air.any():
-        # The extended pose is the same at takeoff and landing, so the arc starts and ends at the same height.
+        # The extended pose is the same at takeoff and landing, so the arc starts and ends at the same height
+        # (a drop's ends lower by the box).
         y0 = root_y[timeline.takeoff_frame]
-        root_y = np.where(air, ballistic_height(timeline.times, timeline.takeoff_s, timeline.landing_s, y0, y0), root_y)
+        arc = ballistic_height(timeline.times, timeline.takeoff_s, timeline.landing_s, y0, y0 - motion.drop_m)
+        root_y = np.where(air, arc, root_y)
     root = np.stack([motion.x, root_y, np.zeros_like(root_y)], axis=1)
     rot = motion.rotation
 

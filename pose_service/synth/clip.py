@@ -81,12 +81,15 @@ def render_clip(
         height,
         rider_height_m=rider.height_m,
         root_height_m=stand_root,
-        apex_m=apex_height(trick.air_time_s),
+        apex_m=apex_height(trick.air_time_s) + trick.drop_m,
         run_s=run_s,
     )
     motion = make_motion(
         trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view, speed_m_s=speed
     )
+    # A drop's box: its edge just ahead of the board at takeoff, reaching back out of the picture.
+    lip = float(motion.x[timeline.takeoff_frame]) + 0.3
+    box = _box_mesh(lip - 6.0, lip, trick.drop_m) if trick.drop_m else None
     body = pose_body(rider, motion)
     posed_s = time.perf_counter() - started
 
@@ -96,7 +99,7 @@ def render_clip(
     # Written under a temporary name (same extension: it picks the container), renamed when complete.
     partial = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:
-        _encode(partial, camera, body, timeline, faces, (face_colour, rgb), Backdrop(camera, seed), progress)
+        _encode(partial, camera, body, timeline, faces, (face_colour, rgb), Backdrop(camera, seed), progress, box)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -127,15 +130,34 @@ def _encode(
     colours: tuple[np.ndarray, np.ndarray],
     backdrop: Backdrop,
     progress: Callable[[int, int], None] | None,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     total = timeline.frame_count
+    box_colours = part_colors(["box"] * (0 if box is None else len(box[1])))
     with VideoWriter(path, width=camera.width, height=camera.height, fps=timeline.fps) as writer:
         for i in range(total):
             frame = backdrop.image.copy()
             ground_height = float(body.board[i, :, 1].min())
             draw_shadow(frame, camera, body.root[i], max(ground_height, 0.0))
+            if box is not None:  # drawn before the rider, who stands on it
+                draw_mesh(frame, camera, box[0], box[1], *box_colours)
             vertices = np.concatenate([body.vertices[i], body.board[i]])
             draw_mesh(frame, camera, vertices, faces, *colours)
             writer.write(downsample(frame), float(timeline.times[i]))
             if progress is not None:
                 progress(i + 1, total)
+
+
+def _box_mesh(x0: float, x1: float, height: float, half_depth: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """A box on the snow from x0 to x1 along the run, `height` high: (8, 3) vertices, (12, 3) faces wound
+    counter-clockwise seen from outside (as `draw_mesh` culls)."""
+    corners = np.array([[x, y, z] for x in (x0, x1) for y in (0.0, height) for z in (-half_depth, half_depth)])
+    centre = corners.mean(axis=0)
+    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+    faces = []
+    for a, b, c, d in quads:
+        for tri in ((a, b, c), (a, c, d)):
+            p = corners[list(tri)]
+            outward = np.dot(np.cross(p[1] - p[0], p[2] - p[0]), p.mean(axis=0) - centre) > 0
+            faces.append(tri if outward else tri[::-1])
+    return corners, np.array(faces, dtype=np.int64)

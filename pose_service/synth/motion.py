@@ -161,6 +161,7 @@ class Motion:
     flip_deg: np.ndarray
     yaw0_deg: float
     jumps: bool = True  # False for the no-jump clips (riding on, a crouch): never airborne
+    drop_m: float = 0.0  # a drop: the rider rides this high (on a box) until takeoff and lands on the snow
 
     @property
     def airborne(self) -> np.ndarray:
@@ -192,7 +193,7 @@ def make_motion(
     x = speed_m_s * (times - 0.5 * (t0 + t1))
     channels = pose_channels(times, t0, t1, trick.kind)
     pose = _bone_deltas(channels, bone_labels, rest_heads)
-    return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps)
+    return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps, drop_m=trick.drop_m)
 
 
 def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> np.ndarray:

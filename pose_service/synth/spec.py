@@ -20,11 +20,12 @@ TRICK_FORMS = (
     "backflip, frontflip, backflip720",
     "backflip+360, frontflip+right180 (a flip with a spin)",
     "spin=540,spin_dir=right,flip=360,flip_dir=back,air=1.0",
-    "ride (riding on, no jump), crouch (a deep crouch and up again, no jump)",
+    "ride (riding on, no jump), crouch (a deep crouch and up again, no jump), drop (off a box onto the snow)",
     "any of the above followed by ,air=SECONDS (for ride and crouch: how long the crouch is held)",
 )
 
-KINDS = ("jump", "ride", "crouch")
+KINDS = ("jump", "ride", "crouch", "drop")
+DROP_BOX_M = 0.8  # the box a "drop" rides off: its top above the snow
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class TrickSpec:
         flip_direction "front" sends the head forward (towards the chest) first, "back" backward.
     A direction is given exactly when its total is above zero. `spec` is the text it was parsed from.
     kind: "jump", or a clip with no jump that the analysis must not call one: "ride" (riding on in the
-        stance) and "crouch" (down to a deep crouch over `air_time_s` and up again, the feet on the snow).
+        stance) and "crouch" (down to a deep crouch over `air_time_s` and up again, the feet on the snow);
+        or "drop": riding off a box `DROP_BOX_M` high, landing on the snow below.
     """
 
     spin_deg: float = 0.0
@@ -64,7 +66,7 @@ class TrickSpec:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if self.kind != "jump" and (self.spin_deg or self.flip_deg):
-            raise ValueError(f"a {self.kind} clip has no jump, so no spin or flip; got spin {self.spin_deg:.0f}°, "
+            raise ValueError(f"a {self.kind} clip has no spin or flip; got spin {self.spin_deg:.0f}°, "
                              f"flip {self.flip_deg:.0f}°")  # fmt: skip
         _check_direction("spin_direction", self.spin_direction, ("left", "right"), self.spin_deg, "spin_deg")
         _check_direction("flip_direction", self.flip_direction, ("front", "back"), self.flip_deg, "flip_deg")
@@ -82,7 +84,12 @@ class TrickSpec:
     @property
     def jumps(self) -> bool:
         """Whether the clip shows a jump (an airborne phase)."""
-        return self.kind == "jump"
+        return self.kind in ("jump", "drop")
+
+    @property
+    def drop_m(self) -> float:
+        """How far below the takeoff the landing is (the box's height for a drop, else 0)."""
+        return DROP_BOX_M if self.kind == "drop" else 0.0
 
     def explanation(self) -> str:
         """One sentence a person reads, e.g. "Spin 360° to the left, 0.80 s in the air."."""
@@ -90,6 +97,8 @@ class TrickSpec:
             return "Riding on, no jump."
         if self.kind == "crouch":
             return f"A deep crouch held {self.air_time_s:.2f} s and up again, no jump."
+        if self.kind == "drop":
+            return f"A drop off a {self.drop_m:.1f} m box, {self.air_time_s:.2f} s in the air."
         parts = []
         if self.flip_deg:
             name = "Frontflip" if self.flip_direction == "front" else "Backflip"

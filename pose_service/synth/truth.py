@@ -55,6 +55,7 @@ def build_truth(
         "takeoff_frame": timeline.takeoff_frame,
         "landing_frame": timeline.landing_frame,
         "explanation": trick.explanation(),
+        "drop_m": trick.drop_m,
     }
     return {
         "schema_version": SCHEMA_VERSION,

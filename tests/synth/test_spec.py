@@ -35,6 +35,8 @@ CASES = [
     # the clips with no jump: riding on, and a crouch held for the air time
     ("ride", TrickSpec(kind="ride")),
     ("crouch,air=0.6", TrickSpec(kind="crouch", air_time_s=0.6)),
+    # a drop off a box: a jump, landing lower
+    ("drop", TrickSpec(kind="drop")),
 ]
 
 
@@ -112,4 +114,5 @@ def test_a_clip_with_no_jump_has_no_rotation() -> None:
         TrickSpec(360, "left", kind="crouch")
     with pytest.raises(ValueError, match="kind must be one of"):
         TrickSpec(kind="walk")
-    assert not parse_trick("ride").jumps and parse_trick("straight").jumps
+    assert not parse_trick("ride").jumps and parse_trick("straight").jumps and parse_trick("drop").jumps
+    assert parse_trick("drop").drop_m > 0 and parse_trick("straight").drop_m == 0
