@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,19 @@ import httpx
 import pytest
 
 from tests.compare.conftest import TOKEN, Server
-from tests.web.conftest import browser  # noqa: F401  (the session's chromium)
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium for this module only: closed before tests/web starts its own (one sync Playwright at a time)."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: `make test` installs Debian's chromium (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +30,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("compare-screenshots")
 
 
-def test_compare_page_aligns_at_takeoff(browser: Any, cmp_server: Server, api: httpx.Client,  # noqa: F811
+def test_compare_page_aligns_at_takeoff(browser: Any, cmp_server: Server, api: httpx.Client,
                                         jobs: dict[str, dict[str, Any]], shots: Path) -> None:
     api.patch(f"/jobs/{jobs['a2']['id']}", json={"rider": "Sam Rider"})
     root = cmp_server.url.removesuffix("/api/v1") + "/"
@@ -32,6 +45,8 @@ def test_compare_page_aligns_at_takeoff(browser: Any, cmp_server: Server, api: h
         page.wait_for_selector("table.history tbody tr")
         refs = page.eval_on_selector_all("table.history tbody tr", "rows => rows.map(r => r.dataset.ref)")
         assert refs == [f"{jobs[k]['id']}:1" for k in ("a", "b", "a2")]
+        page.wait_for_selector(".plot .uplot")  # the plot of air time over the rider's runs
+        page.screenshot(path=str(shots / "rider-desktop.png"), full_page=True)
         page.check(f"input[value='{refs[0]}']")
         page.check(f"input[value='{refs[1]}']")
         page.click("text=Compare the two picked")

@@ -31,6 +31,7 @@ JobId = Annotated[str, PathParam(pattern=ID_PATTERN.pattern, description="32 hex
 _stores: dict[Path, RiderStore] = {}
 _stores_lock = threading.Lock()
 _analyses: dict[Path, tuple[float, dict[str, Any]]] = {}
+_MAX_CACHED = 64
 
 
 def rider_store(svc: Service) -> RiderStore:
@@ -87,7 +88,10 @@ def load_analysis(svc: Service, job_id: str) -> dict[str, Any]:
     with path.open("rb") as f:
         data = json.load(f)
     small = {"video": data.get("video") or {}, "analysis": data.get("analysis") or {}}
+    _analyses.pop(path, None)
     _analyses[path] = (mtime, small)
+    while len(_analyses) > _MAX_CACHED:  # oldest first out: a long history reads each result once per listing
+        _analyses.pop(next(iter(_analyses)))
     return small
 
 
