@@ -37,6 +37,8 @@ _MAX_GAP_S = 0.34  # the pose model may lose a tumbling body for a few frames: t
 _GROUND_S = 0.3  # the feet's ground level: their median height over this long before takeoff / after landing,
 _GROUND_GAP_S = 0.15  # starting this long away from the parabola's ends (which may lie a little off)
 _EXTEND_S = 0.25  # how far the feet may move a takeoff or landing outwards from the parabola's ends
+_FALL_EXTEND_S = 0.45  # how far feet still falling fast may move a landing outwards
+_FEET_FALLING_M_S = 1.5  # feet dropping faster than this are still in the air
 _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as still in contact
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
@@ -224,6 +226,7 @@ def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int,
     parabola early: feet still above their ground level are still in the air.
     """
     peak = start + int(np.nanargmax(h[start : end + 1]))
+    fall_reach = min(t[end] + _FALL_EXTEND_S, t[-1] - _EDGE_S)
     # Outwards: the ground level is read a little away from the parabola's ends, which may lie in the air.
     w0 = (t[start] - _GROUND_S - _GROUND_GAP_S, t[start] - _GROUND_GAP_S)
     w1 = (t[end] + _GROUND_GAP_S, t[end] + _GROUND_S + _GROUND_GAP_S)
@@ -234,6 +237,14 @@ def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int,
         start -= 1
     while (
         end < len(t) - 1 and t[end + 1] <= reach1 and feet[end] > _ground_level(t, feet, *w1, t[end]) + _FOOT_AIRBORNE_M
+    ):
+        end += 1
+    # Feet first out of a flip, the hips' parabola can end a dozen frames early while the feet still fall fast,
+    # past the window the ground level was read in: the landing is where they stop falling.
+    while (
+        end < len(t) - 1
+        and t[end + 1] <= fall_reach
+        and feet[end] - feet[end + 1] > _FEET_FALLING_M_S * (t[end + 1] - t[end])
     ):
         end += 1
     # Inwards: the ground level right at the ends (hops may follow each other within half a second).
