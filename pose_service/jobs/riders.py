@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from pose_service.jobs.sqlite import WalDatabase
 
 __all__ = ["RiderStore", "Share", "normalize_rider", "MAX_RIDER_CHARS"]
 
@@ -79,14 +80,11 @@ class Share:
         return frozenset(j for j in (self.job_a, self.job_b) if j)
 
 
-class RiderStore:
+class RiderStore(WalDatabase):
     """Rider tags and shares; its own connection to the job store's file (WAL lets both write in turn)."""
 
     def __init__(self, path: Path) -> None:
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        super().__init__(path)
         self.migrate()
 
     def migrate(self) -> None:
@@ -101,10 +99,6 @@ class RiderStore:
                     except sqlite3.OperationalError as exc:  # another process added it meanwhile
                         if "duplicate column" not in str(exc):
                             raise
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     # riders -------------------------------------------------------------------------------------------
     def tag(self, job_id: str, rider: str | None) -> str | None:

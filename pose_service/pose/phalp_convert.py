@@ -36,7 +36,7 @@ import numpy as np
 from pose_service.pose.core import KEYPOINT_NAMES
 from pose_service.tracking.core import Track
 from pose_service.tracking.gaps import fill_short_gaps
-from pose_service.tracking.smoothing import OneEuro, smooth_series
+from pose_service.tracking.smoothing import OneEuro, smooth_runs
 from pose_service.tracking.swap import fix_left_right
 
 __all__ = [
@@ -258,14 +258,8 @@ def _smooth(
 ) -> None:
     """One Euro smoothing in place, each run of consecutive frames on its own; 2D in box heights so the
     filter's speed threshold means the same near and far."""
-    scale = max(float(np.median(bbox[:, 3] - bbox[:, 1])), 1.0) if len(bbox) else 1.0
-    breaks = np.flatnonzero(np.diff(frames) > 1) + 1
-    for run in np.split(np.arange(len(frames)), breaks):
-        if len(run) < 3:
-            continue
-        t = times[frames[run]]
-        kp2[run, :, :2] = (smooth_series(kp2[run, :, :2] / scale, t, params) * scale).astype(np.float32)
-        kp3[run] = smooth_series(kp3[run], t, params).astype(np.float32)
+    scale = float(np.median(bbox[:, 3] - bbox[:, 1])) if len(bbox) else 1.0
+    smooth_runs(frames, kp2, kp3, times, params, scale)
 
 
 def write_smpl_sidecar(path: Path, results: PhalpResults, tracks: list[Track]) -> dict[str, Any]:

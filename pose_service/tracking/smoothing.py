@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OneEuro", "smooth_series"]
+__all__ = ["OneEuro", "smooth_runs", "smooth_series"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,20 @@ def smooth_series(x: np.ndarray, t: np.ndarray, params: OneEuro) -> np.ndarray:
     forward = params.run(flat, t)
     backward = params.run(flat[::-1], -t[::-1])[::-1]
     return ((forward + backward) / 2).reshape(shape)
+
+
+def smooth_runs(
+    frames: np.ndarray, kp2: np.ndarray, kp3: np.ndarray, times: np.ndarray, params: OneEuro, scale: float
+) -> None:
+    """One Euro smoothing of a track's keypoints in place, each run of consecutive frames on its own (nothing
+    is smoothed across a gap). 2D is filtered in units of `scale` pixels (the body's size), so the filter's
+    speed threshold means the same near and far.
+    """
+    scale = max(float(scale), 1.0)
+    breaks = np.flatnonzero(np.diff(frames) > 1) + 1
+    for run in np.split(np.arange(len(frames)), breaks):
+        if len(run) < 3:
+            continue
+        t = times[frames[run]]
+        kp2[run, :, :2] = (smooth_series(kp2[run, :, :2] / scale, t, params) * scale).astype(np.float32)
+        kp3[run] = smooth_series(kp3[run], t, params).astype(np.float32)

@@ -34,7 +34,7 @@ from pose_service.tracking.distances import box_scale, centre_distance, pose_dis
 from pose_service.tracking.gaps import fill_short_gaps
 from pose_service.tracking.iou import iou_matrix
 from pose_service.tracking.kalman import BoxKalman
-from pose_service.tracking.smoothing import OneEuro, smooth_series
+from pose_service.tracking.smoothing import OneEuro, smooth_runs
 from pose_service.tracking.swap import fix_left_right
 
 __all__ = ["PoseTracker", "TrackState", "TrackerConfig"]
@@ -391,14 +391,7 @@ def _smooth(
     seen = kp2[..., 2] >= 0.3
     heights = [np.ptp(k[s, 1]) if s.sum() >= 2 else np.nan for k, s in zip(kp2, seen, strict=True)]
     scale = float(np.nanmedian(heights)) if np.isfinite(heights).any() else 1.0
-    scale = max(scale, 1.0)
-    breaks = np.flatnonzero(np.diff(frames) > 1) + 1
-    for run in np.split(np.arange(len(frames)), breaks):
-        if len(run) < 3:
-            continue
-        t = times[frames[run]]
-        kp2[run, :, :2] = (smooth_series(kp2[run, :, :2] / scale, t, params) * scale).astype(np.float32)
-        kp3[run] = smooth_series(kp3[run], t, params).astype(np.float32)
+    smooth_runs(frames, kp2, kp3, times, params, scale)
     return kp2, kp3
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pose_service.jobs.sqlite import WalDatabase
 
 __all__ = ["Claim", "RemoteAttempt", "Registry", "WorkerInfo"]
 
@@ -81,31 +81,12 @@ class WorkerInfo:
     outcomes: dict[str, int]
 
 
-class Registry:
+class Registry(WalDatabase):
     """Remote attempts and workers beside the jobs, in the same SQLite file (its own connection)."""
 
     def __init__(self, db_path: Path, *, heartbeat_timeout_s: float) -> None:
         self.heartbeat_timeout_s = heartbeat_timeout_s
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        super().__init__(db_path, _SCHEMA)
 
     @staticmethod
     def _event(db: sqlite3.Connection, job_id: str, kind: str, data: dict[str, Any]) -> None:
