@@ -3,7 +3,7 @@
 
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
-import { OrbitControls } from "three/addons/controls/OrbitControls.js";
+import { createStage } from "./scene3d.js";
 
 const UP = new THREE.Vector3(0, 1, 0);
 
@@ -55,19 +55,7 @@ function hipsAndFacing(body) {
 export class CompareScene {
   constructor(wrap) {
     this.wrap = wrap;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-    this.renderer.domElement.setAttribute("role", "img");
-    this.renderer.domElement.setAttribute("aria-label", "Both riders' 3D bodies at the same moment of their jumps; B is see-through");
-    wrap.append(this.renderer.domElement);
-    this.scene = new THREE.Scene();
-    this.scene.background = new THREE.Color(0xdfe7f1);
-    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x8090a0, 2.2));
-    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(3, 6, 4);
-    this.scene.add(sun);
-    this.camera = new THREE.PerspectiveCamera(45, 4 / 3, 0.05, 500);
-    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    Object.assign(this, createStage(wrap, "Both riders' 3D bodies at the same moment of their jumps; B is see-through", 45));
     this.controls.addEventListener("change", () => this.render());
     this.bodies = [];
     this.frames = 0;

@@ -8,24 +8,30 @@ import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 const UP = new THREE.Vector3(0, 1, 0);
 const GROUND_SAMPLES = 40;
 
+/** What every 3D view here starts from: a renderer in `wrap`, a lit scene, a camera with orbit controls. */
+export function createStage(wrap, label, fov) {
+  const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+  renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+  renderer.domElement.setAttribute("aria-label", label);
+  renderer.domElement.setAttribute("role", "img");
+  wrap.append(renderer.domElement);
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0xdfe7f1);
+  scene.add(new THREE.HemisphereLight(0xffffff, 0x8090a0, 2.2));
+  const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+  sun.position.set(3, 6, 4);
+  scene.add(sun);
+  const camera = new THREE.PerspectiveCamera(fov, 4 / 3, 0.05, 500);
+  const controls = new OrbitControls(camera, renderer.domElement);
+  return { renderer, scene, camera, controls };
+}
+
 export class Scene3D {
   /** wrap: the element to fill; riderNode: glb node name of the rider (e.g. "track_1") or null. */
   constructor(wrap, riderNode) {
     this.wrap = wrap;
     this.riderNode = riderNode;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-    this.renderer.domElement.setAttribute("aria-label", "3D view of the fitted bodies: drag to orbit, scroll to zoom");
-    this.renderer.domElement.setAttribute("role", "img");
-    wrap.append(this.renderer.domElement);
-    this.scene = new THREE.Scene();
-    this.scene.background = new THREE.Color(0xdfe7f1);
-    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x8090a0, 2.2));
-    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(3, 6, 4);
-    this.scene.add(sun);
-    this.camera = new THREE.PerspectiveCamera(50, 4 / 3, 0.05, 500);
-    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    Object.assign(this, createStage(wrap, "3D view of the fitted bodies: drag to orbit, scroll to zoom", 50));
     this.controls.addEventListener("change", () => this.render());
     this.actions = [];
     this.bodies = new Map(); // node name -> Object3D
