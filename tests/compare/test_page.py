@@ -10,19 +10,13 @@ import httpx
 import pytest
 
 from tests.compare.conftest import TOKEN, Server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.web.conftest import chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium for this module only: closed before tests/web starts its own (one sync Playwright at a time)."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not found: `make test` installs Debian's chromium (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swi
                  "--autoplay-policy=no-user-gesture-required"]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian chromium; the browser tests skip, saying why, without it or without Playwright."""
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Debian chromium; skips, saying why, without it or without Playwright.
+
+    Playwright's sync API allows one instance per thread at a time, so every user of this holds it for one test
+    module only (module-scoped fixtures): the web and compare modules then run in any order.
+    """
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} not found: `make test` installs Debian's chromium (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")

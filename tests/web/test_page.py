@@ -104,6 +104,21 @@ def run(browser: Any, base_url: str, web_clip: Path, artifacts: Path) -> Iterato
     context.close()
 
 
+@pytest.fixture
+def viewer(run: dict[str, Any]) -> Any:
+    """The page showing the finished job's viewer, opened from the job list unless a test left it open, so each
+    viewer test runs alone or in any order."""
+    page = run["page"].page
+    open_already = page.evaluate("!!(window.poseViewer && window.poseViewer.ready)") and run["job_id"] in page.url
+    if not open_already:
+        page.goto(page.url.split("#")[0])
+        page.click(f"#job-{run['job_id']} a:has-text('View')")
+        page.wait_for_function("window.poseViewer && window.poseViewer.ready", timeout=60_000)
+    page.wait_for_function("document.querySelector('#viewer video').readyState >= 2", timeout=30_000)
+    page.evaluate("document.querySelector('#viewer video').pause()")
+    return page
+
+
 def _result(server: Server, job_id: str) -> dict[str, Any]:
     return json.loads(httpx.get(f"{server.url}/jobs/{job_id}/result.json", timeout=30).content)
 
@@ -117,11 +132,8 @@ def test_upload_then_live_progress_until_success(run: dict[str, Any], web_server
     assert "result.glb" in job["files"]
 
 
-def test_viewer_draws_every_skeleton_on_the_video(run: dict[str, Any], artifacts: Path) -> None:
-    page = run["page"].page
-    page.click(f"#job-{run['job_id']} a:has-text('View')")
-    page.wait_for_function("window.poseViewer && window.poseViewer.ready", timeout=60_000)
-    page.wait_for_function("document.querySelector('#viewer video').readyState >= 2", timeout=30_000)
+def test_viewer_draws_every_skeleton_on_the_video(viewer: Any, artifacts: Path) -> None:
+    page = viewer
     frame = page.evaluate(SEEK, 0.5)
     assert frame == 7 or frame == 8  # 15 fps: the frame nearest 0.5 s
     got = page.evaluate(OVERLAY_PIXELS)
@@ -132,8 +144,10 @@ def test_viewer_draws_every_skeleton_on_the_video(run: dict[str, Any], artifacts
     page.screenshot(path=str(artifacts / "viewer-desktop.png"), full_page=True)
 
 
-def test_3d_view_loads_the_glb_and_follows_the_video(run: dict[str, Any]) -> None:
-    page = run["page"].page
+def test_3d_view_loads_the_glb_and_follows_the_video(viewer: Any) -> None:
+    page = viewer
+    page.wait_for_function("window.poseViewer.glb && (window.poseViewer.glb.loaded || window.poseViewer.glb.error)",
+                           timeout=60_000)
     glb = page.evaluate("window.poseViewer.glb")
     assert glb["loaded"] and glb["error"] is None, glb
     assert glb["bonesAnimated"] >= 15, glb  # Anny's posed bones, one rotation channel each
@@ -150,8 +164,8 @@ def test_3d_view_loads_the_glb_and_follows_the_video(run: dict[str, Any]) -> Non
     assert behind["orange"] > 200 and behind["hash"] != after["hash"]
 
 
-def test_plot_cursor_follows_playback_and_a_click_seeks(run: dict[str, Any]) -> None:
-    page = run["page"].page
+def test_plot_cursor_follows_playback_and_a_click_seeks(viewer: Any) -> None:
+    page = viewer
     page.evaluate(SEEK, 0.2)
     x0 = page.evaluate("window.poseViewer.plot.headX")
     # while it plays, note at every presented frame its media time and the frame the viewer drew
@@ -175,8 +189,9 @@ def test_plot_cursor_follows_playback_and_a_click_seeks(run: dict[str, Any]) -> 
                            timeout=10_000)
 
 
-def test_a_jump_click_seeks_to_takeoff_at_quarter_speed(run: dict[str, Any], web_server: Server) -> None:
-    page = run["page"].page
+def test_a_jump_click_seeks_to_takeoff_at_quarter_speed(run: dict[str, Any], viewer: Any,
+                                                         web_server: Server) -> None:
+    page = viewer
     jumps = _result(web_server, run["job_id"])["analysis"]["jumps"]
     assert jumps, "the synthetic 360 has a jump"
     assert page.locator(".jump-list li").count() == len(jumps)
@@ -189,8 +204,8 @@ def test_a_jump_click_seeks_to_takeoff_at_quarter_speed(run: dict[str, Any], web
     assert jumps[0]["takeoff_s"] - 0.05 <= state["t"] <= jumps[0]["takeoff_s"] + 0.5, (state, jumps[0])
 
 
-def test_keys_step_frames_and_play(run: dict[str, Any]) -> None:
-    page = run["page"].page
+def test_keys_step_frames_and_play(viewer: Any) -> None:
+    page = viewer
     page.evaluate("document.querySelector('#viewer video').pause()")
     start = page.evaluate(SEEK, 1.0)
     page.click("#v-title")  # focus outside the controls
@@ -204,8 +219,8 @@ def test_keys_step_frames_and_play(run: dict[str, Any]) -> None:
     page.wait_for_function("document.querySelector('#viewer video').paused", timeout=5_000)
 
 
-def test_phone_width_fits_and_no_console_errors(run: dict[str, Any], artifacts: Path) -> None:
-    page = run["page"].page
+def test_phone_width_fits_and_no_console_errors(run: dict[str, Any], viewer: Any, artifacts: Path) -> None:
+    page = viewer
     page.set_viewport_size(PHONE)
     page.evaluate(SEEK, 1.5)
     page.wait_for_timeout(300)  # resize observers
