@@ -96,8 +96,11 @@ def write_json(path: Path, doc: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        # json.dumps runs the C encoder over the whole document (json.dump streams through the Python one,
+        # about 4x slower here); the text is the same.
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"), allow_nan=False)
+            fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -19,14 +19,18 @@ Giving the detector [0, 1] instead (one normalisation for both) costs many detec
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
+import importlib.util
 import json
 import logging
 import os
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 
 from pose_service.errors import EnvironmentProblem
 
@@ -38,6 +42,7 @@ __all__ = [
     "build_bundle",
     "bundle_status",
     "ensure_bundle",
+    "import_mediapipe",
     "read_bundle_normalization",
     "wheel_model_paths",
 ]
@@ -74,15 +79,59 @@ DETECTOR_NORM = Normalization(mean=127.5, std=127.5)  # [-1, 1]
 LANDMARKS_NORM = Normalization(mean=0.0, std=255.0)  # [0, 1]
 
 
+_SOLUTIONS = "mediapipe.python.solutions"
+_DRAWING = ("drawing_utils", "drawing_styles")  # the legacy solutions' helpers that import matplotlib
+
+
+def import_mediapipe() -> ModuleType:
+    """`import mediapipe`, with the legacy solutions' drawing helpers run only when first used.
+
+    mediapipe's `__init__` imports `solutions`, whose `drawing_utils` imports matplotlib.pyplot: about a
+    second at every start of a process that only needs the Tasks API. Stand-in modules take the two
+    drawing modules' places in `sys.modules`; the first attribute looked up on one
+    (`mediapipe.solutions.drawing_utils.draw_landmarks`) runs the real module's code in it (PEP 562
+    module `__getattr__`). The rest of mediapipe imports as usual.
+    """
+    if "mediapipe" not in sys.modules:
+        top = importlib.util.find_spec("mediapipe")  # finds the package without running its __init__
+        if top is not None and top.submodule_search_locations:
+            folder = Path(next(iter(top.submodule_search_locations))) / "python" / "solutions"
+            for name in _DRAWING:
+                spec = importlib.util.spec_from_file_location(f"{_SOLUTIONS}.{name}", folder / f"{name}.py")
+                if spec is not None and spec.loader is not None and (folder / f"{name}.py").is_file():
+                    sys.modules.setdefault(spec.name, _deferred_module(spec))
+    import mediapipe
+
+    solutions = sys.modules.get(_SOLUTIONS)
+    for name in _DRAWING:
+        if solutions is not None and not hasattr(solutions, name) and f"{_SOLUTIONS}.{name}" in sys.modules:
+            setattr(solutions, name, sys.modules[f"{_SOLUTIONS}.{name}"])
+    return mediapipe
+
+
+def _deferred_module(spec: importlib.machinery.ModuleSpec) -> ModuleType:
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    assert loader is not None
+
+    def load_on_first_use(name: str) -> object:
+        del module.__dict__["__getattr__"]
+        loader.exec_module(module)
+        return getattr(module, name)
+
+    module.__dict__["__getattr__"] = load_on_first_use
+    return module
+
+
 def wheel_model_paths() -> tuple[Path, Path]:
     """The detector and landmark models inside the installed mediapipe wheel."""
     try:
-        import mediapipe
+        mediapipe = import_mediapipe()
     except ImportError as exc:
         raise EnvironmentProblem(
             f"mediapipe cannot be imported: {exc}", hint="install the project: `pip install -e .`"
         ) from exc
-    root = Path(mediapipe.__file__).parent
+    root = Path(str(mediapipe.__file__)).parent
     paths = (root / _DETECTOR_SOURCE, root / _LANDMARKS_SOURCE)
     for p in paths:
         if not p.is_file():
@@ -102,7 +151,7 @@ def _sha256(path: Path) -> str:
 
 
 def _expected_stamp(detector_norm: Normalization, landmarks_norm: Normalization) -> dict[str, object]:
-    import mediapipe
+    mediapipe = import_mediapipe()
 
     det, lmk = wheel_model_paths()
     return {

@@ -107,7 +107,9 @@ class PoseLandmarkerBackend:
                 f"pose model bundle missing: {bundle_path}",
                 hint="run `make models` to build it from the installed mediapipe wheel",
             )
-        import mediapipe as mp
+        from pose_service.pose.bundle import import_mediapipe
+
+        mp = import_mediapipe()
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp

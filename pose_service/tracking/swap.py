@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose_service.tracking.distances import FLIP_INDEX, box_scale
+from pose_service.tracking.distances import FLIP_INDEX
 
 __all__ = ["SWAP_GROUPS", "fix_left_right"]
 
@@ -35,19 +35,29 @@ def _flipped(kp: np.ndarray, group: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def _group_distance(a: np.ndarray, b: np.ndarray, group: tuple[int, ...], min_visibility: float) -> float | None:
-    """Median distance of the group's keypoints once each pose is centred on the group's own centroid.
+def _group_distances(a: np.ndarray, b: np.ndarray, group: tuple[int, ...], min_visibility: float) -> np.ndarray:
+    """Per row, the median distance of the group's keypoints once each pose is centred on the group's own
+    centroid; NaN where fewer than 4 keypoints are seen in both. a, b: (m, 33, 3).
 
     Centred, because a body moving by about its own shoulder width in a frame would otherwise look like
     a swap; the centroid of a left/right-closed group does not change when its sides are exchanged.
     """
     idx = np.array(group)
-    seen = (a[idx, 2] >= min_visibility) & (b[idx, 2] >= min_visibility)
-    if seen.sum() < 4:
-        return None
-    pa, pb = a[idx][seen, :2], b[idx][seen, :2]
-    pa, pb = pa - a[idx, :2].mean(axis=0), pb - b[idx, :2].mean(axis=0)
-    return float(np.median(np.linalg.norm(pa - pb, axis=1)))
+    ga, gb = a[:, idx], b[:, idx]
+    seen = (ga[:, :, 2] >= min_visibility) & (gb[:, :, 2] >= min_visibility)
+    pa = ga[:, :, :2] - ga[:, :, :2].mean(axis=1, keepdims=True)
+    pb = gb[:, :, :2] - gb[:, :, :2].mean(axis=1, keepdims=True)
+    dist = np.linalg.norm(pa - pb, axis=2)
+    # The median over the seen keypoints of each row: unseen ones sort last (inf), the middle is picked by
+    # count. A NaN among the seen (a keypoint without coordinates) makes the row's median NaN, as np.median.
+    n_seen = seen.sum(axis=1)
+    ordered = np.sort(np.where(seen, dist, np.inf), axis=1)
+    rows = np.arange(len(ordered))
+    lo = ordered[rows, np.maximum((n_seen - 1) // 2, 0)]
+    hi = ordered[rows, np.maximum(n_seen // 2, 0)]
+    median = np.where(n_seen % 2 == 1, hi, (lo + hi) / 2)
+    median = np.where(np.isnan(np.where(seen, dist, 0.0)).any(axis=1), np.nan, median)
+    return np.where(n_seen >= 4, median, np.nan)
 
 
 def fix_left_right(
@@ -78,22 +88,37 @@ def fix_left_right(
     repaired = np.zeros(m, dtype=bool)
     if m < 2:
         return kp2, kp3, repaired
-    scales = np.array([_scale(k, min_visibility) for k in kp2])
+    scales = _scales(kp2, min_visibility)
+    near = np.diff(frames) <= max_gap_frames  # (m-1,): continuity holds between frames k-1 and k
     for group in SWAP_GROUPS.values():
-        readings = (kp2, np.stack([_flipped(k, group) for k in kp2]))
-        # total[s]: least cost of frames 0..k with frame k read in state s (0 as given, 1 exchanged).
-        total = np.array([0.0, _PER_FLIP])
+        idx = np.array(group)
+        flipped = kp2.copy()
+        flipped[:, idx] = kp2[:, FLIP_INDEX[idx]]
+        readings = (kp2, flipped)
+        # step[k-1, a, b]: cost of frame k-1 read in state a followed by frame k in state b (0 as given,
+        # 1 exchanged), for all k at once; a missing distance costs nothing.
+        step = np.zeros((m - 1, 2, 2))
+        for a in (0, 1):
+            for b in (0, 1):
+                dist = _group_distances(readings[b][1:], readings[a][:-1], group, min_visibility)
+                cost = np.where(np.isnan(dist), 0.0, dist / scales[:-1]) + switch_cost * (a != b)
+                step[:, a, b] = np.where(near, cost, 0.0)
+        # Viterbi over the frames: total[s] is the least cost of frames 0..k with frame k read in state s.
+        steps = step.tolist()
+        t0, t1 = 0.0, _PER_FLIP
         back = np.zeros((m, 2), dtype=np.int64)
+        back_rows = back.tolist()
         for k in range(1, m):
-            step = np.zeros((2, 2))
-            if frames[k] - frames[k - 1] <= max_gap_frames:
-                for a in (0, 1):
-                    for b in (0, 1):
-                        dist = _group_distance(readings[b][k], readings[a][k - 1], group, min_visibility)
-                        step[a, b] = (0.0 if dist is None else dist / scales[k - 1]) + switch_cost * (a != b)
-            cand = total[:, None] + step  # previous state x this state
-            back[k] = np.argmin(cand, axis=0)
-            total = cand[back[k], [0, 1]] + np.array([0.0, _PER_FLIP])
+            (s00, s01), (s10, s11) = steps[k - 1]
+            c00, c10 = t0 + s00, t1 + s10  # into state 0 from 0, from 1
+            c01, c11 = t0 + s01, t1 + s11  # into state 1
+            b0 = 1 if c10 < c00 else 0
+            b1 = 1 if c11 < c01 else 0
+            back_rows[k] = [b0, b1]
+            t0 = c10 if b0 else c00
+            t1 = (c11 if b1 else c01) + _PER_FLIP
+        back = np.array(back_rows, dtype=np.int64)
+        total = np.array([t0, t1])
         states = np.zeros(m, dtype=np.int64)
         states[-1] = int(np.argmin(total))
         for k in range(m - 1, 0, -1):
@@ -122,7 +147,14 @@ def _runs(states: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
-def _scale(kp: np.ndarray, min_visibility: float) -> float:
-    seen = kp[kp[:, 2] >= min_visibility]
-    pts = seen if len(seen) >= 2 else kp
-    return box_scale(np.array([*pts[:, :2].min(axis=0), *pts[:, :2].max(axis=0)]))
+def _scales(kp: np.ndarray, min_visibility: float) -> np.ndarray:
+    """(m,) body scale of each frame's pose (`box_scale` of its seen keypoints, all when fewer than 2)."""
+    seen = kp[:, :, 2] >= min_visibility
+    use = np.where((seen.sum(axis=1) >= 2)[:, None], seen, True)
+    xy = kp[:, :, :2]
+    lo = np.where(use[:, :, None], xy, np.inf).min(axis=1)
+    hi = np.where(use[:, :, None], xy, -np.inf).max(axis=1)
+    # Differences in the keypoints' own precision, the product in float64, as `box_scale` does.
+    w = np.maximum(hi[:, 0] - lo[:, 0], 1.0).astype(np.float64)
+    h = np.maximum(hi[:, 1] - lo[:, 1], 1.0).astype(np.float64)
+    return np.sqrt(w * h)

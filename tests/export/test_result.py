@@ -102,3 +102,13 @@ def test_angles_csv_has_a_row_per_frame_and_person(parts: dict, tmp_path: Path) 
     blank = next(r for r in rows if r["frame"] == "4" and r["track_id"] == "2")
     assert blank["left_knee"] == ""
     assert float(rows[0]["left_knee"]) == pytest.approx(parts["angles"][1][0, 0], abs=0.05)
+
+
+def test_written_text_is_what_json_dump_streams(parts: dict, tmp_path: Path) -> None:
+    # write_json encodes in one piece (the C encoder); the bytes are those json.dump would stream.
+    doc = _doc(parts)
+    path = tmp_path / "result.json"
+    write_json(path, doc)
+    with (tmp_path / "streamed.json").open("w", encoding="utf-8") as fh:
+        json.dump(doc, fh, separators=(",", ":"), allow_nan=False)
+    assert path.read_bytes() == (tmp_path / "streamed.json").read_bytes()
