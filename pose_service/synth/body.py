@@ -179,8 +179,14 @@ def pose_body(rider: RiderModel, motion: Motion) -> PosedBody:
         y0 = root_y[timeline.takeoff_frame]
         arc = ballistic_height(timeline.times, timeline.takeoff_s, timeline.landing_s, y0, y0 - motion.drop_m)
         root_y = np.where(air, arc, root_y)
-    root = np.stack([motion.x, root_y, np.zeros_like(root_y)], axis=1)
     rot = motion.rotation
+    if motion.lying is not None and motion.lying.any():
+        # A crash: the body rests on whatever is lowest (hips, back, board), never sinking into the snow.
+        lowest = np.concatenate([verts, board], axis=1)[motion.lying]
+        down = np.einsum("nj,npj->np", rot[motion.lying, 1], lowest).min(axis=1)
+        root_y = root_y.copy()
+        root_y[motion.lying] = -down
+    root = np.stack([motion.x, root_y, np.zeros_like(root_y)], axis=1)
 
     def place(points: np.ndarray) -> np.ndarray:
         return np.einsum("nij,npj->npi", rot, points) + root[:, None, :]

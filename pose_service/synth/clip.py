@@ -27,11 +27,14 @@ from pose_service.synth.spec import TrickSpec
 from pose_service.synth.truth import build_truth, truth_path_for, write_truth
 from pose_service.video.encode import VideoWriter
 
-__all__ = ["render_clip", "VIEWS"]
+__all__ = ["render_clip", "VIEWS", "TINY_RIDER_PX"]
 
 log = logging.getLogger(__name__)
 
 VIEWS = tuple(VIEW_YAW_DEG)
+TINY_RIDER_PX = 45.0  # visibility "tiny": the standing rider's height in pixels (the scoring gate is 60)
+BANNER_Z_M = 1.2  # visibility "hidden": the banner hangs this far in front of the rider's line, towards the camera
+BANNER_ABOVE_FACE_M = 0.1  # ... its lower edge this far above the riding rider's nose
 _CONTAINERS = (".mp4", ".mov", ".mkv")
 
 
@@ -45,6 +48,12 @@ def _check(trick: TrickSpec, out: Path, width: int, height: int, fps: float, vie
         raise BadOption(f"fps must be between 1 and 240, got {fps!r}")
     if view not in VIEWS:
         raise BadOption(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    if view == "side" and (trick.stance is not None or trick.switch or trick.roll_deg):
+        raise BadOption(
+            "stance, switch and rolls need the front or back view: seen from the side the rider faces the way "
+            "of travel and no foot leads in the picture",
+            hint="use --view front or --view back",
+        )
     if out.suffix.lower() not in _CONTAINERS:
         raise BadOption(f"the output must end in {', '.join(_CONTAINERS)} (H.264 video), got {out.name!r}")
 
@@ -60,12 +69,16 @@ def render_clip(
     anny_cache_dir: Path,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    expected_trick: str | None = None,
 ) -> Path:
     """Render `trick` to the video `out` and write `out.with_suffix(".truth.json")`; return the truth path.
 
     view: how the camera sees the rider at takeoff: "front" (chest to the camera), "side" (the rider
     faces the direction of travel, right side to the camera) or "back". The camera is static, beside
-    the run. progress(done, total) is called after each frame.
+    the run. progress(done, total) is called after each frame. The trick's visibility "tiny" moves the camera
+    back until the rider is about `TINY_RIDER_PX` tall; "hidden" hangs a banner between the camera and the
+    rider, its lower edge just above the riding rider's face, so it hides the head and shoulders in the air.
+    expected_trick: the trick's name as a suite's hand-written table gives it, for the truth's "expected".
     """
     out = Path(out)
     _check(trick, out, width, height, fps, view)
@@ -84,13 +97,20 @@ def render_clip(
         apex_m=apex_height(trick.air_time_s) + trick.drop_m,
         run_s=run_s,
     )
+    if trick.visibility == "tiny":
+        camera = _further(camera, rider.height_m, min(TINY_RIDER_PX, 0.1 * height))
     motion = make_motion(
         trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view, speed_m_s=speed
     )
     # A drop's box: its edge just ahead of the board at takeoff, reaching back out of the picture.
-    lip = float(motion.x[timeline.takeoff_frame]) + 0.3
-    box = _box_mesh(lip - 6.0, lip, trick.drop_m) if trick.drop_m else None
+    lip = float(motion.x[timeline.takeoff_frame]) + 0.3 * motion.travel
+    box = None
+    if trick.drop_m:
+        box = _box_mesh(lip - 6.0, lip, trick.drop_m) if motion.travel > 0 else _box_mesh(lip, lip + 6.0, trick.drop_m)
     body = pose_body(rider, motion)
+    banner, hidden_share = None, None
+    if trick.visibility == "hidden":
+        banner, hidden_share = _banner(camera, body, timeline)
     posed_s = time.perf_counter() - started
 
     faces = np.concatenate([rider.faces, BOARD_FACES + rider.rest_vertices.shape[0]])
@@ -99,11 +119,15 @@ def render_clip(
     # Written under a temporary name (same extension: it picks the container), renamed when complete.
     partial = out.with_name(f".{out.stem}.partial{out.suffix}")
     try:
-        _encode(partial, camera, body, timeline, faces, (face_colour, rgb), Backdrop(camera, seed), progress, box)
+        _encode(partial, camera, body, timeline, faces, (face_colour, rgb), Backdrop(camera, seed), progress, box,
+                banner)  # fmt: skip
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    truth = build_truth(video=out, trick=trick, timeline=timeline, camera=camera, body=body, view=view, seed=seed)
+    truth = build_truth(
+        video=out, trick=trick, timeline=timeline, camera=camera, body=body, view=view, seed=seed,
+        expected_trick=expected_trick, hidden_share=hidden_share,
+    )  # fmt: skip
     path = write_truth(truth_path_for(out), truth)
     elapsed = time.perf_counter() - started
     total = timeline.frame_count
@@ -131,9 +155,11 @@ def _encode(
     backdrop: Backdrop,
     progress: Callable[[int, int], None] | None,
     box: tuple[np.ndarray, np.ndarray] | None = None,
+    banner: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     total = timeline.frame_count
     box_colours = part_colors(["box"] * (0 if box is None else len(box[1])))
+    banner_colours = part_colors(["banner"] * (0 if banner is None else len(banner[1])))
     with VideoWriter(path, width=camera.width, height=camera.height, fps=timeline.fps) as writer:
         for i in range(total):
             frame = backdrop.image.copy()
@@ -143,9 +169,41 @@ def _encode(
                 draw_mesh(frame, camera, box[0], box[1], *box_colours)
             vertices = np.concatenate([body.vertices[i], body.board[i]])
             draw_mesh(frame, camera, vertices, faces, *colours)
+            if banner is not None:  # in front of the rider
+                draw_mesh(frame, camera, banner[0], banner[1], *banner_colours)
             writer.write(downsample(frame), float(timeline.times[i]))
             if progress is not None:
                 progress(i + 1, total)
+
+
+def _further(camera: Camera, rider_height_m: float, rider_px: float) -> Camera:
+    """The same camera moved back along its view (+z) until a standing rider is about `rider_px` tall."""
+    centre = -camera.R.T @ camera.t
+    distance = float(centre[2])
+    new_distance = max(distance, camera.fy * rider_height_m / rider_px)
+    centre = np.array([centre[0], centre[1], new_distance])
+    R = camera.R
+    return Camera(camera.width, camera.height, camera.fx, camera.fy, camera.cx, camera.cy, R, -R @ centre)
+
+
+def _banner(camera: Camera, body: PosedBody, timeline: Timeline) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """A banner hung across the run between the camera and the rider, its lower edge just above where the
+    riding rider's face shows: (vertices, faces) and the share of the rider's joints it hides in each frame."""
+    centre = -camera.R.T @ camera.t
+    cam_y, distance = float(centre[1]), float(centre[2])
+    riding = timeline.times < timeline.takeoff_s - 0.6
+    nose = float(body.joints[riding, 0, 1].max()) if riding.any() else float(body.joints[0, 0, 1])
+    edge_rider = nose + BANNER_ABOVE_FACE_M  # the height it hides down to in the rider's plane (z = 0)
+    z = BANNER_Z_M
+    edge = cam_y + (edge_rider - cam_y) * (distance - z) / distance
+    vertices, faces = _box_mesh(-30.0, 30.0, 1.0, half_depth=0.01)
+    vertices = vertices * np.array([1.0, 30.0, 1.0]) + np.array([0.0, edge, z])
+    # A joint is hidden when the line from the camera to it passes the banner's plane above the edge.
+    joints = body.joints[:, :17]
+    s = (distance - z) / (distance - joints[..., 2])
+    y_at_banner = cam_y + (joints[..., 1] - cam_y) * s
+    hidden_share = (y_at_banner > edge).mean(axis=1)
+    return (vertices, faces), hidden_share
 
 
 def _box_mesh(x0: float, x1: float, height: float, half_depth: float = 0.5) -> tuple[np.ndarray, np.ndarray]:

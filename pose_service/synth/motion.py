@@ -5,10 +5,18 @@ Frames of reference:
 - Body frame: `ANNY_TO_Y_UP` applied: Y up, facing +Z, left +X.
 - World: metres, y up, right-handed; the rider travels along +x, the camera stands on +z looking at -z.
 
-Orientation per frame: R(t) = Ry(yaw0 + spin(t)) @ Rx(flip(t)) @ ANNY_TO_Y_UP. Ry is the world vertical;
-Rx turns about the body's own left axis, positive sending the head forward (a front flip). Both angles
-grow at a constant rate between takeoff and landing and are constant outside, so the body lands at rest
-orientation + total rotation.
+Orientation per frame: R(t) = Ry(yaw0 + spin(t)) @ Rx(flip(t)) @ Rz(roll(t)) @ ANNY_TO_Y_UP. Ry is the world
+vertical; Rx turns about the body's own left axis, positive sending the head forward (a front flip); Rz about the
+body's own forward axis (out of the chest), positive sending the head to the rider's right (a cartwheel in the
+body frame: a wildcat for a rider whose left foot leads). The angles grow at a constant rate between takeoff and
+landing and are constant outside, so the body lands at rest orientation + total rotation. Two exceptions: a spin
+landed short or past (`TrickSpec.spin_offset_deg`) stands at total + offset at touch-down and the board pivots the
+rest on the snow in `FINISH_S`; a crash tips the body backwards to lying after touch-down.
+
+Stance: a snowboarder stands sideways to the direction of travel with the leading foot on the travel side. The
+front view shows the chest (the rider's left on +x), the back view the back (left on -x); so the rider travels
+along +x or -x as the riding stance and the view make it (`travel_sign`). The side view (the rider facing the
+direction of travel, +x) has no leading foot in the picture and no stance.
 """
 
 from __future__ import annotations
@@ -22,11 +30,25 @@ import numpy as np
 from pose_service.body.model import ANNY_TO_Y_UP
 from pose_service.synth.spec import TrickSpec
 
-__all__ = ["Timeline", "Motion", "make_timeline", "make_motion", "rot_x", "rot_y", "VIEW_YAW_DEG", "GRAVITY"]
+__all__ = [
+    "Timeline",
+    "Motion",
+    "make_timeline",
+    "make_motion",
+    "rot_x",
+    "rot_y",
+    "rot_z",
+    "travel_sign",
+    "VIEW_YAW_DEG",
+    "GRAVITY",
+    "FINISH_S",
+]
 
 GRAVITY = 9.81
 RUN_UP_S = 1.2
 RIDE_OUT_S = 1.0
+CRASH_OUT_S = 1.6  # a crash: the fall, then lying on the snow long enough to see the rider stays down
+FINISH_S = 0.25  # a spin landed short or past: the board pivots the rest on the snow in this time
 # The rider's heading at takeoff, about world +y, for each camera view: "front" faces the camera (+z).
 VIEW_YAW_DEG = {"front": 0.0, "side": 90.0, "back": 180.0}
 
@@ -45,6 +67,24 @@ def rot_y(deg: np.ndarray | float) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+
+
+def rot_z(deg: np.ndarray | float) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) about +z by `deg` degrees (right-handed: +x turns towards +y)."""
+    a = np.radians(np.asarray(deg, dtype=np.float64))
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+
+
+def travel_sign(trick: TrickSpec, view: str) -> float:
+    """+1 when the rider travels along +x, -1 along -x: the leading foot on the travel side (see the module)."""
+    riding = trick.riding_stance(view)
+    if riding is None:  # the side view: facing the direction of travel, +x
+        return 1.0
+    left_on_plus_x = view == "front"
+    left_leads = riding == "regular"
+    return 1.0 if left_on_plus_x == left_leads else -1.0
 
 
 def rot_axis(axis: np.ndarray, deg: float) -> np.ndarray:
@@ -84,21 +124,29 @@ def make_timeline(trick: TrickSpec, fps: float) -> Timeline:
     takeoff_frame = max(1, round(RUN_UP_S * fps))
     takeoff_s = takeoff_frame / fps
     landing_s = takeoff_s + trick.air_time_s
-    frame_count = int(math.ceil((landing_s + RIDE_OUT_S) * fps - 1e-9)) + 1
+    ride_out = CRASH_OUT_S if trick.landing == "crash" else RIDE_OUT_S
+    frame_count = int(math.ceil((landing_s + ride_out) * fps - 1e-9)) + 1
     times = np.arange(frame_count, dtype=np.float64) / fps
     landing_frame = int(np.searchsorted(times, landing_s - 1e-9, side="left"))
     return Timeline(fps, times, takeoff_s, landing_s, takeoff_frame, landing_frame)
 
 
 # Pose channels (degrees): hip flexion (thigh forward is positive), knee bend, spine bend forward,
-# arm raise sideways, arm forward, elbow bend. Key poses, then the script places them in time.
-_CHANNELS = ("hip", "knee", "spine", "arm_raise", "arm_fwd", "elbow")
-_STANCE = (18.0, 35.0, 8.0, 10.0, -6.0, 10.0)
-_CROUCH = (45.0, 80.0, 22.0, 0.0, 6.0, 20.0)
-_EXTENDED = (6.0, 12.0, 4.0, 25.0, -6.0, 10.0)
-_TUCK_ADD = (55.0, 75.0, 14.0, 10.0, 0.0, 10.0)
-_ABSORB = (50.0, 85.0, 24.0, 20.0, 0.0, 15.0)
-_DEEP_CROUCH = (70.0, 110.0, 30.0, 15.0, 10.0, 25.0)  # lower than the pop's crouch: a crouch that goes nowhere
+# arm raise sideways, arm forward, elbow bend, spine bend sideways (positive to the rider's left), and "drag":
+# the left arm reaching down and forward, a hand to the snow. Key poses, then the script places them in time.
+_CHANNELS = ("hip", "knee", "spine", "arm_raise", "arm_fwd", "elbow", "side_bend", "drag")
+_STANCE = (18.0, 35.0, 8.0, 10.0, -6.0, 10.0, 0.0, 0.0)
+_CROUCH = (45.0, 80.0, 22.0, 0.0, 6.0, 20.0, 0.0, 0.0)
+_EXTENDED = (6.0, 12.0, 4.0, 25.0, -6.0, 10.0, 0.0, 0.0)
+_TUCK_ADD = (55.0, 75.0, 14.0, 10.0, 0.0, 10.0, 0.0, 0.0)
+_ABSORB = (50.0, 85.0, 24.0, 20.0, 0.0, 15.0, 0.0, 0.0)
+_DEEP_CROUCH = (70.0, 110.0, 30.0, 15.0, 10.0, 25.0, 0.0, 0.0)  # lower than the pop's crouch: goes nowhere
+# A sketchy landing: folded deep, the trunk bent far forward and to the left, the left hand down on the snow.
+_SKETCHY = (90.0, 125.0, 90.0, 20.0, 0.0, 0.0, 25.0, 85.0)
+# A crash: down to sitting as the body tips backwards, then lying on the back, knees up, arms out.
+_SIT = (85.0, 95.0, 25.0, 45.0, 20.0, 25.0, 0.0, 0.0)
+_LYING = (35.0, 50.0, 5.0, 70.0, 0.0, 15.0, 0.0, 0.0)
+CRASH_TIP_DEG = 85.0  # how far the body tips backwards from upright, lying on the snow
 _STANCE_WIDTH_DEG = 5.0  # each leg abducted: feet about shoulder width apart
 
 
@@ -113,33 +161,51 @@ def _smooth_keys(t: np.ndarray, keys: Sequence[tuple[float, Sequence[float]]]) -
     return values[idx] * (1 - u)[:, None] + values[idx + 1] * u[:, None]
 
 
-def pose_channels(times: np.ndarray, takeoff_s: float, landing_s: float, kind: str = "jump") -> np.ndarray:
-    """(N, 6) pose channel values in degrees; identical at takeoff and landing (the extended pose).
+def _ease(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def pose_channels(
+    times: np.ndarray, takeoff_s: float, landing_s: float, kind: str = "jump", landing: str = "stomped"
+) -> np.ndarray:
+    """(N, 8) pose channel values in degrees; identical at takeoff and landing (the extended pose).
 
     kind "ride": the stance throughout; "crouch": down to a deep crouch by `takeoff_s`, held until
-    `landing_s`, up to the stance again (no pop, no flight).
+    `landing_s`, up to the stance again (no pop, no flight). landing: "stomped" absorbs and rides away,
+    "sketchy" folds deep with a hand dragged on the snow before riding away, "crash" goes down and stays.
     """
     t0, t1 = takeoff_s, landing_s
     if kind == "ride":
         return np.tile(np.array(_STANCE, dtype=np.float64), (len(times), 1))
     if kind == "crouch":
-        keys = [(0.0, _STANCE), (max(t0 - 0.5, 0.01), _STANCE), (t0, _DEEP_CROUCH), (t1, _DEEP_CROUCH),
+        held = [(0.0, _STANCE), (max(t0 - 0.5, 0.01), _STANCE), (t0, _DEEP_CROUCH), (t1, _DEEP_CROUCH),
                 (t1 + 0.5, _STANCE), (t1 + 100.0, _STANCE)]  # fmt: skip
-        return _smooth_keys(times, keys)
-    keys = [
+        return _smooth_keys(times, held)
+    keys: list[tuple[float, Sequence[float]]] = [
         (0.0, _STANCE),
         (max(t0 - 0.6, 0.01), _STANCE),
         (t0 - 0.16, _CROUCH),
         (t0, _EXTENDED),
         (t1, _EXTENDED),
-        (t1 + 0.2, _ABSORB),
-        (t1 + 0.75, _STANCE),
-        (t1 + 100.0, _STANCE),
     ]
+    if landing == "sketchy":
+        keys += [(t1 + 0.2, _ABSORB), (t1 + 0.4, _SKETCHY), (t1 + 0.7, _SKETCHY), (t1 + 1.0, _ABSORB)]
+        keys += [(t1 + 1.3, _STANCE), (t1 + 100.0, _STANCE)]
+    elif landing == "crash":
+        keys += [(t1 + 0.2, _ABSORB), (t1 + 0.5, _SIT), (t1 + 0.9, _LYING), (t1 + 100.0, _LYING)]
+    else:
+        keys += [(t1 + 0.2, _ABSORB), (t1 + 0.75, _STANCE), (t1 + 100.0, _STANCE)]
     values = _smooth_keys(times, keys)
     u = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
     tuck = np.sin(np.pi * u) ** 2  # zero, with zero slope, at takeoff and landing
     return values + tuck[:, None] * np.array(_TUCK_ADD)
+
+
+def crash_tip_deg(times: np.ndarray, landing_s: float) -> np.ndarray:
+    """(N,) how far a crashing body has tipped backwards (degrees): 0 until just after touch-down, then over
+    0.7 s to `CRASH_TIP_DEG`, and held (lying on the snow)."""
+    return CRASH_TIP_DEG * _ease((times - landing_s - 0.15) / 0.7)
 
 
 @dataclass(frozen=True)
@@ -151,6 +217,8 @@ class Motion:
     x: (N,) world x of the root (the travel direction); the root's height is set after skinning,
         from the feet on the ground and the ballistic arc in the air.
     spin_deg, flip_deg: (N,) signed rotation so far (spin about +y, flip about the body's left axis).
+    roll_deg: (N,) signed rotation about the body's forward axis (positive: head to the rider's right).
+    lying: (N,) frames where the body rests on its lowest point (a crash) instead of on the board.
     """
 
     timeline: Timeline
@@ -162,6 +230,9 @@ class Motion:
     yaw0_deg: float
     jumps: bool = True  # False for the no-jump clips (riding on, a crouch): never airborne
     drop_m: float = 0.0  # a drop: the rider rides this high (on a box) until takeoff and lands on the snow
+    roll_deg: np.ndarray | None = None
+    lying: np.ndarray | None = None
+    travel: float = 1.0  # +1: the rider travels along +x, -1 along -x
 
     @property
     def airborne(self) -> np.ndarray:
@@ -186,14 +257,27 @@ def make_motion(
     times = timeline.times
     t0, t1 = timeline.takeoff_s, timeline.landing_s
     u = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
-    spin = trick.spin_signed_deg * u
+    sign = trick.spin_signed_deg / trick.spin_deg if trick.spin_deg else 1.0
+    spin = sign * trick.spin_in_air_deg * u
+    if trick.spin_offset_deg:  # the board pivots the rest of the spin (or back) on the snow
+        spin = spin - sign * trick.spin_offset_deg * _ease((times - t1) / FINISH_S)
     flip = trick.flip_signed_deg * u
+    roll = trick.roll_signed_deg(view) * u
+    lying = np.zeros(len(times), dtype=bool)
+    travel = travel_sign(trick, view)
+    x = travel * speed_m_s * (times - 0.5 * (t0 + t1))
+    if trick.landing == "crash":  # tips backwards to lying, sliding to a stop
+        flip = flip - crash_tip_deg(times, t1)
+        lying = times >= t1
+        after = np.clip(times - t1, 0.0, None)
+        tau = 0.35
+        x = np.where(lying, x[timeline.landing_frame] + travel * speed_m_s * tau * (1 - np.exp(-after / tau)), x)
     yaw0 = VIEW_YAW_DEG[view]
-    rotation = rot_y(yaw0 + spin) @ rot_x(flip) @ np.array(ANNY_TO_Y_UP)
-    x = speed_m_s * (times - 0.5 * (t0 + t1))
-    channels = pose_channels(times, t0, t1, trick.kind)
+    rotation = rot_y(yaw0 + spin) @ rot_x(flip) @ rot_z(roll) @ np.array(ANNY_TO_Y_UP)
+    channels = pose_channels(times, t0, t1, trick.kind, trick.landing)
     pose = _bone_deltas(channels, bone_labels, rest_heads)
-    return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps, drop_m=trick.drop_m)
+    return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps, drop_m=trick.drop_m, roll_deg=roll,
+                  lying=lying, travel=travel)  # fmt: skip
 
 
 def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> np.ndarray:
@@ -205,7 +289,7 @@ def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> 
     def put(label: str, rotations: np.ndarray) -> None:
         deltas[:, index[label], :3, :3] = rotations
 
-    hip, knee, spine, raise_, fwd, elbow = (channels[:, i] for i in range(6))
+    hip, knee, spine, raise_, fwd, elbow, side_bend, drag = (channels[:, i] for i in range(8))
     # Anny: +X is the person's left, -Y forward, +Z up. A positive turn about X tips a bone pointing down
     # backwards, so hip flexion is negative about X and knee bend positive.
     for side, sign in (("L", 1.0), ("R", -1.0)):
@@ -217,14 +301,17 @@ def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> 
         # The foot's total turn is undone so the soles stay flat on the board.
         put(f"foot.{side}", np.linalg.inv(thigh @ shank))
         # Arms: out to the side (about Anny's Y) and a little forward (about X), never across the chest.
-        arm = _rot_anny_x(-fwd) @ _rot_anny_y(-sign * raise_)
+        # The left arm's "drag" brings it in under the shoulder and forward, reaching for the snow.
+        reach = drag if side == "L" else np.zeros(n)
+        arm = _rot_anny_x(-(fwd + reach)) @ _rot_anny_y(-sign * (raise_ - 0.6 * reach))
         put(f"upperarm01.{side}", arm)
         forearm = heads[index[f"wrist.{side}"]] - heads[index[f"lowerarm01.{side}"]]
         axis = np.cross(forearm, np.array([0.0, -1.0, 0.0]))
         put(f"lowerarm01.{side}", np.stack([rot_axis(axis, a) for a in elbow]))
     spine_bones = [b for b in ("spine05", "spine04", "spine03", "spine02", "spine01") if b in index]
     for bone in spine_bones:
-        put(bone, _rot_anny_x(spine / len(spine_bones)))
+        # a positive turn about Anny's Y tips the top towards +X, the rider's left
+        put(bone, _rot_anny_x(spine / len(spine_bones)) @ _rot_anny_y(side_bend / len(spine_bones)))
     # Keep the eyes level with the horizon a little: the neck undoes part of the spine bend.
     if "neck01" in index:
         put("neck01", _rot_anny_x(-0.5 * spine))

@@ -8,24 +8,40 @@ from dataclasses import dataclass, field
 
 from pose_service.errors import BadOption
 
-__all__ = ["KINDS", "TrickSpec", "parse_trick", "TRICK_FORMS"]
+__all__ = ["KINDS", "LANDINGS", "STANCES", "VISIBILITIES", "TrickSpec", "parse_trick", "TRICK_FORMS"]
 
 MAX_SPIN_DEG = 2160.0
 MAX_FLIP_DEG = 1080.0
+MAX_OFFSET_DEG = 90.0
 MIN_AIR_S, MAX_AIR_S = 0.3, 2.0
 
 TRICK_FORMS = (
     "straight",
     "360, spin360, left360, right540 (a spin; left when no direction is given)",
     "backflip, frontflip, backflip720",
-    "backflip+360, frontflip+right180 (a flip with a spin)",
-    "spin=540,spin_dir=right,flip=360,flip_dir=back,air=1.0",
+    "wildcat, tamedog, wildcat720 (a roll about the rider's front-back axis)",
+    "backflip+360, frontflip+right180, wildcat+360 (a flip or roll with a spin)",
+    "cork720 (a 720 spin with a wildcat roll), doublecork1080 (two rolls), rodeo540 (a backflip with a 540)",
+    "regular or goofy (the rider's natural stance; default: what the view shows, front regular, back goofy), "
+    "switch (ridden in the other stance): goofy,switch,right540",
+    "frontside360, backside540, fs180, bs360, cab360 (switch frontside): need regular or goofy",
+    "landings: stomped (default), sketchy (a hand dragged on the snow), crash (the body goes down and stays)",
+    "360,under=40 or 360,over=30 (the spin lands 40 deg short or 30 deg past, finished on the snow)",
+    "tiny (the rider under 60 px tall: filmed from far away), hidden (a banner hides the rider in the air)",
+    "spin=540,spin_dir=right,flip=360,flip_dir=back,roll=360,roll_dir=wildcat,air=1.0,stance=goofy,switch=yes,"
+    "landing=crash,rider=tiny",
     "ride (riding on, no jump), crouch (a deep crouch and up again, no jump), drop (off a box onto the snow)",
     "any of the above followed by ,air=SECONDS (for ride and crouch: how long the crouch is held)",
 )
 
 KINDS = ("jump", "ride", "crouch", "drop")
+LANDINGS = ("stomped", "sketchy", "crash")
+STANCES = ("regular", "goofy")
+VISIBILITIES = ("clear", "tiny", "hidden")
 DROP_BOX_M = 0.8  # the box a "drop" rides off: its top above the snow
+# The stance a view shows when the spec names none: the leading foot is on the travel side, the rider travels
+# along +x, so facing the camera (left on +x) the left foot leads.
+VIEW_STANCE = {"front": "regular", "back": "goofy"}
 
 
 @dataclass(frozen=True)
@@ -35,10 +51,21 @@ class TrickSpec:
     spin_deg: rotation about the world vertical; spin_direction "left" is counter-clockwise seen from above.
     flip_deg: rotation about the rider's own left-right axis, a multiple of 360 (a rider lands on the feet);
         flip_direction "front" sends the head forward (towards the chest) first, "back" backward.
+    roll_deg: rotation about the rider's own front-back axis (a cartwheel in the body frame), a multiple of 360;
+        roll_direction "wildcat" sends the head towards the trailing foot's side (backward relative to travel),
+        "tamedog" towards the leading foot's side.
     A direction is given exactly when its total is above zero. `spec` is the text it was parsed from.
     kind: "jump", or a clip with no jump that the analysis must not call one: "ride" (riding on in the
         stance) and "crouch" (down to a deep crouch over `air_time_s` and up again, the feet on the snow);
         or "drop": riding off a box `DROP_BOX_M` high, landing on the snow below.
+    stance: the rider's natural stance, "regular" (left foot leads) or "goofy"; None: the stance the view
+        shows (`VIEW_STANCE`). switch: ridden in the other stance. Stance needs the front or back view: seen
+        from the side, the rider faces the direction of travel and no foot leads in the picture.
+    spin_offset_deg: where the spin stands at touch-down against its total: -40 lands 40 degrees short (the
+        board pivots the rest on the snow in `FINISH_S`), +30 lands 30 degrees past (and pivots back).
+    landing: "stomped", "sketchy" (trunk bent far, one hand dragged on the snow) or "crash" (the body goes down
+        to the snow and stays). visibility: "clear", "tiny" (filmed from far away: the rider under 60 px tall)
+        or "hidden" (a banner in front hides the rider's upper body in most of the air).
     """
 
     spin_deg: float = 0.0
@@ -48,28 +75,58 @@ class TrickSpec:
     air_time_s: float = 0.8
     spec: str | None = field(default=None, compare=False)
     kind: str = "jump"
+    roll_deg: float = 0.0
+    roll_direction: str | None = None
+    stance: str | None = None
+    switch: bool = False
+    spin_offset_deg: float = 0.0
+    landing: str = "stomped"
+    visibility: str = "clear"
 
     def __post_init__(self) -> None:
-        for name in ("spin_deg", "flip_deg", "air_time_s"):
+        for name in ("spin_deg", "flip_deg", "roll_deg", "air_time_s", "spin_offset_deg"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
             object.__setattr__(self, name, float(value))
         if not 0.0 <= self.spin_deg <= MAX_SPIN_DEG:
             raise ValueError(f"spin_deg must be between 0 and {MAX_SPIN_DEG:.0f}, got {self.spin_deg!r}")
-        if not 0.0 <= self.flip_deg <= MAX_FLIP_DEG:
-            raise ValueError(f"flip_deg must be between 0 and {MAX_FLIP_DEG:.0f}, got {self.flip_deg!r}")
-        if self.flip_deg % 360.0:
-            raise ValueError(f"flip_deg must be a multiple of 360 (the rider lands on the feet), got {self.flip_deg!r}")
+        for name in ("flip_deg", "roll_deg"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= MAX_FLIP_DEG:
+                raise ValueError(f"{name} must be between 0 and {MAX_FLIP_DEG:.0f}, got {value!r}")
+            if value % 360.0:
+                raise ValueError(f"{name} must be a multiple of 360 (the rider lands on the feet), got {value!r}")
+        if self.flip_deg and self.roll_deg:
+            raise ValueError("a flip and a roll in one jump is not a trick this draws: give one of them")
         if not MIN_AIR_S <= self.air_time_s <= MAX_AIR_S:
             raise ValueError(f"air_time_s must be between {MIN_AIR_S} and {MAX_AIR_S} s, got {self.air_time_s!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if self.kind != "jump" and (self.spin_deg or self.flip_deg):
-            raise ValueError(f"a {self.kind} clip has no spin or flip; got spin {self.spin_deg:.0f}°, "
-                             f"flip {self.flip_deg:.0f}°")  # fmt: skip
+        if self.kind != "jump" and (self.spin_deg or self.flip_deg or self.roll_deg):
+            raise ValueError(f"a {self.kind} clip has no spin, flip or roll; got spin {self.spin_deg:.0f}°, "
+                             f"flip {self.flip_deg:.0f}°, roll {self.roll_deg:.0f}°")  # fmt: skip
         _check_direction("spin_direction", self.spin_direction, ("left", "right"), self.spin_deg, "spin_deg")
         _check_direction("flip_direction", self.flip_direction, ("front", "back"), self.flip_deg, "flip_deg")
+        _check_direction("roll_direction", self.roll_direction, ("wildcat", "tamedog"), self.roll_deg, "roll_deg")
+        if self.stance is not None and self.stance not in STANCES:
+            raise ValueError(f"stance must be one of {STANCES} or None, got {self.stance!r}")
+        if not isinstance(self.switch, bool):
+            raise ValueError(f"switch must be True or False, got {self.switch!r}")
+        if self.switch and self.stance is None:
+            raise ValueError("switch needs the rider's natural stance: add regular or goofy")
+        if self.spin_offset_deg:
+            if not self.spin_deg:
+                raise ValueError("under= and over= need a spin (the board finishes the spin on the snow)")
+            if abs(self.spin_offset_deg) > MAX_OFFSET_DEG:
+                raise ValueError(f"under= and over= must be at most {MAX_OFFSET_DEG:.0f}°, got "
+                                 f"{abs(self.spin_offset_deg):.0f}")  # fmt: skip
+        if self.landing not in LANDINGS:
+            raise ValueError(f"landing must be one of {LANDINGS}, got {self.landing!r}")
+        if not self.jumps and self.landing != "stomped":
+            raise ValueError(f"a {self.kind} clip has no landing; got landing={self.landing}")
+        if self.visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}, got {self.visibility!r}")
 
     @property
     def spin_signed_deg(self) -> float:
@@ -81,6 +138,27 @@ class TrickSpec:
         """Flip as a rotation about the rider's own left axis: positive sends the head forward."""
         return self.flip_deg if self.flip_direction == "front" else -self.flip_deg
 
+    def natural_stance(self, view: str) -> str | None:
+        """The rider's natural stance: the spec's, else the one the view shows (None seen from the side)."""
+        return self.stance if self.stance is not None else VIEW_STANCE.get(view)
+
+    def riding_stance(self, view: str) -> str | None:
+        """Which foot leads on the approach: "regular" (left) or "goofy" (right); None seen from the side."""
+        natural = self.natural_stance(view)
+        if natural is None or not self.switch:
+            return natural
+        return "goofy" if natural == "regular" else "regular"
+
+    def roll_signed_deg(self, view: str) -> float:
+        """Roll as a rotation about the rider's own forward axis (out of the chest); positive sends the head to
+        the rider's right. A wildcat sends the head to the trailing foot's side: the right for a rider whose left
+        foot leads."""
+        if not self.roll_deg:
+            return 0.0
+        towards_trailing = self.roll_direction == "wildcat"
+        left_leads = self.riding_stance(view) != "goofy"
+        return self.roll_deg if towards_trailing == left_leads else -self.roll_deg
+
     @property
     def jumps(self) -> bool:
         """Whether the clip shows a jump (an airborne phase)."""
@@ -90,6 +168,11 @@ class TrickSpec:
     def drop_m(self) -> float:
         """How far below the takeoff the landing is (the box's height for a drop, else 0)."""
         return DROP_BOX_M if self.kind == "drop" else 0.0
+
+    @property
+    def spin_in_air_deg(self) -> float:
+        """The spin the body really turns in the air (the total plus the offset: 320 for a 360 landed 40 short)."""
+        return self.spin_deg + self.spin_offset_deg if self.spin_deg else 0.0
 
     def explanation(self) -> str:
         """One sentence a person reads, e.g. "Spin 360° to the left, 0.80 s in the air."."""
@@ -103,11 +186,21 @@ class TrickSpec:
         if self.flip_deg:
             name = "Frontflip" if self.flip_direction == "front" else "Backflip"
             parts.append(f"{name} {self.flip_deg:.0f}°")
+        if self.roll_deg:
+            parts.append(f"{(self.roll_direction or '').capitalize()} {self.roll_deg:.0f}°")
         if self.spin_deg:
             spin = f"spin {self.spin_deg:.0f}° to the {self.spin_direction}"
             parts.append(spin if parts else spin[0].upper() + spin[1:])
         head = " with a ".join(parts) if parts else "Straight air, no rotation"
-        return f"{head}, {self.air_time_s:.2f} s in the air."
+        text = f"{head}, {self.air_time_s:.2f} s in the air."
+        if self.spin_offset_deg:
+            how = "short" if self.spin_offset_deg < 0 else "past"
+            text += f" Landed {abs(self.spin_offset_deg):.0f}° {how}, finished on the snow."
+        if self.landing == "sketchy":
+            text += " Sketchy landing: a hand dragged on the snow."
+        elif self.landing == "crash":
+            text += " Crashed: the body went down to the snow."
+        return text
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -115,9 +208,16 @@ class TrickSpec:
             "spin_direction": self.spin_direction,
             "flip_deg": self.flip_deg,
             "flip_direction": self.flip_direction,
+            "roll_deg": self.roll_deg,
+            "roll_direction": self.roll_direction,
             "air_time_s": self.air_time_s,
             "spec": self.spec,
             "kind": self.kind,
+            "stance": self.stance,
+            "switch": self.switch,
+            "spin_offset_deg": self.spin_offset_deg,
+            "landing": self.landing,
+            "visibility": self.visibility,
         }
 
 
@@ -129,9 +229,24 @@ def _check_direction(name: str, value: str | None, valid: tuple[str, str], total
         raise ValueError(f"{name} must be one of {valid} when {total_name} is above 0, got {value!r}")
 
 
-_SPIN = re.compile(r"^(?:(spin|left|right)[-_ ]?)?(\d+(?:\.\d+)?)$")
-_FLIP = re.compile(r"^(back|front)[-_ ]?flip[-_ ]?(\d+(?:\.\d+)?)?$")
-_KEYS = {"spin", "spin_dir", "flip", "flip_dir", "air"}
+_NUM = r"(\d+(?:\.\d+)?)"
+_SIDE = r"(?:(spin|left|right|fs|bs|frontside|backside|cab)[-_ ]?)?"
+_SPIN = re.compile(rf"^{_SIDE}{_NUM}$")
+_FLIP = re.compile(rf"^(back|front)[-_ ]?flip[-_ ]?{_NUM}?$")
+_ROLL = re.compile(rf"^(wildcat|tamedog)[-_ ]?{_NUM}?$")
+_OFF_AXIS = re.compile(rf"^{_SIDE}(double[-_ ]?)?(cork|rodeo)[-_ ]?{_NUM}$")
+_KEYS = {"spin", "spin_dir", "flip", "flip_dir", "roll", "roll_dir", "air", "stance", "switch", "landing", "under",
+         "over", "rider"}  # fmt: skip
+_WORD_KEYS = {"spin_dir", "flip_dir", "roll_dir", "stance", "switch", "landing", "rider"}
+_MODIFIERS = {
+    **{s: ("stance", s) for s in STANCES},
+    "switch": ("switch", "yes"),
+    "forward": ("switch", "no"),
+    **{g: ("landing", g) for g in LANDINGS},
+    "tiny": ("rider", "tiny"),
+    "hidden": ("rider", "hidden"),
+}
+_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
 
 
 def parse_trick(spec: str) -> TrickSpec:
@@ -150,30 +265,69 @@ def _parse(text: str) -> dict[str, object]:
     if not text:
         raise ValueError("it is empty")
     values: dict[str, object] = {}
-    readable = [part.strip() for part in text.split(",") if "=" not in part]
-    pairs = [part.strip() for part in text.split(",") if "=" in part]
-    if len(readable) > 1 or (readable and not readable[0]):
-        raise ValueError("give one trick name, then key=value options")
+    parts = [part.strip() for part in text.split(",")]
+    if any(not part for part in parts):
+        raise ValueError("an empty part between commas")
+    pairs = [part for part in parts if "=" in part]
+    for word in (part for part in parts if "=" not in part and part in _MODIFIERS):
+        pairs.append("=".join(_MODIFIERS[word]))
+    readable = [part for part in parts if "=" not in part and part not in _MODIFIERS]
+    if len(readable) > 1:
+        raise ValueError("give one trick name (with stance, switch, landing or rider words), then key=value options")
     if readable:
         values.update(_parse_readable(readable[0]))
+    seen: set[str] = set()
     for pair in pairs:
         key, _, raw = (s.strip() for s in pair.partition("="))
         if key not in _KEYS:
             raise ValueError(f"unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
-        if key in ("spin_dir", "flip_dir"):
+        if key in seen:
+            raise ValueError(f"{key} is given twice")
+        seen.add(key)
+        if key in _WORD_KEYS:
             values[key] = raw
         else:
             try:
                 values[key] = float(raw)
             except ValueError:
                 raise ValueError(f"{key} must be a number, got {raw!r}") from None
+    return _resolve(values)
+
+
+def _resolve(values: dict[str, object]) -> dict[str, object]:
+    """The parsed words and keys as TrickSpec arguments (frontside/backside turned into left/right)."""
     spin = float(values.get("spin", 0.0))  # type: ignore[arg-type]
     flip = float(values.get("flip", 0.0))  # type: ignore[arg-type]
+    roll = float(values.get("roll", 0.0))  # type: ignore[arg-type]
+    switch = values.get("switch", "no")
+    if switch not in _YES + _NO:
+        raise ValueError(f"switch must be yes or no, got {switch!r}")
+    is_switch = switch in _YES or bool(values.get("cab"))
+    stance = values.get("stance")
+    spin_dir = values.get("spin_dir", "left" if spin else None)
+    if spin_dir in ("frontside", "backside", "fs", "bs"):
+        if stance not in STANCES:
+            raise ValueError(f"{spin_dir} needs the rider's stance: add regular or goofy")
+        riding_left_leads = (stance == "regular") != is_switch
+        frontside = spin_dir in ("frontside", "fs")
+        spin_dir = "left" if frontside == riding_left_leads else "right"
+    if "under" in values and "over" in values:
+        raise ValueError("give under= or over=, not both")
+    offset = -float(values["under"]) if "under" in values else float(values.get("over", 0.0))  # type: ignore[arg-type]
+    if "under" in values and offset > 0 or "over" in values and offset < 0:
+        raise ValueError("under= and over= are positive numbers of degrees")
     out: dict[str, object] = {
         "spin_deg": spin,
-        "spin_direction": values.get("spin_dir", "left" if spin else None),
+        "spin_direction": spin_dir,
         "flip_deg": flip,
         "flip_direction": values.get("flip_dir", "back" if flip else None),
+        "roll_deg": roll,
+        "roll_direction": values.get("roll_dir", "wildcat" if roll else None),
+        "stance": stance,
+        "switch": is_switch,
+        "spin_offset_deg": offset,
+        "landing": values.get("landing", "stomped"),
+        "visibility": values.get("rider", "clear"),
     }
     if "air" in values:
         out["air_time_s"] = values["air"]
@@ -182,21 +336,42 @@ def _parse(text: str) -> dict[str, object]:
     return out
 
 
+def _spin_side(values: dict[str, object], side: str | None) -> None:
+    if side == "cab":
+        values["cab"] = True
+        values["spin_dir"] = "frontside"
+    elif side in ("left", "right", "fs", "bs", "frontside", "backside"):
+        values["spin_dir"] = side
+
+
 def _parse_readable(text: str) -> dict[str, object]:
     if text == "straight":
         return {}
     if text in KINDS[1:]:
         return {"kind": text}
     values: dict[str, object] = {}
+    off_axis = _OFF_AXIS.match(text)
+    if off_axis:
+        side, double, kind, number = off_axis.groups()
+        values["spin"] = float(number)
+        _spin_side(values, side)
+        turns = 720.0 if double else 360.0
+        if kind == "cork":
+            values["roll"] = turns
+        else:
+            values["flip"], values["flip_dir"] = turns, "back"
+        return values
     for part in (p.strip() for p in text.split("+")):
-        spin, flip = _SPIN.match(part), _FLIP.match(part)
+        spin, flip, roll = _SPIN.match(part), _FLIP.match(part), _ROLL.match(part)
         if spin and "spin" not in values:
             values["spin"] = float(spin.group(2))
-            if spin.group(1) in ("left", "right"):
-                values["spin_dir"] = spin.group(1)
+            _spin_side(values, spin.group(1))
         elif flip and "flip" not in values:
             values["flip"] = float(flip.group(2) or 360.0)
             values["flip_dir"] = flip.group(1)
+        elif roll and "roll" not in values:
+            values["roll"] = float(roll.group(2) or 360.0)
+            values["roll_dir"] = roll.group(1)
         else:
-            raise ValueError(f"{part!r} is not a spin or flip this reads (or repeats one)")
+            raise ValueError(f"{part!r} is not a spin, flip or roll this reads (or repeats one)")
     return values

@@ -9,14 +9,92 @@ from typing import Any
 import numpy as np
 
 from pose_service.synth.body import JOINT_NAMES, PosedBody
-from pose_service.synth.motion import Timeline
+from pose_service.synth.motion import Timeline, travel_sign
 from pose_service.synth.render import Camera
 from pose_service.synth.spec import TrickSpec
 
-__all__ = ["build_truth", "write_truth", "truth_path_for", "SCHEMA_VERSION"]
+__all__ = ["build_truth", "write_truth", "truth_path_for", "expected_block", "trick_name", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 _DECIMALS = 5
+BIG_OFFSET_DEG = 45.0  # a spin landed this far short or past (and finished on the snow) counts as sketchy
+MIN_RIDER_PX = 60.0  # the scoring gate: a rider smaller than this (median height) cannot be scored
+
+
+def _judge(total: float, step: float) -> int:
+    return int(step * round(abs(total) / step))
+
+
+def trick_name(trick: TrickSpec, view: str) -> str | None:
+    """The name riders give the trick in the clip, from the spec (this module's own reading of issue 11's naming
+    table; the analysis names what it measures with its own code). None for a clip with no jump.
+
+    spin only: "{frontside|backside} N"; ridden switch: "cab N" (frontside), "switch backside N".
+    flip only: "backflip", "double frontflip"; roll only: "wildcat", "double tamedog".
+    a flip or roll with a spin of 180 or more: backflip -> "{side} rodeo N", else "{side} cork N"; two flips or
+    rolls: "{side} double cork N"; ridden switch: "switch {side} cork N". No rotation: "straight air".
+    Frontside: the spin to the left (counter-clockwise from above) with the left foot leading, to the right with
+    the right foot leading.
+    """
+    if not trick.jumps:
+        return None
+    spin, flip, roll = _judge(trick.spin_deg, 180.0), _judge(trick.flip_deg, 360.0), _judge(trick.roll_deg, 360.0)
+    left_leads = trick.riding_stance(view) != "goofy"
+    side = "frontside" if (trick.spin_direction == "left") == left_leads else "backside"
+    turns = max(flip, roll) // 360
+    double = "double " if turns == 2 else ("triple " if turns == 3 else "")
+    if spin >= 180 and turns:
+        shape = "rodeo" if flip and trick.flip_direction == "back" and turns == 1 else "cork"
+        name = f"{side} {double}{shape} {spin}"
+        return f"switch {name}" if trick.switch else name
+    if turns:
+        kind = (trick.flip_direction or "") + "flip" if flip else (trick.roll_direction or "")
+        return f"{double}{kind}"
+    if spin < 90:
+        return "straight air"
+    if trick.switch:
+        return f"cab {spin}" if side == "frontside" else f"switch backside {spin}"
+    return f"{side} {spin}"
+
+
+def expected_block(trick: TrickSpec, view: str, trick_override: str | None = None) -> dict[str, Any]:
+    """What the trick report should say about the clip (issue 11's contract): name, stance, switch, landing grade,
+    whether it can be scored (and why not), and the true rotation per axis. `trick_override`: the name written
+    by hand in a suite's table (used instead of `trick_name`)."""
+    name = trick_override if trick_override is not None else trick_name(trick, view)
+    reason = None
+    if not trick.jumps:
+        reason = "no jump"
+    elif trick.visibility == "tiny":
+        reason = "rider too small"
+    elif trick.visibility == "hidden":
+        reason = "rider hidden"
+    landing = None
+    if trick.jumps:
+        landing = trick.landing
+        if landing == "stomped" and abs(trick.spin_offset_deg) >= BIG_OFFSET_DEG:
+            landing = "sketchy"
+    spin_sign = {"left": 1.0, "right": -1.0}.get(trick.spin_direction or "", 0.0)
+    rotation = {
+        "spin": {"nominal_deg": _judge(trick.spin_deg, 180.0), "measured_deg": trick.spin_in_air_deg,
+                 "direction": trick.spin_direction, "after_landing_deg": -trick.spin_offset_deg * spin_sign + 0.0},
+        "flip": {"nominal_deg": _judge(trick.flip_deg, 360.0), "measured_deg": trick.flip_deg,
+                 "direction": trick.flip_direction},
+        "roll": {"nominal_deg": _judge(trick.roll_deg, 360.0), "measured_deg": trick.roll_deg,
+                 "direction": trick.roll_direction},
+    }  # fmt: skip
+    return {
+        "trick": name if reason is None else None,
+        "trick_shown": name,  # what the rider does, also when the clip cannot be scored
+        "stance": trick.riding_stance(view),
+        "natural_stance": trick.natural_stance(view),
+        "switch": trick.switch if trick.riding_stance(view) is not None else None,
+        "landing": landing if reason is None else None,
+        "landing_shown": landing,
+        "scoreable": reason is None,
+        "reason": reason,
+        "rotation": rotation,
+    }
 
 
 def truth_path_for(video: Path) -> Path:
@@ -38,8 +116,11 @@ def build_truth(
     body: PosedBody,
     view: str,
     seed: int,
+    expected_trick: str | None = None,
+    hidden_share: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The truth document: video block, the jump, joints in 3D (world) and 2D (pixels), the camera."""
+    """The truth document: video block, the jump, joints in 3D (world) and 2D (pixels), the camera, and what the
+    trick report should say (`expected`). hidden_share: (N,) share of the joints behind an occluder per frame."""
     n = timeline.frame_count
     fps = round(float(timeline.fps), _DECIMALS)
     keypoints_2d = camera.project(body.joints)
@@ -56,7 +137,25 @@ def build_truth(
         "landing_frame": timeline.landing_frame,
         "explanation": trick.explanation(),
         "drop_m": trick.drop_m,
+        "roll_deg": trick.roll_deg,
+        "roll_direction": trick.roll_direction,
+        "spin_in_air_deg": trick.spin_in_air_deg,
+        "spin_offset_deg": trick.spin_offset_deg,
+        "landing": trick.landing,
     }
+    # The rider's height in the picture per frame: the projected body's (and board's) vertical extent.
+    rows = camera.project(np.concatenate([body.vertices, body.board.astype(np.float32)], axis=1))[..., 1]
+    height_px = rows.max(axis=1) - rows.min(axis=1)
+    seen: dict[str, Any] = {
+        "rider_height_px": {"median": round(float(np.median(height_px)), 1), "min": round(float(height_px.min()), 1),
+                            "max": round(float(height_px.max()), 1)},
+        "min_rider_px": MIN_RIDER_PX,
+    }  # fmt: skip
+    air = (timeline.times > timeline.takeoff_s) & (timeline.times < timeline.landing_s) & trick.jumps
+    if hidden_share is not None:
+        hidden = np.asarray(hidden_share) > 0.5
+        seen["hidden_frames"] = np.flatnonzero(hidden).tolist()
+        seen["air_frames_hidden"] = round(float(hidden[air].mean()), 3) if air.any() else 0.0
     return {
         "schema_version": SCHEMA_VERSION,
         "video": {
@@ -73,6 +172,11 @@ def build_truth(
         "trick": trick.to_dict(),
         "view": view,
         "seed": seed,
+        "stance": trick.riding_stance(view),  # the riding stance on the approach (None: side view)
+        "switch": trick.switch,
+        "travel": "+x" if _travels_plus_x(trick, view) else "-x",
+        "expected": expected_block(trick, view, expected_trick),
+        "seen": seen,
         "jumps": [jump] if trick.jumps else [],  # the no-jump clips (ride, crouch) have none
         "timestamps_s": _r(timeline.times),
         "joint_names": list(JOINT_NAMES),
@@ -84,13 +188,19 @@ def build_truth(
             "world_to_camera": [pose] * n,
         },
         "conventions": (
-            "world: metres, y up, right-handed, the rider travels along +x, the camera looks along -z; "
+            "world: metres, y up, right-handed, the rider travels along x (see travel), the camera looks along -z; "
             "camera: OpenCV (x right, y down, z forward), p_cam = R p_world + t; "
             "pixels: OpenCV, pixel centres at integer coordinates; "
             "spin: about +y, left = counter-clockwise seen from above; "
-            "flip: about the rider's left-right axis, front = head forward first"
+            "flip: about the rider's left-right axis, front = head forward first; "
+            "roll: about the rider's front-back axis, wildcat = head towards the trailing foot first; "
+            "stance: regular = left foot leads, goofy = right foot leads"
         ),
     }
+
+
+def _travels_plus_x(trick: TrickSpec, view: str) -> bool:
+    return travel_sign(trick, view) > 0
 
 
 def write_truth(path: Path, truth: dict[str, Any]) -> Path:

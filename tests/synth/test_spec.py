@@ -110,7 +110,7 @@ def test_explanation_reads_like_a_sentence() -> None:
 
 
 def test_a_clip_with_no_jump_has_no_rotation() -> None:
-    with pytest.raises(ValueError, match="no spin or flip"):
+    with pytest.raises(ValueError, match="no spin, flip or roll"):
         TrickSpec(360, "left", kind="crouch")
     with pytest.raises(ValueError, match="kind must be one of"):
         TrickSpec(kind="walk")
