@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +46,21 @@ def small_backflip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
         anny_cache_dir=Settings().anny_cache_dir,
     )
     return out, json.loads(truth_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def trick_clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, dict[str, Any]]]:
+    """Render a small clip of a trick spec once per session: trick_clip(spec, view=..., size=..., fps=...)."""
+    folder = tmp_path_factory.mktemp("tricks")
+    cache: dict[tuple[str, str, int, float], tuple[Path, dict[str, Any]]] = {}
+
+    def render(spec: str, view: str = "front", size: int = 128, fps: float = 10.0) -> tuple[Path, dict[str, Any]]:
+        key = (spec, view, size, fps)
+        if key not in cache:
+            out = folder / f"clip{len(cache)}.mp4"
+            truth_path = render_clip(parse_trick(spec), out, width=size, height=size, fps=fps, view=view,
+                                     anny_cache_dir=Settings().anny_cache_dir)  # fmt: skip
+            cache[key] = (out, json.loads(truth_path.read_text()))
+        return cache[key]
+
+    return render
