@@ -45,11 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
-    s.add_argument("--trick", required=True, help="e.g. straight, 360, right540, backflip, spin=540,flip=360")
+    s.add_argument("--trick", required=True,
+                   help="e.g. straight, 360, right540, backflip, wildcat, cork720, goofy,switch,bs540, "
+                        "regular,fs360,under=40, backflip,crash, 360,sketchy, 360,tiny, 360,hidden (a wrong one "
+                        "lists every form)")
     s.add_argument("--out", type=Path, required=True, help="the clip to write (.mp4); clip.truth.json goes beside it")
     s.add_argument("--size", default="480x480", help="WIDTHxHEIGHT (default 480x480)")
     s.add_argument("--fps", type=float, default=30.0)
-    s.add_argument("--view", default="front", choices=["front", "side", "back"], help="camera view at takeoff")
+    s.add_argument("--view", default="front", choices=["front", "side", "back"],
+                   help="camera view at takeoff (stance, switch and rolls need front or back)")
     s.add_argument("--seed", type=int, default=0)
 
     d = sub.add_parser("doctor", help="check that this environment is ready; exit 0 only if it is")
