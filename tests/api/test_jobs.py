@@ -122,6 +122,22 @@ def test_unknown_and_malformed_ids(server: Server, path: str, status: int | tupl
         assert set(r.json()["error"]) == {"code", "message", "hint"}
 
 
+@pytest.mark.parametrize("name", ["../../escape.mp4", "..\\..\\escape.mp4", "/etc/escape.mp4", ".."])
+def test_an_uploaded_file_name_cannot_leave_the_job_folder(server: Server, client: httpx.Client, clip: Path,
+                                                           name: str) -> None:
+    with clip.open("rb") as f:
+        r = client.post("/jobs", files={"video": (name, f, "video/mp4")}, data={"mesh": "false"})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    client.post(f"/jobs/{job['id']}/cancel")
+    stored = job["video_name"]
+    assert stored in ("escape.mp4", "video.mp4") and "/" not in stored and "\\" not in stored, stored
+    # the file sits in the job's own folder, nowhere above it
+    found = [p for p in server.state_dir.parent.rglob("*.mp4") if job["id"] in p.parts]
+    assert [p.name for p in found] == [stored], found
+    assert not (server.state_dir / "escape.mp4").exists() and not (server.state_dir.parent / "escape.mp4").exists()
+
+
 def test_result_name_outside_the_list_is_404(client: httpx.Client, clip: Path) -> None:
     jobs = client.get("/jobs").json()["data"]
     if not jobs:
