@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--num-poses", type=int, default=None, help="most people per frame (default 4)")
     a.add_argument("--rider", type=int, default=None, metavar="ID",
                    help="the track id of the rider (default: chosen by time on screen, size and motion)")
+    a.add_argument("--stance", default=None, choices=["regular", "goofy"],
+                   help="the rider's natural stance (regular: left foot leads), so a switch approach is named so")
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
@@ -117,6 +119,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         overlay=args.overlay,
         num_poses=args.num_poses or settings.num_poses,
         rider=args.rider,
+        stance=args.stance,
     )
     outcome = analyze(args.video, out_dir=args.out, options=options, settings=settings, progress=RichProgress())
     result = outcome.result
@@ -127,6 +130,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
             "people": len(result["tracks"]),
             "rider_track": result["analysis"]["rider_track"],
             "jumps": result["analysis"]["jumps"],
+            "scoring": result["analysis"].get("scoring"),
             "summary": result["analysis"]["summary"],
             "frames": outcome.frames,
             "frames_per_s": round(outcome.frames_per_s, 2),
@@ -135,6 +139,9 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
     print(result["analysis"]["summary"])
+    scoring = result["analysis"].get("scoring") or {}
+    if scoring and not scoring.get("scoreable", True):
+        print("Cannot score this clip: " + "; ".join(scoring.get("reasons") or ["no reason given"]) + ".")
     for jump in result["analysis"]["jumps"]:
         print(f"  jump at {jump['takeoff_s']:.2f} s: {_jump_line(jump)}")
     if options.mesh:
@@ -147,11 +154,32 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _jump_line(jump: dict[str, Any]) -> str:
-    """Air time, spin, flip and one coaching cue, on one line."""
-    spin = f"spin {jump['spin_deg']:.0f}°" + (f" {jump['spin_direction']}" if jump["spin_direction"] else "")
-    flip = f"flip {jump['flip_deg']:.0f}°" + (f" {jump['flip_direction']}" if jump["flip_direction"] else "")
+    """The trick, stance, air time and height, rotation measured against nominal, landing grade and one coaching
+    cue; or, for a jump that cannot be scored, why not (instead of numbers it does not have)."""
+    if jump.get("unscored"):
+        return f"{jump['air_time_s']:.2f} s in the air; not scored: {jump['unscored']}."
+    if not jump.get("trick"):  # a result written before trick names
+        spin = f"spin {jump['spin_deg']:.0f}°" + (f" {jump['spin_direction']}" if jump["spin_direction"] else "")
+        flip = f"flip {jump['flip_deg']:.0f}°" + (f" {jump['flip_direction']}" if jump["flip_direction"] else "")
+        return f"{jump['air_time_s']:.2f} s in the air, {spin}, {flip}."
+    stance = jump.get("stance") or "stance unseen"
+    if jump.get("switch"):
+        stance += ", switch"
+    height = jump.get("height") or {}
+    how = {"trajectory": "from the trajectory", "air_time": "from the air time"}.get(height.get("method", ""), "")
+    parts = [f"{jump['trick']} ({stance}), {jump['air_time_s']:.2f} s in the air, {jump['height_m']:.2f} m high {how}"]
+    for axis, r in (jump.get("rotation") or {}).items():
+        if r["nominal_deg"] or r["measured_deg"] >= 45:
+            parts.append(f"{axis} {r['nominal_deg']:.0f} nominal, {r['measured_deg']:.0f}° measured "
+                         f"({r['difference_deg']:+.0f}°)")  # fmt: skip
+    landing = jump.get("landing") or {}
+    if landing:
+        parts.append(f"landing {landing['grade']}")
+    conf = jump.get("confidence") or {}
+    if conf:
+        parts.append(f"confidence {conf['overall']:.2f}")
     cue = jump.get("cue") or ""
-    return f"{jump['air_time_s']:.2f} s in the air, {spin}, {flip}." + (f" {cue}" if cue else "")
+    return "; ".join(parts) + "." + (f" {cue}" if cue else "")
 
 
 def _synth(args: argparse.Namespace, settings: Settings) -> int:

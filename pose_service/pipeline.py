@@ -18,7 +18,8 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 from pose_service.analysis.explain import summarize
-from pose_service.analysis.jumps import find_jumps, overlay_labels, rider_chain
+from pose_service.analysis.jumps import find_jumps, gate_jumps, overlay_labels, rider_chain
+from pose_service.analysis.trick import STANCES
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
@@ -42,6 +43,10 @@ class AnalyzeOptions:
     overlay: bool = False
     num_poses: int = 4
     rider: int | None = None  # a track id chosen by the user instead of the scored rider choice
+    stance: str | None = None  # the rider's natural stance (regular|goofy): tells a switch approach; None unknown
+    # The person detector runs every `redetect_every` frames while everyone is followed (0: every frame
+    # while fewer than num_poses people are followed, as MediaPipe does on its own); see PoseLandmarkerBackend.
+    redetect_every: int = 0
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -53,6 +58,11 @@ class AnalyzeOptions:
             raise BadOption(f"num_poses must be between 1 and 16, got {self.num_poses}")
         if self.rider is not None and (type(self.rider) is not int or self.rider < 1):
             raise BadOption(f"rider must be a track id (a whole number >= 1), got {self.rider!r}")
+        if type(self.redetect_every) is not int or not 0 <= self.redetect_every <= 300:
+            raise BadOption(f"redetect_every must be a whole number of frames from 0 to 300, got {self.redetect_every!r}")
+        if self.stance is not None and self.stance not in STANCES:
+            raise BadOption(f"stance must be regular or goofy, got {str(self.stance)[:40]!r}",
+                            hint="regular: the left foot leads; goofy: the right foot leads")  # fmt: skip
 
 
 @dataclass
@@ -114,11 +124,13 @@ def analyze(
 
     t0 = time.perf_counter()
     rider_of = {t.id: t for t in tracks}
+    chain = rider_chain(tracks, rider, fps=info.fps) if rider is not None and rider in rider_of else None
     jumps = (
-        find_jumps(rider_chain(tracks, rider, fps=info.fps), timestamps, image_height=info.height, fps=info.fps)
-        if rider is not None and rider in rider_of
+        find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance)
+        if chain is not None
         else []
     )
+    jumps, scoring = gate_jumps(jumps, chain)
     seconds["jumps"] = time.perf_counter() - t0
 
     mesh_files: dict[str, Path] = {}
@@ -147,6 +159,7 @@ def analyze(
         summary=_summary(info, tracks, rider, len(timestamps)) + " " + summarize(jumps),
         jumps=[j.to_result() for j in jumps],
     )
+    result["analysis"]["scoring"] = scoring
     files = {"result.json": out_dir / "result.json", "angles.csv": out_dir / "angles.csv"} | mesh_files | backend_files
     write_json(files["result.json"], result)
     write_angles_csv(
@@ -183,7 +196,7 @@ def _mediapipe_tracks(
     # Three threads overlap: decoding runs ahead (prefetch), the model reads frame i (MediaPipe releases the
     # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
     with (
-        PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
+        PoseLandmarkerBackend(bundle, num_poses=options.num_poses, redetect_every=options.redetect_every) as backend,
         RotatedLook(bundle) as rotated,
         VideoReader(info, prefetch=4) as reader,
         progress.stage("pose", info.frame_count) as advance,

@@ -5,9 +5,10 @@ Each metric has a scale: the difference a coach starts to care about (0.1 s of a
 half a turn of spin). The most important difference is the largest in units of its scale; its sentence names
 both values. Differences under one scale count as the same.
 
-The landing grade (0 to 10) scores the touchdown on the rules of `explain.py`: a stiff landing without an
-absorb costs 3 points, an upper body leaning past 30 degrees up to 4 (one per 7.5 degrees past it), a
-rotation the airborne frames barely agree with 2; a missing reading costs nothing.
+The landing grade (0 to 10) is `landing.py`'s grade (stomped, sketchy, crash) as a number (`landing_score`:
+stomped 7-10, sketchy 4-6.9, crash 0-3). Results written before the grade existed are scored on the older rules
+of `explain.py`: a stiff landing without an absorb costs 3 points, an upper body leaning past 30 degrees up to 4
+(one per 7.5 degrees past it), a rotation the airborne frames barely agree with 2; a missing reading costs nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pose_service.analysis.explain import (
     LAND_STIFF_KNEE_DEG,
     trick_name,
 )
+from pose_service.analysis.landing import landing_score
 
 __all__ = ["METRICS", "Metric", "compare_jumps", "jump_metrics", "landing_grade", "jump_trick"]
 
@@ -65,6 +67,11 @@ def _knees(values: dict[str, Any]) -> float | None:
 
 def landing_grade(jump: dict[str, Any]) -> float | None:
     """0 to 10 for the touchdown (see the module docstring); None when nothing of the landing was seen."""
+    graded = jump.get("landing")
+    if isinstance(graded, dict) and graded.get("grade"):
+        return landing_score(graded)
+    if jump.get("unscored"):
+        return None
     land = (jump.get("angles") or {}).get("landing") or {}
     knee, lean, absorb = _knees(land), _num(land.get("trunk_lean")), _num(jump.get("landing_knee_min_deg"))
     if knee is None and lean is None:
@@ -81,7 +88,11 @@ def landing_grade(jump: dict[str, Any]) -> float | None:
 
 
 def jump_trick(jump: dict[str, Any]) -> str:
-    """'a 360 to the left', 'straight air', ... as a judge counts the jump."""
+    """'backside 540', 'straight air', ... (`trick.py`'s name; older results: 'a 360 to the left')."""
+    if isinstance(jump.get("trick"), str):
+        return str(jump["trick"])
+    if jump.get("unscored"):
+        return "not scored"
     return trick_name(float(jump.get("spin_deg") or 0), jump.get("spin_direction"),
                       float(jump.get("flip_deg") or 0), jump.get("flip_direction"))
 

@@ -1,7 +1,9 @@
 """What a coach would say about a jump: every rule in this one file, each sentence backed by a measured number.
 
 The rules, in the order their sentences appear:
-1. What it was: air time, hip height (or the drop), the trick as a judge counts it, and the measured totals.
+1. What it was: air time, hip height (or the drop), the trick's name (`trick.py`), and per rotated axis the
+   nominal count against the measured total: "540 nominal, 505° measured: 35° short, finished on landing"
+   (finished on landing: the rest turned on the snow; turned back on landing: past, and back on the snow).
 2. Takeoff extension: knees straighter than 155 deg at takeoff is a full pop; under 140 deg the legs were still
    bent when the board left the snow, which costs height.
 3. Wind-up: on a spin, shoulders turned 20 deg or more against the hips (towards the spin) at takeoff powered
@@ -15,6 +17,7 @@ The rules, in the order their sentences appear:
 6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
 7. Honesty: when under 60 % of the airborne frames agree with the fitted rotation, say the rotation is
    uncertain.
+8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 if TYPE_CHECKING:
     from pose_service.analysis.jumps import Jump
 
-__all__ = ["explain_jump", "explain_sentences", "summarize", "trick_name", "RULES"]
+__all__ = ["explain_jump", "explain_sentences", "nominal_against_measured", "summarize", "trick_name", "RULES"]
 
 POP_FULL_KNEE_DEG = 155.0
 POP_BENT_KNEE_DEG = 140.0
@@ -69,10 +72,11 @@ def explain_sentences(jump: Jump) -> list[str]:
     """The sentences of `explain_jump`: what it was first, then the coaching cues in rule order."""
     f, r = jump.flight, jump.rotation
     take, peak, land = (jump.moments[m] for m in ("takeoff", "peak", "landing"))
-    trick = trick_name(jump.spin_deg, jump.spin_direction, jump.flip_deg, jump.flip_direction)
     rise = f"the hips rose {f.apex_m:.2f} m" if f.drop_m < 0.3 else f"dropped {f.drop_m:.1f} m"
-    measured = f"measured {abs(r.spin_deg):.0f}° of spin and {abs(r.flip_deg):.0f}° of flip"
-    out = [f"{f.air_time_s:.2f} s in the air and {rise}: {trick} ({measured})."]
+    measured = "; ".join(nominal_against_measured(jump)) or (
+        f"measured {abs(r.spin_deg):.0f}° of spin and {abs(r.flip_deg):.0f}° of flip"
+    )
+    out = [f"{f.air_time_s:.2f} s in the air and {rise}: {jump.trick} ({measured})."]
 
     knee = _knees(take)
     if np.isfinite(knee):
@@ -127,6 +131,25 @@ def explain_sentences(jump: Jump) -> list[str]:
         out.append(
             f"The rotation is uncertain: only {100 * r.agreement:.0f}% of the {r.frames} airborne frames agree with it."
         )
+    if jump.landing is not None:
+        out.append(f"Landing {jump.landing.grade}: {'; '.join(jump.landing.reasons)}.")
+    return out
+
+
+def nominal_against_measured(jump: Jump) -> list[str]:
+    """Per rotated axis: "540 nominal, 505° measured: 35° short, finished on landing" (rule 1)."""
+    out = []
+    for axis, turn in jump.turns.items():
+        if not turn.nominal_deg and abs(turn.measured_deg) < 45.0:
+            continue
+        text = f"{axis} {turn.nominal_deg:.0f} nominal, {abs(turn.measured_deg):.0f}° measured"
+        diff = turn.difference_deg
+        if abs(diff) >= 5.0:
+            text += f": {abs(diff):.0f}° {'short' if diff < 0 else 'past'}"
+            after = turn.after_landing_deg
+            if after is not None and abs(after) >= 15.0:
+                text += ", finished on landing" if after > 0 else ", turned back on landing"
+        out.append(text)
     return out
 
 
@@ -137,9 +160,8 @@ def summarize(jumps: list[Jump]) -> str:
     longest = max(jumps, key=lambda j: j.flight.air_time_s)
     head = "1 jump" if len(jumps) == 1 else f"{len(jumps)} jumps"
     text = f"{head}; longest {longest.flight.air_time_s:.2f} s in the air at {longest.flight.takeoff_s:.1f} s"
-    rotated = [j for j in jumps if j.spin_deg or j.flip_deg]
+    rotated = [j for j in jumps if (j.spin_deg or j.flip_deg or j.roll_deg) and not j.unscored]
     if rotated:
-        best = max(rotated, key=lambda j: j.spin_deg + j.flip_deg)
-        name = trick_name(best.spin_deg, best.spin_direction, best.flip_deg, best.flip_direction)
-        text += f"; biggest rotation {name} at {best.flight.takeoff_s:.1f} s"
+        best = max(rotated, key=lambda j: j.spin_deg + j.flip_deg + j.roll_deg)
+        text += f"; biggest rotation {best.trick} at {best.flight.takeoff_s:.1f} s"
     return text + "."

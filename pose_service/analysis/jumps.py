@@ -14,17 +14,49 @@ import numpy as np
 
 from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
-from pose_service.analysis.explain import explain_sentences, trick_name
-from pose_service.analysis.rotation import RotationFit, fit_rotation, judge_count
+from pose_service.analysis.explain import explain_sentences
+from pose_service.analysis.landing import LandingGrade, grade_landing
+from pose_service.analysis.quality import (
+    MIN_AIR_SEEN,
+    MIN_RIDER_PX,
+    Confidence,
+    HeightEstimate,
+    confidence,
+    estimate_height,
+    scoring,
+)
+from pose_service.analysis.rotation import RotationFit, body_turn, fit_rotation, judge_count
+from pose_service.analysis.stance import StanceReading, riding_stance
+from pose_service.analysis.trick import STANCES, name_trick, roll_direction
 from pose_service.tracking.core import Track
 
-__all__ = ["Jump", "find_jumps", "overlay_labels", "rider_chain", "MOMENT_NAMES"]
+__all__ = ["AxisTurn", "Jump", "find_jumps", "gate_jumps", "overlay_labels", "rider_chain", "MOMENT_NAMES"]
 
 MOMENT_NAMES = ("takeoff", "peak", "landing")
 _GROUND_BEFORE_S = 0.15  # ground frames before takeoff and after landing that the rotation fit also sees
 _GROUND_AFTER_S = 0.25
 _ROTATION_SLACK_S = 0.14  # the rotation may start or end up to 4 frames (at 30 fps) inside the measured flight
 _ABSORB_S = 0.4  # how long after landing the knees are watched for the absorbing bend
+_PRE_S = 0.3  # the pre-rotation: how far the body turned in this long on the snow before takeoff
+_AFTER_S = 0.4  # the rotation still going on the snow: from touch-down to this long after
+AXES = ("spin", "flip", "roll")
+
+
+@dataclass(frozen=True)
+class AxisTurn:
+    """One body axis of a jump: the fitted total (signed: spin + left, flip + front, roll + head to the right),
+    the judge count, and the turn already done before takeoff and still going after landing (degrees, positive
+    in the jump's own direction of that axis; None where not read)."""
+
+    measured_deg: float
+    nominal_deg: float
+    pre_rotation_deg: float | None
+    after_landing_deg: float | None
+
+    @property
+    def difference_deg(self) -> float:
+        """Measured minus nominal: negative is short (under-rotated)."""
+        return abs(self.measured_deg) - self.nominal_deg
 
 
 @dataclass(frozen=True)
@@ -42,6 +74,13 @@ class Jump:
     moments: dict[str, dict[str, float]]
     landing_knee_min_deg: float
     sentences: tuple[str, ...] = field(default=())
+    stance: StanceReading | None = None
+    switch: bool | None = None
+    turns: dict[str, AxisTurn] = field(default_factory=dict)
+    landing: LandingGrade | None = None
+    height: HeightEstimate | None = None
+    confidence: Confidence | None = None
+    unscored: str | None = None  # why this jump carries no trick numbers (the scoreability gate), else None
 
     @property
     def explanation(self) -> str:
@@ -72,6 +111,53 @@ class Jump:
             return None
         return "front" if self.rotation.flip_deg > 0 else "back"
 
+    @property
+    def roll_deg(self) -> float:
+        return judge_count(self.rotation.roll_deg, 360.0)
+
+    @property
+    def roll_direction(self) -> str | None:
+        """'wildcat' or 'tamedog' (from the riding stance); None without a counted roll or a seen stance."""
+        if not self.roll_deg:
+            return None
+        return roll_direction(self.riding_stance, "right" if self.rotation.roll_deg > 0 else "left")
+
+    @property
+    def riding_stance(self) -> str | None:
+        return self.stance.stance if self.stance is not None else None
+
+    @property
+    def trick(self) -> str:
+        """The trick's name (see `trick.py`'s table)."""
+        return name_trick(
+            stance=self.riding_stance, switch=self.switch, spin_deg=self.spin_deg, spin_direction=self.spin_direction,
+            flip_deg=self.flip_deg, flip_direction=self.flip_direction, roll_deg=self.roll_deg,
+            roll_direction=self.roll_direction,
+        )  # fmt: skip
+
+    def with_gate(self, reason: str) -> Jump:
+        """This jump with no trick numbers: the clip cannot be scored for `reason`."""
+        sentences = (f"{self.flight.air_time_s:.2f} s in the air; not scored: {reason}.",)
+        return Jump(self.flight, self.rotation, self.moments, self.landing_knee_min_deg, sentences, self.stance,
+                    self.switch, self.turns, self.landing, self.height, self.confidence, reason)  # fmt: skip
+
+    def _rotation_result(self) -> dict[str, Any]:
+        directions = {"spin": self.spin_direction, "flip": self.flip_direction, "roll": self.roll_direction}
+        out = {}
+        for axis in AXES:
+            turn = self.turns.get(axis)
+            if turn is None:
+                continue
+            out[axis] = {
+                "measured_deg": round(abs(turn.measured_deg), 1),
+                "nominal_deg": turn.nominal_deg,
+                "difference_deg": round(turn.difference_deg, 1),
+                "direction": directions[axis],
+                "pre_rotation_deg": _num(turn.pre_rotation_deg),
+                "after_landing_deg": _num(turn.after_landing_deg),
+            }
+        return out
+
     def to_result(self) -> dict[str, Any]:
         f, r = self.flight, self.rotation
         return {
@@ -89,19 +175,43 @@ class Jump:
             "spin_measured_deg": round(abs(r.spin_deg), 1),
             "flip_measured_deg": round(abs(r.flip_deg), 1),
             "rotation_agreement": round(r.agreement, 3),
-            "height_m": round(f.apex_m, 3),
+            "height_m": round(self.height.height_m if self.height else f.apex_m, 3),
             "drop_m": round(f.drop_m, 3),
             "landing_knee_min_deg": _num(self.landing_knee_min_deg),
             "angles": {moment: {k: _num(v) for k, v in values.items()} for moment, values in self.moments.items()},
+            "roll_deg": self.roll_deg,
+            "roll_direction": self.roll_direction,
+            "roll_measured_deg": round(abs(r.roll_deg), 1),
+            "trick": None if self.unscored else self.trick,
+            "stance": self.riding_stance,
+            "switch": self.switch,
+            "rotation": None if self.unscored else self._rotation_result(),
+            "landing": None if self.unscored or self.landing is None else self.landing.to_result(),
+            "height": self.height.to_result() if self.height else None,
+            "confidence": self.confidence.to_result() if self.confidence else None,
+            "unscored": self.unscored,
         }
 
 
-def _num(x: float) -> float | None:
-    return None if not np.isfinite(x) else round(float(x), 1)
+def _num(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 1)
 
 
-def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_height: int, fps: float) -> list[Jump]:
-    """Every jump of `track` (a tracked person), explained, in time order."""
+def find_jumps(
+    track: Track,
+    timestamps_s: np.ndarray | list[float],
+    *,
+    image_height: int,
+    fps: float,
+    natural_stance: str | None = None,
+) -> list[Jump]:
+    """Every jump of `track` (a tracked person), named, graded and explained, in time order.
+
+    natural_stance: the rider's own stance ('regular' or 'goofy') when the user gave it: a jump ridden in the
+    other one is switch. Without it `switch` is None and the names are the forward names.
+    """
+    if natural_stance is not None and natural_stance not in STANCES:
+        raise ValueError(f"natural_stance must be one of {STANCES} or None, got {natural_stance!r}")
     if len(track) == 0:
         return []
     times = np.asarray(timestamps_s, dtype=np.float64)[track.frames]
@@ -113,6 +223,7 @@ def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_he
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
     angles = body_angles(track.keypoints_3d)
     width = stance_width_m(track.keypoints_3d)
+    camera = track.extras.get("camera_dx_px")
     jumps = []
     for flight in flights:
         near = (times >= flight.takeoff_s - _GROUND_BEFORE_S) & (times <= flight.landing_s + _GROUND_AFTER_S)
@@ -133,9 +244,62 @@ def find_jumps(track: Track, timestamps_s: np.ndarray | list[float], *, image_he
         after = (times >= flight.landing_s) & (times <= flight.landing_s + _ABSORB_S)
         knees = np.nanmean(angles[after][:, :2], axis=1) if after.any() else np.array([np.nan])
         knee_min = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
-        jump = Jump(flight, rotation, moments, knee_min)
-        jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump))))
+        stance = riding_stance(
+            times, track.keypoints_2d, track.keypoints_3d, scale, takeoff_s=flight.takeoff_s,
+            camera_dx_px=np.asarray(camera) if isinstance(camera, np.ndarray) else None,
+        )  # fmt: skip
+        switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
+        turns = _axis_turns(times, track.keypoints_3d, rotation, flight)
+        spin_after = turns["spin"].after_landing_deg
+        landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
+                                residual_rotation_deg=spin_after if spin_after is not None else float("nan"))  # fmt: skip
+        conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
+                          takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
+                          agreement=rotation.agreement)  # fmt: skip
+        jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing, estimate_height(flight),
+                    conf)  # fmt: skip
+        jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
+                          landing, jump.height, conf))  # fmt: skip
     return jumps
+
+
+def _axis_turns(times: np.ndarray, keypoints_3d: np.ndarray, rotation: RotationFit, flight: Airborne) -> dict[str, AxisTurn]:
+    """Per axis: the fitted total, its judge count, the pre-rotation and the rotation still going after landing."""
+    pre = body_turn(times, keypoints_3d, rotation, flight.takeoff_s - _PRE_S, flight.takeoff_s)
+    end = min(flight.landing_s + _AFTER_S, float(times[-1]))
+    post = body_turn(times, keypoints_3d, rotation, flight.landing_s, end) if end > flight.landing_s else None
+    totals = {"spin": rotation.spin_deg, "flip": rotation.flip_deg, "roll": rotation.roll_deg}
+    index = {"flip": 0, "spin": 1, "roll": 2}  # body_turn's order: left, up, forward axes
+    out = {}
+    for axis in AXES:
+        total = totals[axis]
+        sign = -1.0 if total < 0 else 1.0
+
+        def part(vec: np.ndarray | None, axis: str = axis, sign: float = sign) -> float | None:
+            return None if vec is None else float(sign * vec[index[axis]])
+
+        step = 180.0 if axis == "spin" else 360.0
+        out[axis] = AxisTurn(total, judge_count(total, step), part(pre), part(post))
+    return out
+
+
+def gate_jumps(jumps: list[Jump], rider: Track | None) -> tuple[list[Jump], dict[str, Any]]:
+    """The scoreability gate (`quality.py`): `analysis.scoring` and the jumps, those that cannot be scored
+    without their trick numbers (`Jump.unscored` says why)."""
+    height = float(np.median(rider.bbox[:, 3] - rider.bbox[:, 1])) if rider is not None and len(rider) else None
+    verdict = scoring(height, [j.to_result() for j in jumps])
+    small = height is not None and height < MIN_RIDER_PX
+    gated = []
+    for jump in jumps:
+        seen = jump.confidence.air_frames_seen if jump.confidence else 1.0
+        if small:
+            jump = jump.with_gate(f"rider under {MIN_RIDER_PX:.0f} px tall (median {height:.0f} px)")
+        elif seen < MIN_AIR_SEEN:
+            c = jump.confidence
+            assert c is not None
+            jump = jump.with_gate(f"rider seen in {c.seen_frames} of {c.air_frames} air frames")
+        gated.append(jump)
+    return gated, verdict
 
 
 def overlay_labels(jumps: list[Jump], timestamps_s: list[float] | np.ndarray, *, hold_s: float = 1.0) -> dict[int, str]:
@@ -150,9 +314,7 @@ def overlay_labels(jumps: list[Jump], timestamps_s: list[float] | np.ndarray, *,
             air = min(times[frame], f.landing_s) - f.takeoff_s
             text = f"jump {n}: {air:.2f} s air, spin {abs(r.spin_deg) * u:.0f} deg, flip {abs(r.flip_deg) * u:.0f} deg"
             if u >= 1.0:
-                text = f"jump {n}: {f.air_time_s:.2f} s air, " + trick_name(
-                    jump.spin_deg, jump.spin_direction, jump.flip_deg, jump.flip_direction
-                )
+                text = f"jump {n}: {f.air_time_s:.2f} s air, " + (jump.trick if not jump.unscored else "not scored")
             labels[int(frame)] = text
     return labels
 
@@ -188,6 +350,8 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
                 keypoints_2d=np.concatenate([p.keypoints_2d for p in pieces]),
                 keypoints_3d=np.concatenate([p.keypoints_3d for p in pieces]),
                 is_rider=True,
+                interpolated=np.concatenate([p.interpolated for p in pieces]),
+                extras=dict(chain.extras),
             )
     return chain
 
@@ -203,6 +367,7 @@ def _beyond(chain: Track, other: Track, direction: int) -> Track | None:
         bbox=other.bbox[keep],
         keypoints_2d=other.keypoints_2d[keep],
         keypoints_3d=other.keypoints_3d[keep],
+        interpolated=other.interpolated[keep],
     )
 
 

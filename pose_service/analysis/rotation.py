@@ -14,6 +14,11 @@ Model of the orientation (columns: the rider's left, up and forward axes; camera
 the camera): R(u) = Ry(heading + spin * u) @ Rx(flip * u), u = 0 at takeoff, 1 at landing, held outside.
 `spin` turns about the vertical (positive: to the rider's left, counter-clockwise seen from above); `flip`
 about the rider's own left-right axis (positive: head forward, a front flip). The camera is assumed level.
+
+Rolls. A wildcat or tamedog turns about the rider's front-back axis instead: R(u) = Ry(heading + spin * u) @
+Rz(roll * u) (`roll` positive: the head goes to the rider's right). Both families are searched; the roll family
+replaces the flip family only when it explains the frames clearly better (`_ROLL_MARGIN`), so spins and flips
+fit as before.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RotationFit", "torso_frames", "fit_rotation", "judge_count"]
+__all__ = ["RotationFit", "torso_frames", "fit_rotation", "judge_count", "model_frames", "body_turn"]
 
 _SPIN_RANGE, _FLIP_RANGE = 1800.0, 1260.0
 _STEPS = (30.0, 6.0, 1.5)  # degrees of total rotation: a coarse grid over everything, then two finer ones
@@ -31,6 +36,7 @@ _TRUNC_3D = 4 * (1 - np.cos(np.radians(70)))  # a reading further than 70 degree
 _TRUNC_2D = 0.45
 _WEIGHT_2D = 1.5
 _AGREE_DEG = 40.0
+_ROLL_MARGIN = 0.85  # the roll family must cost under 85 % of the flip family's best to be chosen
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,9 @@ class RotationFit:
         positive turned to the rider's left).
     agreement: share of the airborne frames whose reading (under its best mirror image) lies within 40
         degrees of the fitted orientation; frames: how many airborne frames had a reading.
+    roll_deg: signed total about the rider's front-back axis (positive: the head to the rider's right); a fit
+        has a flip or a roll, not both. start_s, end_s: when the fitted rotation starts and ends (the flight,
+        or inside it by the timing that fitted best).
     """
 
     spin_deg: float
@@ -49,6 +58,9 @@ class RotationFit:
     heading_deg: float
     agreement: float
     frames: int
+    roll_deg: float = 0.0
+    start_s: float = 0.0
+    end_s: float = 0.0
 
 
 def judge_count(total_deg: float, step: float = 180.0) -> float:
@@ -91,15 +103,32 @@ def _cost(
     heading: float,
     spin: np.ndarray,
     flip: np.ndarray,
+    roll: bool = False,
 ) -> np.ndarray:
-    """Total robust cost for every (spin, flip) pair of the grids `spin` (S,) x `flip` (F,): shape (S, F)."""
+    """Total robust cost for every (spin, flip) pair of the grids `spin` (S,) x `flip` (F,): shape (S, F).
+    roll: the second grid is the roll about the front-back axis instead of the flip."""
     total = np.zeros((len(spin), len(flip)))
     penalty = np.array(_MIRROR_PENALTY)
     for i in range(len(u)):
         a = np.radians(heading + spin * u[i])[:, None]
         b = np.radians(flip * u[i])[None, :]
         ca, sa, cb, sb = np.cos(a), np.sin(a), np.cos(b), np.sin(b)
-        if has3d[i]:
+        if has3d[i] and roll:
+            c = readings[i]
+            # trace(C^T Ry(a) Rz(b)) for each mirror image.
+            tr = (
+                c[:, 0, 0, None, None] * ca * cb
+                - c[:, 0, 1, None, None] * ca * sb
+                + c[:, 0, 2, None, None] * sa
+                + c[:, 1, 0, None, None] * sb
+                + c[:, 1, 1, None, None] * cb
+                - c[:, 2, 0, None, None] * sa * cb
+                + c[:, 2, 1, None, None] * sa * sb
+                + c[:, 2, 2, None, None] * ca
+            )
+            dist = np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + penalty[:, None, None]
+            total += dist.min(axis=0)
+        elif has3d[i]:
             c = readings[i]  # (4, 3, 3)
             # trace(C^T Ry(a) Rx(b)) for each mirror image, written out for speed.
             tr = (
@@ -114,7 +143,14 @@ def _cost(
             )
             dist = np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + penalty[:, None, None]
             total += dist.min(axis=0)
-        if has2d[i]:
+        if has2d[i] and roll:
+            lx, ly, ux, uy = obs2d[i]
+            # Projected left axis (cos a cos b, sin b) and up axis (-cos a sin b, cos b); left up to its sign.
+            px, py = ca * cb, sb * np.ones_like(ca)
+            el = np.minimum((lx - px) ** 2 + (ly - py) ** 2, (lx + px) ** 2 + (ly + py) ** 2)
+            eu = (ux + ca * sb) ** 2 + (uy - cb) ** 2
+            total += _WEIGHT_2D * (np.minimum(el, _TRUNC_2D) + np.minimum(eu, _TRUNC_2D))
+        elif has2d[i]:
             lx, ly, ux, uy = obs2d[i]
             # Projected left axis (cos a, 0) and up axis (sin a sin b, cos b); the left axis up to its sign.
             el = np.minimum((lx - ca) ** 2, (lx + ca) ** 2) + ly**2
@@ -168,24 +204,33 @@ def fit_rotation(
         return RotationFit(0.0, 0.0, 0.0, 0.0, 0)
     base = float(np.degrees(np.arctan2(np.median(fwd[:, 0]), np.median(fwd[:, 2]))))
     u = _progress(t, takeoff_s, landing_s)
-    best = min(_search(u, data, heading) for heading in (base, -base, base + 180.0, 180.0 - base))
+    headings = (base, -base, base + 180.0, 180.0 - base)
+    best = min(_search(u, data, heading) for heading in headings)
+    rolled = min(_search(u, data, heading, roll=True) for heading in headings)
+    roll = rolled[0] < _ROLL_MARGIN * best[0] and judge_count(rolled[2], 360.0) > 0
+    if roll:
+        best = rolled
+    span = (takeoff_s, landing_s)
     step = float(np.median(np.diff(t))) if len(t) > 1 else slack_s
     for late, early in _timings(slack_s, step):
         if landing_s - early - (takeoff_s + late) < 0.5 * (landing_s - takeoff_s):
             continue
         u_alt = _progress(t, takeoff_s + late, landing_s - early)
-        trial = _search(u_alt, data, best[3])
+        trial = _search(u_alt, data, best[3], roll=roll)
         if trial[0] < best[0]:
-            best, u = trial, u_alt
-    _, spin_deg, flip_deg, heading = best
+            best, u, span = trial, u_alt, (takeoff_s + late, landing_s - early)
+    _, spin_deg, second_deg, heading = best
     air = (u > 0.0) & (u < 1.0)
-    agreement = _agreement(u[air], readings[air], has3d[air], heading, spin_deg, flip_deg)
+    agreement = _agreement(u[air], readings[air], has3d[air], heading, spin_deg, second_deg, roll=roll)
     return RotationFit(
         spin_deg=spin_deg,
-        flip_deg=flip_deg,
+        flip_deg=0.0 if roll else second_deg,
         heading_deg=float((heading + 180.0) % 360.0 - 180.0),
         agreement=agreement,
         frames=int(has3d[air].sum()),
+        roll_deg=second_deg if roll else 0.0,
+        start_s=span[0],
+        end_s=span[1],
     )
 
 
@@ -203,37 +248,84 @@ def _timings(slack_s: float, step_s: float) -> list[tuple[float, float]]:
 
 
 def _search(
-    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], heading: float
+    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], heading: float, roll: bool = False
 ) -> tuple[float, float, float, float]:
-    """(cost, spin, flip, heading): the best steady rotation for this heading, coarse grid to fine."""
+    """(cost, spin, flip or roll, heading): the best steady rotation for this heading, coarse grid to fine."""
     spin_c, flip_c = 0.0, 0.0
     reach: tuple[float, float] = (_SPIN_RANGE, _FLIP_RANGE)
     lowest = np.inf
     for step in _STEPS:  # coarse to fine, each grid around the best of the one before
         spin = spin_c + np.arange(-reach[0], reach[0] + 1e-9, step)
         flip = flip_c + np.arange(-reach[1], reach[1] + 1e-9, step)
-        cost = _cost(u, *data, heading, spin, flip)
+        cost = _cost(u, *data, heading, spin, flip, roll)
         i, j = np.unravel_index(np.argmin(cost), cost.shape)
         spin_c, flip_c, reach, lowest = float(spin[i]), float(flip[j]), (step, step), float(cost[i, j])
     return lowest, spin_c, flip_c, heading
 
 
+def model_frames(heading_deg: float, spin_deg: np.ndarray, second_deg: np.ndarray, *, roll: bool = False) -> np.ndarray:
+    """(n, 3, 3) the model's orientations Ry(heading + spin) @ Rx(flip) (or @ Rz(roll)), columns left, up, forward."""
+    a = np.radians(heading_deg + np.asarray(spin_deg, dtype=np.float64))
+    b = np.radians(np.asarray(second_deg, dtype=np.float64))
+    ca, sa, cb, sb = np.cos(a), np.sin(a), np.cos(b), np.sin(b)
+    zero = np.zeros_like(a)
+    if roll:
+        rows = [[ca * cb, -ca * sb, sa], [sb, cb, zero], [-sa * cb, sa * sb, ca]]
+    else:
+        rows = [[ca, sa * sb, sa * cb], [zero, cb, -sb], [-sa, ca * sb, ca * cb]]
+    return np.stack([np.stack(r, -1) for r in rows], -2)
+
+
 def _agreement(
-    u: np.ndarray, readings: np.ndarray, has3d: np.ndarray, heading: float, spin: float, flip: float
+    u: np.ndarray, readings: np.ndarray, has3d: np.ndarray, heading: float, spin: float, second: float,
+    *, roll: bool = False,
 ) -> float:
     if not has3d.any():
         return 0.0
-    a = np.radians(heading + spin * u[has3d])
-    b = np.radians(flip * u[has3d])
-    ca, sa, cb, sb = np.cos(a), np.sin(a), np.cos(b), np.sin(b)
-    model = np.stack(
-        [
-            np.stack([ca, sa * sb, sa * cb], -1),
-            np.stack([np.zeros_like(a), cb, -sb], -1),
-            np.stack([-sa, ca * sb, ca * cb], -1),
-        ],
-        -2,
-    )
+    model = model_frames(heading, spin * u[has3d], second * u[has3d], roll=roll)
     tr = np.einsum("nkij,nij->nk", readings[has3d], model)
     angle = np.degrees(np.arccos(np.clip((tr.max(axis=1) - 1) / 2, -1.0, 1.0)))
     return float(np.mean(angle < _AGREE_DEG))
+
+
+def body_turn(
+    times_s: np.ndarray, keypoints_3d: np.ndarray, fit: RotationFit, from_s: float, to_s: float, *, half_s: float = 0.05
+) -> np.ndarray | None:
+    """(3,) degrees the body turned from `from_s` to `to_s` about its own left (flip: + forward), up (spin: +
+    left) and forward (roll: + head to the right) axes, from the readings there (samples within `half_s`, each
+    under the mirror image nearest the fitted rotation at that moment). None when either end has no reading.
+
+    Meant for short turns on the snow (the pre-rotation before takeoff, the rotation still going after landing),
+    well under a half turn: the turn is the difference of the two readings' rotation vectors."""
+    t = np.asarray(times_s, dtype=np.float64)
+    frames = torso_frames(keypoints_3d)
+    has = np.isfinite(frames).all(axis=(1, 2))
+    mirrors = _mirrors(np.where(has[:, None, None], frames, 0.0))
+    roll = fit.roll_deg != 0.0
+    u = _progress(t, fit.start_s, fit.end_s) if fit.end_s > fit.start_s else np.zeros(len(t))
+    second = fit.roll_deg if roll else fit.flip_deg
+    model = model_frames(fit.heading_deg, fit.spin_deg * u, second * u, roll=roll)
+    vectors: list[np.ndarray] = []
+    ref = np.eye(3)
+    for at in (from_s, to_s):
+        near = np.flatnonzero(has & (np.abs(t - at) <= half_s))
+        if len(near) == 0:
+            return None
+        if not vectors:  # both readings relative to the model at the first end, so they compare in one frame
+            ref = model[near[0]]
+        rv = []
+        for i in near:
+            tr = np.einsum("kij,ij->k", mirrors[i], ref)
+            rel = ref.T @ mirrors[i][int(np.argmax(tr))]
+            rv.append(_rotation_vector(rel))
+        vectors.append(np.median(np.array(rv), axis=0))
+    return np.degrees(vectors[1] - vectors[0])
+
+
+def _rotation_vector(r: np.ndarray) -> np.ndarray:
+    """The axis-angle vector (radians) of a rotation matrix."""
+    angle = float(np.arccos(np.clip((np.trace(r) - 1.0) / 2.0, -1.0, 1.0)))
+    if angle < 1e-6:
+        return np.zeros(3)
+    axis = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]]) / (2.0 * np.sin(angle))
+    return axis * angle

@@ -45,6 +45,9 @@ class JobCreate(BaseModel):
     num_poses: int | None = Field(None, ge=1, le=16)
     backend: Literal["mediapipe", "hmr2"] = "mediapipe"
     rider: str | None = Field(None, max_length=200, description="who rode it (or tus metadata `rider`)")
+    stance: Literal["regular", "goofy"] | None = Field(
+        None, description="the rider's natural stance (regular: left foot leads), so a switch approach is named so"
+    )
 
 
 class AttemptPublic(BaseModel):

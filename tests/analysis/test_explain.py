@@ -35,7 +35,7 @@ def test_the_jump_is_counted_and_explained_with_numbers(spin_jumps) -> None:  # 
     assert (doc["spin_deg"], doc["spin_direction"], doc["flip_deg"], doc["flip_direction"]) == (540, "right", 0, None)
     assert doc["takeoff_frame"] == TAKEOFF and doc["air_time_s"] == pytest.approx(AIR_S, abs=0.04)
     text = doc["explanation"]
-    assert text.startswith("0.80 s in the air") and "a 540 to the right" in text
+    assert text.startswith("0.80 s in the air") and "spin 540 right (spin 540 nominal, 5" in text
     # The figure keeps its legs straight (about 175 deg): both the takeoff and landing rules speak, with numbers.
     assert re.search(r"Knees at 1\d\d° at takeoff", text) and re.search(
         r"Landed with knees at 1\d\d°, nearly straight", text
@@ -43,7 +43,7 @@ def test_the_jump_is_counted_and_explained_with_numbers(spin_jumps) -> None:  # 
     for sentence in text.split(". "):
         assert re.search(r"\d", sentence), f"a sentence without a number: {sentence!r}"
     assert doc["cue"] and doc["cue"] in text
-    assert "1 jump" in summarize(jumps) and "540 to the right" in summarize(jumps)
+    assert "1 jump" in summarize(jumps) and "spin 540 right" in summarize(jumps)
 
 
 def test_overlay_labels_count_up_then_hold_the_total(spin_jumps) -> None:  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ def test_overlay_labels_count_up_then_hold_the_total(spin_jumps) -> None:  # typ
     assert min(labels) == TAKEOFF and max(labels) == landing + round(FPS)
     spins = [int(re.search(r"spin (\d+) deg", labels[f]).group(1)) for f in range(TAKEOFF, landing)]  # type: ignore[union-attr]
     assert spins[0] == 0 and all(b >= a for a, b in zip(spins, spins[1:], strict=False)) and spins[-1] > 450
-    assert labels[landing] == "jump 1: 0.80 s air, a 540 to the right"
+    assert labels[landing] == "jump 1: 0.80 s air, spin 540 right"  # the figure stands still: stance unseen
 
 
 def test_no_jump_no_sentence() -> None:

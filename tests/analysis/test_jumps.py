@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pose_service.analysis import ANGLE_NAMES, MOMENT_NAMES
+from pose_service.analysis.quality import AIR_TIME_ASSUMPTION
 from pose_service.export.result import validate_result
 
 FRAME_TOL = 2
@@ -58,8 +59,28 @@ def test_trick_is_measured_like_the_truth(analyzed_trick: Analyzed, spec: str, v
 def test_the_whole_pipeline_counts_the_session_360(spin_analysis, spin_truth) -> None:  # type: ignore[no-untyped-def]
     got = _check_jump(spin_analysis.result, spin_truth)
     summary = spin_analysis.result["analysis"]["summary"]
-    assert "1 jump" in summary and "360 to the left" in summary
-    assert "360 to the left" in got["explanation"] and f"{got['air_time_s']:.2f} s in the air" in got["explanation"]
+    assert "1 jump" in summary and "frontside 360" in summary  # to the left, the left foot leading
+    assert "frontside 360 (spin 360 nominal" in got["explanation"]
+    assert f"{got['air_time_s']:.2f} s in the air" in got["explanation"]
+
+
+def test_the_session_360_gets_its_trick_report(spin_analysis, spin_truth) -> None:  # type: ignore[no-untyped-def]
+    """The whole pipeline on the rendered 360 (seen from the front, the left foot leading, no --stance given)."""
+    analysis = spin_analysis.result["analysis"]
+    got = analysis["jumps"][0]
+    assert (got["trick"], got["stance"], got["switch"]) == ("frontside 360", "regular", None)
+    spin = got["rotation"]["spin"]
+    assert spin["nominal_deg"] == 360 and spin["direction"] == "left"
+    assert abs(spin["measured_deg"] - 360) <= 25 and spin["difference_deg"] == pytest.approx(spin["measured_deg"] - 360)
+    assert abs(spin["pre_rotation_deg"]) <= 20 and abs(spin["after_landing_deg"]) <= 20  # the script turns only in the air
+    assert got["rotation"]["flip"]["nominal_deg"] == 0 and got["rotation"]["roll"]["nominal_deg"] == 0
+    assert got["landing"]["grade"] == "stomped" and not got["landing"]["hands_down"]
+    assert got["landing"]["hip_height_min_m"] > 0.5 and got["landing"]["time_to_stable_s"] is not None
+    true_air = spin_truth["jumps"][0]["air_time_s"]
+    assert got["height"]["air_time_m"] == pytest.approx(9.81 * true_air**2 / 8, rel=0.15)
+    assert got["height"]["method"] in ("trajectory", "air_time") and "one level" in AIR_TIME_ASSUMPTION
+    assert got["confidence"]["air_frames_seen"] >= 0.9 and got["confidence"]["rider_height_px"] > 150
+    assert analysis["scoring"] == {"scoreable": True, "reasons": []}
 
 
 def test_angle_series_cover_the_new_names(spin_analysis) -> None:  # type: ignore[no-untyped-def]

@@ -64,7 +64,7 @@ def test_rider_history_lists_three_jobs_in_date_order(api: httpx.Client, jobs: d
     assert [j["job_id"] for j in body["data"]] == order  # one jump per clip, oldest upload first
     assert [j["created_at"] for j in body["data"]] == sorted(j["created_at"] for j in body["data"])
     for j in body["data"]:
-        assert j["trick"] == "a 360 to the left" and j["spin_deg"] == 360 and j["spin_direction"] == "left"
+        assert j["trick"] == "frontside 360" and j["spin_deg"] == 360 and j["spin_direction"] == "left"
         assert j["date"].startswith("20") and j["ref"] == f"{j['job_id']}:1"
         assert j["grade"] is None or 0 <= j["grade"] <= 10
     # B has 0.3 s more air than A: its jump holds the best air time
@@ -84,7 +84,7 @@ def test_compare_two_attempts(api: httpx.Client, jobs: dict[str, dict[str, Any]]
     assert rows["spin_deg"]["diff"] == 0  # the same trick
     assert c["most_important"] == "air_time_s"
     assert c["explanation"].startswith("B was in the air") and "longer than A" in c["explanation"]
-    assert c["a"]["trick"] == c["b"]["trick"] == "a 360 to the left"
+    assert c["a"]["trick"] == c["b"]["trick"] == "frontside 360"  # a 360 to the left, left foot leading
     assert c["align"]["offset_s"] == round(c["align"]["b_takeoff_s"] - c["align"]["a_takeoff_s"], 4)
     # swapped, every difference changes sign
     back = {m["key"]: m for m in api.get("/compare", params={"a": b, "b": a}).json()["metrics"]}

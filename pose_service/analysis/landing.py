@@ -1,0 +1,210 @@
+"""The landing grade: stomped, sketchy or crash, from the pose through the landing window, with its numbers.
+
+Read from the 3D keypoints (metres, origin mid-hip, y up) over the landing window (touch-down to 1.5 s after,
+or the clip's end): the hips' height above the lowest foot point (the snow under the board), the knees' and
+hips' flexion (180 minus the joint angle: 0 straight, 90 a right angle), the trunk's lean from upright, a hand
+near the snow, the residual rotation (the spin still going on the snow, from the rotation stage) and the time
+until the rider rides stable again.
+
+Stable riding: hips at least `STABLE_HIP_M` above the feet, trunk within `STABLE_LEAN_DEG` of upright, no hand
+down; the time to stable is from touch-down to the moment from which that holds to the end of the window.
+
+Rules, first that matches wins:
+
+    | grade   | when                                                                                     |
+    |---------|------------------------------------------------------------------------------------------|
+    | crash   | the hips stay down: under CRASH_HIP_M above the feet for CRASH_HOLD_S or more, or until   |
+    |         | the clip ends                                                                            |
+    | crash   | the body lies: trunk leaning over CRASH_LEAN_DEG with the hips under SKETCHY_HIP_M, for   |
+    |         | CRASH_HOLD_S or more                                                                     |
+    | sketchy | a hand down: a wrist within HAND_SNOW_M of the snow level                                |
+    | sketchy | the trunk folded or thrown: leaning over SKETCHY_LEAN_DEG                                 |
+    | sketchy | the hips dropped to under SKETCHY_HIP_M above the feet                                   |
+    | sketchy | not riding stable within SKETCHY_STABLE_S (or never, in a window of 1 s or more)         |
+    | sketchy | a residual rotation over SKETCHY_RESIDUAL_DEG (the board pivoted that much on the snow)  |
+    | stomped | none of the above                                                                        |
+
+`landing_score` turns the grade and its numbers into the 0-10 landing grade the comparison and the rider
+history show (stomped 7-10, sketchy 4-6.9, crash 0-3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pose_service.analysis.angles import ANGLE_NAMES, body_angles
+
+__all__ = ["GRADES", "LandingGrade", "grade_landing", "landing_score"]
+
+GRADES = ("stomped", "sketchy", "crash")
+WINDOW_S = 1.5
+CRASH_HIP_M = 0.3
+CRASH_LEAN_DEG = 65.0
+CRASH_HOLD_S = 0.4
+HAND_SNOW_M = 0.15
+SKETCHY_LEAN_DEG = 50.0
+SKETCHY_HIP_M = 0.42
+SKETCHY_STABLE_S = 1.0
+SKETCHY_RESIDUAL_DEG = 60.0
+STABLE_HIP_M = 0.55
+STABLE_LEAN_DEG = 35.0
+STABLE_HOLD_S = 0.3
+_FEET = [27, 28, 29, 30, 31, 32]
+_WRISTS = [15, 16]
+_KNEES = (ANGLE_NAMES.index("left_knee"), ANGLE_NAMES.index("right_knee"))
+_HIPS = (ANGLE_NAMES.index("left_hip"), ANGLE_NAMES.index("right_hip"))
+_LEAN = ANGLE_NAMES.index("trunk_lean")
+
+
+@dataclass(frozen=True)
+class LandingGrade:
+    """The grade and the numbers behind it (NaN where not seen). knee_flexion_deg, hip_flexion_deg: the deepest
+    bend of the two knees (hips) in the window, 180 minus the joint angle; trunk_lean_deg: the largest lean;
+    hip_height_min_m: the lowest hip height above the feet; time_to_stable_s: None if never stable in view."""
+
+    grade: str
+    knee_flexion_deg: float
+    hip_flexion_deg: float
+    trunk_lean_deg: float
+    hands_down: bool
+    hip_height_min_m: float
+    time_to_stable_s: float | None
+    residual_rotation_deg: float
+    reasons: tuple[str, ...] = field(default=())
+
+    def to_result(self) -> dict[str, Any]:
+        return {
+            "grade": self.grade,
+            "knee_flexion_deg": _num(self.knee_flexion_deg),
+            "hip_flexion_deg": _num(self.hip_flexion_deg),
+            "trunk_lean_deg": _num(self.trunk_lean_deg),
+            "hands_down": self.hands_down,
+            "hip_height_min_m": _num(self.hip_height_min_m, 3),
+            "time_to_stable_s": None if self.time_to_stable_s is None else round(self.time_to_stable_s, 3),
+            "residual_rotation_deg": _num(self.residual_rotation_deg),
+            "reasons": list(self.reasons),
+        }
+
+
+def _num(x: float, digits: int = 1) -> float | None:
+    return round(float(x), digits) if np.isfinite(x) else None
+
+
+def _longest_run_s(mask: np.ndarray, t: np.ndarray) -> float:
+    """The longest time span over which `mask` holds on consecutive samples."""
+    best, start = 0.0, None
+    for i, on in enumerate(mask):
+        if on and start is None:
+            start = i
+        if start is not None and (not on or i == len(mask) - 1):
+            end = i if on else i - 1
+            best = max(best, float(t[end] - t[start]))
+            start = None
+    return best
+
+
+def grade_landing(
+    times_s: np.ndarray, keypoints_3d: np.ndarray, *, landing_s: float, residual_rotation_deg: float = 0.0
+) -> LandingGrade:
+    """Grade one landing from a tracked person's samples (times (m,), 3D keypoints (m, 33, 3))."""
+    t = np.asarray(times_s, dtype=np.float64)
+    window = (t >= landing_s) & (t <= landing_s + WINDOW_S)
+    k3 = np.asarray(keypoints_3d, dtype=np.float64)[window]
+    tw = t[window]
+    residual = abs(float(residual_rotation_deg)) if np.isfinite(residual_rotation_deg) else float("nan")
+    if len(tw) < 3:
+        return LandingGrade("stomped", *(float("nan"),) * 3, False, float("nan"), None, residual,
+                            ("the landing is not in view: graded on nothing",))  # fmt: skip
+    angles = body_angles(k3)
+    with np.errstate(all="ignore"):
+        feet_y = np.nanmin(k3[:, _FEET, 1], axis=1)
+        hip_h = 0.0 - feet_y  # the mid-hip is the origin
+        wrist_h = np.nanmin(k3[:, _WRISTS, 1], axis=1) - feet_y
+        knee_flex = 180.0 - np.nanmin(angles[:, list(_KNEES)], axis=1)
+        hip_flex = 180.0 - np.nanmin(angles[:, list(_HIPS)], axis=1)
+    lean = angles[:, _LEAN]
+    seen = np.isfinite(hip_h)
+    hand = np.isfinite(wrist_h) & (wrist_h < HAND_SNOW_M) & seen
+    stable = seen & (hip_h >= STABLE_HIP_M) & (np.nan_to_num(lean, nan=90.0) <= STABLE_LEAN_DEG) & ~hand
+    time_to_stable = _time_to_stable(stable, tw, landing_s)
+    hip_min = float(np.nanmin(hip_h)) if seen.any() else float("nan")
+    lean_max = float(np.nanmax(lean)) if np.isfinite(lean).any() else float("nan")
+    knee_max = float(np.nanmax(knee_flex)) if np.isfinite(knee_flex).any() else float("nan")
+    hip_flex_max = float(np.nanmax(hip_flex)) if np.isfinite(hip_flex).any() else float("nan")
+    span = float(tw[-1] - tw[0])
+
+    low = seen & (hip_h < CRASH_HIP_M)
+    low_s = _longest_run_s(low, tw)
+    lying_s = _longest_run_s((np.nan_to_num(lean) > CRASH_LEAN_DEG) & seen & (hip_h < SKETCHY_HIP_M), tw)
+    crash, sketchy = [], []
+    if low_s >= CRASH_HOLD_S or (low.any() and low[seen][-1]):
+        crash.append(f"hips down at {hip_min:.2f} m above the feet for {low_s:.1f} s" +
+                     (" and still down when the clip ends" if low[seen][-1] else ""))  # fmt: skip
+    if lying_s >= CRASH_HOLD_S:
+        crash.append(f"lying: trunk over {CRASH_LEAN_DEG:.0f}° from upright, hips low, for {lying_s:.1f} s")
+    if hand.any():
+        sketchy.append(f"a hand down: a wrist {float(np.nanmin(wrist_h[hand])):.2f} m above the snow")
+    if lean_max > SKETCHY_LEAN_DEG:
+        sketchy.append(f"trunk leaning {lean_max:.0f}° from upright")
+    if hip_min < SKETCHY_HIP_M:
+        sketchy.append(f"hips dropped to {hip_min:.2f} m above the feet")
+    if time_to_stable is None and span >= 1.0:
+        sketchy.append(f"not riding stable within the {span:.1f} s seen after touch-down")
+    elif time_to_stable is not None and time_to_stable > SKETCHY_STABLE_S:
+        sketchy.append(f"riding stable only {time_to_stable:.2f} s after touch-down")
+    if np.isfinite(residual) and residual > SKETCHY_RESIDUAL_DEG:
+        sketchy.append(f"{residual:.0f}° of rotation still going on the snow")
+    grade = "crash" if crash else "sketchy" if sketchy else "stomped"
+    reasons = tuple(crash or sketchy) or (_stomped_reason(knee_max, lean_max, time_to_stable),)
+    return LandingGrade(grade, knee_max, hip_flex_max, lean_max, bool(hand.any()), hip_min, time_to_stable,
+                        residual, reasons)  # fmt: skip
+
+
+def _time_to_stable(stable: np.ndarray, t: np.ndarray, landing_s: float) -> float | None:
+    """Seconds from touch-down to the moment from which the rider stays stable through the rest of the window
+    (at least `STABLE_HOLD_S` of it); None if that never happens in view."""
+    if not stable.any() or not stable[-1]:
+        return None
+    unstable = np.flatnonzero(~stable)
+    first = 0 if len(unstable) == 0 else int(unstable[-1]) + 1
+    if t[-1] - t[first] < STABLE_HOLD_S - 1e-9:
+        return None
+    return float(t[first] - landing_s)
+
+
+def _stomped_reason(knee: float, lean: float, stable: float | None) -> str:
+    parts = []
+    if np.isfinite(knee):
+        parts.append(f"knees absorbed to {knee:.0f}° of flexion")
+    if np.isfinite(lean):
+        parts.append(f"trunk within {lean:.0f}° of upright")
+    if stable is not None:
+        parts.append(f"riding stable {stable:.2f} s after touch-down")
+    return ", ".join(parts) or "nothing against it was seen"
+
+
+def landing_score(landing: dict[str, Any]) -> float | None:
+    """0 to 10 for a result.json `landing` block: stomped 7-10, sketchy 4-6.9, crash 0-3 (less for each number
+    that tells against it within the grade); None without a grade."""
+    grade = landing.get("grade")
+    if grade not in GRADES:
+        return None
+    base, floor = {"stomped": (10.0, 7.0), "sketchy": (6.9, 4.0), "crash": (3.0, 0.0)}[grade]
+    lean = landing.get("trunk_lean_deg")
+    stable = landing.get("time_to_stable_s")
+    residual = landing.get("residual_rotation_deg")
+    score = base
+    if isinstance(lean, int | float):
+        score -= max(0.0, lean - 20.0) / 10.0
+    if isinstance(stable, int | float):
+        score -= max(0.0, stable - 0.5)
+    elif grade != "crash":
+        score -= 1.0
+    if isinstance(residual, int | float):
+        score -= max(0.0, residual - 20.0) / 20.0
+    if landing.get("hands_down"):
+        score -= 1.0
+    return round(min(base, max(floor, score)), 1)

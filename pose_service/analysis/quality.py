@@ -1,0 +1,143 @@
+"""How much a jump's numbers can be trusted: its height estimate, its confidence, and the scoreability gate.
+
+Height, two estimates:
+- air_time: h = g t^2 / 8 from the air time t. Assumes takeoff and landing at one level (a drop or a
+  step-down lands lower and flies longer than its height); needs nothing but the timing.
+- trajectory: the hips' rise above their takeoff height in the picture, in metres through the image scale
+  (limbs' 2D against 3D lengths). Used when the flight followed gravity's parabola with a plausible
+  acceleration (a steady camera and a right scale: `TRAJECTORY_ACCEL_G`), else the air-time estimate is.
+
+Confidence per jump, each 0..1 where a share:
+- air_frames_seen: share of the flight's video frames in which the pose model saw the rider (interpolated
+  frames do not count);
+- keypoint_visibility: mean visibility of the limbs' and torso's keypoints over those frames;
+- rider_height_px: the rider's median box height around the jump;
+- camera_motion: the camera's own motion, when the track carries it (None: not measured);
+- overall = air_frames_seen x keypoint_visibility x min(1, rider_height_px / 120) x (0.5 + 0.5 x the share of
+  airborne frames agreeing with the fitted rotation).
+
+The gate (`scoring`): a clip cannot be scored when no jump was found, the rider's median height is under
+`MIN_RIDER_PX`, or the rider was seen in under `MIN_AIR_SEEN` of a jump's air frames. Each reason is a sentence
+with its number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pose_service.analysis.airborne import GRAVITY, Airborne
+
+__all__ = ["Confidence", "HeightEstimate", "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "estimate_height", "scoring"]
+
+MIN_RIDER_PX = 60.0
+MIN_AIR_SEEN = 0.5
+TRAJECTORY_ACCEL_G = (0.8, 1.25)
+_BODY_KEYPOINTS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+AIR_TIME_ASSUMPTION = "h = g t^2 / 8 from the air time: assumes takeoff and landing at one level"
+
+
+@dataclass(frozen=True)
+class HeightEstimate:
+    """method: 'trajectory' or 'air_time' (which one height_m is); both estimates in metres."""
+
+    method: str
+    air_time_m: float
+    trajectory_m: float | None
+
+    @property
+    def height_m(self) -> float:
+        return self.trajectory_m if self.method == "trajectory" and self.trajectory_m is not None else self.air_time_m
+
+    def to_result(self) -> dict[str, Any]:
+        assumption = (
+            "hip rise in the picture, scaled by the rider's limb lengths (camera steady: the flight fits gravity)"
+            if self.method == "trajectory"
+            else AIR_TIME_ASSUMPTION
+        )
+        return {
+            "method": self.method,
+            "air_time_m": round(self.air_time_m, 3),
+            "trajectory_m": None if self.trajectory_m is None else round(self.trajectory_m, 3),
+            "assumption": assumption,
+        }
+
+
+def estimate_height(flight: Airborne) -> HeightEstimate:
+    """Both height estimates of a flight and the one to use (see the module)."""
+    air = GRAVITY * flight.air_time_s**2 / 8.0
+    steady = TRAJECTORY_ACCEL_G[0] <= flight.accel_g <= TRAJECTORY_ACCEL_G[1] and np.isfinite(flight.apex_m)
+    trajectory = float(flight.apex_m) if np.isfinite(flight.apex_m) else None
+    return HeightEstimate("trajectory" if steady else "air_time", air, trajectory)
+
+
+@dataclass(frozen=True)
+class Confidence:
+    overall: float
+    air_frames_seen: float
+    keypoint_visibility: float
+    rider_height_px: float
+    camera_motion: float | None
+    air_frames: int
+    seen_frames: int
+
+    def to_result(self) -> dict[str, Any]:
+        return {
+            "overall": round(self.overall, 3),
+            "air_frames_seen": round(self.air_frames_seen, 3),
+            "keypoint_visibility": round(self.keypoint_visibility, 3),
+            "rider_height_px": round(self.rider_height_px, 1),
+            "camera_motion": self.camera_motion,
+            "air_frames": self.air_frames,
+            "seen_frames": self.seen_frames,
+        }
+
+
+def confidence(
+    frames: np.ndarray,
+    interpolated: np.ndarray,
+    bbox: np.ndarray,
+    keypoints_2d: np.ndarray,
+    *,
+    takeoff_frame: int,
+    landing_frame: int,
+    agreement: float,
+    camera_motion: float | None = None,
+) -> Confidence:
+    """The confidence of one jump from the rider's track arrays (frames (m,), interpolated (m,), bbox (m, 4),
+    keypoints_2d (m, 33, 3))."""
+    frames = np.asarray(frames)
+    air = (frames > takeoff_frame) & (frames < landing_frame)
+    n_air = max(0, landing_frame - takeoff_frame - 1)
+    seen = air & ~np.asarray(interpolated, dtype=bool)
+    share = float(seen.sum()) / n_air if n_air else 1.0
+    vis = np.asarray(keypoints_2d, dtype=np.float64)[seen][:, _BODY_KEYPOINTS, 2]
+    visibility = float(np.nanmean(vis)) if vis.size else 0.0
+    near = (frames >= takeoff_frame - 30) & (frames <= landing_frame + 30)
+    heights = np.asarray(bbox, dtype=np.float64)[near]
+    height_px = float(np.median(heights[:, 3] - heights[:, 1])) if len(heights) else 0.0
+    overall = share * visibility * min(1.0, height_px / 120.0) * (0.5 + 0.5 * float(agreement))
+    return Confidence(float(np.clip(overall, 0, 1)), min(1.0, share), visibility, height_px, camera_motion, n_air,
+                      int(seen.sum()))  # fmt: skip
+
+
+def scoring(rider_height_px: float | None, jumps: list[dict[str, Any]]) -> dict[str, Any]:
+    """`analysis.scoring`: {"scoreable", "reasons"} from the rider's median height and the jumps' confidence
+    blocks (result.json jumps, in order)."""
+    reasons = []
+    if rider_height_px is None:
+        reasons.append("no rider was found in the clip")
+    elif rider_height_px < MIN_RIDER_PX:
+        reasons.append(f"rider under {MIN_RIDER_PX:.0f} px tall (median {rider_height_px:.0f} px): film closer or zoom in")
+    for n, jump in enumerate(jumps, start=1):
+        c = jump.get("confidence") or {}
+        if c.get("air_frames_seen", 1.0) < MIN_AIR_SEEN:
+            reasons.append(
+                f"rider seen in {c.get('seen_frames', 0)} of {c.get('air_frames', 0)} air frames of jump {n} "
+                f"(under {100 * MIN_AIR_SEEN:.0f} %): the rotation cannot be measured"
+            )
+    if not jumps and rider_height_px is not None:
+        reasons.append("no jump found: the rider's hips never followed a free-flight parabola")
+    return {"scoreable": not reasons, "reasons": reasons}

@@ -1,0 +1,95 @@
+"""The riding stance on the approach: which foot leads along the direction of travel (regular: the left).
+
+A snowboarder stands sideways to the travel. Over the riding phase before takeoff (about 1 s, ending a little
+before the pop) the hips' image motion gives the travel direction across the picture (plus the camera's own
+motion when the track carries it: a panning camera keeps the rider still in the picture); the rider's left
+axis (right hip, shoulder and ankle to the left ones) gives which side of the body points that way. The 3D
+keypoints (x to the image's right) and the 2D ones are read together: each frame votes with the sum of both,
+so a frame whose 2D labels wobble does not decide alone.
+
+No answer (None) when the rider moves too little across the picture (travelling towards or away from the
+camera), the body is seen edge-on (its left axis points at the camera), or the frames disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pose_service.analysis.rotation import torso_frames
+
+__all__ = ["StanceReading", "riding_stance"]
+
+WINDOW_S = 1.0  # the riding phase read before takeoff
+_POP_S = 0.15  # the last moments before takeoff (the pop, a pre-turn) are left out
+_MIN_SPEED_M_S = 0.2  # across the picture: slower, the travel direction is not visible (a walking pace is 1.4)
+_MIN_SIDEWAYS = 0.3  # |x| of the unit left axis in the camera frame: less is a body seen edge-on
+_MIN_AGREE = 0.7  # share of frames that must vote the same way
+_MIN_FRAMES = 5
+
+
+@dataclass(frozen=True)
+class StanceReading:
+    """stance: 'regular', 'goofy' or None; travel: +1 the rider moves to the image's right, -1 left, 0 unknown;
+    agree: share of the window's frames that vote for the answer; frames: how many frames were read;
+    reason: why there is no answer (empty when there is one)."""
+
+    stance: str | None
+    travel: int
+    agree: float
+    frames: int
+    reason: str = ""
+
+
+def riding_stance(
+    times_s: np.ndarray,
+    keypoints_2d: np.ndarray,
+    keypoints_3d: np.ndarray,
+    scale_px_per_m: np.ndarray,
+    *,
+    takeoff_s: float,
+    camera_dx_px: np.ndarray | None = None,
+) -> StanceReading:
+    """Read the stance over the window before `takeoff_s` (arrays are one tracked person's samples).
+
+    scale_px_per_m: (m,) image scale per sample; camera_dx_px: (m,) the camera's own horizontal motion since
+    the first sample, in pixels (content moving left when the camera pans right), if known.
+    """
+    t = np.asarray(times_s, dtype=np.float64)
+    window = (t >= takeoff_s - WINDOW_S) & (t <= takeoff_s - _POP_S)
+    if window.sum() < _MIN_FRAMES:
+        return StanceReading(None, 0, 0.0, int(window.sum()), "the approach is not in view")
+    k2 = np.asarray(keypoints_2d, dtype=np.float64)[window]
+    k3 = np.asarray(keypoints_3d, dtype=np.float64)[window]
+    tw = t[window]
+    hip_x = (k2[:, 23, 0] + k2[:, 24, 0]) / 2
+    if camera_dx_px is not None:
+        hip_x = hip_x - np.asarray(camera_dx_px, dtype=np.float64)[window]
+    ok = np.isfinite(hip_x)
+    if ok.sum() < _MIN_FRAMES:
+        return StanceReading(None, 0, 0.0, int(ok.sum()), "the hips are not seen on the approach")
+    speed_px = float(np.polyfit(tw[ok], hip_x[ok], 1)[0])
+    scale = float(np.nanmedian(np.asarray(scale_px_per_m, dtype=np.float64)[window]))
+    if not np.isfinite(scale) or scale <= 0 or abs(speed_px) / scale < _MIN_SPEED_M_S:
+        return StanceReading(None, 0, 0.0, int(ok.sum()), "the rider does not move across the picture")
+    travel = 1 if speed_px > 0 else -1
+    left3 = torso_frames(k3)[:, 0, 0]  # x of the unit left axis (camera x = image right)
+    ankles3 = k3[:, 27, 0] - k3[:, 28, 0]
+    side2 = (k2[:, 23, 0] - k2[:, 24, 0]) + (k2[:, 11, 0] - k2[:, 12, 0]) + (k2[:, 27, 0] - k2[:, 28, 0])
+    width2 = np.abs(side2) / (3 * scale)  # metres across the picture, per body part
+    sideways = np.nanmedian(np.abs(left3))
+    if not np.isfinite(sideways) or sideways < _MIN_SIDEWAYS:
+        return StanceReading(None, travel, 0.0, int(ok.sum()), "the rider is seen edge-on on the approach")
+    # Each frame: the 3D left axis, the 3D ankles and the 2D left-right extent, each as a sign, summed.
+    votes = np.sign(np.nan_to_num(left3)) + np.sign(np.nan_to_num(ankles3)) + np.sign(np.nan_to_num(side2)) * (
+        width2 > 0.05
+    )
+    votes = votes[votes != 0] * travel
+    if len(votes) < _MIN_FRAMES:
+        return StanceReading(None, travel, 0.0, len(votes), "too few readings of the body on the approach")
+    leads_left = float(np.mean(votes > 0))
+    agree = max(leads_left, 1.0 - leads_left)
+    if agree < _MIN_AGREE:
+        return StanceReading(None, travel, agree, len(votes), "the approach frames disagree on the leading foot")
+    return StanceReading("regular" if leads_left > 0.5 else "goofy", travel, round(agree, 3), len(votes))
