@@ -36,7 +36,9 @@ def _signed(jump: dict[str, Any], kind: str, measured: bool) -> float:
     return -total if negative else total
 
 
-def run(tricks: list[str], views: list[str], size: int, fps: float, out: Path) -> list[dict[str, Any]]:
+def run(
+    tricks: list[str], views: list[str], size: int, fps: float, out: Path, redetect_every: int = 0
+) -> list[dict[str, Any]]:
     settings = Settings()
     rows = []
     for trick in tricks:
@@ -50,7 +52,8 @@ def run(tricks: list[str], views: list[str], size: int, fps: float, out: Path) -
             true_jumps = json.loads(truth_path.read_text())["jumps"]
             truth = true_jumps[0] if true_jumps else None  # None: a clip with no jump (ride, crouch)
             started = time.perf_counter()
-            result = analyze(clip, out_dir=out / f"{name}_pose", options=AnalyzeOptions(mesh=False), settings=settings)
+            options = AnalyzeOptions(mesh=False, redetect_every=redetect_every)
+            result = analyze(clip, out_dir=out / f"{name}_pose", options=options, settings=settings)
             jumps = result.result["analysis"]["jumps"]
             # The measured jump is the one overlapping the true flight most (all of them are listed).
             best = (
@@ -180,15 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=480, help="square frame size in pixels")
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=Path("out/bench/analysis"), help="clip cache and results")
+    parser.add_argument("--redetect-every", type=int, default=0, help="AnalyzeOptions.redetect_every (0: off)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     print("         trick  view | truth: takeoff landing air  spin   flip | measured: takeoff landing air  spin  flip "
           "(measured totals) agreement")  # fmt: skip
     # Specs with options hold commas themselves ("right1080,air=1.2"): then separate the tricks with ";".
     tricks = args.tricks.split(";") if ";" in args.tricks else args.tricks.split(",")
-    rows = run(tricks, args.views.split(","), args.size, args.fps, args.out)
+    rows = run(tricks, args.views.split(","), args.size, args.fps, args.out, args.redetect_every)
     print(summarize(rows))
-    (args.out / f"accuracy_{args.size}_{args.fps:g}.json").write_text(json.dumps(rows, indent=1, default=str))
+    (args.out / f"accuracy_{args.size}_{args.fps:g}_r{args.redetect_every}.json").write_text(json.dumps(rows, indent=1, default=str))
     return 0
 
 

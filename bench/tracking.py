@@ -36,6 +36,7 @@ MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
 SEARCH = {"on": True}  # --no-search: no second look around lost tracks
+REDETECT = {"every": 0}  # --redetect-every: PoseLandmarkerBackend(redetect_every=...)
 
 
 def detect_and_track(clip: Path, settings: Settings) -> tuple[list[Poses], list[Track], dict[str, float], int, tuple]:
@@ -44,7 +45,9 @@ def detect_and_track(clip: Path, settings: Settings) -> tuple[list[Poses], list[
     tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15)), search_s=search_s))
     detections: list[Poses] = []
     pose_s = track_s = 0.0
-    with PoseLandmarkerBackend(ensure_bundle(settings.models_dir), num_poses=4) as backend, VideoReader(info) as r:
+    with PoseLandmarkerBackend(
+        ensure_bundle(settings.models_dir), num_poses=4, redetect_every=REDETECT["every"]
+    ) as backend, VideoReader(info) as r:
         for frame in r:
             t0 = time.perf_counter()
             poses = look_again(backend, tracker, frame.rgb, backend.detect(frame.rgb, frame.time_s))
@@ -139,8 +142,10 @@ def main() -> None:
     ap.add_argument("--crossing", type=Path, help="two riders crossing (rendered here if missing)")
     ap.add_argument("--scenes", type=Path, help="folder of the synthetic tracking suite (rendered there if missing)")
     ap.add_argument("--no-search", action="store_true", help="no second look (pose model on a crop) for lost tracks")
+    ap.add_argument("--redetect-every", type=int, default=0, help="the person detector every N frames (0: off)")
     args = ap.parse_args()
     SEARCH["on"] = not args.no_search
+    REDETECT["every"] = args.redetect_every
     clips = args.clips
     if not (args.clips or args.spin or args.crossing or args.scenes):
         clips = [p for p in (MEDIA / "sports2d_demo.mp4", MEDIA / "phalp_vid.mp4") if p.is_file()]

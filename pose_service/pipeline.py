@@ -43,6 +43,9 @@ class AnalyzeOptions:
     overlay: bool = False
     num_poses: int = 4
     rider: int | None = None  # a track id chosen by the user instead of the scored rider choice
+    # The person detector runs every `redetect_every` frames while everyone is followed (0: every frame
+    # while fewer than num_poses people are followed, as MediaPipe does on its own); see PoseLandmarkerBackend.
+    redetect_every: int = 0
     stance: str | None = None  # the rider's natural stance (regular|goofy): tells a switch approach; None unknown
 
     def __post_init__(self) -> None:
@@ -55,6 +58,8 @@ class AnalyzeOptions:
             raise BadOption(f"num_poses must be between 1 and 16, got {self.num_poses}")
         if self.rider is not None and (type(self.rider) is not int or self.rider < 1):
             raise BadOption(f"rider must be a track id (a whole number >= 1), got {self.rider!r}")
+        if type(self.redetect_every) is not int or not 0 <= self.redetect_every <= 300:
+            raise BadOption(f"redetect_every must be a whole number of frames from 0 to 300, got {self.redetect_every!r}")
         if self.stance is not None and self.stance not in STANCES:
             raise BadOption(f"stance must be regular or goofy, got {str(self.stance)[:40]!r}",
                             hint="regular: the left foot leads; goofy: the right foot leads")  # fmt: skip
@@ -191,7 +196,7 @@ def _mediapipe_tracks(
     # Three threads overlap: decoding runs ahead (prefetch), the model reads frame i (MediaPipe releases the
     # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
     with (
-        PoseLandmarkerBackend(bundle, num_poses=options.num_poses) as backend,
+        PoseLandmarkerBackend(bundle, num_poses=options.num_poses, redetect_every=options.redetect_every) as backend,
         RotatedLook(bundle) as rotated,
         VideoReader(info, prefetch=4) as reader,
         progress.stage("pose", info.frame_count) as advance,

@@ -11,6 +11,7 @@ weaker of any two poses that are plainly the same body.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from pathlib import Path
@@ -77,6 +78,53 @@ def suppress_duplicates(
     return poses[np.array(sorted(kept))]
 
 
+def _same_body(
+    box_a: np.ndarray, box_b: np.ndarray, kp_a: np.ndarray, kp_b: np.ndarray, max_iou: float, max_inside: float,
+    min_keypoint_distance: float,
+) -> bool:
+    """`suppress_duplicates`' test: boxes overlapping, one inside the other, or keypoints close (b's scale)."""
+    area_a = max(box_a[2] - box_a[0], 1.0) * max(box_a[3] - box_a[1], 1.0)
+    area_b = max(box_b[2] - box_b[0], 1.0) * max(box_b[3] - box_b[1], 1.0)
+    iw = min(box_a[2], box_b[2]) - max(box_a[0], box_b[0])
+    ih = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])
+    inter = max(iw, 0.0) * max(ih, 0.0)
+    side = max(box_b[2] - box_b[0], box_b[3] - box_b[1], 1.0)
+    dist = np.median(np.linalg.norm(kp_a[:, :2] - kp_b[:, :2], axis=1))
+    return bool(
+        inter / (area_a + area_b - inter) > max_iou
+        or inter / min(area_a, area_b) > max_inside
+        or dist / side < min_keypoint_distance
+    )
+
+
+def _covered(poses: Poses, others: Poses) -> np.ndarray:
+    """(n,) bool: which of `poses` is the same body as one of `others` (as `suppress_duplicates` judges)."""
+    boxes, other_boxes = poses.bboxes(), others.bboxes()
+    return np.array(
+        [
+            any(
+                _same_body(boxes[i], other_boxes[j], poses.keypoints_2d[i], others.keypoints_2d[j], 0.5, 0.85, 0.35)
+                for j in range(len(others))
+            )
+            for i in range(len(poses))
+        ],
+        dtype=bool,
+    )
+
+
+def _covers(found: Poses, poses: Poses) -> bool:
+    """Whether `found` holds every body of `poses`."""
+    return bool(_covered(poses, found).all())
+
+
+def _concat(parts: list[Poses]) -> Poses:
+    return Poses(
+        keypoints_2d=np.concatenate([p.keypoints_2d for p in parts]),
+        keypoints_3d=np.concatenate([p.keypoints_3d for p in parts]),
+        score=np.concatenate([p.score for p in parts]),
+    )
+
+
 class PoseLandmarkerBackend:
     """BlazePose GHUM full for up to `num_poses` people per frame; feed it one video's frames in order.
 
@@ -95,9 +143,14 @@ class PoseLandmarkerBackend:
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         deduplicate: bool = True,
+        redetect_every: int = 0,
+        settle_frames: int = 60,
     ) -> None:
         if not isinstance(num_poses, int) or not 1 <= num_poses <= 16:
             raise ValueError(f"num_poses must be an integer from 1 to 16, got {num_poses!r}")
+        for name, value in (("redetect_every", redetect_every), ("settle_frames", settle_frames)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         det = _check_unit("min_detection_confidence", min_detection_confidence)
         pres = _check_unit("min_presence_confidence", min_presence_confidence)
         trk = _check_unit("min_tracking_confidence", min_tracking_confidence)
@@ -126,6 +179,16 @@ class PoseLandmarkerBackend:
         )
         self._options = options
         self._still: Any = None  # a still-image landmarker for `detect_region`, made on first use
+        self.redetect_every = redetect_every
+        self.settle_frames = settle_frames
+        self._slots = num_poses  # num_poses of the video graph in use (fewer while following fewer people)
+        self._next: Any = None  # a fresh video graph taking over from `_landmarker` (see `_follow`)
+        self._next_slots = 0
+        self._handover_frames = 0
+        self._slots_were_full = False  # the graph followed as many people as it has slots on the last frame
+        self._short = 0  # frames in a row the graph followed fewer people than it has slots
+        self._full = 0  # frames since the whole frame was last searched while every slot was followed
+        self.stats = {"frames": 0, "detector_skipped": 0, "checks": 0, "handovers": 0, "abandoned": 0}
         try:
             self._landmarker: Any = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
@@ -155,7 +218,87 @@ class PoseLandmarkerBackend:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         result = self._landmarker.detect_for_video(image, ms)
         poses = poses_from_result(result, width, height)
+        if self.redetect_every:
+            return self._follow(image, ms, poses, width, height)
         return suppress_duplicates(poses) if self.deduplicate else poses
+
+    def _video_graph(self, num_poses: int) -> Any:
+        from mediapipe.tasks.python import vision
+
+        return vision.PoseLandmarker.create_from_options(dataclasses.replace(self._options, num_poses=num_poses))
+
+    def _follow(self, image: Any, ms: int, raw: Poses, width: int, height: int) -> Poses:
+        """The people of one frame when the person detector runs only when needed (`redetect_every` > 0).
+
+        The video graph runs its detector only while it follows fewer people than its `num_poses` slots; with
+        one graph of `num_poses` slots that is every frame of a clip with fewer people. So the graph is
+        replaced by one with as many slots as people are followed (after `settle_frames` frames with fewer),
+        and every `redetect_every` frames the whole frame is searched by the still-image landmarker: a
+        person it finds that nobody follows brings a graph with more slots. A new graph starts with the
+        detector alone, which misses bodies it does not know (a rider upside down in a flip): it takes over
+        only once it finds everyone the old one follows; until then both run and their poses are merged.
+        """
+        st = self.stats
+        st["frames"] += 1
+        if self._slots_were_full:
+            st["detector_skipped"] += 1
+        poses = suppress_duplicates(raw)
+        self._slots_were_full = len(raw) >= self._slots
+        if self._next is not None:
+            fresh = suppress_duplicates(poses_from_result(self._next.detect_for_video(image, ms), width, height))
+            self._handover_frames += 1
+            if _covers(fresh, poses):
+                self._landmarker.close()
+                self._landmarker, self._slots, self._next = self._next, self._next_slots, None
+                self._slots_were_full = len(fresh) >= self._slots
+                self._short = self._full = 0
+                st["handovers"] += 1
+                return fresh
+            merged = suppress_duplicates(_concat([poses, fresh]))
+            if self._handover_frames > 2 * self.settle_frames:
+                self._drop_next()  # it never found everyone: keep the old graph (a later look tries again)
+            return merged
+        if len(raw) >= self._slots:
+            self._short = 0
+            self._full += 1
+            duplicated = len(poses) < len(raw)  # two slots on one body: somebody else may go unseen
+            if (self._full >= self.redetect_every or duplicated) and (duplicated or self._slots < self.num_poses):
+                self._full = 0
+                st["checks"] += 1
+                seen = suppress_duplicates(poses_from_result(self._still_model().detect(image), width, height))
+                new = seen[~_covered(seen, poses)] if len(seen) else seen
+                if len(new) or duplicated:
+                    poses = suppress_duplicates(_concat([poses, new]))
+                    self._start_next(min(max(len(poses), 1), self.num_poses), image, ms)
+            return poses
+        self._full = 0
+        self._short += 1
+        if self._short >= self.settle_frames and self._slots > max(len(poses), 1):
+            self._short = 0
+            self._start_next(max(len(poses), 1), image, ms)
+        return poses
+
+    def _start_next(self, slots: int, image: Any, ms: int) -> None:
+        """Start a fresh video graph with `slots` slots on this frame; `_follow` hands over to it."""
+        self._next = self._video_graph(slots)
+        self._next_slots = slots
+        self._handover_frames = 0
+        self._next.detect_for_video(image, ms)
+
+    def _drop_next(self) -> None:
+        if self._next is not None:
+            self._next.close()
+            self._next = None
+            self.stats["abandoned"] += 1
+
+    def _still_model(self) -> Any:
+        """A still-image landmarker (IMAGE mode, no state between calls), made on first use."""
+        if self._still is None:
+            from mediapipe.tasks.python import vision
+
+            options = dataclasses.replace(self._options, running_mode=vision.RunningMode.IMAGE)
+            self._still = vision.PoseLandmarker.create_from_options(options)
+        return self._still
 
     def detect_region(self, rgb: np.ndarray, box: np.ndarray) -> Poses:
         """Everyone found inside `box` (x0, y0, x1, y1 pixels, clipped to the frame) of `rgb`, in whole-frame
@@ -169,27 +312,17 @@ class PoseLandmarkerBackend:
         x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
         if x1 - x0 < 16 or y1 - y0 < 16:
             return Poses.empty()
-        if self._still is None:
-            from mediapipe.tasks.python import vision
-
-            options = vision.PoseLandmarkerOptions(
-                base_options=self._options.base_options,
-                running_mode=vision.RunningMode.IMAGE,
-                num_poses=self.num_poses,
-                min_pose_detection_confidence=self._options.min_pose_detection_confidence,
-                min_pose_presence_confidence=self._options.min_pose_presence_confidence,
-                min_tracking_confidence=self._options.min_tracking_confidence,
-                output_segmentation_masks=False,
-            )
-            self._still = vision.PoseLandmarker.create_from_options(options)
         crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-        result = self._still.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop))
+        result = self._still_model().detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop))
         poses = poses_from_result(result, x1 - x0, y1 - y0)
         poses.keypoints_2d[:, :, 0] += x0
         poses.keypoints_2d[:, :, 1] += y0
         return suppress_duplicates(poses) if self.deduplicate else poses
 
     def close(self) -> None:
+        if self._next is not None:
+            self._next.close()
+            self._next = None
         if self._still is not None:
             self._still.close()
             self._still = None
