@@ -43,7 +43,7 @@ class Clip:
     scoreable: bool = True
 
 
-# The suite, by hand: what a rider would call each clip. A big under-rotation (45 degrees or more, finished on
+# The suite, by hand: what a rider would call each clip. A big under-rotation (more than 60 degrees, finished on
 # the snow) is graded sketchy; the tiny and hidden riders and the ride with no jump cannot be scored.
 SUITE = (
     Clip("straight_regular", "regular,straight", "front", "straight air", "stomped"),
@@ -61,7 +61,7 @@ SUITE = (
     Clip("wildcat_goofy", "goofy,wildcat", "back", "wildcat", "stomped"),
     Clip("cork720_goofy", "goofy,bs-cork720,air=1.0", "front", "backside cork 720", "stomped"),
     Clip("rodeo540_regular", "regular,fs-rodeo540,air=1.0", "back", "frontside rodeo 540", "stomped"),
-    Clip("under360_regular", "regular,fs360,under=60", "front", "frontside 360", "sketchy"),
+    Clip("under360_regular", "regular,fs360,under=80", "front", "frontside 360", "sketchy"),
     Clip("over360_goofy", "goofy,bs360,over=30", "back", "backside 360", "stomped"),
     Clip("sketchy", "goofy,fs180,sketchy", "front", "frontside 180", "sketchy"),
     Clip("crash", "regular,bs360,crash", "back", "backside 360", "crash"),
@@ -187,6 +187,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         f" of {len(scoreable)}, gate right {sum(r['reported_scoreable'] == r['expected_scoreable'] for r in rows)}"
         f" of {len(rows)}"
     )
+    for r in rows:
+        if not r["expected_scoreable"] or r.get("reported_scoreable") is False:
+            lines.append(
+                f"- {r['clip']}: expected reason {r['expected_reason']!r}, reported {r.get('reported_reasons')}"
+            )
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ __all__ = ["render_clip", "VIEWS", "TINY_RIDER_PX"]
 log = logging.getLogger(__name__)
 
 VIEWS = tuple(VIEW_YAW_DEG)
-TINY_RIDER_PX = 45.0  # visibility "tiny": the standing rider's height in pixels (the scoring gate is 60)
+TINY_RIDER_PX = 55.0  # visibility "tiny": the standing rider's height in pixels (the scoring gate is 60)
 BANNER_Z_M = 1.2  # visibility "hidden": the banner hangs this far in front of the rider's line, towards the camera
 BANNER_ABOVE_FACE_M = 0.1  # ... its lower edge this far above the riding rider's nose
 _CONTAINERS = (".mp4", ".mov", ".mkv")
@@ -98,7 +98,7 @@ def render_clip(
         run_s=run_s,
     )
     if trick.visibility == "tiny":
-        camera = _further(camera, rider.height_m, min(TINY_RIDER_PX, 0.1 * height))
+        camera = _further(camera, rider.height_m, min(TINY_RIDER_PX, 0.115 * height))
     motion = make_motion(
         trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view, speed_m_s=speed
     )

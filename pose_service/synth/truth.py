@@ -17,7 +17,7 @@ __all__ = ["build_truth", "write_truth", "truth_path_for", "expected_block", "tr
 
 SCHEMA_VERSION = 1
 _DECIMALS = 5
-BIG_OFFSET_DEG = 45.0  # a spin landed this far short or past (and finished on the snow) counts as sketchy
+BIG_OFFSET_DEG = 60.0  # a spin landed more than this short or past (finished on the snow) counts as sketchy
 MIN_RIDER_PX = 60.0  # the scoring gate: a rider smaller than this (median height) cannot be scored
 
 
@@ -72,7 +72,7 @@ def expected_block(trick: TrickSpec, view: str, trick_override: str | None = Non
     landing = None
     if trick.jumps:
         landing = trick.landing
-        if landing == "stomped" and abs(trick.spin_offset_deg) >= BIG_OFFSET_DEG:
+        if landing == "stomped" and abs(trick.spin_offset_deg) > BIG_OFFSET_DEG:
             landing = "sketchy"
     spin_sign = {"left": 1.0, "right": -1.0}.get(trick.spin_direction or "", 0.0)
     rotation = {

@@ -249,12 +249,13 @@ def test_truth_names_the_trick_as_riders_do(text: str, name: str | None) -> None
 
 
 def test_expected_block_follows_the_contract() -> None:
-    block = expected_block(parse_trick("goofy,bs540,under=50"), "back")
+    block = expected_block(parse_trick("goofy,bs540,under=70"), "back")
     assert block["trick"] == "backside 540" and block["stance"] == "goofy" and block["switch"] is False
-    assert block["landing"] == "sketchy"  # a big under-rotation
+    assert block["landing"] == "sketchy"  # a big under-rotation (more than 60 degrees)
+    assert expected_block(parse_trick("goofy,bs540,under=60"), "back")["landing"] == "stomped"
     assert block["scoreable"] is True and block["reason"] is None
-    assert block["rotation"]["spin"] == {"nominal_deg": 540, "measured_deg": 490.0, "direction": "left",
-                                         "after_landing_deg": 50.0}  # fmt: skip
+    assert block["rotation"]["spin"] == {"nominal_deg": 540, "measured_deg": 470.0, "direction": "left",
+                                         "after_landing_deg": 70.0}  # fmt: skip
     tiny = expected_block(parse_trick("regular,360,tiny"), "front")
     assert (tiny["scoreable"], tiny["reason"], tiny["trick"], tiny["trick_shown"]) == (
         False, "rider too small", None, "frontside 360",

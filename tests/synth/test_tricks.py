@@ -114,22 +114,22 @@ def test_a_wildcat_turns_about_the_front_back_axis(trick_clip: Render, spec: str
 
 
 def test_a_spin_landed_short_is_finished_on_the_snow(trick_clip: Render) -> None:
-    _, truth = trick_clip("regular,fs360,under=60", view="front", size=96, fps=20.0)
+    _, truth = trick_clip("regular,fs360,under=70", view="front", size=96, fps=20.0)
     jump = truth["jumps"][0]
     line = _joint(truth, "left_shoulder") - _joint(truth, "right_shoulder")
     yaw = np.degrees(np.unwrap(np.arctan2(-line[:, 2], line[:, 0])))
     times = np.asarray(truth["timestamps_s"])
     touch = int(np.argmax(times >= jump["landing_s"] - 1e-9))
     finished = int(np.argmax(times >= jump["landing_s"] + 0.3))
-    assert yaw[touch] - yaw[0] == pytest.approx(300.0, abs=3.0)  # 60 short at touch-down...
+    assert yaw[touch] - yaw[0] == pytest.approx(290.0, abs=3.0)  # 70 short at touch-down...
     assert yaw[finished] - yaw[0] == pytest.approx(360.0, abs=1.0)  # ...the board pivots the rest on the snow
     assert yaw[-1] - yaw[0] == pytest.approx(360.0, abs=1.0)
     # the feet stay on the snow while it pivots
     ankles = np.minimum(_joint(truth, "left_ankle")[:, 1], _joint(truth, "right_ankle")[:, 1])
     assert ankles[touch:finished].max() < ankles[0] + 0.05
     spin = truth["expected"]["rotation"]["spin"]
-    assert (spin["nominal_deg"], spin["measured_deg"], spin["after_landing_deg"]) == (360, 300.0, 60.0)
-    assert jump["spin_deg"] == 360.0 and jump["spin_in_air_deg"] == 300.0
+    assert (spin["nominal_deg"], spin["measured_deg"], spin["after_landing_deg"]) == (360, 290.0, 70.0)
+    assert jump["spin_deg"] == 360.0 and jump["spin_in_air_deg"] == 290.0
     assert truth["expected"]["landing"] == "sketchy"  # a big under-rotation
 
 
