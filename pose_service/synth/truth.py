@@ -74,10 +74,11 @@ def expected_block(trick: TrickSpec, view: str, trick_override: str | None = Non
         landing = trick.landing
         if landing == "stomped" and abs(trick.spin_offset_deg) > BIG_OFFSET_DEG:
             landing = "sketchy"
-    spin_sign = {"left": 1.0, "right": -1.0}.get(trick.spin_direction or "", 0.0)
+    # after_landing_deg: the spin still turning on the snow, positive the same way as in the air (a spin landed
+    # short and finished), negative turning back (landed past)
     rotation = {
         "spin": {"nominal_deg": _judge(trick.spin_deg, 180.0), "measured_deg": trick.spin_in_air_deg,
-                 "direction": trick.spin_direction, "after_landing_deg": -trick.spin_offset_deg * spin_sign + 0.0},
+                 "direction": trick.spin_direction, "after_landing_deg": -trick.spin_offset_deg + 0.0},
         "flip": {"nominal_deg": _judge(trick.flip_deg, 360.0), "measured_deg": trick.flip_deg,
                  "direction": trick.flip_direction},
         "roll": {"nominal_deg": _judge(trick.roll_deg, 360.0), "measured_deg": trick.roll_deg,

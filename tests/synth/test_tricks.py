@@ -113,24 +113,36 @@ def test_a_wildcat_turns_about_the_front_back_axis(trick_clip: Render, spec: str
     assert truth["expected"]["rotation"]["roll"] == {"nominal_deg": 360, "measured_deg": 360.0, "direction": "wildcat"}
 
 
-def test_a_spin_landed_short_is_finished_on_the_snow(trick_clip: Render) -> None:
-    _, truth = trick_clip("regular,fs360,under=70", view="front", size=96, fps=20.0)
+@pytest.mark.parametrize(
+    ("spec", "at_touch", "landing"),
+    [
+        # 70 short at touch-down: the board pivots the rest on the snow; a big under-rotation is sketchy
+        ("regular,fs360,under=70", 290.0, "sketchy"),
+        # 30 past: the board pivots back
+        ("goofy,bs360,over=30", 390.0, "stomped"),
+    ],
+)
+def test_a_spin_landed_short_or_past_is_finished_on_the_snow(
+    trick_clip: Render, spec: str, at_touch: float, landing: str
+) -> None:
+    _, truth = trick_clip(spec, view="front", size=96, fps=20.0)
     jump = truth["jumps"][0]
     line = _joint(truth, "left_shoulder") - _joint(truth, "right_shoulder")
-    yaw = np.degrees(np.unwrap(np.arctan2(-line[:, 2], line[:, 0])))
+    yaw = np.degrees(np.unwrap(np.arctan2(-line[:, 2], line[:, 0])))  # both spins turn left (counter-clockwise)
     times = np.asarray(truth["timestamps_s"])
     touch = int(np.argmax(times >= jump["landing_s"] - 1e-9))
     finished = int(np.argmax(times >= jump["landing_s"] + 0.3))
-    assert yaw[touch] - yaw[0] == pytest.approx(290.0, abs=3.0)  # 70 short at touch-down...
-    assert yaw[finished] - yaw[0] == pytest.approx(360.0, abs=1.0)  # ...the board pivots the rest on the snow
+    assert yaw[touch] - yaw[0] == pytest.approx(at_touch, abs=3.0)
+    assert yaw[finished] - yaw[0] == pytest.approx(360.0, abs=1.0)  # finished on the snow within 0.3 s
     assert yaw[-1] - yaw[0] == pytest.approx(360.0, abs=1.0)
     # the feet stay on the snow while it pivots
     ankles = np.minimum(_joint(truth, "left_ankle")[:, 1], _joint(truth, "right_ankle")[:, 1])
     assert ankles[touch:finished].max() < ankles[0] + 0.05
     spin = truth["expected"]["rotation"]["spin"]
-    assert (spin["nominal_deg"], spin["measured_deg"], spin["after_landing_deg"]) == (360, 290.0, 70.0)
-    assert jump["spin_deg"] == 360.0 and jump["spin_in_air_deg"] == 290.0
-    assert truth["expected"]["landing"] == "sketchy"  # a big under-rotation
+    after = 360.0 - at_touch  # positive: still turning the same way on the snow; negative: pivoting back
+    assert (spin["nominal_deg"], spin["measured_deg"], spin["after_landing_deg"]) == (360, at_touch, after)
+    assert jump["spin_deg"] == 360.0 and jump["spin_in_air_deg"] == at_touch
+    assert truth["expected"]["landing"] == landing
 
 
 def _rider_rows(frame: np.ndarray) -> np.ndarray:
