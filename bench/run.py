@@ -1,6 +1,7 @@
 """The benchmark: how fast `analyze` runs, how much memory it takes, and how close it comes to decoding.
 
     .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,memory,upload] [--clips WORD,..]
+        [--memory-s 60,600] [--analyze-args '--redetect-every 10']
 
 Each case runs `--repeat` times (default 3); the report gives the median and the spread (min..max) of each
 figure, names the machine (CPU model, cores, memory, load average before and after) and is written to
@@ -9,13 +10,14 @@ on the same machine, as ratios.
 
 Clips: synthetic riders rendered once with the Anny body and cached in the data folder
 (`bench-clips/`), long clips made by concatenating rendered segments (one rider doing varied tricks; two
-riders crossing, `render_crossing`, the only multi-person scene the synthesiser makes), and the two real
-clips in ../shared/media when present. `--clips` keeps the clips whose label holds one of the words. `--quick` uses 10 s 720p clips instead of 60 s 1080p ones, for a check
-that the harness works.
+riders crossing, `render_crossing`; three riders, the crossing and a one-rider clip side by side), and the
+two real clips in ../shared/media when present. `--clips` keeps the clips whose label holds one of the
+words. `--quick` uses 10 s 720p clips instead of 60 s 1080p ones, for a check that the harness works.
 
 `analyze` runs as a subprocess (`python -m pose_service analyze CLIP --json`), as a user runs it: its
 wall time, its CPU seconds (user + system, all threads: steadier than wall time on a busy machine), the
-stage seconds it reports and its peak resident memory (from the child's rusage).
+stage seconds it reports and its resident memory (read from /proc while it runs: the peak, and in the memory
+case the trace). `--analyze-args` passes options to every `analyze` (to compare settings).
 
 `upload` runs bench/upload.py's measurement (tus and multipart to a local server; `--upload-gib`).
 """
@@ -132,6 +134,42 @@ def concatenated(out: Path, segments: list[Path], seconds: float) -> Path:
     return out
 
 
+def three_people(out: Path, crossing: Path, rider: Path, seconds: float) -> Path:
+    """Three riders in one picture: the crossing (two riders) shrunk to two thirds at the bottom left, the
+    middle third of a one-rider clip at the right; both looped to `seconds` at 30 fps. The seam shows; the
+    clip is for timing the pose stage with three people in view, not for accuracy."""
+    import cv2
+    import numpy as np
+
+    from pose_service.video import VideoReader, VideoWriter, probe
+
+    if out.is_file():
+        return out
+    a, b = probe(crossing), probe(rider)
+    width, height = a.width, a.height
+    left_w, left_h = round(width * 2 / 3) // 2 * 2, round(height * 2 / 3) // 2 * 2
+    right_w = width - left_w
+    x0 = (b.width - right_w) // 2
+    total = round(seconds * 30)
+    tmp = out.with_suffix(".part.mp4")
+    with VideoWriter(tmp, width=width, height=height, fps=30) as writer:
+        written = 0
+        while written < total:
+            with VideoReader(a) as ra, VideoReader(b) as rb:
+                for fa, fb in zip(ra, rb):  # noqa: B905 - the shorter clip ends the round
+                    if written >= total:
+                        break
+                    frame = np.empty((height, width, 3), dtype=np.uint8)
+                    small = cv2.resize(fa.rgb, (left_w, left_h), interpolation=cv2.INTER_AREA)
+                    frame[height - left_h :, :left_w] = small
+                    frame[: height - left_h, :left_w] = small[:1]  # the sky's top row, carried up
+                    frame[:, left_w:] = cv2.resize(fb.rgb, (b.width, height))[:, x0 : x0 + right_w]
+                    writer.write(frame, written / 30.0)
+                    written += 1
+    tmp.replace(out)
+    return out
+
+
 def bench_clips(quick: bool, cache: Path) -> dict[str, Path]:
     """The clips the cases run on, rendered or concatenated once and cached."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -152,6 +190,9 @@ def bench_clips(quick: bool, cache: Path) -> dict[str, Path]:
     clips[f"synthetic two riders crossing {seconds:.0f} s {tag}"] = concatenated(
         cache / f"crossing_{seconds:.0f}s_{tag}.mp4", [crossing], seconds
     )
+    clips[f"synthetic three riders {seconds:.0f} s {tag}"] = three_people(
+        cache / f"three_{seconds:.0f}s_{tag}.mp4", crossing, segments[0], seconds
+    )
     for name in ("sports2d_demo.mp4", "phalp_vid.mp4"):
         if (MEDIA / name).is_file():
             clips[f"real {name}"] = MEDIA / name
@@ -161,30 +202,53 @@ def bench_clips(quick: bool, cache: Path) -> dict[str, Path]:
 # ---------------------------------------------------------------- cases
 
 
-def run_analyze(clip: Path, extra: list[str]) -> tuple[float, dict[str, Any], float, float]:
-    """(wall seconds, the --json report, peak RSS in MB, CPU seconds) of one `analyze` subprocess."""
+def _proc_mb(pid: int) -> tuple[float, float]:
+    """(resident, peak resident) MB of a running process, from /proc (0, 0 once it is gone)."""
+    try:
+        fields = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+        )
+        return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
+    except (OSError, KeyError, ValueError):
+        return 0.0, 0.0
+
+
+def run_analyze(clip: Path, extra: list[str]) -> tuple[float, dict[str, Any], float, float, list[tuple[float, float]]]:
+    """(wall seconds, the --json report, peak RSS in MB, CPU seconds, RSS trace) of one `analyze` subprocess.
+
+    The RSS trace is (seconds since start, resident MB) every half second, read from /proc while it runs;
+    the peak is the kernel's high-water mark (VmHWM) at the last reading."""
     import resource
+    import threading
 
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "pose_service", "analyze", str(clip), "--out", out, "--json", *extra]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        trace: list[tuple[float, float]] = []
+        peak = [0.0]
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.5):
+                rss, hwm = _proc_mb(proc.pid)
+                if rss:
+                    trace.append((round(time.perf_counter() - t0, 1), round(rss, 1)))
+                    peak[0] = max(peak[0], hwm)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         stdout, stderr = proc.communicate()
+        done.set()
+        watcher.join()
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        # communicate() has reaped the child; its peak RSS is in the children's rusage.
         if proc.returncode != 0:
             raise RuntimeError(f"analyze failed on {clip.name} ({proc.returncode}): {stderr.strip()[-500:]}")
     report = json.loads(stdout)
-    return wall, report, _children_maxrss_mb(), cpu
-
-
-def _children_maxrss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return wall, report, peak[0], cpu, trace
 
 
 def case_decode(clips: dict[str, Path], repeat: int) -> list[Case]:
@@ -206,7 +270,7 @@ def case_decode(clips: dict[str, Path], repeat: int) -> list[Case]:
     return out
 
 
-def case_analyze(clips: dict[str, Path], repeat: int) -> list[Case]:
+def case_analyze(clips: dict[str, Path], repeat: int, extra: list[str] | None = None) -> list[Case]:
     """End-to-end `analyze` (pose, tracking, mesh, analysis; no overlay)."""
     from pose_service.video import probe
 
@@ -215,8 +279,9 @@ def case_analyze(clips: dict[str, Path], repeat: int) -> list[Case]:
         info = probe(clip)
         case = Case(f"analyze: {label}", f"{info.frame_count} frames, {info.width}x{info.height}, {info.fps:.0f} fps")
         for _ in range(repeat):
-            wall, report, _, cpu = run_analyze(clip, [])
+            wall, report, peak, cpu, _ = run_analyze(clip, extra or [])
             frames = report["frames"]
+            case.add("peak RSS", "MB", peak)
             case.add("frames/s (wall)", "frames/s", frames / wall)
             case.add("x real time", "x", frames / info.fps / wall)
             case.add("CPU ms/frame (all threads)", "ms", 1000 * cpu / frames)
@@ -228,30 +293,29 @@ def case_analyze(clips: dict[str, Path], repeat: int) -> list[Case]:
     return out
 
 
-def case_memory(quick: bool, cache: Path, repeat: int) -> list[Case]:
-    """Peak resident memory of `analyze` on a short and a ten-times-longer clip: must not grow with length."""
+def case_memory(
+    quick: bool, cache: Path, repeat: int, lengths_s: list[float] | None = None, extra: list[str] | None = None
+) -> list[Case]:
+    """Peak resident memory of `analyze` on a short and a ten-times-longer clip: must not grow with length.
+
+    Besides the peak, the resident size at a quarter, half and three quarters of the run (the pose stage
+    takes most of it): a per-frame accumulation shows as a climb between them."""
     width, height = (1280, 720) if quick else (1920, 1080)
     tag = f"{height}p"
     segments = sorted(cache.glob(f"seg_*_{tag}.mp4"))
-    short_s, long_s = (10.0, 100.0) if quick else (60.0, 600.0)
     out = []
-    for seconds in (short_s, long_s):
+    for seconds in lengths_s or ((10.0, 100.0) if quick else (60.0, 600.0)):
         clip = concatenated(cache / f"rider_{seconds:.0f}s_{tag}.mp4", segments, seconds)
-        case = Case(f"memory: {seconds:.0f} s {tag}", "peak RSS of the analyze process")
+        case = Case(f"memory: {seconds:.0f} s {tag}", "resident memory of the analyze process")
         for _ in range(repeat):
-            # A fresh interpreter per measurement: RUSAGE_CHILDREN keeps the maximum over all children.
-            code = (
-                "import json,resource,subprocess,sys;"
-                "p=subprocess.run(sys.argv[1:],capture_output=True);"
-                "print(json.dumps({'rc':p.returncode,'mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))"
-            )
-            with tempfile.TemporaryDirectory() as tmp:
-                cmd = [sys.executable, "-m", "pose_service", "analyze", str(clip), "--out", tmp, "--json"]
-                res = json.loads(subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True,
-                                                text=True, check=True).stdout)
-            if res["rc"] != 0:
-                raise RuntimeError(f"analyze failed on {clip.name}")
-            case.add("peak RSS", "MB", res["mb"])
+            wall, report, peak, cpu, trace = run_analyze(clip, extra or [])
+            case.add("peak RSS", "MB", peak)
+            for share in (0.25, 0.5, 0.75):
+                at = [mb for t, mb in trace if t <= share * wall]
+                if at:
+                    case.add(f"RSS at {share:.0%} of the run", "MB", at[-1])
+            case.add("frames/s (wall)", "frames/s", report["frames"] / wall)
+            case.add("CPU ms/frame (all threads)", "ms", 1000 * cpu / report["frames"])
         out.append(case)
     return out
 
@@ -307,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", default="", help="comma-separated words: only clips whose label holds one")
     parser.add_argument("--upload-gib", type=float, default=None, help="upload size (default 2, --quick 0.5)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
+    parser.add_argument("--memory-s", default="", help="clip lengths of the memory case in seconds (default 60,600)")
+    parser.add_argument("--analyze-args", default="", help="extra `analyze` arguments, e.g. '--redetect-every 10'")
     args = parser.parse_args(argv)
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = set(wanted) - {*CASES, "memory", "upload"}
@@ -324,9 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         print(f"case {name}", flush=True)
         if name == "memory":
-            new = case_memory(args.quick, cache, max(1, args.repeat // 2))
+            lengths = [float(x) for x in args.memory_s.split(",") if x.strip()] or None
+            new = case_memory(args.quick, cache, max(1, args.repeat // 2), lengths, args.analyze_args.split())
         elif name == "upload":
             new = case_upload(upload_gib, args.repeat)
+        elif name == "analyze":
+            new = case_analyze(clips, args.repeat, args.analyze_args.split())
         else:
             new = CASES[name](clips, args.repeat)
         results += new
@@ -340,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_after": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "repeat": args.repeat,
         "quick": args.quick,
+        "analyze_args": args.analyze_args,
         "cases": [{"name": c.name, "note": c.note,
                    "figures": {k: f.summary() for k, f in c.figures.items()}} for c in results],
     }

@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the track id of the rider (default: chosen by time on screen, size and motion)")
     a.add_argument("--stance", default=None, choices=["regular", "goofy"],
                    help="the rider's natural stance (regular: left foot leads), so a switch approach is named so")
+    a.add_argument("--redetect-every", type=int, default=None, metavar="N",
+                   help="run the person detector every N frames while everyone is followed (default: off)")
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
@@ -120,6 +122,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         num_poses=args.num_poses or settings.num_poses,
         rider=args.rider,
         stance=args.stance,
+        redetect_every=args.redetect_every if args.redetect_every is not None else AnalyzeOptions.redetect_every,
     )
     outcome = analyze(args.video, out_dir=args.out, options=options, settings=settings, progress=RichProgress())
     result = outcome.result
