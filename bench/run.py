@@ -135,9 +135,9 @@ def concatenated(out: Path, segments: list[Path], seconds: float) -> Path:
 
 
 def three_people(out: Path, crossing: Path, rider: Path, seconds: float) -> Path:
-    """Three riders in one picture: the crossing (two riders) shrunk to two thirds at the bottom left, the
-    middle third of a one-rider clip at the right; both looped to `seconds` at 30 fps. The seam shows; the
-    clip is for timing the pose stage with three people in view, not for accuracy."""
+    """Three riders in one picture: the crossing (two riders) shrunk to two thirds at the bottom left, a
+    one-rider clip shrunk to one third at the bottom right, the sky carried up above both; looped to
+    `seconds` at 30 fps. The seam shows: the clip is for timing with three people in view, not accuracy."""
     import cv2
     import numpy as np
 
@@ -149,7 +149,7 @@ def three_people(out: Path, crossing: Path, rider: Path, seconds: float) -> Path
     width, height = a.width, a.height
     left_w, left_h = round(width * 2 / 3) // 2 * 2, round(height * 2 / 3) // 2 * 2
     right_w = width - left_w
-    x0 = (b.width - right_w) // 2
+    right_h = min(height, round(b.height * right_w / b.width))
     total = round(seconds * 30)
     tmp = out.with_suffix(".part.mp4")
     with VideoWriter(tmp, width=width, height=height, fps=30) as writer:
@@ -160,10 +160,10 @@ def three_people(out: Path, crossing: Path, rider: Path, seconds: float) -> Path
                     if written >= total:
                         break
                     frame = np.empty((height, width, 3), dtype=np.uint8)
-                    small = cv2.resize(fa.rgb, (left_w, left_h), interpolation=cv2.INTER_AREA)
-                    frame[height - left_h :, :left_w] = small
-                    frame[: height - left_h, :left_w] = small[:1]  # the sky's top row, carried up
-                    frame[:, left_w:] = cv2.resize(fb.rgb, (b.width, height))[:, x0 : x0 + right_w]
+                    for x0, x1, h, rgb in ((0, left_w, left_h, fa.rgb), (left_w, width, right_h, fb.rgb)):
+                        small = cv2.resize(rgb, (x1 - x0, h), interpolation=cv2.INTER_AREA)
+                        frame[height - h :, x0:x1] = small
+                        frame[: height - h, x0:x1] = small[:1]  # the sky's top row, carried up
                     writer.write(frame, written / 30.0)
                     written += 1
     tmp.replace(out)
