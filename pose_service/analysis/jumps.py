@@ -250,9 +250,8 @@ def find_jumps(
         )  # fmt: skip
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
         turns = _axis_turns(times, track.keypoints_3d, rotation, flight)
-        spin_after = turns["spin"].after_landing_deg
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
-                                residual_rotation_deg=spin_after if spin_after is not None else float("nan"))  # fmt: skip
+                                residual_rotation_deg=_residual(turns["spin"]))  # fmt: skip
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
                           agreement=rotation.agreement)  # fmt: skip
@@ -261,6 +260,17 @@ def find_jumps(
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
                           landing, jump.height, conf))  # fmt: skip
     return jumps
+
+
+def _residual(spin: AxisTurn) -> float:
+    """How far the spin was off its count when the board touched down (finished or turned back on the snow): the
+    mean of two readings of it, the turn still going after touch-down and the fitted total against the count
+    (the fit, held steady after landing, takes in part of the turn on the snow, so each alone reads it short)."""
+    after = abs(spin.after_landing_deg) if spin.after_landing_deg is not None else None
+    if not spin.nominal_deg:
+        return after if after is not None else float("nan")
+    off = abs(spin.difference_deg)
+    return off if after is None else (off + after) / 2
 
 
 def _axis_turns(times: np.ndarray, keypoints_3d: np.ndarray, rotation: RotationFit, flight: Airborne) -> dict[str, AxisTurn]:

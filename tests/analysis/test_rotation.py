@@ -78,3 +78,31 @@ def test_frames_lost_mid_flip_are_bridged() -> None:
                                                          (80, 180, 0), (344, 360, 360), (170, 360, 0)])  # fmt: skip
 def test_judge_count_rounds_to_the_called_multiple(measured: float, step: float, want: float) -> None:
     assert judge_count(measured, step) == want
+
+
+def _rolled(spin: float, roll: float, heading: float):  # type: ignore[no-untyped-def]
+    from pose_service.synth.motion import rot_y, rot_z
+    from tests.analysis.figures import template
+
+    n = 46
+    u = np.clip((np.arange(n) - TAKEOFF) / (LANDING - TAKEOFF), 0.0, 1.0)
+    kp3d = np.einsum("nij,kj->nki", rot_y(heading + spin * u) @ rot_z(roll * u), template())
+    return np.arange(n) / FPS, project(kp3d, np.zeros(n)), kp3d
+
+
+@pytest.mark.parametrize(
+    ("spin", "roll", "heading"),
+    [
+        (0.0, 360.0, 0.0),  # a cartwheel facing the camera: it turns in the picture
+        (0.0, -360.0, 90.0),  # side-on: the roll turns in depth
+        (0.0, 720.0, 180.0),  # a double, from behind
+        (720.0, 360.0, 0.0),  # a cork 720: a roll with the spin
+    ],
+)
+def test_rolls_are_told_from_flips(spin: float, roll: float, heading: float) -> None:
+    t, kp2d, kp3d = _rolled(spin, roll, heading)
+    bad = np.arange(TAKEOFF + 3, LANDING - 3, 4)
+    kp3d[bad] = kp3d[bad][:, SWAP]  # some mirror readings too
+    fit = _fit(t, kp2d, kp3d)
+    assert fit.roll_deg == pytest.approx(roll, abs=10) and fit.spin_deg == pytest.approx(spin, abs=10)
+    assert fit.flip_deg == 0.0 and judge_count(fit.roll_deg, 360.0) == abs(roll)

@@ -1,0 +1,49 @@
+"""Landing grade rules and the 0-10 score the rider history and comparison show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pose_service.analysis.compare import landing_grade
+from pose_service.analysis.landing import grade_landing, landing_score
+from pose_service.analysis.stance import riding_stance
+
+
+@pytest.mark.parametrize(
+    ("landing", "low", "high"),
+    [
+        ({"grade": "stomped", "trunk_lean_deg": 10, "time_to_stable_s": 0.3, "residual_rotation_deg": 5}, 10, 10),
+        ({"grade": "stomped", "trunk_lean_deg": 45, "time_to_stable_s": 0.9, "residual_rotation_deg": 30}, 7, 9),
+        ({"grade": "sketchy", "trunk_lean_deg": 70, "time_to_stable_s": None, "hands_down": True}, 4, 4),
+        ({"grade": "sketchy", "trunk_lean_deg": 25, "time_to_stable_s": 0.6}, 6, 6.9),
+        ({"grade": "crash", "trunk_lean_deg": 80, "time_to_stable_s": None}, 0, 3),
+    ],
+)
+def test_score_stays_inside_its_grade(landing: dict, low: float, high: float) -> None:  # type: ignore[type-arg]
+    score = landing_score(landing)
+    assert score is not None and low <= score <= high
+
+
+def test_compare_reads_the_grade_and_still_scores_old_results() -> None:
+    assert landing_grade({"landing": {"grade": "crash", "trunk_lean_deg": 80}}) == 0.0
+    assert landing_grade({"unscored": "rider under 60 px tall (median 40 px)", "landing": None}) is None
+    old = {"angles": {"landing": {"left_knee": 120, "right_knee": 124, "trunk_lean": 10}}, "landing_knee_min_deg": 100}
+    assert landing_grade(old) == 10.0
+
+
+def test_a_landing_out_of_view_is_not_graded_on_invented_numbers() -> None:
+    got = grade_landing(np.arange(10) / 30, np.zeros((10, 33, 3)), landing_s=5.0)
+    assert got.grade == "stomped" and "not in view" in got.reasons[0] and np.isnan(got.knee_flexion_deg)
+
+
+def test_no_stance_without_travel_across_the_picture(truth_body) -> None:  # type: ignore[no-untyped-def]
+    body = truth_body("regular,fs360", "front")
+    kp2d = body["keypoints_2d"].copy()
+    kp2d[..., 0] -= kp2d[:, 23:24, 0] - 240.0  # the hips held still in the picture: travel towards the camera
+    takeoff = float(body["timeline"].takeoff_s)
+    got = riding_stance(body["times"], kp2d, body["keypoints_3d"], np.full(len(kp2d), 100.0), takeoff_s=takeoff)
+    assert got.stance is None and "does not move across" in got.reason
+    moving = riding_stance(body["times"], body["keypoints_2d"], body["keypoints_3d"], np.full(len(kp2d), 100.0),
+                           takeoff_s=takeoff)  # fmt: skip
+    assert moving.stance == "regular" and moving.agree == 1.0
