@@ -114,6 +114,29 @@ class TrackerConfig:
             raise ValueError(f"max_interp_s ({self.max_interp_s}) must not exceed max_lost_s ({self.max_lost_s})")
 
 
+class _Rows:
+    """Rows of one shape appended one at a time into a growing array: a long track's keypoints held compactly
+    (one float32 block, not an array object per frame)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self._data = np.zeros((16, *shape), dtype=np.float32)
+        self._n = 0
+
+    def append(self, row: np.ndarray) -> None:
+        if self._n == len(self._data):
+            grown = np.zeros((2 * len(self._data), *self._data.shape[1:]), dtype=np.float32)
+            grown[: self._n] = self._data
+            self._data = grown
+        self._data[self._n] = row
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    def array(self) -> np.ndarray:
+        return self._data[: self._n]
+
+
 @dataclass
 class _Live:
     uid: int
@@ -128,8 +151,8 @@ class _Live:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, pixels per frame, when last seen
     confirmed: bool = False
     frames: list[int] = field(default_factory=list)
-    kp2d: list[np.ndarray] = field(default_factory=list)
-    kp3d: list[np.ndarray] = field(default_factory=list)
+    kp2d: _Rows = field(default_factory=lambda: _Rows((33, 3)))
+    kp3d: _Rows = field(default_factory=lambda: _Rows((33, 3)))
 
     def predicted_keypoints(self) -> np.ndarray:
         """The last keypoints moved and scaled with the box's prediction."""
@@ -305,8 +328,8 @@ class PoseTracker:
         t.velocity = t.kf.x[4:6].copy()
         t.last_box, t.last_kp, t.last_time = boxes[j].copy(), poses.keypoints_2d[j].copy(), now
         t.frames.append(frame)
-        t.kp2d.append(poses.keypoints_2d[j].copy())
-        t.kp3d.append(poses.keypoints_3d[j].copy())
+        t.kp2d.append(poses.keypoints_2d[j])
+        t.kp3d.append(poses.keypoints_3d[j])
         t.hits += 1
         t.misses = 0
         if hist is not None and update_colour:
@@ -360,7 +383,7 @@ class PoseTracker:
     def _finalise(self, number: int, t: _Live, times: np.ndarray) -> Track:
         cfg = self.config
         frames = np.asarray(t.frames, dtype=np.int64)
-        kp2, kp3 = np.asarray(t.kp2d, dtype=np.float32), np.asarray(t.kp3d, dtype=np.float32)
+        kp2, kp3 = t.kp2d.array(), t.kp3d.array()
         repaired = np.zeros(len(frames), dtype=bool)
         if cfg.fix_swaps:
             kp2, kp3, repaired = fix_left_right(frames, kp2, kp3)
