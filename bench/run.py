@@ -1,6 +1,6 @@
 """The benchmark: how fast `analyze` runs, how much memory it takes, and how close it comes to decoding.
 
-    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,memory,upload] [--clips WORD,..]
+    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,mesh,memory,upload] [--clips WORD,..]
         [--memory-s 60,600] [--analyze-args '--redetect-every 10']
 
 Each case runs `--repeat` times (default 3); the report gives the median and the spread (min..max) of each
@@ -19,7 +19,8 @@ wall time, its CPU seconds (user + system, all threads: steadier than wall time 
 stage seconds it reports and its resident memory (read from /proc while it runs: the peak, and in the memory
 case the trace). `--analyze-args` passes options to every `analyze` (to compare settings).
 
-`upload` runs bench/upload.py's measurement (tus and multipart to a local server; `--upload-gib`).
+`mesh` times the body stage alone (bench/fit.py's speed). `upload` runs bench/upload.py's measurement
+(tus and multipart to a local server; `--upload-gib`).
 """
 
 from __future__ import annotations
@@ -338,6 +339,26 @@ def case_upload(gib: float, repeat: int) -> list[Case]:
     return list(cases.values())
 
 
+def case_mesh(quick: bool, repeat: int) -> list[Case]:
+    """The mesh stage alone (bench/fit.py's speed): fitting one rider's track of 10 s (quick) or 60 s at 30 fps,
+    then the whole stage (fit, result.glb, body.npz), after a warm-up fit that loads the model."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_fit", ROOT / "bench" / "fit.py")
+    assert spec is not None and spec.loader is not None
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)
+    seconds = 10.0 if quick else 60.0
+    case = Case(f"mesh: one rider {seconds:.0f} s track", "fit_track alone (best of 3), then the whole body stage")
+    for _ in range(repeat):
+        r = fit.speed(Settings(), seconds=seconds)
+        case.add("fit frames/s", "frames/s", r["fit_frames_per_s"])
+        case.add("fit frames per CPU s", "frames/s", r["fit_frames_per_cpu_s"])
+        case.add("stage frames/s (fit + GLB + npz)", "frames/s", r["stage_frames_per_s"])
+        case.add("GLB size per s of video", "KB", r["glb_bytes_per_s_video"] / 1024)
+    return [case]
+
+
 CASES: dict[str, Callable[..., list[Case]]] = {"decode": case_decode, "analyze": case_analyze}
 
 
@@ -367,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="10 s 720p clips, for a quick check")
-    parser.add_argument("--cases", default="decode,analyze,memory,upload")
+    parser.add_argument("--cases", default="decode,analyze,mesh,memory,upload")
     parser.add_argument("--clips", default="", help="comma-separated words: only clips whose label holds one")
     parser.add_argument("--upload-gib", type=float, default=None, help="upload size (default 2, --quick 0.5)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
@@ -375,9 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analyze-args", default="", help="extra `analyze` arguments, e.g. '--redetect-every 10'")
     args = parser.parse_args(argv)
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = set(wanted) - {*CASES, "memory", "upload"}
+    unknown = set(wanted) - {*CASES, "mesh", "memory", "upload"}
     if unknown:
-        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, memory, upload")
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, mesh, memory, upload")
     upload_gib = args.upload_gib or (0.5 if args.quick else 2.0)
 
     cache = Settings().data_dir / "bench-clips"
@@ -392,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "memory":
             lengths = [float(x) for x in args.memory_s.split(",") if x.strip()] or None
             new = case_memory(args.quick, cache, max(1, args.repeat // 2), lengths, args.analyze_args.split())
+        elif name == "mesh":
+            new = case_mesh(args.quick, max(1, args.repeat // 2))
         elif name == "upload":
             new = case_upload(upload_gib, args.repeat)
         elif name == "analyze":
