@@ -74,11 +74,18 @@ def test_bad_files_are_refused_with_the_probes_message(
     assert client.get("/healthz").status_code == 200
 
 
-@pytest.mark.parametrize(("field", "value"), [("num_poses", "99"), ("num_poses", "two"), ("overlay", "maybe")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("num_poses", "99"), ("num_poses", "two"), ("overlay", "maybe"), ("stance", "sideways")]
+)
 def test_bad_options_are_400(client: httpx.Client, clip: Path, field: str, value: str) -> None:
     r = client.post("/jobs", files={"video": (clip.name, clip.read_bytes(), "video/mp4")}, data={field: value})
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_option"
     assert field in r.json()["error"]["message"]
+
+
+def test_a_bad_stance_in_a_json_job_is_422(client: httpx.Client) -> None:
+    r = client.post("/jobs", json={"upload_id": "0" * 32, "stance": "sideways"})
+    assert r.status_code == 422 and "stance" in r.json()["error"]["message"]
 
 
 def test_oversize_upload_is_413_and_the_server_keeps_serving(client: httpx.Client) -> None:
