@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 VIEWS = tuple(VIEW_YAW_DEG)
 TINY_RIDER_PX = 55.0  # visibility "tiny": the standing rider's height in pixels (the scoring gate is 60)
 BANNER_Z_M = 1.2  # visibility "hidden": the banner hangs this far in front of the rider's line, towards the camera
-BANNER_ABOVE_FACE_M = 0.1  # ... its lower edge this far above the riding rider's nose
+BANNER_ABOVE_FACE_M = 0.07  # ... its lower edge this far above the riding rider's nose
 _CONTAINERS = (".mp4", ".mov", ".mkv")
 
 
