@@ -24,15 +24,13 @@ SCHEMA_VERSION = 1
 def _rounded(a: np.ndarray, decimals: int) -> list[Any]:
     """Plain nested lists with NaN as null, rounded to keep the file small."""
     arr = np.round(np.asarray(a, dtype=np.float64), decimals)
-    return [_rounded_row(row) for row in arr] if arr.ndim > 1 else [_num(x) for x in arr]
-
-
-def _rounded_row(row: np.ndarray) -> Any:
-    return [_rounded_row(r) for r in row] if row.ndim > 1 else [_num(x) for x in row]
-
-
-def _num(x: float) -> float | None:
-    return None if np.isnan(x) else float(x)
+    missing = np.isnan(arr)
+    if not missing.any():
+        return arr.tolist()  # type: ignore[no-any-return]
+    # Python floats in an object array, NaN replaced by None, turned to lists in one call (not per number).
+    values = arr.astype(object)
+    values[missing] = None
+    return values.tolist()  # type: ignore[no-any-return]
 
 
 def _angles_block(fps: float, names: tuple[str, ...], per_frame: np.ndarray) -> dict[str, Any]:

@@ -112,3 +112,19 @@ def test_written_text_is_what_json_dump_streams(parts: dict, tmp_path: Path) -> 
     with (tmp_path / "streamed.json").open("w", encoding="utf-8") as fh:
         json.dump(doc, fh, separators=(",", ":"), allow_nan=False)
     assert path.read_bytes() == (tmp_path / "streamed.json").read_bytes()
+
+
+@pytest.mark.parametrize("shape", [(7,), (5, 4), (3, 33, 3), (0, 33, 3)])
+def test_rounded_lists_are_the_numbers_element_by_element(shape: tuple[int, ...]) -> None:
+    from pose_service.export.result import _rounded
+
+    rng = np.random.default_rng(len(shape))
+    a = rng.normal(0, 300, size=shape)
+    a[rng.random(shape) < 0.2] = np.nan  # unseen values become null
+    a.flat[:1] = -0.0
+
+    def by_hand(x: np.ndarray) -> object:
+        return [by_hand(r) for r in x] if x.ndim > 1 else [None if np.isnan(v) else float(v) for v in x]
+
+    got = _rounded(a, 2)
+    assert json.dumps(got) == json.dumps(by_hand(np.round(a, 2)))
