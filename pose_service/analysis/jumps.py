@@ -224,6 +224,7 @@ def find_jumps(
     angles = body_angles(track.keypoints_3d)
     width = stance_width_m(track.keypoints_3d)
     camera = track.extras.get("camera_dx_px")
+    raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
     jumps = []
     for flight in flights:
         near = (times >= flight.takeoff_s - _GROUND_BEFORE_S) & (times <= flight.landing_s + _GROUND_AFTER_S)
@@ -254,7 +255,7 @@ def find_jumps(
                                 residual_rotation_deg=_residual(turns["spin"]))  # fmt: skip
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
-                          agreement=rotation.agreement)  # fmt: skip
+                          agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing, estimate_height(flight),
                     conf)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,

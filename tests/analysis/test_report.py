@@ -110,6 +110,26 @@ def test_the_gate_refuses_a_rider_hidden_in_the_air(truth_body: Body) -> None:
     assert "air frames of jump 1" in scoring["reasons"][0] and got["confidence"]["air_frames_seen"] < 0.5
 
 
+def test_a_partial_body_in_the_air_is_not_a_sighting(truth_body: Body) -> None:
+    """A banner hides the rider above the hips: the pose model fits a whole, smaller skeleton into the legs."""
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.quality import confidence
+
+    body = truth_body("goofy,bs360", "front")
+    tr = _track(body)
+    takeoff, landing = body["timeline"].takeoff_frame, body["timeline"].landing_frame
+    kp2d = tr.keypoints_2d.copy()
+    air = slice(takeoff + 4, landing - 2)
+    hip = (kp2d[air, 23:24, :2] + kp2d[air, 24:25, :2]) / 2
+    kp2d[air, :, :2] = hip + 0.65 * (kp2d[air, :, :2] - hip)
+    common = {"takeoff_frame": takeoff, "landing_frame": landing, "agreement": 1.0}
+    whole = confidence(tr.frames, tr.interpolated, tr.bbox, tr.keypoints_2d,
+                       scale_px_per_m=pixels_per_metre(tr.keypoints_2d, tr.keypoints_3d, smooth=1), **common)  # fmt: skip
+    partial = confidence(tr.frames, tr.interpolated, tr.bbox, kp2d,
+                         scale_px_per_m=pixels_per_metre(kp2d, tr.keypoints_3d, smooth=1), **common)  # fmt: skip
+    assert whole.air_frames_seen == 1.0 and partial.air_frames_seen < 0.5
+
+
 def test_height_from_air_time_and_trajectory(truth_body: Body) -> None:
     body = truth_body("regular,fs360", "front")
     got, _ = _report(body, "regular")
@@ -118,3 +138,14 @@ def test_height_from_air_time_and_trajectory(truth_body: Body) -> None:
     # The orthographic view at a known scale is a steady camera: the trajectory is used, and agrees.
     assert got["height"]["method"] == "trajectory"
     assert got["height_m"] == got["height"]["trajectory_m"] == pytest.approx(got["height"]["air_time_m"], rel=0.25)
+
+
+def test_cli_prints_the_reason_instead_of_numbers(truth_body: Body) -> None:
+    from pose_service.cli import _jump_line
+
+    scored, _ = _report(truth_body("goofy,bs540", "back"), "goofy")
+    line = _jump_line(scored)
+    assert line.startswith("backside 540 (goofy)") and "spin 540 nominal" in line and "landing stomped" in line
+    gated, _ = _report(truth_body("goofy,bs540", "back"), "goofy", height_px=40.0)
+    line = _jump_line(gated)
+    assert "not scored: rider under 60 px tall (median 40 px)" in line and "540" not in line
