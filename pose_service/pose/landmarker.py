@@ -117,6 +117,17 @@ def _covers(found: Poses, poses: Poses) -> bool:
     return bool(_covered(poses, found).all())
 
 
+def _upright(poses: Poses, *, min_score: float = 0.6, max_tilt_deg: float = 45.0) -> bool:
+    """Whether every pose is confident (mean visibility) and its torso (mid-hip to mid-shoulder, in the
+    picture) within `max_tilt_deg` of upright."""
+    if not len(poses):
+        return True
+    kp = poses.keypoints_2d
+    up = (kp[:, 11, :2] + kp[:, 12, :2]) / 2 - (kp[:, 23, :2] + kp[:, 24, :2]) / 2
+    cos = -up[:, 1] / np.maximum(np.linalg.norm(up, axis=1), 1e-6)  # image y points down
+    return bool((poses.score >= min_score).all() and (cos >= np.cos(np.radians(max_tilt_deg))).all())
+
+
 def _concat(parts: list[Poses]) -> Poses:
     return Poses(
         keypoints_2d=np.concatenate([p.keypoints_2d for p in parts]),
@@ -144,7 +155,7 @@ class PoseLandmarkerBackend:
         min_tracking_confidence: float = 0.5,
         deduplicate: bool = True,
         redetect_every: int = 0,
-        settle_frames: int = 60,
+        settle_frames: int = 15,
     ) -> None:
         if not isinstance(num_poses, int) or not 1 <= num_poses <= 16:
             raise ValueError(f"num_poses must be an integer from 1 to 16, got {num_poses!r}")
@@ -188,7 +199,8 @@ class PoseLandmarkerBackend:
         self._slots_were_full = False  # the graph followed as many people as it has slots on the last frame
         self._short = 0  # frames in a row the graph followed fewer people than it has slots
         self._full = 0  # frames since the whole frame was last searched while every slot was followed
-        self.stats = {"frames": 0, "detector_skipped": 0, "checks": 0, "handovers": 0, "abandoned": 0}
+        self._calm = 0  # frames in a row everyone followed stood upright with a confident pose
+        self.stats = {"frames": 0, "detector_skipped": 0, "checks": 0, "handovers": 0, "abandoned": 0, "unsteady": 0}
         try:
             self._landmarker: Any = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
@@ -232,11 +244,14 @@ class PoseLandmarkerBackend:
 
         The video graph runs its detector only while it follows fewer people than its `num_poses` slots; with
         one graph of `num_poses` slots that is every frame of a clip with fewer people. So the graph is
-        replaced by one with as many slots as people are followed (after `settle_frames` frames with fewer),
-        and every `redetect_every` frames the whole frame is searched by the still-image landmarker: a
+        replaced by one with as many slots as people are followed (after `settle_frames` frames with fewer,
+        everyone upright with a confident pose), and every `redetect_every` frames the whole frame is searched by the still-image landmarker: a
         person it finds that nobody follows brings a graph with more slots. A new graph starts with the
         detector alone, which misses bodies it does not know (a rider upside down in a flip): it takes over
         only once it finds everyone the old one follows; until then both run and their poses are merged.
+        While anybody followed is turned over or unsure, a graph with every slot takes over again: the
+        detector's look on every frame helps the graph keep such a body (without it flips were lost, see
+        `bench/analysis_accuracy.py --redetect-every`).
         """
         st = self.stats
         st["frames"] += 1
@@ -258,6 +273,15 @@ class PoseLandmarkerBackend:
             if self._handover_frames > 2 * self.settle_frames:
                 self._drop_next()  # it never found everyone: keep the old graph (a later look tries again)
             return merged
+        if not _upright(poses):
+            # Somebody turned over or unsure (a flip, a fall): the detector runs on every frame again, as it
+            # helps the graph keep such a body; a graph with every slot takes over.
+            self._calm = 0
+            if self._slots < self.num_poses:
+                st["unsteady"] += 1
+                self._start_next(self.num_poses, image, ms)
+            return poses
+        self._calm += 1
         if len(raw) >= self._slots:
             self._short = 0
             self._full += 1
@@ -273,7 +297,7 @@ class PoseLandmarkerBackend:
             return poses
         self._full = 0
         self._short += 1
-        if self._short >= self.settle_frames and self._slots > max(len(poses), 1):
+        if min(self._short, self._calm) >= self.settle_frames and self._slots > max(len(poses), 1):
             self._short = 0
             self._start_next(max(len(poses), 1), image, ms)
         return poses
