@@ -1,8 +1,9 @@
 """Jumps of the rider: each flight with its rotation, the body at takeoff, peak and landing, and what it means.
 
-`find_jumps(track, timestamps_s, image_height=..., fps=...)` is the stage's entry: a tracked person in, a list
-of `Jump` out; `Jump.to_result()` is the `analysis.jumps[]` entry of result.json (DESIGN.md's fields first,
-then extra measured fields).
+`find_jumps(track, timestamps_s, image_height=..., fps=..., natural_stance=...)` is the stage's entry: a tracked
+person in, a list of `Jump` out, each with its trick report (stance, name, per-axis rotation against nominal,
+landing grade, height, confidence); `gate_jumps` applies the scoreability gate. `Jump.to_result()` is the
+`analysis.jumps[]` entry of result.json (DESIGN.md's fields first, then extra measured fields).
 """
 
 from __future__ import annotations
