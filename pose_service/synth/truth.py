@@ -57,15 +57,18 @@ def trick_name(trick: TrickSpec, view: str) -> str | None:
     return f"{side} {spin}"
 
 
-def expected_block(trick: TrickSpec, view: str, trick_override: str | None = None) -> dict[str, Any]:
+def expected_block(
+    trick: TrickSpec, view: str, trick_override: str | None = None, *, rider_px: float | None = None
+) -> dict[str, Any]:
     """What the trick report should say about the clip (issue 11's contract): name, stance, switch, landing grade,
     whether it can be scored (and why not), and the true rotation per axis. `trick_override`: the name written
-    by hand in a suite's table (used instead of `trick_name`)."""
+    by hand in a suite's table (used instead of `trick_name`). rider_px: the rendered rider's median height in
+    pixels; under `MIN_RIDER_PX` the clip cannot be scored (a small frame makes a tiny rider too)."""
     name = trick_override if trick_override is not None else trick_name(trick, view)
     reason = None
     if not trick.jumps:
         reason = "no jump"
-    elif trick.visibility == "tiny":
+    elif trick.visibility == "tiny" or (rider_px is not None and rider_px < MIN_RIDER_PX):
         reason = "rider too small"
     elif trick.visibility == "hidden":
         reason = "rider hidden"
@@ -144,8 +147,8 @@ def build_truth(
         "spin_offset_deg": trick.spin_offset_deg,
         "landing": trick.landing,
     }
-    # The rider's height in the picture per frame: the projected body's (and board's) vertical extent.
-    rows = camera.project(np.concatenate([body.vertices, body.board.astype(np.float32)], axis=1))[..., 1]
+    # The rider's height in the picture per frame: the projected body's vertical extent (hat to soles, no board).
+    rows = camera.project(body.vertices)[..., 1]
     height_px = rows.max(axis=1) - rows.min(axis=1)
     seen: dict[str, Any] = {
         "rider_height_px": {"median": round(float(np.median(height_px)), 1), "min": round(float(height_px.min()), 1),
@@ -176,7 +179,7 @@ def build_truth(
         "stance": trick.riding_stance(view),  # the riding stance on the approach (None: side view)
         "switch": trick.switch,
         "travel": "+x" if _travels_plus_x(trick, view) else "-x",
-        "expected": expected_block(trick, view, expected_trick),
+        "expected": expected_block(trick, view, expected_trick, rider_px=float(np.median(height_px))),
         "seen": seen,
         "jumps": [jump] if trick.jumps else [],  # the no-jump clips (ride, crouch) have none
         "timestamps_s": _r(timeline.times),

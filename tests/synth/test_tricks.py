@@ -78,7 +78,8 @@ def test_a_crash_goes_down_to_the_snow_and_stays(trick_clip: Render) -> None:
     assert np.all(_trunk_from_vertical_deg(truth)[down] > 70)  # lying, not crouching
     # nothing sinks into the snow
     assert np.asarray(truth["joints_3d"])[..., 1].min() > -0.02
-    assert truth["expected"]["landing"] == "crash" and truth["expected"]["trick"] == "backside 360"
+    # (a 96 px frame: the rider is too small to score, so the truth gives the name and grade as "shown")
+    assert truth["expected"]["landing_shown"] == "crash" and truth["expected"]["trick_shown"] == "backside 360"
 
 
 def test_a_sketchy_landing_drags_a_hand_on_the_snow(trick_clip: Render) -> None:
@@ -90,7 +91,7 @@ def test_a_sketchy_landing_drags_a_hand_on_the_snow(trick_clip: Render) -> None:
     assert wrist_y[after].min() < 0.12  # a wrist at the snow (the hand reaches below it)
     assert _trunk_from_vertical_deg(truth)[after].max() > 55  # the trunk bent far
     assert _joint(truth, "pelvis")[-1, 1] > 0.55  # and up riding again by the end
-    assert truth["expected"]["landing"] == "sketchy"
+    assert truth["expected"]["landing_shown"] == "sketchy"
 
 
 @pytest.mark.parametrize(("spec", "trailing"), [("regular,wildcat", "right"), ("goofy,wildcat", "left")])
@@ -109,7 +110,7 @@ def test_a_wildcat_turns_about_the_front_back_axis(trick_clip: Render, spec: str
     trailing_x = np.sign(_joint(truth, f"{trailing}_ankle")[0, 0] - _joint(truth, f"{_other(trailing)}_ankle")[0, 0])
     assert (angle[t1] - angle[t0]) * trailing_x == pytest.approx(360.0, abs=3.0)
     assert (angle[(t0 + t1) // 2 - 1] - angle[t0]) * trailing_x > 60
-    assert truth["jumps"][0]["roll_direction"] == "wildcat" and truth["expected"]["trick"] == "wildcat"
+    assert truth["jumps"][0]["roll_direction"] == "wildcat" and truth["expected"]["trick_shown"] == "wildcat"
     assert truth["expected"]["rotation"]["roll"] == {"nominal_deg": 360, "measured_deg": 360.0, "direction": "wildcat"}
 
 
@@ -142,7 +143,7 @@ def test_a_spin_landed_short_or_past_is_finished_on_the_snow(
     after = 360.0 - at_touch  # positive: still turning the same way on the snow; negative: pivoting back
     assert (spin["nominal_deg"], spin["measured_deg"], spin["after_landing_deg"]) == (360, at_touch, after)
     assert jump["spin_deg"] == 360.0 and jump["spin_in_air_deg"] == at_touch
-    assert truth["expected"]["landing"] == landing
+    assert truth["expected"]["landing_shown"] == landing
 
 
 def _rider_rows(frame: np.ndarray) -> np.ndarray:
@@ -161,6 +162,16 @@ def test_the_tiny_rider_is_under_60_pixels_in_the_picture(trick_clip: Render) ->
     assert len(heights) == truth["video"]["frame_count"]  # seen in every frame, just small
     assert 20 < float(np.median(heights)) < 60
     assert truth["expected"]["scoreable"] is False and truth["expected"]["reason"] == "rider too small"
+
+
+def test_a_small_frame_makes_the_rider_too_small_to_score(trick_clip: Render) -> None:
+    _, small = trick_clip("regular,fs180,sketchy", view="front", size=96)  # shared with the sketchy test
+    assert small["seen"]["rider_height_px"]["median"] < 60
+    assert (small["expected"]["scoreable"], small["expected"]["reason"]) == (False, "rider too small")
+    assert small["expected"]["trick"] is None and small["expected"]["landing"] is None  # no numbers it does not have
+    _, large = trick_clip("goofy,bs360,hidden", view="front", size=128)  # shared with the hidden test
+    assert large["seen"]["rider_height_px"]["median"] > 60  # ... a 128 px frame shows the rider over 60 px
+    assert large["expected"]["reason"] == "rider hidden"
 
 
 def test_the_hidden_rider_is_behind_the_banner_in_most_of_the_air(trick_clip: Render) -> None:
@@ -203,4 +214,4 @@ def test_cli_synth_reads_the_new_forms_and_refuses_bad_ones(tmp_path: Path) -> N
     truth = json.loads(out.with_suffix(".truth.json").read_text())
     assert truth["expected"]["stance"] == "regular" and truth["expected"]["switch"] is True
     # ridden switch by a goofy rider: the left foot leads, so turning right (clockwise from above) is backside
-    assert truth["expected"]["trick"] == "switch backside 540"
+    assert truth["expected"]["trick_shown"] == "switch backside 540"
