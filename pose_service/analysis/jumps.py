@@ -340,8 +340,11 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
     that overlap the chain in time are left out: the chain keeps its own.
     """
     by_id = {t.id: t for t in tracks}
-    chain = by_id[rider]
-    others = [t for t in tracks if t.id != rider]
+    # The rider's own track may hold a stray sample or two long after it lost the rider (another track took
+    # over meanwhile): its runs are chained like any other piece, starting from the longest.
+    runs = _runs(by_id[rider], max(1, round(max_gap_s * fps)))
+    chain = max(runs, key=len)
+    others = [t for t in tracks if t.id != rider] + [r for r in runs if r is not chain]
     for direction in (1, -1):
         while others:
             parts = [(t, _beyond(chain, t, direction)) for t in others]
@@ -366,6 +369,19 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
                 extras=dict(chain.extras),
             )
     return chain
+
+
+def _runs(track: Track, max_gap: int) -> list[Track]:
+    """The track cut where it skips more than `max_gap` frames."""
+    cuts = np.flatnonzero(np.diff(track.frames) > max_gap) + 1
+    if len(cuts) == 0:
+        return [track]
+    return [
+        Track(id=track.id, frames=track.frames[sl], bbox=track.bbox[sl], keypoints_2d=track.keypoints_2d[sl],
+              keypoints_3d=track.keypoints_3d[sl], is_rider=track.is_rider, interpolated=track.interpolated[sl],
+              extras=dict(track.extras))  # fmt: skip
+        for sl in (slice(a, b) for a, b in zip([0, *cuts], [*cuts, len(track)], strict=True))
+    ]
 
 
 def _beyond(chain: Track, other: Track, direction: int) -> Track | None:

@@ -28,3 +28,12 @@ def test_someone_far_away_or_much_later_is_not_the_rider() -> None:
     elsewhere = _track(2, list(range(41, 80)), 400.0)  # two body heights to the side
     later = _track(3, list(range(60, 90)), 100.0)  # 20 frames later: beyond half a second
     assert len(rider_chain([rider, elsewhere, later], 1, fps=30.0)) == 40
+
+
+def test_a_stray_late_sample_of_the_rider_does_not_hide_the_track_that_took_over() -> None:
+    # Seen in a double cork 1080: the rider's track lost the body at 59, picked a stray reading at 78; another
+    # track followed the rider from 60 on. The chain keeps 60-79 from that one, not the stray sample.
+    rider = _track(1, list(range(0, 60)) + [78], 100.0)
+    took_over = _track(2, list(range(60, 106)), 105.0)
+    chain = rider_chain([rider, took_over], 1, fps=30.0)
+    assert list(chain.frames) == list(range(0, 106))
