@@ -63,11 +63,11 @@ def test_side_view_has_no_stance_and_no_side(truth_body: Body) -> None:
 
 
 def test_under_rotation_is_measured_short_and_finished_on_the_snow(truth_body: Body) -> None:
-    got, _ = _report(truth_body("regular,fs360,under=60", "front"), "regular")
+    got, _ = _report(truth_body("regular,fs360,under=80", "front"), "regular")
     spin = got["rotation"]["spin"]
     assert spin["nominal_deg"] == 360 and got["trick"] == "frontside 360"
-    assert 280 <= spin["measured_deg"] <= 330 and spin["difference_deg"] < -30  # truly 300 in the air
-    assert spin["after_landing_deg"] >= 40  # the board pivots the 60 left on the snow
+    assert 260 <= spin["measured_deg"] <= 310 and spin["difference_deg"] < -50  # truly 280 in the air
+    assert spin["after_landing_deg"] >= 50  # the board pivots the 80 left on the snow
     assert got["landing"]["grade"] == "sketchy" and "still going on the snow" in " ".join(got["landing"]["reasons"])
     assert "short, finished on landing" in got["explanation"]
 
