@@ -130,7 +130,7 @@ def analyze(
         if chain is not None
         else []
     )
-    jumps, scoring = gate_jumps(jumps, chain)
+    jumps, scoring = gate_jumps(jumps, chain, fps=info.fps)
     seconds["jumps"] = time.perf_counter() - t0
 
     mesh_files: dict[str, Path] = {}

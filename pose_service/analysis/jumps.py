@@ -24,6 +24,7 @@ from pose_service.analysis.quality import (
     HeightEstimate,
     confidence,
     estimate_height,
+    hidden_span,
     scoring,
 )
 from pose_service.analysis.rotation import RotationFit, body_turn, fit_rotation, judge_count
@@ -295,11 +296,15 @@ def _axis_turns(times: np.ndarray, keypoints_3d: np.ndarray, rotation: RotationF
     return out
 
 
-def gate_jumps(jumps: list[Jump], rider: Track | None) -> tuple[list[Jump], dict[str, Any]]:
+def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> tuple[list[Jump], dict[str, Any]]:
     """The scoreability gate (`quality.py`): `analysis.scoring` and the jumps, those that cannot be scored
     without their trick numbers (`Jump.unscored` says why)."""
     height = float(np.median(rider.bbox[:, 3] - rider.bbox[:, 1])) if rider is not None and len(rider) else None
-    verdict = scoring(height, [j.to_result() for j in jumps])
+    hidden = None
+    if rider is not None and len(rider) and not jumps:
+        scale = pixels_per_metre(rider.keypoints_2d, rider.keypoints_3d, smooth=1)
+        hidden = hidden_span(rider.frames, rider.interpolated, scale, fps)
+    verdict = scoring(height, [j.to_result() for j in jumps], hidden=hidden, fps=fps)
     small = height is not None and height < MIN_RIDER_PX
     gated = []
     for jump in jumps:

@@ -20,7 +20,8 @@ Confidence per jump, each 0..1 where a share:
 
 The gate (`scoring`): a clip cannot be scored when no jump was found, the rider's median height is under
 `MIN_RIDER_PX`, or the rider was seen in under `MIN_AIR_SEEN` of a jump's air frames. Each reason is a sentence
-with its number.
+with its number; with no jump found, a stretch of `HIDDEN_MIN_S` or more without the whole rider in view (hidden
+behind something) is named, since a jump there could not have been measured.
 """
 
 from __future__ import annotations
@@ -32,13 +33,18 @@ import numpy as np
 
 from pose_service.analysis.airborne import GRAVITY, Airborne
 
-__all__ = ["Confidence", "HeightEstimate", "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "estimate_height", "scoring"]
+__all__ = [
+    "Confidence", "HeightEstimate", "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "estimate_height", "hidden_span",
+    "scoring",
+]  # fmt: skip
 
 MIN_RIDER_PX = 60.0
 MIN_AIR_SEEN = 0.5
 TRAJECTORY_ACCEL_G = (0.8, 1.25)
 PARTIAL_SCALE = 0.78  # measured: a rider hidden down to the hips read at 0.62-0.74, whole riders 0.85-1.05
 _APPROACH_S = 1.0
+HIDDEN_MIN_S = 0.25  # a stretch this long without the whole rider in view could hold a jump
+HIDDEN_SCALE = 0.8  # against the rider's median size over the clip (the banner clip: 0.66-0.79 behind it)
 _BODY_KEYPOINTS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 AIR_TIME_ASSUMPTION = "h = g t^2 / 8 from the air time: assumes takeoff and landing at one level"
 
@@ -135,9 +141,43 @@ def confidence(
                       int(seen.sum()))  # fmt: skip
 
 
-def scoring(rider_height_px: float | None, jumps: list[dict[str, Any]]) -> dict[str, Any]:
-    """`analysis.scoring`: {"scoreable", "reasons"} from the rider's median height and the jumps' confidence
-    blocks (result.json jumps, in order)."""
+def hidden_span(
+    frames: np.ndarray, interpolated: np.ndarray, scale_px_per_m: np.ndarray, fps: float
+) -> tuple[int, int] | None:
+    """The longest stretch (first and last video frame) in which the rider was not seen whole: missing from the
+    track, interpolated, or read as a partial body (skeleton under `HIDDEN_SCALE` of the rider's median size);
+    None when no such stretch lasts `HIDDEN_MIN_S`."""
+    frames = np.asarray(frames)
+    if len(frames) < 2:
+        return None
+    scale = np.asarray(scale_px_per_m, dtype=np.float64)
+    ref = float(np.nanmedian(scale)) if np.isfinite(scale).any() else float("nan")
+    whole = ~np.asarray(interpolated, dtype=bool)
+    if np.isfinite(ref) and ref > 0:
+        whole &= ~(scale < HIDDEN_SCALE * ref)
+    seen = np.zeros(int(frames[-1]) - int(frames[0]) + 1, dtype=bool)
+    seen[frames[whole] - frames[0]] = True
+    best: tuple[int, int] | None = None
+    start = None
+    for i, ok in enumerate([*seen, True]):
+        if not ok and start is None:
+            start = i
+        elif ok and start is not None:
+            if best is None or i - start > best[1] - best[0] + 1:
+                best = (start, i - 1)
+            start = None
+    if best is None or (best[1] - best[0] + 1) / fps < HIDDEN_MIN_S:
+        return None
+    return int(frames[0]) + best[0], int(frames[0]) + best[1]
+
+
+def scoring(
+    rider_height_px: float | None, jumps: list[dict[str, Any]], *, hidden: tuple[int, int] | None = None,
+    fps: float = 30.0,
+) -> dict[str, Any]:
+    """`analysis.scoring`: {"scoreable", "reasons"} from the rider's median height, the jumps' confidence
+    blocks (result.json jumps, in order) and, with no jump, the longest stretch the rider was hidden
+    (`hidden_span`)."""
     reasons = []
     if rider_height_px is None:
         reasons.append(f"no rider was found in the clip (a rider under {MIN_RIDER_PX:.0f} px tall is too small to find: "
@@ -152,5 +192,10 @@ def scoring(rider_height_px: float | None, jumps: list[dict[str, Any]]) -> dict[
                 f"(under {100 * MIN_AIR_SEEN:.0f} %): the rotation cannot be measured"
             )
     if not jumps and rider_height_px is not None:
-        reasons.append("no jump found: the rider's hips never followed a free-flight parabola")
+        if hidden is not None:
+            span = (hidden[1] - hidden[0] + 1) / fps
+            reasons.append(f"no jump found, and the rider was hidden or only partly in view for {span:.1f} s "
+                           f"(frames {hidden[0]}-{hidden[1]}): a jump there cannot be measured")  # fmt: skip
+        else:
+            reasons.append("no jump found: the rider's hips never followed a free-flight parabola")
     return {"scoreable": not reasons, "reasons": reasons}

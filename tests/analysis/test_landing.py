@@ -47,3 +47,19 @@ def test_no_stance_without_travel_across_the_picture(truth_body) -> None:  # typ
     moving = riding_stance(body["times"], body["keypoints_2d"], body["keypoints_3d"], np.full(len(kp2d), 100.0),
                            takeoff_s=takeoff)  # fmt: skip
     assert moving.stance == "regular" and moving.agree == 1.0
+
+
+def test_a_hidden_stretch_is_named_when_no_jump_is_found() -> None:
+    from pose_service.analysis.quality import hidden_span, scoring
+
+    frames = np.arange(90)
+    interpolated = np.zeros(90, dtype=bool)
+    scale = np.full(90, 140.0)
+    assert hidden_span(frames, interpolated, scale, 30.0) is None
+    scale[40:50] = 95.0  # a whole skeleton fitted into the legs below a banner
+    interpolated[50:54] = True  # and then not found at all
+    span = hidden_span(frames, interpolated, scale, 30.0)
+    assert span == (40, 53)
+    reasons = scoring(180.0, [], hidden=span, fps=30.0)["reasons"]
+    assert reasons == ["no jump found, and the rider was hidden or only partly in view for 0.5 s (frames 40-53): a jump "
+                       "there cannot be measured"]  # fmt: skip
