@@ -59,10 +59,17 @@ class FitOptions:
     weight_accel: float = 0.3
     weight_limits: float = 2e-3
     focal_px: float | None = None  # None: the longer image side (about a 53 degree field of view)
+    # A longer track is fitted in windows of this many frames (each with `window_context` more on both sides, fitted
+    # and dropped, so the smoothness term sees across the seams): the fit's memory stays flat however long the clip.
+    window_frames: int = 900
+    window_context: int = 30
 
     def __post_init__(self) -> None:
         if self.iterations < 0:
             raise ValueError(f"iterations must be >= 0, got {self.iterations}")
+        if self.window_frames < 1 or self.window_context < 0:
+            raise ValueError(f"window_frames must be >= 1 and window_context >= 0, got "
+                             f"{self.window_frames} and {self.window_context}")  # fmt: skip
         if self.focal_px is not None and not self.focal_px > 0:
             raise ValueError(f"focal_px must be positive, got {self.focal_px}")
 
@@ -306,7 +313,6 @@ def fit_track(
 def _fit_track(
     track: Track, times_s: np.ndarray, image_size: tuple[int, int], anny_cache_dir: Path, options: FitOptions
 ) -> BodyFit:
-    import torch
 
     m = len(track)
     if m == 0:
@@ -332,14 +338,67 @@ def _fit_track(
         phenotype, shape_notes = fit_shape(basis, x3, vis)
         notes += shape_notes
     rig = build_rig(anny_cache_dir, phenotype)
+    weak = (vis >= _VIS).mean(1) < 0.5
+    if weak.mean() > 0.3:
+        notes.append(f"keypoints poorly visible in {weak.mean():.0%} of frames: joints there follow the priors")
 
+    frames = np.asarray(track.frames)
+    parts = []
+    core, ctx = options.window_frames, options.window_context
+    for a in range(0, m, core):
+        b = min(a + core, m)
+        lo, hi = max(a - ctx, 0), min(b + ctx, m)
+        window = slice(lo, hi)
+        fitted = _fit_frames(rig, x3[window], uv[window], vis[window], frames[window], focal, centre, height,
+                             options, strength=4.0 if m < MIN_FRAMES else 1.0)  # fmt: skip
+        keep = slice(a - lo, b - lo)
+        parts.append(tuple(arr[keep] for arr in fitted))
+    deltas_out, trans_out, joints = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    mid = 0.5 * (joints[:, _K["left_hip"]] + joints[:, _K["right_hip"]])
+    seen = vis >= _VIS
+    res3 = np.linalg.norm(joints - mid[:, None] - x3, axis=-1)
+    depth = np.maximum(-joints[..., 2], 0.1)
+    proj = np.stack([joints[..., 0], -joints[..., 1]], -1) * (focal / depth)[..., None] + centre
+    res2 = np.linalg.norm(proj - uv, axis=-1)
+    return BodyFit(
+        track_id=track.id,
+        frames=frames.copy(),
+        times_s=np.asarray(times_s, dtype=np.float64),
+        phenotype_labels=rig.phenotype_labels,
+        phenotype=phenotype,
+        bones=FREE_BONES,
+        rotations=deltas_out,
+        translation=trans_out,
+        joints=joints,
+        focal_px=focal,
+        residual_3d_m=float(res3[seen].mean()) if seen.any() else math.nan,
+        residual_2d_px=float(res2[seen].mean()) if seen.any() else math.nan,
+        notes=notes,
+    )
+
+
+def _fit_frames(
+    rig: Rig,
+    x3: np.ndarray,
+    uv: np.ndarray,
+    vis: np.ndarray,
+    frames: np.ndarray,
+    focal: float,
+    centre: np.ndarray,
+    height: int,
+    options: FitOptions,
+    *,
+    strength: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rotations (m, F, 3, 3), translation (m, 3), joints (m, K, 3)) of consecutive track samples: the analytic
+    start, the closed-form translation, then the batched Adam steps (the fit's memory grows with m)."""
+    import torch
+
+    m = len(x3)
     g, ok = _initial_pose(rig, x3, vis)
     deltas = _deltas_from_world(rig, g)
     for f in range(len(FREE_BONES)):  # unseen: the previous frame's turn
         deltas[:, f] = _fill_unseen(deltas[:, f], ok[:, f])
-    weak = (vis >= _VIS).mean(1) < 0.5
-    if weak.mean() > 0.3:
-        notes.append(f"keypoints poorly visible in {weak.mean():.0%} of frames: joints there follow the priors")
 
     # Spine: one turn shared by its bones, the total from the chain root -> spine01.
     g0 = deltas[:, 0]
@@ -368,8 +427,7 @@ def _fit_track(
     omega = torch.zeros(m, 3, dtype=dtype, requires_grad=True)
     theta = torch.as_tensor(theta0[:, 1:], dtype=dtype).clone().requires_grad_(True)
     trans = torch.as_tensor(t0, dtype=dtype).clone().requires_grad_(True)
-    limits = _Limits(rig, dtype, strength=4.0 if m < MIN_FRAMES else 1.0)
-    frames = np.asarray(track.frames)
+    limits = _Limits(rig, dtype, strength=strength)
     steady = torch.as_tensor((np.diff(frames[:-1]) == 1) & (np.diff(frames[1:]) == 1), dtype=dtype)
     centre_t = torch.as_tensor(centre, dtype=dtype)
     opt = torch.optim.Adam([omega, theta, trans], lr=options.learning_rate)
@@ -406,27 +464,7 @@ def _fit_track(
         deltas_out = _deltas(root, theta).double().numpy()
         trans_out = trans.double().numpy()
         joints = kp.double().numpy() + trans_out[:, None]
-    mid = 0.5 * (joints[:, _K["left_hip"]] + joints[:, _K["right_hip"]])
-    seen = vis >= _VIS
-    res3 = np.linalg.norm(joints - mid[:, None] - x3, axis=-1)
-    depth = np.maximum(-joints[..., 2], 0.1)
-    proj = np.stack([joints[..., 0], -joints[..., 1]], -1) * (focal / depth)[..., None] + centre
-    res2 = np.linalg.norm(proj - uv, axis=-1)
-    return BodyFit(
-        track_id=track.id,
-        frames=frames.copy(),
-        times_s=np.asarray(times_s, dtype=np.float64),
-        phenotype_labels=rig.phenotype_labels,
-        phenotype=phenotype,
-        bones=FREE_BONES,
-        rotations=deltas_out,
-        translation=trans_out,
-        joints=joints,
-        focal_px=focal,
-        residual_3d_m=float(res3[seen].mean()) if seen.any() else math.nan,
-        residual_2d_px=float(res2[seen].mean()) if seen.any() else math.nan,
-        notes=notes,
-    )
+    return deltas_out, trans_out, joints
 
 
 def _robust(r: torch.Tensor, scale: float = 0.05) -> torch.Tensor:

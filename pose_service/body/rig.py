@@ -44,6 +44,8 @@ FIT_KEYPOINTS: tuple[str, ...] = (
 )  # fmt: skip
 BLAZEPOSE_INDEX: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)
 
+_BLOCK_FRAMES = 512  # frames per block in `Rig.local_rotation`
+
 
 def phenotype_defaults(labels: list[str]) -> np.ndarray:
     """The model's average adult: every phenotype parameter at 0.5."""
@@ -87,17 +89,20 @@ class Rig:
         the root's is its delta. Bones that do not turn keep U_p^T U_c.
         """
         lead = deltas.shape[:-3]
+        flat = deltas.reshape(-1, *deltas.shape[-3:])
         b = len(self.labels)
-        d = np.broadcast_to(np.eye(3), (*lead, b, 3, 3)).copy()
-        index = {name: i for i, name in enumerate(self.labels)}
-        for f, name in enumerate(FREE_BONES):
-            d[..., index[name], :, :] = deltas[..., f, :, :]
+        index = [self.labels.index(name) for name in FREE_BONES]
         u = self.ref
-        up = u[self.parent[1:]]
-        out = np.empty_like(d)
-        out[..., 0, :, :] = d[..., 0, :, :]
-        out[..., 1:, :, :] = np.swapaxes(up, -1, -2) @ d[..., 1:, :, :] @ u[1:]
-        return out
+        up_t = np.swapaxes(u[self.parent[1:]], -1, -2)
+        out = np.empty((len(flat), b, 3, 3), dtype=np.result_type(deltas.dtype, u.dtype))
+        # In blocks of frames: a ten-minute track's temporaries would otherwise be several times the output.
+        for a in range(0, len(flat), _BLOCK_FRAMES):
+            chunk = flat[a : a + _BLOCK_FRAMES]
+            d = np.broadcast_to(np.eye(3), (len(chunk), b, 3, 3)).copy()
+            d[:, index] = chunk
+            out[a : a + len(chunk), 0] = d[:, 0]
+            out[a : a + len(chunk), 1:] = up_t @ d[:, 1:] @ u[1:]
+        return out.reshape(*lead, b, 3, 3)
 
 
 def _coeffs(model: object, phenotype: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from pose_service.body.fit import FitOptions, fit_track
 from pose_service.body.metrics import fit_errors, track_from_truth
@@ -88,3 +89,29 @@ def test_unseen_limbs_follow_the_priors(flip_truth: dict[str, Any], settings: Se
     # Unknown focal length (the default), a quarter of the frames nearly blind: measured MPJPE 16.8 mm,
     # PA-MPJPE 12.7 mm; three times that as the bound.
     assert errors["pa_mpjpe_mm"] < 40.0
+
+
+def test_a_long_track_is_fitted_in_windows_that_join_without_a_seam(flip_truth: dict[str, Any],
+                                                                     settings: Settings) -> None:
+    """Windows of 30 frames (context 15) give the pose the whole-track fit gives, with no step at the seams: so a
+    ten-minute clip is fitted in windows (memory flat) at no cost in accuracy."""
+    track = track_from_truth(flip_truth)
+    times = np.asarray(flip_truth["timestamps_s"])
+    size = (flip_truth["video"]["width"], flip_truth["video"]["height"])
+    focal = flip_truth["camera"]["intrinsics"]["fx"]
+    whole = fit_track(track, times, size, settings.anny_cache_dir, FitOptions(focal_px=focal))
+    windowed = fit_track(track, times, size, settings.anny_cache_dir,
+                         FitOptions(focal_px=focal, window_frames=30, window_context=15))  # fmt: skip
+    assert len(track) > 60  # at least three windows
+    assert fit_errors(windowed, flip_truth)["mpjpe_mm"] < 20.0
+    gap = np.linalg.norm(windowed.joints - whole.joints, axis=-1)
+    assert gap.mean() < 0.005 and gap.max() < 0.03, (gap.mean(), gap.max())
+    step = np.linalg.norm(np.diff(windowed.joints, axis=0), axis=-1).max(axis=1)  # largest joint move per frame
+    for seam in (30, 60):
+        assert step[seam - 1] < 1.5 * np.median(step[seam - 6 : seam + 5]) + 0.01, (seam, step[seam - 6 : seam + 5])
+
+
+@pytest.mark.parametrize("bad", [{"window_frames": 0}, {"window_context": -1}])
+def test_window_options_are_checked(bad: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match="window"):
+        FitOptions(**bad)  # type: ignore[arg-type]
