@@ -2,6 +2,7 @@
 
     python bench/fit.py speed      # frames/s of fitting alone on a 10 s, 30 fps, one-person track
     python bench/fit.py accuracy   # MPJPE / PA-MPJPE (mm) over spins, flips, side and back views
+    python bench/fit.py memory     # peak resident memory of the whole stage on 1 min and 6 min tracks
     python bench/fit.py            # both
 
 Speed: a 300-frame track made from a synthetic 360 (played forwards then backwards, so the motion stays
@@ -10,6 +11,8 @@ then fit_track is timed alone, then the whole stage (fit + result.glb + body.npz
 Accuracy: for each clip, (a) the fit to perfect keypoints (the truth's own COCO joints, the true focal
 length), and (b) the whole `analyze` on the rendered video (BlazePose keypoints, assumed focal length):
 the rider's fitted joints against the truth. Figures depend on the machine (2 shared cores here).
+Memory: the speed case's track made 1800 and 10800 frames long, each through `run_body_stage` (fit, result.glb,
+body.npz) in a fresh process; the peak resident size before and after the stage (flat: no growth with length).
 """
 
 from __future__ import annotations
@@ -119,9 +122,40 @@ def accuracy(settings: Settings, work: Path) -> list[dict]:
     return rows
 
 
+def memory(frames: int) -> dict:
+    """Peak resident memory (MB) of this process before and after the body stage on a `frames`-long track."""
+    import resource
+
+    settings = Settings()
+    truth = synthetic_truth("360", settings.anny_cache_dir)
+    track = _long_track(truth, frames, np.random.default_rng(0))
+    times = np.arange(frames) / 30.0
+
+    def peak_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    before = peak_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_body_stage([track], times, (1920, 1080), Path(tmp), settings.anny_cache_dir)
+    return {"frames": frames, "peak_before_mb": round(before), "peak_after_mb": round(peak_mb())}
+
+
+def _memory_cases(lengths: tuple[int, ...] = (1800, 10800)) -> list[dict]:
+    import subprocess
+
+    out = []
+    for frames in lengths:  # a fresh process per length: the peak is per process
+        code = f"import json, fit; print(json.dumps(fit.memory({frames})))"
+        run = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, check=True)  # fmt: skip
+        out.append(json.loads(run.stdout.strip().splitlines()[-1]))
+        print(json.dumps(out[-1]), file=sys.stderr)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", choices=("speed", "accuracy", "all"), default="all")
+    parser.add_argument("what", nargs="?", choices=("speed", "accuracy", "memory", "all"), default="all")
     args = parser.parse_args()
     settings = Settings()
     report: dict = {}
@@ -131,6 +165,8 @@ def main() -> None:
     if args.what in ("accuracy", "all"):
         with tempfile.TemporaryDirectory() as tmp:
             report["accuracy"] = accuracy(settings, Path(tmp))
+    if args.what == "memory":
+        report["memory"] = _memory_cases()
     print(json.dumps(report, indent=2))
 
 
