@@ -225,7 +225,8 @@ def find_jumps(
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
     angles = body_angles(track.keypoints_3d)
     width = stance_width_m(track.keypoints_3d)
-    camera = track.extras.get("camera_dx_px")
+    path = track.extras.get("camera_path_x")  # the tracker's camera path, per frame of the clip
+    camera = path[np.clip(track.frames, 0, len(path) - 1)] if isinstance(path, np.ndarray) and len(path) else None
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
     jumps = []
     for flight in flights:
@@ -249,7 +250,7 @@ def find_jumps(
         knee_min = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
         stance = riding_stance(
             times, track.keypoints_2d, track.keypoints_3d, scale, takeoff_s=flight.takeoff_s,
-            camera_dx_px=np.asarray(camera) if isinstance(camera, np.ndarray) else None,
+            camera_dx_px=camera,
         )  # fmt: skip
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
         turns = _axis_turns(times, track.keypoints_3d, rotation, flight)
@@ -257,12 +258,30 @@ def find_jumps(
                                 residual_rotation_deg=_residual(turns["spin"]))  # fmt: skip
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
-                          agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps)  # fmt: skip
+                          agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
+                          camera_motion=_camera_motion(camera, times, track.bbox, flight))  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing, estimate_height(flight),
                     conf)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
                           landing, jump.height, conf))  # fmt: skip
     return jumps
+
+
+def _camera_motion(camera_x: np.ndarray | None, times: np.ndarray, bbox: np.ndarray, flight: Airborne) -> float | None:
+    """How fast the camera panned around the jump (0.5 s either side of the flight), in rider heights per second:
+    the content's net horizontal travel over the window (frame-to-frame jitter of the flow estimate cancels)
+    per second, over the rider's median box height; None if not measured."""
+    if camera_x is None:
+        return None
+    near = (times >= flight.takeoff_s - 0.5) & (times <= flight.landing_s + 0.5)
+    if near.sum() < 2:
+        return None
+    t, x = times[near], camera_x[near]
+    height = float(np.median(bbox[near, 3] - bbox[near, 1]))
+    span = float(t[-1] - t[0])
+    if span <= 0 or height <= 0:
+        return None
+    return round(abs(float(x[-1] - x[0])) / span / height, 3)
 
 
 def _residual(spin: AxisTurn) -> float:

@@ -14,9 +14,10 @@ Confidence per jump, each 0..1 where a share:
   banner), which is not a sighting of the rider;
 - keypoint_visibility: mean visibility of the limbs' and torso's keypoints over those frames;
 - rider_height_px: the rider's median box height around the jump;
-- camera_motion: the camera's own motion, when the track carries it (None: not measured);
+- camera_motion: how fast the camera panned around the jump, in rider heights per second (the tracker's camera
+  path; None: not measured);
 - overall = air_frames_seen x keypoint_visibility x min(1, rider_height_px / 120) x (0.5 + 0.5 x the share of
-  airborne frames agreeing with the fitted rotation).
+  airborne frames agreeing with the fitted rotation) / (1 + `_PAN_WEIGHT` x camera_motion).
 
 The gate (`scoring`): a clip cannot be scored when no jump was found, the rider's median height is under
 `MIN_RIDER_PX`, or the rider was seen in under `MIN_AIR_SEEN` of a jump's air frames. Each reason is a sentence
@@ -43,6 +44,7 @@ MIN_AIR_SEEN = 0.5
 TRAJECTORY_ACCEL_G = (0.8, 1.25)
 PARTIAL_SCALE = 0.78  # measured: a rider hidden down to the hips read at 0.62-0.74, whole riders 0.85-1.05
 _APPROACH_S = 1.0
+_PAN_WEIGHT = 0.25  # a pan of one rider height per second takes a fifth off the overall confidence
 HIDDEN_MIN_S = 0.25  # a stretch this long without the whole rider in view could hold a jump
 HIDDEN_SCALE = 0.8  # against the rider's median size over the clip (the banner clip: 0.66-0.79 behind it)
 _BODY_KEYPOINTS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
@@ -137,6 +139,8 @@ def confidence(
     heights = np.asarray(bbox, dtype=np.float64)[near]
     height_px = float(np.median(heights[:, 3] - heights[:, 1])) if len(heights) else 0.0
     overall = share * visibility * min(1.0, height_px / 120.0) * (0.5 + 0.5 * float(agreement))
+    if camera_motion is not None:  # a panning camera: the image trajectory and the body's size are less sure
+        overall /= 1.0 + _PAN_WEIGHT * camera_motion
     return Confidence(float(np.clip(overall, 0, 1)), min(1.0, share), visibility, height_px, camera_motion, n_air,
                       int(seen.sum()))  # fmt: skip
 

@@ -183,6 +183,10 @@ class PoseTracker:
         self._last_frame: int | None = None
         self._camera = CameraMotion()
         self._prev_boxes = np.zeros((0, 4), dtype=np.float32)
+        # The camera's path: how far the picture's content has moved (x, y pixels, at the frame's centre) since the
+        # first frame, per frame; empty when no frame pixels were given.
+        self._pan: dict[int, tuple[float, float]] = {}
+        self._pan_total = np.zeros(2)
 
     @property
     def states(self) -> dict[int, TrackState]:
@@ -213,6 +217,9 @@ class PoseTracker:
 
         if rgb is not None and cfg.camera_motion:
             affine = self._camera.update(rgb, self._prev_boxes)
+            centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
+            self._pan_total = self._pan_total + (affine[:, :2] @ centre + affine[:, 2] - centre)
+            self._pan[frame] = (float(self._pan_total[0]), float(self._pan_total[1]))
             for t in self._live:
                 t.kf.apply_camera(affine)
                 t.last_box = _moved_box(t.last_box, affine)
@@ -394,6 +401,9 @@ class PoseTracker:
         if cfg.smoothing is not None:
             kp2, kp3 = _smooth(frames, kp2, kp3, times, cfg.smoothing)
         boxes = Poses(kp2, kp3, np.ones(len(frames), dtype=np.float32)).bboxes()
+        extras: dict[str, object] = {"tracker_uid": t.uid, "swaps_repaired": int(repaired.sum())}
+        if self._pan:
+            extras["camera_path_x"] = self._camera_x(np.arange(len(times)))
         return Track(
             id=number,
             frames=frames,
@@ -401,8 +411,18 @@ class PoseTracker:
             keypoints_2d=kp2,
             keypoints_3d=kp3,
             interpolated=interpolated,
-            extras={"tracker_uid": t.uid, "swaps_repaired": int(repaired.sum())},
+            extras=extras,
         )
+
+    def _camera_x(self, frames: np.ndarray) -> np.ndarray:
+        """(m,) how far the content has moved horizontally since the first frame at each of `frames` (pixels;
+        negative when the camera pans right): subtract it from an image x to follow a point over the ground.
+        Tracks carry it for every frame of the clip (`extras['camera_path_x']`, indexed by frame number), so it
+        survives cutting and joining tracks."""
+        known = np.array(sorted(self._pan), dtype=np.int64)
+        xs = np.array([self._pan[f][0] for f in known], dtype=np.float64)
+        at = np.clip(np.searchsorted(known, frames, side="right") - 1, 0, len(known) - 1)
+        return xs[at]
 
 
 def _smooth(

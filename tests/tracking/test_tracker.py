@@ -179,3 +179,30 @@ def test_frames_must_increase() -> None:
         tracker.update(3, frame())
     with pytest.raises(ValueError, match="fps"):
         PoseTracker(0.0)
+
+
+def test_tracks_carry_the_cameras_path_for_every_frame() -> None:
+    """A camera panning right at 4 px per frame over a textured slope, following the rider (who stays at the
+    picture's centre): the tracks' camera path reads the content moving left by 4 px per frame, so the rider's
+    travel over the ground (image x minus the path) is recovered."""
+    import cv2
+
+    rng = np.random.default_rng(1)
+    n, w, h, step = 40, 320, 240, 4
+    slope = cv2.GaussianBlur(rng.integers(0, 255, (h, w + step * n), dtype=np.uint8), (5, 5), 0)
+    tracker = PoseTracker(FPS, TrackerConfig(smoothing=None))
+    for i in range(n):
+        rgb = np.repeat(slope[:, step * i : step * i + w, None], 3, axis=2)
+        tracker.update(i, frame(person(160, 200, 120)), rgb=np.ascontiguousarray(rgb))
+    (track,) = tracker.finish()
+    path = track.extras["camera_path_x"]
+    assert isinstance(path, np.ndarray) and path.shape == (n,)
+    assert path[0] == pytest.approx(0.0, abs=0.5)
+    assert np.allclose(path, -step * np.arange(n), atol=0.5 + 0.02 * step * np.arange(n)), path
+    hip_x = track.keypoints_2d[:, 23, 0] - path[track.frames]
+    assert np.polyfit(np.arange(n), hip_x, 1)[0] == pytest.approx(step, rel=0.05)  # the rider goes right
+
+
+def test_no_frame_pixels_no_camera_path() -> None:
+    (track,) = run([frame(person(100 + 4 * i, 300)) for i in range(20)])
+    assert "camera_path_x" not in track.extras
