@@ -183,10 +183,10 @@ class PoseTracker:
         self._last_frame: int | None = None
         self._camera = CameraMotion()
         self._prev_boxes = np.zeros((0, 4), dtype=np.float32)
-        # The camera's path: how far the picture's content has moved (x, y pixels, at the frame's centre) since the
-        # first frame, per frame; empty when no frame pixels were given.
-        self._pan: dict[int, tuple[float, float]] = {}
-        self._pan_total = np.zeros(2)
+        # The camera's path: how far the picture's content has moved across (x pixels, at the frame's centre) since
+        # the first frame, per frame; empty when no frame pixels were given.
+        self._pan: dict[int, float] = {}
+        self._pan_x = 0.0
 
     @property
     def states(self) -> dict[int, TrackState]:
@@ -218,8 +218,8 @@ class PoseTracker:
         if rgb is not None and cfg.camera_motion:
             affine = self._camera.update(rgb, self._prev_boxes)
             centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
-            self._pan_total = self._pan_total + (affine[:, :2] @ centre + affine[:, 2] - centre)
-            self._pan[frame] = (float(self._pan_total[0]), float(self._pan_total[1]))
+            self._pan_x += float(affine[0, :2] @ centre + affine[0, 2] - centre[0])
+            self._pan[frame] = self._pan_x
             for t in self._live:
                 t.kf.apply_camera(affine)
                 t.last_box = _moved_box(t.last_box, affine)
@@ -385,9 +385,10 @@ class PoseTracker:
             return []
         last = max(self._times)
         times = np.array([self._times.get(f, f / self.fps) for f in range(last + 1)], dtype=np.float64)
-        return [self._finalise(n, t, times) for n, t in enumerate(kept, start=1)]
+        path = self._camera_x(len(times)) if self._pan else None
+        return [self._finalise(n, t, times, path) for n, t in enumerate(kept, start=1)]
 
-    def _finalise(self, number: int, t: _Live, times: np.ndarray) -> Track:
+    def _finalise(self, number: int, t: _Live, times: np.ndarray, camera_path: np.ndarray | None) -> Track:
         cfg = self.config
         frames = np.asarray(t.frames, dtype=np.int64)
         kp2, kp3 = t.kp2d.array(), t.kp3d.array()
@@ -402,8 +403,8 @@ class PoseTracker:
             kp2, kp3 = _smooth(frames, kp2, kp3, times, cfg.smoothing)
         boxes = Poses(kp2, kp3, np.ones(len(frames), dtype=np.float32)).bboxes()
         extras: dict[str, object] = {"tracker_uid": t.uid, "swaps_repaired": int(repaired.sum())}
-        if self._pan:
-            extras["camera_path_x"] = self._camera_x(np.arange(len(times)))
+        if camera_path is not None:
+            extras["camera_path_x"] = camera_path  # one array for the clip, shared by every track
         return Track(
             id=number,
             frames=frames,
@@ -414,14 +415,14 @@ class PoseTracker:
             extras=extras,
         )
 
-    def _camera_x(self, frames: np.ndarray) -> np.ndarray:
-        """(m,) how far the content has moved horizontally since the first frame at each of `frames` (pixels;
-        negative when the camera pans right): subtract it from an image x to follow a point over the ground.
-        Tracks carry it for every frame of the clip (`extras['camera_path_x']`, indexed by frame number), so it
-        survives cutting and joining tracks."""
+    def _camera_x(self, n_frames: int) -> np.ndarray:
+        """(n_frames,) how far the content has moved horizontally since the first frame, per frame (pixels;
+        negative when the camera pans right; a frame not given holds the last value): subtract it from an image x
+        to follow a point over the ground. Tracks carry it for every frame of the clip (`extras['camera_path_x']`,
+        indexed by frame number), so it survives cutting and joining tracks."""
         known = np.array(sorted(self._pan), dtype=np.int64)
-        xs = np.array([self._pan[f][0] for f in known], dtype=np.float64)
-        at = np.clip(np.searchsorted(known, frames, side="right") - 1, 0, len(known) - 1)
+        xs = np.array([self._pan[f] for f in known], dtype=np.float64)
+        at = np.clip(np.searchsorted(known, np.arange(n_frames), side="right") - 1, 0, len(known) - 1)
         return xs[at]
 
 

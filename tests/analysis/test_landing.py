@@ -49,6 +49,40 @@ def test_no_stance_without_travel_across_the_picture(truth_body) -> None:  # typ
     assert moving.stance == "regular" and moving.agree == 1.0
 
 
+def test_a_camera_following_the_rider_still_shows_the_stance(truth_body) -> None:  # type: ignore[no-untyped-def]
+    """The hips held still in the picture by a camera panning with the rider: the camera's path (the content moving
+    against the travel) gives the travel back, and with it the stance."""
+    body = truth_body("regular,fs360", "front")
+    hips = (body["keypoints_2d"][:, 23, 0] + body["keypoints_2d"][:, 24, 0]) / 2
+    kp2d = body["keypoints_2d"].copy()
+    kp2d[..., 0] -= hips[:, None] - 240.0
+    takeoff = float(body["timeline"].takeoff_s)
+    got = riding_stance(body["times"], kp2d, body["keypoints_3d"], np.full(len(kp2d), 100.0), takeoff_s=takeoff,
+                        camera_dx_px=240.0 - hips)  # fmt: skip
+    assert got.stance == "regular" and got.travel == 1
+
+
+def test_a_panning_camera_is_measured_and_lowers_the_confidence() -> None:
+    from pose_service.analysis.airborne import Airborne
+    from pose_service.analysis.jumps import _camera_motion
+    from pose_service.analysis.quality import confidence
+
+    times = np.arange(90) / 30.0
+    boxes = np.tile(np.array([100.0, 100.0, 160.0, 300.0]), (90, 1))  # 200 px tall
+    flight = Airborne(start=36, end=60, takeoff_frame=36, landing_frame=60, takeoff_s=1.2, landing_s=2.0,
+                      apex_m=0.8, drop_m=0.0, accel_g=1.0, rms_m=0.01)  # fmt: skip
+    assert _camera_motion(None, times, boxes, flight) is None
+    pan = _camera_motion(-400.0 * times, times, boxes, flight)  # content moving left at 400 px/s: 2 heights/s
+    assert pan == pytest.approx(2.0, abs=0.05)
+    assert _camera_motion(np.zeros(90), times, boxes, flight) == 0.0
+    kp2 = np.zeros((90, 33, 3))
+    kp2[..., 2] = 0.9
+    args = (np.arange(90), np.zeros(90, dtype=bool), boxes, kp2)
+    still = confidence(*args, takeoff_frame=36, landing_frame=60, agreement=1.0, camera_motion=0.0)
+    panned = confidence(*args, takeoff_frame=36, landing_frame=60, agreement=1.0, camera_motion=pan)
+    assert panned.camera_motion == pan and panned.overall == pytest.approx(still.overall / (1 + 0.25 * pan))
+
+
 def test_a_hidden_stretch_is_named_when_no_jump_is_found() -> None:
     from pose_service.analysis.quality import hidden_span, scoring
 
