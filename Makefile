@@ -30,9 +30,12 @@ lint: venv
 	$(BIN)/ruff check pose_service tests bench
 	$(BIN)/mypy pose_service
 
-# The Khronos glTF validator (npm) that tests/export/test_glb.py runs on result.glb; skipped without npm.
+# The Khronos glTF validator (npm) that tests/export/test_glb.py runs on result.glb; Debian's npm is installed
+# when missing; skipped only where neither npm nor apt is available.
 GLTF_VALIDATOR := $(POSE_SERVICE_DATA_DIR)/npm/node_modules/gltf-validator/package.json
 $(GLTF_VALIDATOR):
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null \
+		|| echo "could not install Debian's npm (needs root and apt)"
 	@if command -v npm >/dev/null; then \
 		npm install --silent --no-audit --no-fund --prefix $(POSE_SERVICE_DATA_DIR)/npm gltf-validator@2.0.0-dev.3.10; \
 	else echo "npm not found: the glTF validator test will be skipped"; fi
