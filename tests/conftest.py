@@ -46,6 +46,18 @@ def spin_clip(session_dir: Path, settings: Settings) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_spin_clip(session_dir: Path, settings: Settings) -> Path:
+    """The server tests' clip: a real H.264 360, 256x256 at 15 fps, so each job takes seconds; rendered once for
+    the API, web, compare and Celery tests alike."""
+    from pose_service.synth import parse_trick, render_clip
+
+    path = session_dir / "api_spin360.mp4"
+    if not path.is_file():
+        render_clip(parse_trick("360"), path, width=256, height=256, fps=15.0, anny_cache_dir=settings.anny_cache_dir)
+    return path
+
+
+@pytest.fixture(scope="session")
 def spin_truth(spin_clip: Path) -> dict:
     import json
 

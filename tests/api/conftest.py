@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from pose_service.config import Settings
-
 UPLOAD_LIMIT = 4 * 2**20  # small, so the oversize test stays cheap
 
 
@@ -116,13 +114,8 @@ def submit(client: httpx.Client, clip: Path, **fields: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def clip(session_dir: Path, settings: Settings) -> Path:
-    """A real H.264 clip (256x256, 15 fps, a rendered 360): small, so each job takes a few seconds."""
-    from pose_service.synth import parse_trick, render_clip
-
-    path = session_dir / "api_spin360.mp4"
-    render_clip(parse_trick("360"), path, width=256, height=256, fps=15.0, anny_cache_dir=settings.anny_cache_dir)
-    return path
+def clip(small_spin_clip: Path) -> Path:
+    return small_spin_clip
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from pose_service.config import Settings
 from tests.api.conftest import Server, free_port
 
 TOKEN = "celery-test-token-0123456789"
@@ -119,14 +118,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
 
 
 @pytest.fixture(scope="session")
-def clip(session_dir: Path, settings: Settings) -> Path:
-    """The API tests' small real clip (256x256, 15 fps, a rendered 360), rendered once per session."""
-    from pose_service.synth import parse_trick, render_clip
-
-    path = session_dir / "api_spin360.mp4"
-    if not path.exists():
-        render_clip(parse_trick("360"), path, width=256, height=256, fps=15.0, anny_cache_dir=settings.anny_cache_dir)
-    return path
+def clip(small_spin_clip: Path) -> Path:
+    return small_spin_clip
 
 
 def celery_server(folder: Path, broker: str) -> Server:

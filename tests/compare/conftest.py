@@ -21,17 +21,15 @@ TOKEN = "compare-tests-token-0123456789"
 
 
 @pytest.fixture(scope="session")
-def attempts(session_dir: Path, settings: Settings) -> tuple[Path, Path]:
-    """(A, B): the same 360 to the left, B with 0.3 s more air; 256x256 at 15 fps."""
+def attempts(small_spin_clip: Path, session_dir: Path, settings: Settings) -> tuple[Path, Path]:
+    """(A, B): the same 360 to the left (the server tests' clip), B with 0.3 s more air; 256x256 at 15 fps."""
     from pose_service.synth import parse_trick, render_clip
 
-    out = []
-    for name, spec in (("api_spin360.mp4", "360"), ("cmp_spin360_long.mp4", "360,air=1.1")):
-        path = session_dir / name
-        if not path.is_file():
-            render_clip(parse_trick(spec), path, width=256, height=256, fps=15.0, anny_cache_dir=settings.anny_cache_dir)
-        out.append(path)
-    return out[0], out[1]
+    longer = session_dir / "cmp_spin360_long.mp4"
+    if not longer.is_file():
+        render_clip(parse_trick("360,air=1.1"), longer, width=256, height=256, fps=15.0,
+                    anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+    return small_spin_clip, longer
 
 
 @pytest.fixture(scope="session")

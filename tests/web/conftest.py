@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from pose_service.config import Settings
 from tests.api.conftest import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,14 +56,8 @@ def base_url(web_server: Server) -> str:
 
 
 @pytest.fixture(scope="session")
-def web_clip(session_dir: Path, settings: Settings) -> Path:
-    """A real H.264 clip, 256x256 at 15 fps, of a rendered 360 (the API tests' clip, rendered once)."""
-    from pose_service.synth import parse_trick, render_clip
-
-    path = session_dir / "api_spin360.mp4"
-    if not path.is_file():
-        render_clip(parse_trick("360"), path, width=256, height=256, fps=15.0, anny_cache_dir=settings.anny_cache_dir)
-    return path
+def web_clip(small_spin_clip: Path) -> Path:
+    return small_spin_clip
 
 
 @pytest.fixture(scope="session")
