@@ -12,11 +12,27 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["Settings", "checkout_dir", "default_data_dir"]
+
+
+def checkout_dir() -> Path | None:
+    """The source checkout this package runs from (installed editable, `pip install -e .`, as `make` does):
+    the folder holding pose-service's pyproject.toml beside the package; None for an installed wheel."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        pyproject = (root / "pyproject.toml").read_text("utf-8")
+    except OSError:
+        return None
+    return root if 'name = "pose-service"' in pyproject else None
 
 
 def default_data_dir() -> Path:
-    """Where models, caches and job files live when nothing else is configured."""
+    """Where models, caches and job files live when POSE_SERVICE_DATA_DIR is not set: the checkout's `.data/`
+    when running from a checkout (where `make` puts them too, so the bare command and `make` agree), else the
+    user's data folder (`$XDG_DATA_HOME/pose-service`, by default `~/.local/share/pose-service`)."""
+    checkout = checkout_dir()
+    if checkout is not None:
+        return checkout / ".data"
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "pose-service"

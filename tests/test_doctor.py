@@ -43,3 +43,36 @@ def test_not_enough_disk_fails(tmp_path: Path, settings) -> None:  # type: ignor
     code, report = _doctor(env)
     disk = next(c for c in report["checks"] if c["name"] == "free disk")
     assert code == 1 and not disk["ok"] and "free space" in disk["fix"]
+
+
+# -- which data folder ------------------------------------------------------------------------------------
+
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_dir_in_child(env: dict[str, str]) -> Path:
+    code = "from pose_service.config import Settings; print(Settings().data_dir)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=True)
+    return Path(run.stdout.strip())
+
+
+def test_bare_command_in_a_checkout_uses_its_data_folder() -> None:
+    """`make` and the bare command agree: both use the checkout's .data/ (README, "Two commands")."""
+    env = {k: v for k, v in os.environ.items() if k != "POSE_SERVICE_DATA_DIR"}
+    assert _data_dir_in_child(env) == _REPO / ".data"
+    assert "export POSE_SERVICE_DATA_DIR ?= $(CURDIR)/.data" in (_REPO / "Makefile").read_text()
+
+
+def test_explicit_data_dir_wins(tmp_path: Path) -> None:
+    assert _data_dir_in_child(dict(os.environ, POSE_SERVICE_DATA_DIR=str(tmp_path))) == tmp_path
+
+
+def test_installed_package_uses_the_user_folder(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from pose_service import config
+
+    assert config.checkout_dir() == _REPO  # this suite runs from the checkout, installed editable
+    monkeypatch.setattr(config, "checkout_dir", lambda: None)  # a wheel in site-packages has no pyproject.toml
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert config.default_data_dir() == tmp_path / "pose-service"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert config.default_data_dir() == Path.home() / ".local" / "share" / "pose-service"
