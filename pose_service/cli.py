@@ -1,6 +1,7 @@
 """`pose-service`: the command line. The only module that prints.
 
-Exit codes: 0 success, 2 bad input (the file, an option), 1 anything else, with one line on stderr.
+Exit codes: 0 success, 2 bad input (the file, an option), 1 anything else, with one line on stderr (or, when
+several parts are missing, as in a not-ready 4D-Humans install, that line and one line per part with its fix).
 """
 
 from __future__ import annotations
@@ -97,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         ]
         return handler(args, settings)
     except InputError as exc:
-        print(f"pose-service: {exc.one_line()}", file=sys.stderr)
+        print(f"pose-service: {exc.text()}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except PoseServiceError as exc:
-        print(f"pose-service: {exc.one_line()}", file=sys.stderr)
+        print(f"pose-service: {exc.text()}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("pose-service: interrupted", file=sys.stderr)

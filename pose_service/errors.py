@@ -12,6 +12,9 @@
     ├── EnvironmentProblem           a model, package or codec is missing; `doctor` names the fix
     └── PipelineError                a stage failed on input that passed the probe; exit code 1
 
+A message is one sentence; when several things are wrong at once (a not-ready install), `parts_message` puts
+that sentence on the first line and one line per missing part, each with its fix, below it.
+
 HTTP status codes are chosen by the API layer, not here.
 """
 
@@ -29,7 +32,18 @@ __all__ = [
     "BadOption",
     "EnvironmentProblem",
     "PipelineError",
+    "parts_message",
 ]
+
+
+def parts_message(headline: str, parts: list[tuple[str, str]]) -> str:
+    """`headline` (what is wrong, one short sentence) on the first line, then one line per part: what is
+    missing and, when known, its fix. Used by the 4D-Humans preflight (CLI, job error) and fit for /readyz."""
+    lines = [headline]
+    for what, fix in parts:
+        what = what.strip().rstrip(".")
+        lines.append(f"- {what}. Fix: {fix.strip().rstrip('.')}." if fix.strip() else f"- {what}.")
+    return "\n".join(lines)
 
 
 class PoseServiceError(Exception):
@@ -46,6 +60,13 @@ class PoseServiceError(Exception):
     def one_line(self) -> str:
         """The message and hint on one line, for stderr and job errors."""
         return f"{self.message}. {self.hint[0].upper()}{self.hint[1:]}." if self.hint else self.message
+
+    def text(self) -> str:
+        """For a person (the CLI's stderr): `one_line()`, or, for a message that lists parts one per line
+        (`parts_message`), those lines with the hint on a line of its own at the end."""
+        if "\n" not in self.message:
+            return self.one_line()
+        return self.message + (f"\n{self.hint[0].upper()}{self.hint[1:]}." if self.hint else "")
 
 
 class InputError(PoseServiceError):

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pose_service.errors import EnvironmentProblem, PipelineError
+from pose_service.errors import EnvironmentProblem, PipelineError, parts_message
 
 __all__ = [
     "Hmr2Install",
@@ -138,13 +138,16 @@ class Hmr2Preflight:
         return {k: str(v.get("version")) for k, v in mods.items() if v.get("ok")}
 
     def raise_if_not_ready(self) -> None:
-        """An `EnvironmentProblem` whose message names every missing piece and whose hint gives each fix."""
+        """An `EnvironmentProblem` whose message says in its first line that the install is not ready, then
+        names each missing piece with its fix, one line each (`parts_message`)."""
         if self.ok:
             return
         problems = self.problems
+        n = len(problems)
+        headline = f"the 4D-Humans install is not ready: {n} missing part{'s' if n != 1 else ''}, each below with its fix"
         raise EnvironmentProblem(
-            "the 4D-Humans install is not ready: " + "; ".join(p.detail for p in problems),
-            hint="; ".join(dict.fromkeys(p.fix for p in problems if p.fix)),
+            parts_message(headline, [(p.detail, p.fix) for p in problems]),
+            hint="then run `pose-service doctor` to check the install again",
         )
 
 

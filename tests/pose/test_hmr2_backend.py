@@ -74,8 +74,13 @@ def test_probe_in_this_venv_names_each_missing_piece_with_its_fix(tmp_path: Path
         row = rows[f"4D-Humans import {module}"]
         assert not row.ok and f"import {module} failed in {PY}" in row.detail
         assert f"No module named '{module}'" in row.detail and row.fix
-    assert not rows["4D-Humans CUDA"].ok and "CUDA is not available" in rows["4D-Humans CUDA"].detail
-    assert "nvidia-smi" in rows["4D-Humans CUDA"].fix
+    cuda = rows["4D-Humans CUDA"]
+    import torch
+
+    if torch.cuda.is_available():  # a GPU machine: the row names each GPU and its free memory
+        assert cuda.ok and re.search(r"GPU 0 .+: [\d,]+ of [\d,]+ MiB free", cuda.detail), cuda.detail
+    else:
+        assert not cuda.ok and "CUDA is not available" in cuda.detail and "nvidia-smi" in cuda.fix
     smpl = rows["4D-Humans SMPL neutral model (4D-Humans)"]
     assert not smpl.ok and str(empty_home / ".cache/4DHumans/data/smpl/SMPL_NEUTRAL.pkl") in smpl.detail
     assert "smplify.is.tue.mpg.de" in smpl.fix and "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl" in smpl.fix
@@ -83,8 +88,22 @@ def test_probe_in_this_venv_names_each_missing_piece_with_its_fix(tmp_path: Path
     assert not rows["4D-Humans HMR2.0 checkpoint"].ok and "epoch=35-step=1000000.ckpt" in rows[
         "4D-Humans HMR2.0 checkpoint"].detail
     assert "8 of 8 PHALP assets missing" in rows["4D-Humans PHALP assets"].detail
-    with pytest.raises(EnvironmentProblem, match="import hmr2 failed in"):
+    with pytest.raises(EnvironmentProblem, match="import hmr2 failed in") as info:
         ready.raise_if_not_ready()
+    _assert_readable(info.value.text(), ready.problems)
+
+
+def _assert_readable(text: str, problems: list) -> None:  # type: ignore[type-arg]
+    """The shape of a not-ready error: what is wrong in one short sentence, then one line per missing part,
+    each naming its fix, then what to do after."""
+    first, *rest = text.removeprefix("pose-service: ").splitlines()
+    assert first.startswith("the 4D-Humans install is not ready") and len(first) <= 100, first
+    assert f"{len(problems)} missing part" in first
+    part_lines = [ln for ln in rest if ln.startswith("- ")]
+    assert len(part_lines) == len(problems) == len(rest) - 1, rest
+    for line, problem in zip(part_lines, problems, strict=True):
+        assert line.startswith(f"- {problem.detail.rstrip('.')}") and f"Fix: {problem.fix.rstrip('.')}" in line
+    assert "pose-service doctor" in rest[-1]
 
 
 def test_bare_venv_without_torch_fails_preflight_and_job_clearly(
@@ -107,9 +126,11 @@ def test_bare_venv_without_torch_fails_preflight_and_job_clearly(
     monkeypatch.setenv("POSE_SERVICE_HMR2_DIR", str(tmp_path / "co"))
     code = cli.main(["analyze", str(spin_clip), "--backend", "hmr2", "--no-mesh", "--out", str(tmp_path / "out")])
     assert code == 1
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("pose-service: the 4D-Humans install is not ready")
-    assert f"import torch failed in {bare_venv}" in lines[0]
+    err = capsys.readouterr().err.strip()
+    lines = err.splitlines()
+    assert lines[0].startswith("pose-service: the 4D-Humans install is not ready")
+    assert f"- import torch failed in {bare_venv}" in lines[1:][0]
+    _assert_readable(err, [r for r in rows.values() if not r.ok])
     assert not (tmp_path / "out" / "hmr2" / "track.log").exists()  # track.py was never started
 
 
