@@ -3,13 +3,15 @@
 Each frame, in order:
 1. the camera's motion since the last frame (sparse optical flow of the background) moves every track;
 2. each track's box Kalman filter predicts one frame ahead;
-3. tracks seen in the previous frame are matched to the detections (Hungarian assignment) on box
-   overlap, keypoint distance (normalised by body size, either left/right reading), centre distance and
-   torso colour;
-4. tracks the detector lost are matched to what is left within a radius that grows with the time they
-   have been missing, and only when the torso colour agrees: re-finding a person after a jump, a blur or
-   an occlusion;
-5. detections still unmatched, if confident enough, open new tentative tracks.
+3. every track is matched to the detections in one Hungarian assignment. A track seen in the previous
+   frame costs box overlap, keypoint distance (normalised by body size, either left/right reading), centre
+   distance and torso colour; a track the detector lost costs its distance within a radius that grows with
+   the time it has been missing, and torso colour (re-finding a person after a jump, a blur or an
+   occlusion), plus a small penalty so that between equal fits the track seen last keeps the person. One
+   assignment, not recent tracks first: where two riders cross and the detector misses the nearer one for
+   a frame, the farther one's track must not take the nearer one's detection while the nearer one's own
+   track fits it better. Plainly different torso colours forbid any match;
+4. detections still unmatched, if confident enough, open new tentative tracks.
 
 States: tentative (new, not yet seen `n_init` times) -> confirmed -> lost (missed) -> removed (lost for
 longer than `max_lost_s`, or a tentative track missed twice). Internal ids only grow; a removed track's
@@ -40,6 +42,8 @@ from pose_service.tracking.swap import fix_left_right
 __all__ = ["PoseTracker", "TrackState", "TrackerConfig"]
 
 _FORBIDDEN = 1e6
+# Added to a lost track's cost: between two equally good fits, the track seen in the last frame keeps the person.
+_LOST_PENALTY = 0.1
 
 
 class TrackState(enum.Enum):
@@ -233,11 +237,15 @@ class PoseTracker:
         hists = [torso_histogram(rgb, kp) if rgb is not None and cfg.appearance else None for kp in poses.keypoints_2d]
         free = list(range(len(poses)))
 
-        recent = [t for t in self._live if t.state in (TrackState.TENTATIVE, TrackState.CONFIRMED)]
-        matches = self._assign(recent, free, lambda t, j: self._recent_cost(t, j, poses, boxes, hists))
-        lost = [t for t in self._live if t.state is TrackState.LOST]
-        free = [j for j in free if j not in {j for _, j in matches}]
-        matches += self._assign(lost, free, lambda t, j: self._lost_cost(t, j, now, boxes, hists))
+        # One assignment for every track, not recent tracks first: a track seen in the last frame must not
+        # take the detection of a bigger, nearer person the detector missed for a frame or two just before
+        # they crossed, while that person's own (lost) track fits it far better.
+        def cost(t: _Live, j: int) -> float:
+            if t.state is TrackState.LOST:
+                return _LOST_PENALTY + self._lost_cost(t, j, now, boxes, hists)
+            return self._recent_cost(t, j, poses, boxes, hists)
+
+        matches = self._assign(list(self._live), free, cost)
 
         overlap = iou_matrix(boxes, boxes)
         matched_tracks = set()
@@ -299,6 +307,8 @@ class PoseTracker:
         if cd > cfg.gate_base or (iou < 0.1 and pd > cfg.pose_gate):
             return _FORBIDDEN
         colour = hist_distance(t.hist, hists[j])
+        if colour is not None and colour > cfg.colour_gate:
+            return _FORBIDDEN  # plainly somebody else, however close
         return (
             0.3 * (1 - iou)
             + 0.3 * min(pd / cfg.pose_gate, 1.0)
