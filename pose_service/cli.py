@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from pose_service.native_stderr import native_stderr_to_log
     from pose_service.pipeline import AnalyzeOptions, analyze
     from pose_service.progress import RichProgress
 
@@ -125,7 +126,9 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         stance=args.stance,
         redetect_every=args.redetect_every if args.redetect_every is not None else AnalyzeOptions.redetect_every,
     )
-    outcome = analyze(args.video, out_dir=args.out, options=options, settings=settings, progress=RichProgress())
+    # MediaPipe's C++ logs to fd 2 through the progress bars: into the log (debug, `-vv` shows it) instead.
+    with native_stderr_to_log("mediapipe"):
+        outcome = analyze(args.video, out_dir=args.out, options=options, settings=settings, progress=RichProgress())
     result = outcome.result
     if args.json:
         summary: dict[str, Any] = {

@@ -59,8 +59,42 @@ def test_every_row_of_the_table(kwargs: dict, want: str) -> None:  # type: ignor
     assert _name(**kwargs) == want
 
 
-def test_the_table_lists_every_rule_with_both_columns() -> None:
-    assert len(NAMING_TABLE) == 9
+# One example per row of NAMING_TABLE, keyed by the row's rule: the rotation (regular stance; the switch column is
+# the same rotation ridden switch) and the values of the row's placeholders in both name columns.
+ROW_EXAMPLES: dict[str, tuple[dict, dict[str, str]]] = {  # type: ignore[type-arg]
+    "no spin, no flip or roll": ({}, {}),
+    "spin, frontside": ({"spin": 540, "spin_dir": "left"}, {"N": "540"}),
+    "spin, backside": ({"spin": 360, "spin_dir": "right"}, {"N": "360"}),
+    "flips only": ({"flip": 720, "flip_dir": "front"}, {"multiple": "double ", "back|front": "front"}),
+    "rolls only": ({"roll": 360, "roll_dir": "tamedog"}, {"multiple": "", "wildcat|tamedog": "tamedog"}),
+    "flips and rolls, no spin": ({"flip": 360, "flip_dir": "back", "roll": 360, "roll_dir": "wildcat"},
+                                 {"flip": "backflip", "roll": "wildcat"}),
+    "spin with one backflip": ({"spin": 540, "spin_dir": "right", "flip": 360, "flip_dir": "back"},
+                               {"side": "backside", "N": "540"}),
+    "spin with one other flip or roll": ({"spin": 720, "spin_dir": "left", "roll": 360, "roll_dir": "wildcat"},
+                                         {"side": "frontside", "N": "720"}),
+    "spin with two or more flips or rolls": ({"spin": 1080, "spin_dir": "right", "roll": 720, "roll_dir": "wildcat"},
+                                             {"side": "backside", "multiple": "double ", "N": "1080"}),
+}  # fmt: skip
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", value)
+    assert "{" not in template, f"placeholder left in {template!r}: add its value to ROW_EXAMPLES"
+    return template
+
+
+@pytest.mark.parametrize(("rule", "forward", "switch"), NAMING_TABLE, ids=[row[0] for row in NAMING_TABLE])
+def test_name_trick_follows_each_row_of_naming_table(rule: str, forward: str, switch: str) -> None:
+    assert rule in ROW_EXAMPLES, f"NAMING_TABLE row {rule!r} has no example in ROW_EXAMPLES"
+    rotation, values = ROW_EXAMPLES[rule]
+    assert _name(**rotation) == _fill(forward, values)
+    assert _name(**rotation, switch=True) == _fill(switch, values)
+
+
+def test_every_example_is_a_row_of_the_table() -> None:
+    assert set(ROW_EXAMPLES) == {row[0] for row in NAMING_TABLE}
     assert all(len(row) == 3 and all(row) for row in NAMING_TABLE)
 
 
