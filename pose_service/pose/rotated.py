@@ -2,7 +2,7 @@
 
 BlazePose's detector and landmark model were trained on mostly upright people; a flipping rider, upside down
 or lying in the air, is lost for most of the flight, which is exactly when a flip happens. Turning the crop
-until the body stands upright again recovers most of those frames (DESIGN.md, "What first trials showed":
+until the body stands upright again recovers most of those frames (docs/design.md, "What the first trials showed":
 27 of 33 airborne frames of the real clip against 15 upright). The keypoints found in the turned crop are
 mapped back to the upright frame, and the world keypoints turned back about the camera axis.
 

@@ -241,9 +241,13 @@ class PoseTracker:
         # take the detection of a bigger, nearer person the detector missed for a frame or two just before
         # they crossed, while that person's own (lost) track fits it far better.
         def cost(t: _Live, j: int) -> float:
-            if t.state is TrackState.LOST:
-                return _LOST_PENALTY + self._lost_cost(t, j, now, boxes, hists)
-            return self._recent_cost(t, j, poses, boxes, hists)
+            if t.state is not TrackState.LOST:
+                recent = self._recent_cost(t, j, poses, boxes, hists)
+                if recent < _FORBIDDEN or not t.confirmed:
+                    return recent
+            # A confirmed track whose person changed shape at once (turned upside down in a flip: the box and
+            # the keypoints jump) is re-found like a lost one, rather than opening a new track mid-flip.
+            return _LOST_PENALTY + self._lost_cost(t, j, now, boxes, hists)
 
         matches = self._assign(list(self._live), free, cost)
 
