@@ -122,7 +122,7 @@ def sweep(path: Path, bundle: Path, workdir: Path, say: Callable[[str], None]) -
     flat = build_bundle(workdir / "detector_0_1.task", detector_norm=Normalization(0.0, 255.0))
     both_pm1 = build_bundle(workdir / "both_pm1.task", landmarks_norm=DETECTOR_NORM)
     cases: list[tuple[Path, str, dict[str, object]]] = [
-        (flat, "detector [0,1] (DESIGN.md), defaults", {}),
+        (flat, "detector [0,1] (docs/design.md), defaults", {}),
         (flat, "detector [0,1], thresholds 0.3", {"det": 0.3, "pres": 0.3, "trk": 0.3}),
         (flat, "detector [0,1], IMAGE mode", {"mode": "IMAGE"}),
         (both_pm1, "detector [-1,1], landmarks [-1,1]", {}),

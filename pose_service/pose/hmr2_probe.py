@@ -4,7 +4,7 @@ This file is executed by that environment's interpreter (`python -c <this source
 imported by pose-service's own code paths, so it uses the standard library only and keeps to syntax old
 Pythons accept. It prints exactly one line, `POSE_SERVICE_PROBE {json}`, whatever else the imports print.
 
-Where 4D-Humans and PHALP look for their files (see ../shared/phalp_output_format.md):
+Where 4D-Humans and PHALP look for their files (see docs/phalp_output_format.md in the repository):
 - the SMPL neutral model at `<checkout>/data/basicModel_neutral_lbs_10_207_0_v1.0.0.pkl` or
   `~/.cache/4DHumans/data/smpl/SMPL_NEUTRAL.pkl`, and again at `~/.cache/phalp/3D/models/smpl/SMPL_NEUTRAL.pkl`;
 - the HMR2.0 checkpoint under `~/.cache/4DHumans/logs/train/multiruns/hmr2/0/`;

@@ -1,6 +1,6 @@
 """PHALP's results pickle (what 4D-Humans' track.py writes) converted to our keypoints and tracks.
 
-The pickle (../shared/phalp_output_format.md): a dict keyed by frame path, each frame holding `time`,
+The pickle (docs/phalp_output_format.md): a dict keyed by frame path, each frame holding `time`,
 `shot`, `frame_path` and lists aligned with `tid`, one entry per confirmed track alive in the frame.
 Ghost entries (`tracked_time > 0`) repeat a track's last real detection and are dropped here.
 

@@ -5,7 +5,7 @@ checkpoints, no internet to fetch them. What stands in for it here:
 - the interpreter is this test run's own (`sys.executable`), not a separate environment;
 - `checkout/track.py` is a small script that accepts the same Hydra overrides, really decodes the .mp4 it
   is given with PyAV, prints PHALP-like progress lines, and writes `results/demo_<stem>.pkl` with
-  `joblib.dump(..., compress=3)` in exactly the structure ../shared/phalp_output_format.md documents.
+  `joblib.dump(..., compress=3)` in exactly the structure docs/phalp_output_format.md documents.
   The people in it are the ground-truth joints of the synthetic clip (what the renderer drew), not a
   network's estimate; feet and the 20 extra joints the truth lacks are filled in from the ankles and hips;
 - `checkout/{torch,hmr2,phalp,detectron2}` are tiny fake packages. They shadow the real ones because
