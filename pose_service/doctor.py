@@ -7,10 +7,12 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pose_service.config import Settings
+from pose_service.errors import parts_message
 
-__all__ = ["Check", "run_checks"]
+__all__ = ["Check", "not_ready_message", "run_checks"]
 
 _DECODERS = ("h264", "hevc", "vp9")
 _ENCODERS = ("libx264",)
@@ -39,6 +41,14 @@ def run_checks(settings: Settings) -> list[Check]:
     if settings.hmr2_python is not None or settings.hmr2_dir is not None:
         checks += _hmr2(settings)
     return checks
+
+
+def not_ready_message(failing: list[dict[str, Any]]) -> str:
+    """The failing checks (`Check.__dict__` rows, as `doctor --json` prints them) for a person: "not ready" and
+    how many on the first line, then one line per check with its fix (for /readyz's 503 message)."""
+    n = len(failing)
+    headline = f"not ready: {n} check{'s' if n != 1 else ''} failing, each below with its fix"
+    return parts_message(headline, [(f"{c['name']}: {c['detail']}", c.get("fix") or "") for c in failing])
 
 
 def _interpreter() -> Check:

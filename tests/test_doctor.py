@@ -76,3 +76,13 @@ def test_installed_package_uses_the_user_folder(monkeypatch, tmp_path: Path) -> 
     assert config.default_data_dir() == tmp_path / "pose-service"
     monkeypatch.delenv("XDG_DATA_HOME")
     assert config.default_data_dir() == Path.home() / ".local" / "share" / "pose-service"
+
+
+def test_not_ready_message_has_a_line_per_failing_check() -> None:
+    from pose_service.doctor import not_ready_message
+
+    failing = [{"name": "pose model bundle", "ok": False, "detail": "missing", "fix": "run `pose-service prepare`"},
+               {"name": "free disk", "ok": False, "detail": "12 MB free (need 500)", "fix": ""}]
+    first, *rest = not_ready_message(failing).splitlines()
+    assert first == "not ready: 2 checks failing, each below with its fix"
+    assert rest == ["- pose model bundle: missing. Fix: run `pose-service prepare`.", "- free disk: 12 MB free (need 500)."]
