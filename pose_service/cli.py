@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--view", default="front", choices=["front", "side", "back"],
                    help="camera view at takeoff (stance, switch and rolls need front or back)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--camera", default="still", metavar="KIND",
+                   help="how the camera moves: still (default), follow-front, follow-behind, follow-below, pan, roll, "
+                        "zoom, fisheye, drone; the truth gains the camera path per frame")
 
     d = sub.add_parser("doctor", help="check that this environment is ready; exit 0 only if it is")
     d.add_argument("--json", action="store_true", help="print the checks as JSON")
@@ -215,6 +218,7 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
             anny_cache_dir=settings.anny_cache_dir,
             seed=args.seed,
             progress=lambda done, total: advance(1),
+            camera=args.camera,
         )
     print(f"wrote {args.out} and {truth}")
     return EXIT_OK

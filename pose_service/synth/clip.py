@@ -12,7 +12,9 @@ import numpy as np
 
 from pose_service.errors import BadOption
 from pose_service.synth.body import BOARD_FACES, BOARD_PARTS, PosedBody, load_rider, pose_body
+from pose_service.synth.camera_path import MOVING_SPEED_M_S, check_camera_kind, make_camera_path
 from pose_service.synth.motion import VIEW_YAW_DEG, Timeline, apex_height, make_motion, make_timeline
+from pose_service.synth.moving import encode_moving
 from pose_service.synth.render import (
     SUPERSAMPLE,
     Backdrop,
@@ -25,6 +27,7 @@ from pose_service.synth.render import (
 )
 from pose_service.synth.spec import TrickSpec
 from pose_service.synth.truth import build_truth, truth_path_for, write_truth
+from pose_service.synth.world import World
 from pose_service.video.encode import VideoWriter
 
 __all__ = ["render_clip", "VIEWS", "TINY_RIDER_PX"]
@@ -70,6 +73,7 @@ def render_clip(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     expected_trick: str | None = None,
+    camera: str = "still",
 ) -> Path:
     """Render `trick` to the video `out` and write `out.with_suffix(".truth.json")`; return the truth path.
 
@@ -79,9 +83,16 @@ def render_clip(
     back until the rider is about `TINY_RIDER_PX` tall; "hidden" hangs a banner between the camera and the
     rider, its lower edge just above the riding rider's face, so it hides the head and shoulders in the air.
     expected_trick: the trick's name as a suite's hand-written table gives it, for the truth's "expected".
+    camera: how the camera moves, one of `CAMERA_KINDS` (see `camera_path`); "still" is the static camera above.
+    A moving camera films a rider at `MOVING_SPEED_M_S` (the zoom, a still camera, keeps the framing's speed) in
+    a world with texture to measure the camera's motion by; the truth gains the camera path per frame.
     """
     out = Path(out)
     _check(trick, out, width, height, fps, view)
+    check_camera_kind(camera)
+    if camera != "still" and trick.visibility != "clear":
+        raise BadOption(f"the visibility {trick.visibility!r} is staged for the still camera only",
+                        hint="use --camera still, or drop tiny/hidden from the trick")  # fmt: skip
     started = time.perf_counter()
     rider = load_rider(Path(anny_cache_dir), seed)
     timeline = make_timeline(trick, float(fps))
@@ -89,7 +100,7 @@ def render_clip(
     run_s = max(
         timeline.takeoff_s + 0.5 * trick.air_time_s, timeline.times[-1] - timeline.takeoff_s - 0.5 * trick.air_time_s
     )
-    camera, speed = layout_camera(
+    layout, speed = layout_camera(
         width,
         height,
         rider_height_m=rider.height_m,
@@ -98,7 +109,9 @@ def render_clip(
         run_s=run_s,
     )
     if trick.visibility == "tiny":
-        camera = _further(camera, rider.height_m, min(TINY_RIDER_PX, 0.115 * height))
+        layout = _further(layout, rider.height_m, min(TINY_RIDER_PX, 0.115 * height))
+    if camera not in ("still", "zoom"):
+        speed = MOVING_SPEED_M_S
     motion = make_motion(
         trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view, speed_m_s=speed
     )
@@ -110,7 +123,7 @@ def render_clip(
     body = pose_body(rider, motion)
     banner, hidden_share = None, None
     if trick.visibility == "hidden":
-        banner, hidden_share = _banner(camera, body, timeline)
+        banner, hidden_share = _banner(layout, body, timeline)
     posed_s = time.perf_counter() - started
 
     faces = np.concatenate([rider.faces, BOARD_FACES + rider.rest_vertices.shape[0]])
@@ -118,22 +131,29 @@ def render_clip(
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written under a temporary name (same extension: it picks the container), renamed when complete.
     partial = out.with_name(f".{out.stem}.partial{out.suffix}")
+    camera_path = make_camera_path(camera, still=layout, root=body.root, joints=body.joints, timeline=timeline,
+                                   travel=motion.travel, lip_x=lip, seed=seed)  # fmt: skip
     try:
-        _encode(partial, camera, body, timeline, faces, (face_colour, rgb), Backdrop(camera, seed), progress, box,
-                banner)  # fmt: skip
+        if camera == "still":
+            _encode(partial, layout, body, timeline, faces, (face_colour, rgb), Backdrop(layout, seed), progress, box,
+                    banner)  # fmt: skip
+        else:
+            world = World(seed, lip_x=lip, travel=motion.travel)
+            encode_moving(partial, camera_path, body, timeline, faces, (face_colour, rgb), world, progress, box)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
     truth = build_truth(
-        video=out, trick=trick, timeline=timeline, camera=camera, body=body, view=view, seed=seed,
-        expected_trick=expected_trick, hidden_share=hidden_share,
+        video=out, trick=trick, timeline=timeline, camera=layout, body=body, view=view, seed=seed,
+        expected_trick=expected_trick, hidden_share=hidden_share, camera_path=camera_path,
     )  # fmt: skip
     path = write_truth(truth_path_for(out), truth)
     elapsed = time.perf_counter() - started
     total = timeline.frame_count
     log.info(
-        "rendered %s: %d frames %dx%d in %.1f s (%.1f frames/s; posing %.1f s), supersampled x%d",
+        "rendered %s (%s camera): %d frames %dx%d in %.1f s (%.1f frames/s; posing %.1f s), supersampled x%d",
         out.name,
+        camera,
         total,
         width,
         height,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pose_service.synth.body import JOINT_NAMES, PosedBody
+from pose_service.synth.camera_path import CameraPath
 from pose_service.synth.motion import Timeline, travel_sign
 from pose_service.synth.render import Camera
 from pose_service.synth.spec import TrickSpec
@@ -122,13 +123,24 @@ def build_truth(
     seed: int,
     expected_trick: str | None = None,
     hidden_share: np.ndarray | None = None,
+    camera_path: CameraPath | None = None,
 ) -> dict[str, Any]:
     """The truth document: video block, the jump, joints in 3D (world) and 2D (pixels), the camera, and what the
-    trick report should say (`expected`). hidden_share: (N,) share of the joints behind an occluder per frame."""
+    trick report should say (`expected`). hidden_share: (N,) share of the joints behind an occluder per frame.
+    camera_path: the camera per frame (a moving camera; None or kind "still": `camera` throughout). The keypoints
+    are projected by it, and `camera.world_to_camera` holds its pose per frame; `camera_path` holds it all."""
     n = timeline.frame_count
     fps = round(float(timeline.fps), _DECIMALS)
-    keypoints_2d = camera.project(body.joints)
+    path = camera_path if camera_path is not None else CameraPath.still(camera, n)
+    moving = path.kind != "still"
+    keypoints_2d = path.project(body.joints) if moving else camera.project(body.joints)
     pose = {"R": _r(camera.R), "t": _r(camera.t)}
+    intrinsics: dict[str, float] = camera.intrinsics()
+    world_to_camera = [pose] * n
+    if moving:
+        intrinsics = {"fx": float(path.focal_px[0]), "fy": float(path.focal_px[0]), "cx": path.cx, "cy": path.cy,
+                      "width": path.width, "height": path.height, "k1": path.k1}  # fmt: skip
+        world_to_camera = [{"R": _r(R), "t": _r(t)} for R, t in zip(path.rotation, path.translation, strict=True)]
     jump = {
         "takeoff_s": round(timeline.takeoff_s, _DECIMALS),
         "landing_s": round(timeline.landing_s, _DECIMALS),
@@ -148,7 +160,7 @@ def build_truth(
         "landing": trick.landing,
     }
     # The rider's height in the picture per frame: the projected body's vertical extent (hat to soles, no board).
-    rows = camera.project(body.vertices)[..., 1]
+    rows = (path.project(body.vertices) if moving else camera.project(body.vertices))[..., 1]
     height_px = rows.max(axis=1) - rows.min(axis=1)
     seen: dict[str, Any] = {
         "rider_height_px": {"median": round(float(np.median(height_px)), 1), "min": round(float(height_px.min()), 1),
@@ -188,13 +200,17 @@ def build_truth(
         "keypoints_2d": _r(keypoints_2d),
         "root_3d": _r(body.root),
         "camera": {
-            "intrinsics": camera.intrinsics(),
-            "world_to_camera": [pose] * n,
+            "intrinsics": intrinsics,  # frame 0's for a moving camera (zoom changes the focal length: camera_path)
+            "world_to_camera": world_to_camera,
         },
+        "camera_path": path.to_truth(_DECIMALS),
         "conventions": (
             "world: metres, y up, right-handed, the rider travels along x (see travel), the camera looks along -z; "
             "camera: OpenCV (x right, y down, z forward), p_cam = R p_world + t; "
             "pixels: OpenCV, pixel centres at integer coordinates; "
+            "camera_path: per frame focal_px, R_world_to_camera, t_world_to_camera, position_m (world, metres), "
+            "gravity_up_deg (world-up in the picture at its centre, degrees clockwise from the image's up), "
+            "radial distortion k1 (see camera_path.model); "
             "spin: about +y, left = counter-clockwise seen from above; "
             "flip: about the rider's left-right axis, front = head forward first; "
             "roll: about the rider's front-back axis, wildcat = head towards the trailing foot first; "
