@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,9 +24,11 @@ from pose_service.errors import (
     UnsupportedCodec,
 )
 
-__all__ = ["ApiError", "error_body", "install_error_handlers", "input_error_status"]
+__all__ = ["ApiError", "allowed_methods", "error_body", "explain_invalid_body", "install_error_handlers",
+           "input_error_status", "method_not_allowed"]
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., object])
 
 _DEFAULT_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -56,21 +59,51 @@ def input_error_status(exc: InputError) -> int:
     return 422
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI schema lists for this path (Starlette names only the first route's)."""
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allowed_methods", None)
+def _method_table(request: Request) -> list[tuple[re.Pattern[str], int, set[str]]]:
+    """(path regex, number of parameters, methods) for every path of the OpenAPI schema, built once."""
+    table: list[tuple[re.Pattern[str], int, set[str]]] | None = getattr(request.app.state, "allowed_methods", None)
     if table is None:
         table = []
         for template, operations in request.app.openapi().get("paths", {}).items():
             pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
-            methods = {m.upper() for m in operations} | {f"#{template.count('{')}"}
-            table.append((pattern, methods | ({"HEAD"} if "GET" in methods else set())))
+            methods = {m.upper() for m in operations}
+            table.append((pattern, template.count("{"), methods | ({"HEAD"} if "GET" in methods else set())))
         request.app.state.allowed_methods = table
-    matching = [methods for pattern, methods in table if pattern.match(request.url.path)]
-    # `/jobs/{id}/cancel` also fits `/jobs/{id}/{name}`; the template with the fewest parameters wins.
-    fewest = min((m for ms in matching for m in ms if m.startswith("#")), default="#0")
-    found = {m for ms in matching if fewest in ms for m in ms if not m.startswith("#")}
-    return sorted(found) or ["GET"]
+    return table
+
+
+def allowed_methods(request: Request) -> list[str] | None:
+    """The methods the schema lists for this path (with HEAD wherever GET is), or None for an unknown path.
+
+    `/jobs/{id}/cancel` also fits `/jobs/{id}/{name}`: the templates with the fewest parameters win.
+    """
+    matching = [(n, methods) for pattern, n, methods in _method_table(request) if pattern.match(request.url.path)]
+    if not matching:
+        return None
+    fewest = min(n for n, _ in matching)
+    return sorted({m for n, methods in matching if n == fewest for m in methods})
+
+
+def method_not_allowed(request: Request, allowed: list[str]) -> JSONResponse:
+    """405 with the Allow header RFC 9110 asks for, in the error shape."""
+    return JSONResponse(
+        error_body("method_not_allowed", f"{request.method} is not allowed on {request.url.path}; "
+                   f"use {', '.join(allowed)}", "see /docs for the API"),
+        status_code=405, headers={"Allow": ", ".join(allowed)})
+
+
+# Routes whose request body has its own explanation when it does not validate: endpoint -> (message, hint).
+_BODY_ERRORS: dict[object, tuple[str, str]] = {}
+
+
+def explain_invalid_body(message: str, hint: str) -> Callable[[F], F]:
+    """Decorate a route: a body that fails validation answers 422 with this message (and pydantic's detail)."""
+
+    def register(endpoint: F) -> F:
+        _BODY_ERRORS[endpoint] = (message, hint)
+        return endpoint
+
+    return register
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -97,9 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
         hint = "see /docs for the API" if exc.status_code in (404, 405) else ""
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
-            allowed = _allowed_methods(request)
-            headers["Allow"] = ", ".join(allowed)
-            message = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}"
+            return method_not_allowed(request, allowed_methods(request) or ["GET", "HEAD"])
         return JSONResponse(error_body(code, message, hint), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -112,6 +143,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if loc[:1] == ("path",):
             name = loc[1] if len(loc) > 1 else ""
             value = request.path_params.get(name, "")[:80]
+            allowed = allowed_methods(request)
+            if allowed and request.method not in allowed:  # GET /jobs/{id}/cancel: a known path, a wrong method
+                return method_not_allowed(request, allowed)
+            if name == "rider":
+                return JSONResponse(error_body("rider_not_found", f"no jobs are tagged with the rider {value!r}",
+                                               "list riders with GET /api/v1/riders"), status_code=404)
             if name == "name":
                 return JSONResponse(error_body("file_not_found", f"{value!r} is not a result file",
                                                "ask for result.json, angles.csv, result.glb, overlay.mp4 or video"),
@@ -123,9 +160,18 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(error_body("tus_version", "this server speaks tus 1.0.0; send Tus-Resumable: 1.0.0",
                                            "use a tus client (e.g. tus-js-client)"), status_code=412,
                                 headers={"Tus-Version": "1.0.0", "Tus-Resumable": "1.0.0"})
+        if loc[:1] == ("query",) and len(loc) > 1 and loc[1] in ("a", "b"):  # /compare's JOB:N references
+            value = request.query_params.get(loc[1], "")[:80]
+            return JSONResponse(error_body("bad_jump_ref", f"{loc[1]}={value!r} is not JOB:N",
+                                           "give a job id (32 hex digits), a colon and the jump's number from 1, "
+                                           "e.g. a=<job id>:1"), status_code=400)
         if loc[:1] == ("header",):
             return JSONResponse(error_body("bad_header", message, "see /docs for the expected headers"),
                                 status_code=400, headers={"Tus-Resumable": "1.0.0"})
+        custom = _BODY_ERRORS.get(request.scope.get("endpoint")) if loc[:1] == ("body",) else None
+        if custom is not None:
+            return JSONResponse(error_body("invalid_request", f"{custom[0]} ({message})"[:400], custom[1]),
+                                status_code=422)
         return JSONResponse(error_body("invalid_request", message, "see /docs for the expected fields"),
                             status_code=422)
 

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from pose_service.api.errors import ApiError, input_error_status
+from pose_service.api.models import ID_SCHEMA_PATTERN
 from pose_service.api.service import Service
 from pose_service.errors import BadOption, InputError
 from pose_service.jobs.store import Job, new_id
@@ -22,7 +23,7 @@ __all__ = ["ID_PATTERN", "accept_video", "check_id", "check_space", "job_options
 
 log = logging.getLogger(__name__)
 
-ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+ID_PATTERN = re.compile(ID_SCHEMA_PATTERN)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonDict
 
+from pose_service.jobs.riders import MAX_RIDER_CHARS
 from pose_service.jobs.store import Attempt, Job
 
-__all__ = ["AttemptPublic", "ErrorBody", "ErrorPublic", "JobCreate", "JobError", "JobPublic", "JobsPublic", "RESULT_FILES"]
+__all__ = ["ID_SCHEMA_PATTERN", "RIDER_CONTROL", "RIDER_SCHEMA", "AttemptPublic", "ErrorBody", "ErrorPublic",
+           "JobCreate", "JobError", "JobPublic", "JobsPublic", "RESULT_FILES"]
 
 # What GET /jobs/{id}/{name} serves: file name -> (path inside the job folder, media type).
 RESULT_FILES = {
@@ -17,6 +21,14 @@ RESULT_FILES = {
     "result.glb": ("out/result.glb", "model/gltf-binary"),
     "overlay.mp4": ("out/overlay.mp4", "video/mp4"),
 }
+
+
+# Ids of jobs and uploads.
+ID_SCHEMA_PATTERN = r"^[0-9a-f]{32}$"
+# What a rider's name may hold, as the schema states it: at most 60 characters and no control characters but
+# whitespace (collapsed to one space; a blank name means no rider). rider_field() enforces the same (400).
+RIDER_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+RIDER_SCHEMA: JsonDict = {"maxLength": MAX_RIDER_CHARS, "pattern": r"^[^\x00-\x08\x0e-\x1b\x7f]*$"}
 
 
 class ErrorBody(BaseModel):
@@ -39,12 +51,12 @@ class JobError(BaseModel):
 class JobCreate(BaseModel):
     """POST /jobs as JSON: analyse a finished tus upload."""
 
-    upload_id: str = Field(min_length=1, max_length=64)
+    upload_id: str = Field(pattern=ID_SCHEMA_PATTERN, description="the finished tus upload's id (32 hex digits)")
     overlay: bool = False
     mesh: bool = True
     num_poses: int | None = Field(None, ge=1, le=16)
     backend: Literal["mediapipe", "hmr2"] = "mediapipe"
-    rider: str | None = Field(None, max_length=200, description="who rode it (or tus metadata `rider`)")
+    rider: str | None = Field(None, description="who rode it (or tus metadata `rider`)", json_schema_extra=RIDER_SCHEMA)
     stance: Literal["regular", "goofy"] | None = Field(
         None, description="the rider's natural stance (regular: left foot leads), so a switch approach is named so"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import pathlib
 import shutil
 from collections.abc import AsyncIterator
@@ -15,14 +16,14 @@ from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from pose_service.api.deps import ServiceDep
 from pose_service.api.errors import ApiError
 from pose_service.api.intake import ID_PATTERN, accept_video, check_id, check_space, job_options, safe_name
-from pose_service.api.models import RESULT_FILES, ErrorPublic, JobCreate, JobPublic, JobsPublic
+from pose_service.api.models import RESULT_FILES, RIDER_SCHEMA, ErrorPublic, JobCreate, JobPublic, JobsPublic
 from pose_service.api.multipart import receive_video
 from pose_service.api.routes.riders import rider_field, rider_store, upload_rider
 from pose_service.api.service import Service
 from pose_service.jobs.store import Job, new_id
 from pose_service.jobs.supervisor import job_dir
 
-__all__ = ["router"]
+__all__ = ["VIDEO_TYPES", "router", "video_media_type"]
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorPublic, "description": "an error"} for code in (400, 404, 409, 413, 415, 422, 429, 507)
@@ -61,11 +62,15 @@ _CREATE_BODY = {
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["video"],
                 "properties": {
-                    "video": {"type": "string", "format": "binary", "description": "the clip, streamed to disk"},
+                    "video": {"type": "string", "format": "binary", "contentMediaType": "video/*",
+                              "description": "the clip (MP4, MOV, WebM, MKV, AVI), streamed to disk and probed: "
+                                             "415 when it is not a video, 422 when it is empty, truncated or too long"},
                     "overlay": {"type": "boolean", "default": False},
                     "mesh": {"type": "boolean", "default": True},
                     "num_poses": {"type": "integer", "minimum": 1, "maximum": 16},
-                    "rider": {"type": "string", "maxLength": 60, "description": "who rode it"},
+                    "backend": {"type": "string", "enum": ["mediapipe", "hmr2"], "default": "mediapipe"},
+                    "stance": {"type": "string", "enum": ["regular", "goofy"], "description": "the rider's stance"},
+                    "rider": {"type": "string", **RIDER_SCHEMA, "description": "who rode it"},
                 },
             }},
             "application/json": {"schema": JobCreate.model_json_schema()},
@@ -245,14 +250,25 @@ def delete_job(job_id: JobId, svc: ServiceDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{job_id}/video", responses={200: {"content": {"video/mp4": {}}}})
+# The uploaded file is served as it came: a video type from its name (or GIF, which FFmpeg reads as a video),
+# otherwise plain bytes, never a type taken from a name such as `clip.html`.
+VIDEO_TYPES: dict[str, dict[str, object]] = {"video/*": {}, "image/gif": {}, "application/octet-stream": {}}
+
+
+def video_media_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or ""
+    return guessed if guessed.startswith("video/") or guessed == "image/gif" else "application/octet-stream"
+
+
+@router.get("/{job_id}/video", responses={200: {"content": VIDEO_TYPES, "description": "the uploaded file as it came"}})
 def job_video(job_id: JobId, svc: ServiceDep) -> FileResponse:
     """The uploaded video, for the viewer (Range supported)."""
     job = _job(svc, job_id)
     path = pathlib.Path(job.video_path)
     if not path.is_file():
         raise ApiError(404, "file_not_found", f"the video of job {job_id} is no longer on disk")
-    return FileResponse(path, filename=job.video_name, content_disposition_type="inline")
+    return FileResponse(path, media_type=video_media_type(job.video_name), filename=job.video_name,
+                        content_disposition_type="inline")
 
 
 @router.get("/{job_id}/{name}", responses={200: {"content": {m: {} for _, m in RESULT_FILES.values()}}})

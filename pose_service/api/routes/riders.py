@@ -16,7 +16,7 @@ from pose_service.analysis.compare import jump_trick, landing_grade
 from pose_service.api.deps import ServiceDep
 from pose_service.api.errors import ApiError
 from pose_service.api.intake import ID_PATTERN, check_id
-from pose_service.api.models import ErrorPublic, JobPublic
+from pose_service.api.models import RIDER_CONTROL, RIDER_SCHEMA, ErrorPublic, JobPublic
 from pose_service.api.service import Service
 from pose_service.jobs.riders import MAX_RIDER_CHARS, RiderStore, normalize_rider
 from pose_service.jobs.store import Job
@@ -50,10 +50,16 @@ def rider_field(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise ApiError(400, "bad_rider", "the rider must be a text name", 'e.g. "rider": "Sam"')
+    hint = f"use a name of 1 to {MAX_RIDER_CHARS} characters"
+    if len(value) > MAX_RIDER_CHARS:
+        raise ApiError(400, "bad_rider", f"the rider's name has {len(value)} characters; at most {MAX_RIDER_CHARS}",
+                       hint)
+    if RIDER_CONTROL.search(value):
+        raise ApiError(400, "bad_rider", "the rider's name has control characters", hint)
     try:
         return normalize_rider(value)
     except ValueError as exc:
-        raise ApiError(400, "bad_rider", str(exc), f"use a name of 1 to {MAX_RIDER_CHARS} characters") from None
+        raise ApiError(400, "bad_rider", str(exc), hint) from None
 
 
 def upload_rider(svc: Service, upload_id: str) -> str | None:
@@ -98,7 +104,8 @@ def load_analysis(svc: Service, job_id: str) -> dict[str, Any]:
 class RiderUpdate(BaseModel):
     """PATCH /jobs/{id}: who rode it; null removes the tag."""
 
-    rider: str | None = Field(description="the rider's name (1-60 characters), or null")
+    rider: str | None = Field(description=f"the rider's name (1-{MAX_RIDER_CHARS} characters), or null",
+                              json_schema_extra=RIDER_SCHEMA)
 
 
 class RiderPublic(BaseModel):
@@ -160,11 +167,18 @@ def list_riders(svc: ServiceDep) -> RidersPublic:
     return RidersPublic(data=rows, count=len(rows))
 
 
-@router.get("/riders/{name}/jumps", response_model=RiderJumps)
-def rider_jumps(name: Annotated[str, PathParam(max_length=200)], svc: ServiceDep) -> RiderJumps:
+@router.get("/riders/{rider}/jumps", response_model=RiderJumps)
+def rider_jumps(
+    rider: Annotated[str, PathParam(max_length=MAX_RIDER_CHARS, description="the rider's name, in any case")],
+    svc: ServiceDep,
+) -> RiderJumps:
     """Every analysed jump of a rider, oldest job first, and their best values."""
-    rider = rider_field(name)
-    job_ids = rider_store(svc).jobs_of(rider or "")
+    name = rider
+    try:
+        rider = rider_field(name) or ""
+    except ApiError:
+        rider = ""  # no job can carry a name that is not one: not found, like any other unknown rider
+    job_ids = rider_store(svc).jobs_of(rider) if rider else []
     if not job_ids:
         raise ApiError(404, "rider_not_found", f"no jobs are tagged with the rider {name[:80]!r}",
                        "tag a job with PATCH /api/v1/jobs/{id} {\"rider\": ...}; list riders with GET /api/v1/riders")

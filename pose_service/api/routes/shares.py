@@ -12,17 +12,18 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from pose_service.analysis.compare import compare_jumps
 from pose_service.api.deps import ServiceDep
-from pose_service.api.errors import ApiError
+from pose_service.api.errors import ApiError, explain_invalid_body
 from pose_service.api.intake import ID_PATTERN
-from pose_service.api.models import ErrorPublic, JobPublic
+from pose_service.api.models import RESULT_FILES, ErrorPublic, JobPublic
+from pose_service.api.routes.jobs import VIDEO_TYPES
 from pose_service.api.routes.riders import load_analysis, rider_store, succeeded_job
 from pose_service.api.service import Service
 from pose_service.jobs.riders import Share
@@ -32,7 +33,9 @@ __all__ = ["router", "parse_ref"]
 router = APIRouter(tags=["compare and share"], responses={c: {"model": ErrorPublic, "description": "an error"}
                                                            for c in (400, 404, 409, 422)})  # type: ignore[dict-item]
 _REF = re.compile(r"^([0-9a-f]{32}):([1-9][0-9]{0,3})$")
-Ref = Annotated[str, Query(max_length=40, description="JOB:N, a job id and the jump's 1-based number")]
+REF_PATTERN = _REF.pattern.replace("(", "").replace(")", "")  # the same rule without the groups, for the schema
+_REF_DOC = "JOB:N, a job id (32 hex digits) and the jump's number from 1 (400 otherwise)"
+Ref = Annotated[str, Query(pattern=REF_PATTERN, max_length=37, description=_REF_DOC)]
 Token = Annotated[str, PathParam(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 JobId = Annotated[str, PathParam(pattern=ID_PATTERN.pattern)]
 FileName = Annotated[str, PathParam(pattern="^(result\\.json|angles\\.csv|result\\.glb|overlay\\.mp4|video)$")]
@@ -41,7 +44,7 @@ _MAX_TTL_S = 366 * 86400
 
 def parse_ref(ref: str, what: str = "a") -> tuple[str, int]:
     """`JOB:N` -> (job id, 1-based jump number); 400 with the expected form otherwise."""
-    m = _REF.match(ref.strip())
+    m = _REF.match(ref)
     if not m:
         raise ApiError(400, "bad_jump_ref", f"{what}={ref[:80]!r} is not JOB:N",
                        "give a job id (32 hex digits), a colon and the jump's number from 1, e.g. a=<job id>:1")
@@ -97,13 +100,27 @@ async def _side_by_side(svc: Service, a: str, b: str) -> FileResponse:
 
 
 # --- shares -------------------------------------------------------------------------------------------
-class ShareCreate(BaseModel):
-    """One result (`job`) or one comparison (`a` and `b`, each JOB:N); optionally expiring."""
+_TTL_DOC = "seconds until the link stops working (none: until revoked)"
 
-    job: str | None = Field(None, pattern=ID_PATTERN.pattern)
-    a: str | None = Field(None, max_length=40)
-    b: str | None = Field(None, max_length=40)
-    expires_in_s: float | None = Field(None, gt=0, le=_MAX_TTL_S, description="seconds until the link stops working")
+
+class JobShare(BaseModel):
+    """A link to one job's result."""
+
+    model_config = ConfigDict(extra="forbid")
+    job: str = Field(pattern=ID_PATTERN.pattern, description="the job's id (32 hex digits)")
+    expires_in_s: float | None = Field(None, gt=0, le=_MAX_TTL_S, description=_TTL_DOC)
+
+
+class CompareShare(BaseModel):
+    """A link to the comparison of two jumps."""
+
+    model_config = ConfigDict(extra="forbid")
+    a: str = Field(pattern=REF_PATTERN, max_length=37, description=_REF_DOC)
+    b: str = Field(pattern=REF_PATTERN, max_length=37, description=_REF_DOC)
+    expires_in_s: float | None = Field(None, gt=0, le=_MAX_TTL_S, description=_TTL_DOC)
+
+
+ShareCreate = JobShare | CompareShare
 
 
 class SharePublic(BaseModel):
@@ -127,19 +144,18 @@ class SharePublic(BaseModel):
 
 
 @router.post("/shares", status_code=201, response_model=SharePublic)
-def create_share(body: ShareCreate, svc: ServiceDep) -> SharePublic:
-    """A read-only link to one job's result, or to a comparison of two jumps."""
+@explain_invalid_body("a share is of one job or of one comparison",
+                      'send {"job": "<job id>"} or {"a": "<job id>:1", "b": "<job id>:1"}')
+def create_share(body: Annotated[ShareCreate, Body()], svc: ServiceDep) -> SharePublic:
+    """A read-only link to one job's result (`job`), or to a comparison of two jumps (`a` and `b`)."""
     store = rider_store(svc)
-    if body.job and not (body.a or body.b):
+    if isinstance(body, JobShare):
         succeeded_job(svc, body.job)
         return SharePublic.of(store.create_share(kind="job", job_a=body.job, ttl_s=body.expires_in_s))
-    if body.a and body.b and not body.job:
-        comparison(svc, body.a, body.b)  # both jumps exist
-        (ja, na), (jb, nb) = parse_ref(body.a, "a"), parse_ref(body.b, "b")
-        share = store.create_share(kind="compare", job_a=ja, jump_a=na, job_b=jb, jump_b=nb, ttl_s=body.expires_in_s)
-        return SharePublic.of(share)
-    raise ApiError(422, "invalid_request", "a share is of one job or of one comparison",
-                   'send {"job": "<job id>"} or {"a": "<job id>:1", "b": "<job id>:1"}')
+    comparison(svc, body.a, body.b)  # both jumps exist
+    (ja, na), (jb, nb) = parse_ref(body.a, "a"), parse_ref(body.b, "b")
+    share = store.create_share(kind="compare", job_a=ja, jump_a=na, job_b=jb, jump_b=nb, ttl_s=body.expires_in_s)
+    return SharePublic.of(share)
 
 
 def _owned_share(svc: Service, token: str) -> Share:
@@ -205,7 +221,8 @@ async def shared_compare_video(token: Token, svc: ServiceDep) -> FileResponse:
     return await _side_by_side(svc, f"{share.job_a}:{share.jump_a}", f"{share.job_b}:{share.jump_b}")
 
 
-@router.get("/shared/{token}/jobs/{job_id}/{name}")
+@router.get("/shared/{token}/jobs/{job_id}/{name}", responses={200: {"content": {
+    **{media_type: {} for _, media_type in RESULT_FILES.values()}, **VIDEO_TYPES}}})
 def shared_file(token: Token, job_id: JobId, name: FileName, svc: ServiceDep) -> FileResponse:
     """A file of a shared job: the video or a result file (Range supported)."""
     from pose_service.api.routes.jobs import job_file, job_video

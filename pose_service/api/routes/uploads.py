@@ -8,13 +8,13 @@ One request at a time may write an upload (423 otherwise); a wrong Upload-Offset
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
+import re
 import time
 from email.utils import formatdate
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi import Path as PathParam
@@ -27,7 +27,7 @@ from pose_service.api.models import ErrorPublic
 from pose_service.api.service import Service
 from pose_service.jobs.store import Upload, new_id
 
-__all__ = ["router", "expire_uploads"]
+__all__ = ["router", "digits_up_to", "document_limit", "expire_uploads"]
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
@@ -38,7 +38,46 @@ router = APIRouter(prefix="/uploads", tags=["uploads"],
                    responses={c: {"model": ErrorPublic, "description": "an error"}
                               for c in (400, 404, 409, 410, 412, 413, 415, 422, 423, 460, 507)})
 UploadId = Annotated[str, PathParam(pattern=ID_PATTERN.pattern, description="32 hex digits")]
-TusResumable = Annotated[str, Header(alias="Tus-Resumable", pattern=r"^1\.0\.0$", description="always 1.0.0")]
+TusResumable = Annotated[str, Header(alias="Tus-Resumable", pattern=r"^1\.0\.0$",
+                                     description="always 1.0.0; 412 when missing or another version")]
+# Header values are text: byte counts are declared as the digits the server reads (at most 18 of them).
+_MAX_DIGITS = 18
+_BYTES = rf"^[0-9]{{1,{_MAX_DIGITS}}}$"
+_B64 = r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+_PAIR = rf"[^ ,]+(?: {_B64})?"
+METADATA = re.compile(rf"^(?:{_PAIR}(?:,{_PAIR})*)?$")  # tus: `key base64,key2 base64,key3`
+# A digest is never empty (and `sha1 ` would reach the server as `sha1`: HTTP drops a value's trailing space).
+CHECKSUM = re.compile(r"^[Ss][Hh][Aa]1 (?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$")
+
+
+def digits_up_to(limit: int, max_digits: int = _MAX_DIGITS) -> str:
+    """A regex of the strings of 1 to `max_digits` digits whose value is at most `limit` (for Upload-Length)."""
+    top = str(limit)
+    k = len(top)
+    if k > max_digits:
+        return _BYTES
+    same_length = []  # k digits: the limit's first i digits, then a smaller one, then anything
+    for i, digit in enumerate(top):
+        if digit != "0":
+            rest = k - i - 1
+            same_length.append(top[:i] + (f"[0-{int(digit) - 1}]" if digit > "1" else "0")
+                               + (f"[0-9]{{{rest}}}" if rest else ""))
+    same_length.append(top)
+    shorter = [f"[0-9]{{1,{k - 1}}}"] if k > 1 else []  # fewer digits: always smaller
+    longer = f"0{{0,{max_digits - k}}}" if max_digits > k else ""  # more digits: only leading zeros
+    return "^(?:" + "|".join([*shorter, longer + "(?:" + "|".join(same_length) + ")"]) + ")$"
+
+
+def document_limit(schema: dict[str, Any], max_upload_bytes: int) -> None:
+    """State this server's upload limit in its OpenAPI schema: Upload-Length of POST /uploads (413 beyond)."""
+    for path, operations in schema.get("paths", {}).items():
+        if not path.endswith("/uploads") or "post" not in operations:
+            continue
+        for param in operations["post"].get("parameters", []):
+            if param.get("in") == "header" and param.get("name") == "Upload-Length":
+                text = f"the file's size in bytes, at most {max_upload_bytes} (Tus-Max-Size); 413 beyond"
+                param["schema"]["pattern"] = digits_up_to(max_upload_bytes)
+                param["schema"]["description"] = param["description"] = text
 
 
 def _tus_headers(svc: Service, upload: Upload | None = None) -> dict[str, str]:
@@ -75,32 +114,29 @@ def _path(svc: Service, upload_id: str) -> Path:
 
 
 def _metadata(header: str | None) -> dict[str, str]:
-    """`Upload-Metadata: key base64value,key2 base64value2`."""
+    """`Upload-Metadata: key base64value,key2 base64value2` (METADATA, also in the schema); text is read as UTF-8."""
+    if header is None:
+        return {}
+    if not METADATA.match(header):
+        raise ApiError(400, "bad_metadata", f"Upload-Metadata {header[:60]!r} is not `key base64,key2 base64`",
+                       "separate pairs with a comma, a key from its base64 value with one space")
     out: dict[str, str] = {}
-    for pair in (header or "").split(","):
-        parts = pair.strip().split(" ")
-        if not parts[0]:
-            continue
-        if len(parts) > 2:
-            raise ApiError(400, "bad_metadata", f"Upload-Metadata entry {pair.strip()[:60]!r} is malformed")
-        try:
-            out[parts[0]] = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
-        except (binascii.Error, UnicodeDecodeError):
-            raise ApiError(400, "bad_metadata", f"Upload-Metadata value of {parts[0][:40]!r} is not base64") from None
+    for pair in filter(None, header.split(",")):
+        key, _, value = pair.partition(" ")
+        out[key] = base64.b64decode(value).decode("utf-8", "replace")
     return out
 
 
 def _checksum(header: str | None) -> bytes | None:
     if header is None:
         return None
-    algo, _, value = header.strip().partition(" ")
+    algo, _, value = header.partition(" ")
     if algo.lower() != "sha1":
         raise ApiError(400, "checksum_algorithm", f"checksum algorithm {algo[:20]!r} is not supported",
                        "use sha1", headers={"Tus-Checksum-Algorithm": "sha1"})
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise ApiError(400, "bad_checksum", "Upload-Checksum is not base64") from None
+    if not CHECKSUM.match(header):
+        raise ApiError(400, "bad_checksum", "Upload-Checksum is not `sha1 <base64 digest>`")
+    return base64.b64decode(value)
 
 
 @router.options("", status_code=204, response_class=Response)
@@ -116,8 +152,9 @@ async def create_upload(
     request: Request,
     svc: ServiceDep,
     tus_resumable: TusResumable,
-    upload_length: Annotated[int, Header(alias="Upload-Length", ge=0, le=2**62)],
-    upload_metadata: Annotated[str | None, Header(alias="Upload-Metadata")] = None,
+    upload_length: Annotated[str, Header(alias="Upload-Length", pattern=_BYTES, description="the file's size in bytes")],
+    upload_metadata: Annotated[str | None, Header(alias="Upload-Metadata", pattern=METADATA.pattern,
+                                                  description="tus metadata: filename, rider")] = None,
 ) -> Response:
     """Start an upload of Upload-Length bytes; the body may carry the first bytes (creation-with-upload)."""
     _require_tus(request)
@@ -158,8 +195,9 @@ async def upload_chunk(
     request: Request,
     svc: ServiceDep,
     tus_resumable: TusResumable,
-    upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0, le=2**62)],
-    upload_checksum: Annotated[str | None, Header(alias="Upload-Checksum")] = None,
+    upload_offset: Annotated[str, Header(alias="Upload-Offset", pattern=_BYTES, description="where this chunk starts")],
+    upload_checksum: Annotated[str | None, Header(alias="Upload-Checksum", pattern=CHECKSUM.pattern,
+                                                  description="sha1 of the chunk, base64; 460 when it differs")] = None,
 ) -> Response:
     """Append bytes at Upload-Offset."""
     _require_tus(request)
