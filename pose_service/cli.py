@@ -184,7 +184,8 @@ def _jump_line(jump: dict[str, Any]) -> str:
                          f"({r['difference_deg']:+.0f}°)")  # fmt: skip
     landing = jump.get("landing") or {}
     if landing:
-        parts.append(f"landing {landing['grade']}")
+        why = "; ".join(landing.get("reasons") or [])
+        parts.append(f"landing not graded: {why}" if landing["grade"] == "unknown" else f"landing {landing['grade']}")
     conf = jump.get("confidence") or {}
     if conf:
         parts.append(f"confidence {conf['overall']:.2f}")

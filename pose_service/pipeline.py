@@ -126,7 +126,8 @@ def analyze(
     rider_of = {t.id: t for t in tracks}
     chain = rider_chain(tracks, rider, fps=info.fps) if rider is not None and rider in rider_of else None
     jumps = (
-        find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance)
+        find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
+                   image_width=info.width)  # fmt: skip
         if chain is not None
         else []
     )

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pose_service.analysis.landing import UNKNOWN
+
 if TYPE_CHECKING:
     from pose_service.analysis.jumps import Jump
 
@@ -132,7 +134,8 @@ def explain_sentences(jump: Jump) -> list[str]:
             f"The rotation is uncertain: only {100 * r.agreement:.0f}% of the {r.frames} airborne frames agree with it."
         )
     if jump.landing is not None:
-        out.append(f"Landing {jump.landing.grade}: {'; '.join(jump.landing.reasons)}.")
+        grade = "not graded" if jump.landing.grade == UNKNOWN else jump.landing.grade
+        out.append(f"Landing {grade}: {'; '.join(jump.landing.reasons)}.")
     return out
 
 

@@ -3,7 +3,7 @@
 `find_jumps(track, timestamps_s, image_height=..., fps=..., natural_stance=...)` is the stage's entry: a tracked
 person in, a list of `Jump` out, each with its trick report (stance, name, per-axis rotation against nominal,
 landing grade, height, confidence); `gate_jumps` applies the scoreability gate. `Jump.to_result()` is the
-`analysis.jumps[]` entry of result.json (DESIGN.md's fields first, then extra measured fields).
+`analysis.jumps[]` entry of result.json (docs/design.md's fields first, then extra measured fields).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
+from pose_service.analysis.camera import CameraAround, camera_around
 from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.landing import LandingGrade, grade_landing
 from pose_service.analysis.quality import (
@@ -83,6 +84,7 @@ class Jump:
     height: HeightEstimate | None = None
     confidence: Confidence | None = None
     unscored: str | None = None  # why this jump carries no trick numbers (the scoreability gate), else None
+    camera: CameraAround | None = None  # what the camera did around the jump (None: not measured)
 
     @property
     def explanation(self) -> str:
@@ -141,7 +143,8 @@ class Jump:
         """This jump with no trick numbers: the clip cannot be scored for `reason`."""
         sentences = (f"{self.flight.air_time_s:.2f} s in the air; not scored: {reason}.",)
         return Jump(self.flight, self.rotation, self.moments, self.landing_knee_min_deg, sentences, self.stance,
-                    self.switch, self.turns, self.landing, self.height, self.confidence, reason)  # fmt: skip
+                    self.switch, self.turns, self.landing, self.height, self.confidence, reason,
+                    self.camera)  # fmt: skip
 
     def _rotation_result(self) -> dict[str, Any]:
         directions = {"spin": self.spin_direction, "flip": self.flip_direction, "roll": self.roll_direction}
@@ -192,6 +195,7 @@ class Jump:
             "height": self.height.to_result() if self.height else None,
             "confidence": self.confidence.to_result() if self.confidence else None,
             "unscored": self.unscored,
+            "camera": self.camera.to_result() if self.camera else None,
         }
 
 
@@ -206,11 +210,14 @@ def find_jumps(
     image_height: int,
     fps: float,
     natural_stance: str | None = None,
+    image_width: int | None = None,
 ) -> list[Jump]:
     """Every jump of `track` (a tracked person), named, graded and explained, in time order.
 
     natural_stance: the rider's own stance ('regular' or 'goofy') when the user gave it: a jump ridden in the
     other one is switch. Without it `switch` is None and the names are the forward names.
+    image_width: the picture's width in pixels (the camera's speed is measured in frame widths; default: the
+    height).
     """
     if natural_stance is not None and natural_stance not in STANCES:
         raise ValueError(f"natural_stance must be one of {STANCES} or None, got {natural_stance!r}")
@@ -228,8 +235,15 @@ def find_jumps(
     path = track.extras.get("camera_path_x")  # the tracker's camera path, per frame of the clip
     camera = path[np.clip(track.frames, 0, len(path) - 1)] if isinstance(path, np.ndarray) and len(path) else None
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
+    full_path = track.extras.get("camera_path")
+    all_times = np.asarray(timestamps_s, dtype=np.float64)
     jumps = []
     for flight in flights:
+        cam = camera_around(
+            full_path if isinstance(full_path, np.ndarray) else None, all_times, takeoff_s=flight.takeoff_s,
+            landing_s=flight.landing_s, frame_size=(image_width or image_height, image_height),
+        )  # fmt: skip
+        up_unknown = cam.reason if cam is not None and cam.moving else None
         near = (times >= flight.takeoff_s - _GROUND_BEFORE_S) & (times <= flight.landing_s + _GROUND_AFTER_S)
         rotation = fit_rotation(
             times[near],
@@ -242,7 +256,7 @@ def find_jumps(
         )
         peak = _peak_index(track, flight)
         moments = {
-            name: _moment(angles[i], width[i])
+            name: _moment(angles[i], width[i], withhold_lean=up_unknown is not None)
             for name, i in zip(MOMENT_NAMES, (flight.start, peak, flight.end), strict=True)
         }
         after = (times >= flight.landing_s) & (times <= flight.landing_s + _ABSORB_S)
@@ -255,15 +269,15 @@ def find_jumps(
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
         turns = _axis_turns(times, track.keypoints_3d, rotation, flight)
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
-                                residual_rotation_deg=_residual(turns["spin"]))  # fmt: skip
+                                residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown)  # fmt: skip
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
                           agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
                           camera_motion=_camera_motion(camera, times, track.bbox, flight))  # fmt: skip
-        jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing, estimate_height(flight),
-                    conf)  # fmt: skip
+        jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
+                    estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
-                          landing, jump.height, conf))  # fmt: skip
+                          landing, jump.height, conf, None, cam))  # fmt: skip
     return jumps
 
 
@@ -447,7 +461,9 @@ def _peak_index(track: Track, flight: Airborne) -> int:
     return flight.start + int(np.argmin(hip_y))
 
 
-def _moment(angles: np.ndarray, width: float) -> dict[str, float]:
+def _moment(angles: np.ndarray, width: float, *, withhold_lean: bool = False) -> dict[str, float]:
     values = {name: float(v) for name, v in zip(ANGLE_NAMES, angles, strict=True)}
+    if withhold_lean:  # measured against the picture's up, which is not gravity's in a moving camera
+        values["trunk_lean"] = float("nan")
     values["stance_width_m"] = float(width)
     return values

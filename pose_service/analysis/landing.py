@@ -22,6 +22,11 @@ Rules, first that matches wins:
     | sketchy | a residual rotation over SKETCHY_RESIDUAL_DEG (the board pivoted that much on the snow)  |
     | stomped | none of the above                                                                        |
 
+The grade is `unknown` (its gravity-bound numbers withheld, the reason given) when gravity's up cannot be read
+(a camera that moves or rolls around the jump, `camera.py`: the pose model's up is the picture's, so a trunk
+"leaning 128°" or a wrist "under the snow" would be the camera's tilt) or when fewer than `MIN_LANDING_SAMPLES`
+samples of the landing are in view: it is never guessed as stomped.
+
 `landing_score` turns the grade and its numbers into the 0-10 landing grade the comparison and the rider
 history show (stomped 7-10, sketchy 4-6.9, crash 0-3).
 """
@@ -35,9 +40,11 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 
-__all__ = ["GRADES", "LandingGrade", "grade_landing", "landing_score"]
+__all__ = ["GRADES", "LandingGrade", "UNKNOWN", "grade_landing", "landing_score"]
 
 GRADES = ("stomped", "sketchy", "crash")
+UNKNOWN = "unknown"
+MIN_LANDING_SAMPLES = 3
 WINDOW_S = 1.5
 CRASH_HIP_M = 0.2  # the synthetic rider's truth: lying 0 to -0.1 m, a sketchy fold's deepest 0.27 m
 CRASH_HOLD_S = 0.4
@@ -60,13 +67,14 @@ _LEAN = ANGLE_NAMES.index("trunk_lean")
 class LandingGrade:
     """The grade and the numbers behind it (NaN where not seen). knee_flexion_deg, hip_flexion_deg: the deepest
     bend of the two knees (hips) in the window, 180 minus the joint angle; trunk_lean_deg: the largest lean;
-    hip_height_min_m: the lowest hip height above the feet; time_to_stable_s: None if never stable in view."""
+    hip_height_min_m: the lowest hip height above the feet; time_to_stable_s: None if never stable in view.
+    hands_down: None where not read (gravity's up unknown, or nothing in view)."""
 
     grade: str
     knee_flexion_deg: float
     hip_flexion_deg: float
     trunk_lean_deg: float
-    hands_down: bool
+    hands_down: bool | None
     hip_height_min_m: float
     time_to_stable_s: float | None
     residual_rotation_deg: float
@@ -104,18 +112,35 @@ def _longest_run_s(mask: np.ndarray, t: np.ndarray) -> float:
 
 
 def grade_landing(
-    times_s: np.ndarray, keypoints_3d: np.ndarray, *, landing_s: float, residual_rotation_deg: float = 0.0
+    times_s: np.ndarray,
+    keypoints_3d: np.ndarray,
+    *,
+    landing_s: float,
+    residual_rotation_deg: float = 0.0,
+    up_unknown: str | None = None,
 ) -> LandingGrade:
-    """Grade one landing from a tracked person's samples (times (m,), 3D keypoints (m, 33, 3))."""
+    """Grade one landing from a tracked person's samples (times (m,), 3D keypoints (m, 33, 3)).
+
+    up_unknown: why gravity's up cannot be read around this landing (a phrase, e.g. "the camera rolled 30°
+    around the jump"), or None when the picture's up is gravity's.
+    """
     t = np.asarray(times_s, dtype=np.float64)
     window = (t >= landing_s) & (t <= landing_s + WINDOW_S)
     k3 = np.asarray(keypoints_3d, dtype=np.float64)[window]
     tw = t[window]
     residual = abs(float(residual_rotation_deg)) if np.isfinite(residual_rotation_deg) else float("nan")
-    if len(tw) < 3:
-        return LandingGrade("stomped", *(float("nan"),) * 3, False, float("nan"), None, residual,
-                            ("the landing is not in view: graded on nothing",))  # fmt: skip
+    if len(tw) < MIN_LANDING_SAMPLES:
+        return LandingGrade(UNKNOWN, *(float("nan"),) * 3, None, float("nan"), None, residual,
+                            (f"the landing is seen in {len(tw)} frames: too few to grade",))  # fmt: skip
     angles = body_angles(k3)
+    if up_unknown is not None:
+        # The body's own angles hold in any camera; heights and lean need gravity's up.
+        with np.errstate(all="ignore"):
+            knee = float(np.nanmax(180.0 - np.nanmin(angles[:, list(_KNEES)], axis=1)))
+            hip = float(np.nanmax(180.0 - np.nanmin(angles[:, list(_HIPS)], axis=1)))
+        return LandingGrade(UNKNOWN, knee, hip, float("nan"), None, float("nan"), None, residual,
+                            (f"{up_unknown}, so gravity's up is not known and the trunk's lean and the hips' and "
+                             "hands' height above the snow are withheld",))  # fmt: skip
     with np.errstate(all="ignore"):
         feet_y = np.nanmin(k3[:, _FEET, 1], axis=1)
         hip_h = 0.0 - feet_y  # the mid-hip is the origin

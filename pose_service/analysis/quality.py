@@ -77,10 +77,12 @@ class HeightEstimate:
         }
 
 
-def estimate_height(flight: Airborne) -> HeightEstimate:
-    """Both height estimates of a flight and the one to use (see the module)."""
+def estimate_height(flight: Airborne, *, camera_moving: bool = False) -> HeightEstimate:
+    """Both height estimates of a flight and the one to use (see the module). A camera that moves with the rider
+    rises and falls with them: the picture's trajectory is then not the body's, and only the air time is used."""
     air = GRAVITY * flight.air_time_s**2 / 8.0
     steady = TRAJECTORY_ACCEL_G[0] <= flight.accel_g <= TRAJECTORY_ACCEL_G[1] and np.isfinite(flight.apex_m)
+    steady = steady and not camera_moving
     trajectory = float(flight.apex_m) if np.isfinite(flight.apex_m) else None
     return HeightEstimate("trajectory" if steady else "air_time", air, trajectory)
 

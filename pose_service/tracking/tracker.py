@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,9 @@ __all__ = ["PoseTracker", "TrackState", "TrackerConfig"]
 _FORBIDDEN = 1e6
 # Added to a lost track's cost: between two equally good fits, the track seen in the last frame keeps the person.
 _LOST_PENALTY = 0.1
+# A track seen in the last frame that no detection continues may take one re-found like a lost track's only when
+# its box's longer side is within this factor of the track's usual (the median over its last ten boxes).
+_RESHAPE_SIZE = 1.6
 
 
 class TrackState(enum.Enum):
@@ -157,6 +161,7 @@ class _Live:
     frames: list[int] = field(default_factory=list)
     kp2d: _Rows = field(default_factory=lambda: _Rows((33, 3)))
     kp3d: _Rows = field(default_factory=lambda: _Rows((33, 3)))
+    sizes: deque[float] = field(default_factory=lambda: deque(maxlen=10))  # the last boxes' longer sides, pixels
 
     def predicted_keypoints(self) -> np.ndarray:
         """The last keypoints moved and scaled with the box's prediction."""
@@ -191,6 +196,10 @@ class PoseTracker:
         # the first frame, per frame; empty when no frame pixels were given.
         self._pan: dict[int, float] = {}
         self._pan_x = 0.0
+        # The whole path: per frame, the 3x3 similarity carrying the first frame's pixels to this frame's (the
+        # content's motion: translation, roll about the picture centre, zoom), composed frame to frame.
+        self._path: dict[int, np.ndarray] = {}
+        self._path_now = np.eye(3)
 
     @property
     def states(self) -> dict[int, TrackState]:
@@ -224,6 +233,8 @@ class PoseTracker:
             centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
             self._pan_x += float(affine[0, :2] @ centre + affine[0, 2] - centre[0])
             self._pan[frame] = self._pan_x
+            self._path_now = np.vstack([affine, [0.0, 0.0, 1.0]]) @ self._path_now
+            self._path[frame] = self._path_now
             for t in self._live:
                 t.kf.apply_camera(affine)
                 t.last_box = _moved_box(t.last_box, affine)
@@ -240,16 +251,25 @@ class PoseTracker:
         # One assignment for every track, not recent tracks first: a track seen in the last frame must not
         # take the detection of a bigger, nearer person the detector missed for a frame or two just before
         # they crossed, while that person's own (lost) track fits it far better.
-        def cost(t: _Live, j: int) -> float:
+        def costs(t: _Live) -> list[float]:
             if t.state is not TrackState.LOST:
-                recent = self._recent_cost(t, j, poses, boxes, hists)
-                if recent < _FORBIDDEN or not t.confirmed:
+                recent = [self._recent_cost(t, j, poses, boxes, hists) for j in free]
+                if not t.confirmed or min(recent, default=0.0) < _FORBIDDEN:
                     return recent
-            # A confirmed track whose person changed shape at once (turned upside down in a flip: the box and
-            # the keypoints jump) is re-found like a lost one, rather than opening a new track mid-flip.
-            return _LOST_PENALTY + self._lost_cost(t, j, now, boxes, hists)
+                # A confirmed track that no detection continues (its person changed shape at once, upside down
+                # in a flip: the box and the keypoints jump) is re-found like a lost one, rather than a new track
+                # opening mid-flip; but not on a detection of another size (a sliver of a body read wrongly). The
+                # box's longer side is the size: a body turning over keeps its length, its box's area does not.
+                size = float(np.median(t.sizes))
+                return [
+                    _LOST_PENALTY + self._lost_cost(t, j, now, boxes, hists)
+                    if 1 / _RESHAPE_SIZE <= _long_side(boxes[j]) / size <= _RESHAPE_SIZE
+                    else _FORBIDDEN
+                    for j in free
+                ]
+            return [_LOST_PENALTY + self._lost_cost(t, j, now, boxes, hists) for j in free]
 
-        matches = self._assign(list(self._live), free, cost)
+        matches = self._assign(list(self._live), free, costs)
 
         overlap = iou_matrix(boxes, boxes)
         matched_tracks = set()
@@ -294,10 +314,11 @@ class PoseTracker:
     # -- association --------------------------------------------------------------------------------
 
     @staticmethod
-    def _assign(tracks: list[_Live], dets: list[int], cost_fn) -> list[tuple[_Live, int]]:  # type: ignore[no-untyped-def]
+    def _assign(tracks: list[_Live], dets: list[int], costs) -> list[tuple[_Live, int]]:  # type: ignore[no-untyped-def]
+        """The cheapest one-to-one matching of `tracks` and `dets`; `costs(track)` gives a track's row."""
         if not tracks or not dets:
             return []
-        cost = np.array([[cost_fn(t, j) for j in dets] for t in tracks], dtype=np.float64)
+        cost = np.array([costs(t) for t in tracks], dtype=np.float64)
         rows, cols = linear_sum_assignment(cost)
         return [(tracks[r], dets[c]) for r, c in zip(rows, cols, strict=True) if cost[r, c] < _FORBIDDEN]
 
@@ -348,6 +369,7 @@ class PoseTracker:
         t.kf.update(boxes[j])
         t.velocity = t.kf.x[4:6].copy()
         t.last_box, t.last_kp, t.last_time = boxes[j].copy(), poses.keypoints_2d[j].copy(), now
+        t.sizes.append(_long_side(boxes[j]))
         t.frames.append(frame)
         t.kp2d.append(poses.keypoints_2d[j])
         t.kp3d.append(poses.keypoints_3d[j])
@@ -399,10 +421,12 @@ class PoseTracker:
             return []
         last = max(self._times)
         times = np.array([self._times.get(f, f / self.fps) for f in range(last + 1)], dtype=np.float64)
-        path = self._camera_x(len(times)) if self._pan else None
+        path = (self._camera_x(len(times)), self._camera_path(len(times))) if self._pan else None
         return [self._finalise(n, t, times, path) for n, t in enumerate(kept, start=1)]
 
-    def _finalise(self, number: int, t: _Live, times: np.ndarray, camera_path: np.ndarray | None) -> Track:
+    def _finalise(
+        self, number: int, t: _Live, times: np.ndarray, camera_path: tuple[np.ndarray, np.ndarray] | None
+    ) -> Track:
         cfg = self.config
         frames = np.asarray(t.frames, dtype=np.int64)
         kp2, kp3 = t.kp2d.array(), t.kp3d.array()
@@ -417,8 +441,8 @@ class PoseTracker:
             kp2, kp3 = _smooth(frames, kp2, kp3, times, cfg.smoothing)
         boxes = Poses(kp2, kp3, np.ones(len(frames), dtype=np.float32)).bboxes()
         extras: dict[str, object] = {"tracker_uid": t.uid, "swaps_repaired": int(repaired.sum())}
-        if camera_path is not None:
-            extras["camera_path_x"] = camera_path  # one array for the clip, shared by every track
+        if camera_path is not None:  # one array each for the clip, shared by every track
+            extras["camera_path_x"], extras["camera_path"] = camera_path
         return Track(
             id=number,
             frames=frames,
@@ -428,6 +452,15 @@ class PoseTracker:
             interpolated=interpolated,
             extras=extras,
         )
+
+    def _camera_path(self, n_frames: int) -> np.ndarray:
+        """(n_frames, 3, 3) per frame, the similarity that carries the first frame's pixels to this frame's (a frame
+        not given holds the last one). Its inverse brings a point of frame k back into the first frame's picture:
+        the rider's trajectory with the camera's pan, tilt, roll and zoom taken out (`extras['camera_path']`)."""
+        known = np.array(sorted(self._path), dtype=np.int64)
+        mats = np.stack([self._path[f] for f in known])
+        at = np.clip(np.searchsorted(known, np.arange(n_frames), side="right") - 1, 0, len(known) - 1)
+        return mats[at]
 
     def _camera_x(self, n_frames: int) -> np.ndarray:
         """(n_frames,) how far the content has moved horizontally since the first frame, per frame (pixels;
@@ -451,6 +484,10 @@ def _smooth(
     scale = float(np.nanmedian(heights)) if np.isfinite(heights).any() else 1.0
     smooth_runs(frames, kp2, kp3, times, params, scale)
     return kp2, kp3
+
+
+def _long_side(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], box[3] - box[1], 1.0))
 
 
 def _moved_box(box: np.ndarray, affine: np.ndarray) -> np.ndarray:

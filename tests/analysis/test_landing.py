@@ -34,7 +34,31 @@ def test_compare_reads_the_grade_and_still_scores_old_results() -> None:
 
 def test_a_landing_out_of_view_is_not_graded_on_invented_numbers() -> None:
     got = grade_landing(np.arange(10) / 30, np.zeros((10, 33, 3)), landing_s=5.0)
-    assert got.grade == "stomped" and "not in view" in got.reasons[0] and np.isnan(got.knee_flexion_deg)
+    assert got.grade == "unknown" and "seen in 0 frames" in got.reasons[0] and np.isnan(got.knee_flexion_deg)
+    # Two samples of the landing are too few to call it stomped (it used to be, and scored 9/10 in the history).
+    two = grade_landing(np.arange(10) / 30, np.zeros((10, 33, 3)), landing_s=8 / 30)
+    assert two.grade == "unknown" and "seen in 2 frames" in two.reasons[0]
+    assert landing_score(two.to_result()) is None and two.to_result()["hands_down"] is None
+
+
+def test_without_gravitys_up_the_landing_is_withheld_not_guessed(truth_body) -> None:  # type: ignore[no-untyped-def]
+    """A clean landing seen by a rolled camera: graded on the picture's up it could read as a crash (a trunk
+    "leaning 128°", a wrist "under the snow"); with the camera's motion known, the grade and the gravity-bound
+    numbers are withheld, with the reason, and the body's own angles (knees, hips) kept."""
+    body = truth_body("regular,straight", "front")
+    landing = float(body["timeline"].landing_s)
+    kp3 = body["keypoints_3d"].copy()
+    turn = np.radians(128.0)  # the picture's up 128° away from gravity's, about the camera axis
+    rot = np.array([[np.cos(turn), -np.sin(turn), 0], [np.sin(turn), np.cos(turn), 0], [0, 0, 1]])
+    tilted = kp3 @ rot.T
+    assert grade_landing(body["times"], kp3, landing_s=landing).grade == "stomped"
+    assert grade_landing(body["times"], tilted, landing_s=landing).grade != "stomped"  # what the picture's up says
+    got = grade_landing(body["times"], tilted, landing_s=landing, up_unknown="the camera rolled 128° around the jump")
+    assert got.grade == "unknown" and "rolled 128°" in got.reasons[0]
+    assert np.isnan(got.trunk_lean_deg) and np.isnan(got.hip_height_min_m) and got.hands_down is None
+    level = grade_landing(body["times"], kp3, landing_s=landing)
+    assert got.knee_flexion_deg == pytest.approx(level.knee_flexion_deg, abs=1.0)
+    assert landing_score(got.to_result()) is None
 
 
 def test_no_stance_without_travel_across_the_picture(truth_body) -> None:  # type: ignore[no-untyped-def]

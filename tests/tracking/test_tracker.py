@@ -203,6 +203,31 @@ def test_tracks_carry_the_cameras_path_for_every_frame() -> None:
     assert np.polyfit(np.arange(n), hip_x, 1)[0] == pytest.approx(step, rel=0.05)  # the rider goes right
 
 
+def test_the_cameras_path_holds_its_tilt_and_roll() -> None:
+    """The content turning about the picture's centre by 0.5° a frame and sliding down 2 px a frame (a follow-cam
+    that rolls and tilts): the path's similarity carries the first frame's pixels onto each frame's."""
+    import cv2
+
+    rng = np.random.default_rng(2)
+    n, w, h = 20, 320, 240
+    slope = cv2.GaussianBlur(rng.integers(0, 255, (3 * h, 3 * w), dtype=np.uint8), (5, 5), 0)
+    tracker = PoseTracker(FPS, TrackerConfig(smoothing=None))
+    for i in range(n):
+        m = cv2.getRotationMatrix2D((1.5 * w, 1.5 * h), 0.5 * i, 1.0)
+        m[1, 2] += 2.0 * i
+        turned = cv2.warpAffine(slope, m, (3 * w, 3 * h))[h : 2 * h, w : 2 * w]
+        rgb = np.ascontiguousarray(np.repeat(turned[:, :, None], 3, axis=2))
+        tracker.update(i, frame(person(160, 200, 60)), rgb=rgb)
+    (track,) = tracker.finish()
+    path = track.extras["camera_path"]
+    assert isinstance(path, np.ndarray) and path.shape == (n, 3, 3)
+    roll = np.degrees(np.arctan2(path[:, 1, 0], path[:, 0, 0]))
+    # cv2's positive angle turns the content counter-clockwise on screen, which is clockwise in y-down pixels.
+    assert np.allclose(np.abs(roll), 0.5 * np.arange(n), atol=0.3), roll
+    centre = path @ np.array([w / 2, h / 2, 1.0])
+    assert np.allclose(centre[:, 1] - h / 2, 2.0 * np.arange(n), atol=1.0 + 0.05 * np.arange(n)), centre
+
+
 def test_no_frame_pixels_no_camera_path() -> None:
     (track,) = run([frame(person(100 + 4 * i, 300)) for i in range(20)])
-    assert "camera_path_x" not in track.extras
+    assert "camera_path_x" not in track.extras and "camera_path" not in track.extras

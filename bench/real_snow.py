@@ -1,0 +1,177 @@
+"""Real snowboard footage against its frame-level annotations (issue 16): every jump found and timed?
+
+Runs the pipeline (no mesh) on each clip of ../shared/media/real_snow/ and compares with `truth.json`
+(takeoff = last frame on the snow, landing = first frame back; tolerance 5 frames). Prints a Markdown table per
+annotated jump: truth and found frames, the errors, air time, landing grade and the rider's recall in the air
+(air frames where the pose model found the rider, not gap-filled, in the rider's chained track), then the
+false jumps and a summary against the issue's targets.
+
+    .venv/bin/python bench/real_snow.py                     # the four clips
+    .venv/bin/python bench/real_snow.py --clips snow_seg1   # one
+    .venv/bin/python bench/real_snow.py --json out.json     # the numbers too
+
+Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pose_service.analysis.jumps import rider_chain
+from pose_service.config import Settings
+from pose_service.pipeline import AnalyzeOptions, analyze
+from pose_service.tracking.core import Track
+
+MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media" / "real_snow"
+TOLERANCE = 5  # frames, as the annotations state
+
+
+def chained_rider(result: dict[str, Any]) -> Track | None:
+    """The rider's track joined with the tracks that continue it, as the analysis reads it."""
+    rider = result["analysis"]["rider_track"]
+    if rider is None:
+        return None
+    tracks = [
+        Track(
+            id=t["id"],
+            frames=np.asarray(t["frames"], dtype=np.int64),
+            bbox=np.asarray(t["bbox"], dtype=np.float32),
+            keypoints_2d=np.asarray(t["keypoints_2d"], dtype=np.float32),
+            keypoints_3d=np.asarray(t["keypoints_3d"], dtype=np.float32),
+            interpolated=np.asarray(t.get("interpolated") or [], dtype=bool),
+        )
+        for t in result["tracks"]
+    ]
+    return rider_chain(tracks, rider, fps=float(result["video"]["fps"]))
+
+
+def air_recall(chain: Track | None, takeoff: int, landing: int) -> tuple[int, int]:
+    """(frames strictly inside the flight where the rider was detected, frames strictly inside the flight)."""
+    air = set(range(takeoff + 1, landing))
+    if chain is None:
+        return 0, len(air)
+    seen = {int(f) for f, filled in zip(chain.frames, chain.interpolated, strict=True) if not filled}
+    return len(air & seen), len(air)
+
+
+def score_clip(name: str, result: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
+    """Each annotated jump matched to the found jump that overlaps it most (or None), and the unmatched ones."""
+    found = list(result["analysis"]["jumps"])
+    chain = chained_rider(result)
+    rows, used = [], set()
+    for want in truth.get("jumps", []):
+        best, overlap = None, 0
+        for k, got in enumerate(found):
+            o = min(got["landing_frame"], want["landing"]) - max(got["takeoff_frame"], want["takeoff"])
+            if k not in used and o > overlap:
+                best, overlap = k, o
+        seen, n_air = air_recall(chain, want["takeoff"], want["landing"])
+        row: dict[str, Any] = {
+            "clip": name, "truth": (want["takeoff"], want["landing"]), "found": None, "recall": (seen, n_air),
+            "truth_air_s": (want["landing"] - want["takeoff"]) / float(result["video"]["fps"]),
+        }  # fmt: skip
+        if best is not None:
+            used.add(best)
+            got = found[best]
+            row |= {
+                "found": (got["takeoff_frame"], got["landing_frame"]),
+                "error": (got["takeoff_frame"] - want["takeoff"], got["landing_frame"] - want["landing"]),
+                "air_s": got["air_time_s"],
+                "grade": (got.get("landing") or {}).get("grade"),
+                "trick": got.get("trick"),
+                "unscored": got.get("unscored"),
+            }
+        rows.append(row)
+    false = [(j["takeoff_frame"], j["landing_frame"]) for k, j in enumerate(found) if k not in used]
+    scoring = result["analysis"].get("scoring") or {}
+    return {"clip": name, "rows": rows, "false": false, "scoreable": scoring.get("scoreable"),
+            "reasons": scoring.get("reasons"), "expect_scoreable": truth.get("scoreable", True)}  # fmt: skip
+
+
+def table(scores: list[dict[str, Any]]) -> str:
+    lines = [
+        "| clip | truth | found | error (frames) | air s truth / found | grade | trick | rider seen in the air |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in scores:
+        for r in s["rows"]:
+            seen, n = r["recall"]
+            recall = f"{seen}/{n} ({seen / n:.0%})" if n else "-"
+            if r["found"] is None:
+                lines.append(f"| {s['clip']} | {r['truth'][0]}-{r['truth'][1]} | missed | - | "
+                             f"{r['truth_air_s']:.2f} / - | - | - | {recall} |")  # fmt: skip
+                continue
+            e0, e1 = r["error"]
+            trick = r["trick"] or f"not scored: {r['unscored']}"
+            lines.append(
+                f"| {s['clip']} | {r['truth'][0]}-{r['truth'][1]} | {r['found'][0]}-{r['found'][1]} | {e0:+d} / {e1:+d}"
+                f" | {r['truth_air_s']:.2f} / {r['air_s']:.2f} | {r['grade']} | {trick} | {recall} |"
+            )
+        for f in s["false"]:
+            lines.append(f"| {s['clip']} | (none) | {f[0]}-{f[1]} FALSE JUMP | - | - | - | - | - |")
+        if not s["expect_scoreable"]:
+            verdict = "refused" if s["scoreable"] is False else "NOT refused"
+            lines.append(f"| {s['clip']} | not scoreable | {verdict}: {'; '.join(s['reasons'] or [])} | | | | | |")
+    return "\n".join(lines)
+
+
+def summary(scores: list[dict[str, Any]]) -> str:
+    scoreable = [s for s in scores if s["expect_scoreable"]]
+    rows = [r for s in scoreable for r in s["rows"]]
+    timed = [r for r in rows if r["found"] and max(abs(r["error"][0]), abs(r["error"][1])) <= TOLERANCE]
+    found = [r for r in rows if r["found"]]
+    air = [abs(r["air_s"] - r["truth_air_s"]) for r in found]
+    recall = [r["recall"][0] / r["recall"][1] for r in rows if r["recall"][1]]
+    false = sum(len(s["false"]) for s in scoreable)
+    bad = [r for r in found if r.get("grade") in ("crash", "sketchy")]
+    refused = [s for s in scores if not s["expect_scoreable"] and s["scoreable"] is False]
+    return "\n".join([
+        f"- jumps found: {len(found)} of {len(rows)}; takeoff and landing within {TOLERANCE} frames: "
+        f"{len(timed)} of {len(rows)}",
+        f"- false jumps: {false}",
+        f"- air time error: mean {np.mean(air):.3f} s, worst {np.max(air):.3f} s" if air else "- air time: none found",
+        f"- rider seen in the air: mean {np.mean(recall):.0%}, lowest {np.min(recall):.0%}" if recall else "",
+        f"- landings graded crash or sketchy (all were clean): {len(bad)}",
+        f"- unscoreable clips refused: {len(refused)} of {sum(1 for s in scores if not s['expect_scoreable'])}",
+    ])  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--media", type=Path, default=MEDIA, help="folder holding the clips and truth.json")
+    parser.add_argument("--clips", default="", help="comma-separated clip names (default: every annotated clip)")
+    parser.add_argument("--json", type=Path, help="also write the scores here")
+    args = parser.parse_args(argv)
+    truth_file = args.media / "truth.json"
+    if not truth_file.is_file():
+        print(f"no annotations at {truth_file}: ../shared/media/real_snow is not beside this checkout")
+        return 2
+    truth = json.loads(truth_file.read_text())["clips"]
+    names = [c for c in args.clips.split(",") if c] or sorted(truth)
+    settings = Settings()
+    out_root = settings.data_dir / "bench-real-snow"
+    scores = []
+    for name in names:
+        clip = next(args.media.glob(f"{name}.*"))
+        t0 = time.perf_counter()
+        outcome = analyze(clip, out_dir=out_root / f"{name}_pose", options=AnalyzeOptions(mesh=False),
+                          settings=settings)  # fmt: skip
+        print(f"{name}: analysed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        scores.append(score_clip(name, outcome.result, truth[name]))
+    print(table(scores))
+    print()
+    print(summary(scores))
+    if args.json:
+        args.json.write_text(json.dumps(scores, indent=1, default=list))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

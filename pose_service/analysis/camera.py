@@ -1,0 +1,86 @@
+"""What the camera did around a jump, from the tracker's camera path, and whether gravity's up can be read.
+
+The tracker follows the background (people masked out) from frame to frame and composes a similarity per
+frame (`Track.extras['camera_path']`: the 3x3 carrying the first frame's pixels to each frame's). Around a jump
+(`WINDOW_S` either side of the flight) that gives:
+
+- speed: the median frame-to-frame motion of the picture's centre, in frame widths per second: a follow-cam or
+  a handheld that pans with the rider moves the picture by a quarter to half a frame width per second (measured on
+  the real snowboard clips: 0.28-0.47), a camera on a tripod by next to nothing (the flow's noise, and a rider's
+  shadow the people mask does not cover: under 0.1 on the synthetic still camera);
+- roll_deg: how far the picture turned about its centre over the window (the real follow-cams: 16-39°);
+- zoom: the largest over the smallest picture scale over the window.
+
+The pose model's "up" is the picture's up. With a camera that stands still and level, that is gravity's up; with
+a camera that moves (`moving`), it is not known: the trunk's lean from upright, the hips' and the hands' height
+above the snow, and every rule built on them (the landing grade) are then withheld, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CameraAround", "MOVING_SPEED", "MOVING_ROLL_DEG", "MOVING_ZOOM", "WINDOW_S", "camera_around"]
+
+WINDOW_S = 0.5
+MOVING_SPEED = 0.15  # frame widths per second
+MOVING_ROLL_DEG = 8.0
+MOVING_ZOOM = 1.15
+
+
+@dataclass(frozen=True)
+class CameraAround:
+    """The camera around one jump (see the module's docstring for each number)."""
+
+    speed: float
+    roll_deg: float
+    zoom: float
+
+    @property
+    def moving(self) -> bool:
+        return self.speed > MOVING_SPEED or self.roll_deg > MOVING_ROLL_DEG or self.zoom > MOVING_ZOOM
+
+    @property
+    def reason(self) -> str | None:
+        """Why gravity's up is not known here, as a phrase with its numbers; None for a still, level camera."""
+        parts = []
+        if self.speed > MOVING_SPEED:
+            parts.append(f"moved {self.speed:.2f} frame widths per second")
+        if self.roll_deg > MOVING_ROLL_DEG:
+            parts.append(f"rolled {self.roll_deg:.0f}°")
+        if self.zoom > MOVING_ZOOM:
+            parts.append(f"zoomed {self.zoom:.2f}x")
+        return "the camera " + " and ".join(parts) + " around the jump" if parts else None
+
+    def to_result(self) -> dict[str, float]:
+        return {"speed_frame_widths_per_s": round(self.speed, 3), "roll_deg": round(self.roll_deg, 1),
+                "zoom": round(self.zoom, 3), "moving": self.moving}  # fmt: skip
+
+
+def camera_around(
+    path: np.ndarray | None, times_s: np.ndarray, *, takeoff_s: float, landing_s: float, frame_size: tuple[int, int]
+) -> CameraAround | None:
+    """The camera from `WINDOW_S` before takeoff to `WINDOW_S` after landing.
+
+    path: (n_frames, 3, 3) the tracker's camera path (None: not measured, and None is returned); times_s: (n_frames,)
+    every frame's time; frame_size: (width, height) pixels.
+    """
+    if path is None or len(path) < 2:
+        return None
+    times = np.asarray(times_s, dtype=np.float64)[: len(path)]
+    near = np.flatnonzero((times >= takeoff_s - WINDOW_S) & (times <= landing_s + WINDOW_S))
+    if len(near) < 2:
+        return None
+    mats = np.asarray(path, dtype=np.float64)[near]
+    width, height = frame_size
+    centre = np.array([width / 2.0, height / 2.0, 1.0])
+    # Where the first frame's centre lies in each frame, and how it moved from one frame to the next.
+    moved = np.einsum("nij,j->ni", mats, centre)[:, :2]
+    steps = np.linalg.norm(np.diff(moved, axis=0), axis=1) / np.maximum(np.diff(times[near]), 1e-6)
+    speed = float(np.median(steps)) / max(width, 1)
+    roll = np.degrees(np.unwrap(np.arctan2(mats[:, 1, 0], mats[:, 0, 0])))
+    scale = np.sqrt(np.abs(np.linalg.det(mats[:, :2, :2])))
+    zoom = float(scale.max() / max(scale.min(), 1e-9))
+    return CameraAround(speed=speed, roll_deg=float(np.ptp(roll)), zoom=zoom)
