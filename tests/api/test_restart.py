@@ -99,6 +99,8 @@ def test_worker_interpreter_without_packages(tmp_path: Path, clip: Path, bare_ve
             assert r.status_code == 503
             err = r.json()["error"]
             assert str(bare_venv) in err["message"] and "numpy" in err["message"]
+            first, *parts = err["message"].splitlines()  # a sentence, then one line per failing check with its fix
+            assert first.startswith("not ready") and len(first) < 100 and parts
             assert "POSE_SERVICE_WORKER_PYTHON" in err["hint"]
 
             job = wait_for(c, submit(c, clip)["id"], {"succeeded", "failed"}, timeout=60)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pose_service.api.deps import ServiceDep
 from pose_service.api.errors import error_body
+from pose_service.doctor import not_ready_message
 
 __all__ = ["router"]
 
@@ -30,7 +31,9 @@ async def readyz(svc: ServiceDep) -> JSONResponse:
     failing = [c for c in checks if not c["ok"]]
     if not failing:
         return JSONResponse({"ready": True, "checks": checks})
-    message = "not ready: " + "; ".join(f"{c['name']}: {c['detail']}" for c in failing)
+    # First line: what is wrong in a sentence; then one line per failing check with its fix (the hint repeats
+    # the fixes alone, for clients that show only the hint).
+    message = not_ready_message(failing)
     hint = "; ".join(c["fix"] for c in failing if c["fix"])
     return JSONResponse({**error_body("not_ready", message, hint), "ready": False, "checks": checks}, status_code=503)
 
