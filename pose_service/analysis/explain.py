@@ -16,8 +16,10 @@ The rules, in the order their sentences appear:
    within 0.4 s is a soft landing.
 6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
 7. Honesty: when under 60 % of the airborne frames agree with the fitted rotation, say the rotation is
-   uncertain.
-8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it.
+   uncertain; when the camera moved, rolled or zoomed around the jump (`camera.py`), say so and what it costs
+   (the timing less sure, the height from the air time only, no lean and no landing grade).
+8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it; "not graded" with
+   the reason when it cannot be read.
 """
 
 from __future__ import annotations
@@ -133,6 +135,9 @@ def explain_sentences(jump: Jump) -> list[str]:
         out.append(
             f"The rotation is uncertain: only {100 * r.agreement:.0f}% of the {r.frames} airborne frames agree with it."
         )
+    if jump.camera is not None and jump.camera.moving:
+        out.append(f"Filmed by a moving camera ({jump.camera.reason}): the takeoff and landing frames are less sure, "
+                   "the height comes from the air time alone, and the trunk's lean is not measured.")  # fmt: skip
     if jump.landing is not None:
         grade = "not graded" if jump.landing.grade == UNKNOWN else jump.landing.grade
         out.append(f"Landing {grade}: {'; '.join(jump.landing.reasons)}.")

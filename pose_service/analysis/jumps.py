@@ -273,7 +273,8 @@ def find_jumps(
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
                           agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
-                          camera_motion=_camera_motion(camera, times, track.bbox, flight))  # fmt: skip
+                          camera_motion=_camera_motion(camera, times, track.bbox, flight),
+                          camera_moving=up_unknown is not None)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
                     estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,

@@ -17,7 +17,9 @@ Confidence per jump, each 0..1 where a share:
 - camera_motion: how fast the camera panned around the jump, in rider heights per second (the tracker's camera
   path; None: not measured);
 - overall = air_frames_seen x keypoint_visibility x min(1, rider_height_px / 120) x (0.5 + 0.5 x the share of
-  airborne frames agreeing with the fitted rotation) / (1 + `_PAN_WEIGHT` x camera_motion).
+  airborne frames agreeing with the fitted rotation) / (1 + `_PAN_WEIGHT` x camera_motion), and halved
+  (`MOVING_CAMERA_FACTOR`) when the camera moved, rolled or zoomed around the jump (`camera.py`): the flight is then
+  found in a picture that moves with the rider, and its timing is less sure.
 
 The gate (`scoring`): a clip cannot be scored when no jump was found, the rider's median height is under
 `MIN_RIDER_PX`, or the rider was seen in under `MIN_AIR_SEEN` of a jump's air frames. Each reason is a sentence
@@ -35,8 +37,8 @@ import numpy as np
 from pose_service.analysis.airborne import GRAVITY, Airborne
 
 __all__ = [
-    "Confidence", "HeightEstimate", "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "estimate_height", "hidden_span",
-    "scoring",
+    "MOVING_CAMERA_FACTOR", "Confidence", "HeightEstimate", "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence",
+    "estimate_height", "hidden_span", "scoring",
 ]  # fmt: skip
 
 MIN_RIDER_PX = 60.0
@@ -44,6 +46,7 @@ MIN_AIR_SEEN = 0.5
 TRAJECTORY_ACCEL_G = (0.8, 1.25)
 PARTIAL_SCALE = 0.78  # measured: a rider hidden down to the hips read at 0.62-0.74, whole riders 0.85-1.05
 _APPROACH_S = 1.0
+MOVING_CAMERA_FACTOR = 0.5
 _PAN_WEIGHT = 0.25  # a pan of one rider height per second takes a fifth off the overall confidence
 HIDDEN_MIN_S = 0.25  # a stretch this long without the whole rider in view could hold a jump
 HIDDEN_SCALE = 0.8  # against the rider's median size over the clip (the banner clip: 0.66-0.79 behind it)
@@ -121,6 +124,7 @@ def confidence(
     scale_px_per_m: np.ndarray | None = None,
     fps: float = 30.0,
     camera_motion: float | None = None,
+    camera_moving: bool = False,
 ) -> Confidence:
     """The confidence of one jump from the rider's track arrays (frames (m,), interpolated (m,), bbox (m, 4),
     keypoints_2d (m, 33, 3), and the per-frame image scale (m,), unsmoothed, if known)."""
@@ -143,6 +147,8 @@ def confidence(
     overall = share * visibility * min(1.0, height_px / 120.0) * (0.5 + 0.5 * float(agreement))
     if camera_motion is not None:  # a panning camera: the image trajectory and the body's size are less sure
         overall /= 1.0 + _PAN_WEIGHT * camera_motion
+    if camera_moving:  # a camera that moves, rolls or zooms (`camera.py`): the flight's timing itself is less sure
+        overall *= MOVING_CAMERA_FACTOR
     return Confidence(float(np.clip(overall, 0, 1)), min(1.0, share), visibility, height_px, camera_motion, n_air,
                       int(seen.sum()))  # fmt: skip
 
