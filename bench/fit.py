@@ -27,10 +27,17 @@ from pathlib import Path
 import numpy as np
 
 from pose_service.body.fit import FitOptions, fit_track
-from pose_service.body.metrics import fit_errors, mpjpe, pa_mpjpe, synthetic_truth, track_from_truth, truth_view_joints
 from pose_service.body.rig import FIT_KEYPOINTS
 from pose_service.body.stage import run_body_stage
 from pose_service.config import Settings
+from pose_service.evaluation.body_fit import (
+    fit_errors,
+    mpjpe,
+    pa_mpjpe,
+    synthetic_truth,
+    track_from_truth,
+    truth_view_joints,
+)
 from pose_service.tracking.core import Track
 
 SUITE = (("360", "front"), ("backflip", "side"), ("left540", "back"), ("backflip+360", "front"))

@@ -27,7 +27,7 @@ import numpy as np
 
 from pose_service.config import Settings
 from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
-from pose_service.pose.core import KEYPOINT_NAMES, Poses
+from pose_service.skeleton import KEYPOINT_NAMES, Poses
 from pose_service.tracking import OneEuro, PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.tracking.search import look_again
 from pose_service.video import VideoReader, probe

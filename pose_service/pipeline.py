@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,9 +26,13 @@ from pose_service.errors import BadOption
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
 from pose_service.progress import NullProgress, Progress
 from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
+from pose_service.tracking.finalise import finalise_track
 from pose_service.video import VideoInfo, VideoReader, probe
 
-__all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir"]
+if TYPE_CHECKING:  # the pose stage is imported where it is used, after the probe
+    from pose_service.pose.core import PoseTrack
+
+__all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir", "finish_backend_tracks"]
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +245,7 @@ def _preload_mesh(cache_dir: Path) -> None:
 def _hmr2_tracks(
     info: VideoInfo, out_dir: Path, settings: Settings, progress: Progress, seconds: dict[str, float]
 ) -> tuple[list[Track], list[float], dict[str, Any], dict[str, Path]]:
-    """The GPU backend: the configured 4D-Humans install's track.py, its PHALP tracks converted."""
+    """The GPU backend: the configured 4D-Humans install's track.py, its PHALP tracks converted and finished."""
     from pose_service.pose.hmr2_stage import analyze_hmr2
 
     outcome = analyze_hmr2(
@@ -252,7 +257,35 @@ def _hmr2_tracks(
         progress=progress,
     )
     seconds.update({f"hmr2 {k}": v for k, v in outcome.stage_seconds.items()})
-    return outcome.tracks, outcome.timestamps_s, outcome.backend, outcome.files
+    t0 = time.perf_counter()
+    tracks = finish_backend_tracks(outcome.tracks, outcome.timestamps_s)
+    seconds["hmr2 convert"] = seconds.get("hmr2 convert", 0.0) + time.perf_counter() - t0  # part of the conversion
+    return tracks, outcome.timestamps_s, outcome.backend, outcome.files
+
+
+def finish_backend_tracks(
+    raw: Sequence[PoseTrack], timestamps_s: Sequence[float] | np.ndarray, config: TrackerConfig | None = None
+) -> list[Track]:
+    """The tracks a backend followed itself (hmr2: PHALP's), finished as `PoseTracker` finishes its own: left/right
+    repair, short gaps filled, smoothing, with `config`'s settings (the tracker's defaults when None). The
+    backend's boxes are kept, its numbers and extras too."""
+    config = config or TrackerConfig()
+    times = np.asarray(timestamps_s, dtype=np.float64)
+    return [
+        finalise_track(
+            t.id,
+            t.frames,
+            t.keypoints_2d,
+            t.keypoints_3d,
+            times,
+            bbox=t.bbox,
+            fix_swaps=config.fix_swaps,
+            max_interp_s=config.max_interp_s,
+            smoothing=config.smoothing,
+            extras=t.extras,
+        )
+        for t in raw
+    ]
 
 
 def _summary(info: VideoInfo, tracks: list[Track], rider: int | None, n_frames: int) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from pose_service.body.core import BodyFit
 from pose_service.body.rig import FIT_KEYPOINTS
-from pose_service.pose.core import KEYPOINT_NAMES
+from pose_service.skeleton import KEYPOINT_NAMES
 from pose_service.tracking.core import Track
 
 __all__ = ["mpjpe", "pa_mpjpe", "truth_view_joints", "track_from_truth", "fit_errors", "synthetic_truth"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pose_service.pose.core import SKELETON_EDGES
+from pose_service.skeleton import SKELETON_EDGES
 from pose_service.tracking.core import Track
 from pose_service.video.core import VideoInfo
 from pose_service.video.decode import VideoReader

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from pose_service.pose.core import KEYPOINT_NAMES
+from pose_service.skeleton import KEYPOINT_NAMES
 from pose_service.tracking.core import Track
 from pose_service.video.core import VideoInfo
 

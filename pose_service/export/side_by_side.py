@@ -18,7 +18,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pose_service.config import Settings
 from pose_service.export.overlay import draw_label, draw_people
 
 __all__ = ["write_side_by_side", "cached_side_by_side"]
@@ -157,22 +156,27 @@ def write_side_by_side(
 
 
 def cached_side_by_side(
-    settings: Settings, a: tuple[str, int], b: tuple[str, int], videos: tuple[Path, Path], table: dict[str, Any]
+    folder: Path,
+    a: tuple[str, int],
+    b: tuple[str, int],
+    videos: tuple[Path, Path],
+    results: tuple[Path, Path],
+    table: dict[str, Any],
 ) -> Path:
-    """The side-by-side MP4 of two jobs' jumps (`videos`: their uploaded clips), rendered once and kept."""
-    from pose_service.jobs.supervisor import job_dir
+    """The side-by-side MP4 of two jobs' jumps, rendered once into `folder` and kept there.
 
-    folder = settings.service_dir / "compare"
+    a, b: (job id, jump number); videos: their uploaded clips; results: their result.json files.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{a[0]}-{a[1]}-{b[0]}-{b[1]}.mp4"
     if path.is_file():
         return path
-    results = []
-    for job_id, _ in (a, b):
-        with (job_dir(settings, job_id) / "out" / "result.json").open("rb") as f:
-            results.append(json.load(f))
+    docs = []
+    for result in results:
+        with result.open("rb") as f:
+            docs.append(json.load(f))
     tmp = path.with_suffix(f".{os.getpid()}.tmp.mp4")
-    n = write_side_by_side(videos[0], results[0], a[1], videos[1], results[1], b[1], table, tmp)
+    n = write_side_by_side(videos[0], docs[0], a[1], videos[1], docs[1], b[1], table, tmp)
     tmp.replace(path)
     log.info("side-by-side %s: %d frames", path.name, n)
     return path

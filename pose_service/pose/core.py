@@ -1,73 +1,46 @@
-"""The pose stage's central type: every person found in one frame, as parallel arrays."""
+"""The pose stage's own track type: one person as a backend that follows people itself reports them.
+
+The frame-by-frame type, `Poses`, and the keypoint names live in `pose_service.skeleton`, shared with the
+other stages. `PoseTrack` is what the hmr2 backend (PHALP tracks people itself) hands on: the backend's
+keypoints as they came, before the tracking stage's left/right repair, gap filling and smoothing
+(`pose_service.tracking.finalise.finalise_track`), which turn it into a `Track` like every backend's.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["KEYPOINT_NAMES", "SKELETON_EDGES", "Poses"]
-
-# BlazePose GHUM topology, in the model's output order.
-KEYPOINT_NAMES: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
-    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel",
-    "left_foot_index", "right_foot_index",
-)  # fmt: skip
-
-# Bones drawn in overlays and the viewer (pairs of indices into KEYPOINT_NAMES).
-SKELETON_EDGES: tuple[tuple[int, int], ...] = (
-    (11, 12), (11, 23), (12, 24), (23, 24),  # torso
-    (11, 13), (13, 15), (12, 14), (14, 16),  # arms
-    (23, 25), (25, 27), (24, 26), (26, 28),  # legs
-    (27, 29), (29, 31), (27, 31), (28, 30), (30, 32), (28, 32),  # feet
-    (0, 7), (0, 8),  # head
-)  # fmt: skip
+__all__ = ["PoseTrack"]
 
 
 @dataclass
-class Poses:
-    """People found in one frame.
+class PoseTrack:
+    """One person across the frames where the backend saw them, as it saw them.
 
-    keypoints_2d: (n, 33, 3) float32: x, y in pixels of the upright frame, then visibility 0..1.
-    keypoints_3d: (n, 33, 3) float32: metres, origin mid-hip, x to the image's right, y up,
-        z towards the camera (right-handed).
-    score: (n,) float32: the model's confidence that the person is present, 0..1.
+    id: 1.. in order of first appearance.
+    frames: (m,) int: indices of the decoded frames where the person was detected, increasing.
+    bbox: (m, 4) float32: the backend's boxes [x0, y0, x1, y1], pixels of the upright frame.
+    keypoints_2d: (m, 33, 3) float32: x, y pixels of the upright frame, visibility 0..1.
+    keypoints_3d: (m, 33, 3) float32: metres, origin mid-hip, x to the image's right, y up, z towards the camera.
+    extras: what the backend adds per track (`phalp_tid`, `result_fields`), carried into the `Track`.
     """
 
+    id: int
+    frames: np.ndarray
+    bbox: np.ndarray
     keypoints_2d: np.ndarray
     keypoints_3d: np.ndarray
-    score: np.ndarray
+    extras: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        n = len(self.score)
-        if self.keypoints_2d.shape != (n, 33, 3) or self.keypoints_3d.shape != (n, 33, 3):
-            raise ValueError(
-                f"Poses arrays disagree: keypoints_2d {self.keypoints_2d.shape}, "
-                f"keypoints_3d {self.keypoints_3d.shape}, score {self.score.shape}; want (n, 33, 3)"
-            )
-
-    @classmethod
-    def empty(cls) -> Poses:
-        z = np.zeros((0, 33, 3), dtype=np.float32)
-        return cls(keypoints_2d=z, keypoints_3d=z.copy(), score=np.zeros(0, dtype=np.float32))
+        m = len(self.frames)
+        shapes = (self.bbox.shape, self.keypoints_2d.shape, self.keypoints_3d.shape)
+        if shapes != ((m, 4), (m, 33, 3), (m, 33, 3)):
+            raise ValueError(f"PoseTrack {self.id}: arrays disagree with {m} frames: {shapes}")
+        if m > 1 and np.any(np.diff(self.frames) <= 0):
+            raise ValueError(f"PoseTrack {self.id}: frames must strictly increase")
 
     def __len__(self) -> int:
-        return len(self.score)
-
-    def __getitem__(self, index: int | slice | np.ndarray) -> Poses:
-        if isinstance(index, int):
-            index = slice(index, index + 1)
-        return Poses(self.keypoints_2d[index], self.keypoints_3d[index], self.score[index])
-
-    def bboxes(self, min_visibility: float = 0.3) -> np.ndarray:
-        """(n, 4) boxes [x0, y0, x1, y1] around each person's keypoints seen with enough visibility."""
-        boxes = np.zeros((len(self), 4), dtype=np.float32)
-        for i, kp in enumerate(self.keypoints_2d):
-            seen = kp[kp[:, 2] >= min_visibility]
-            pts = seen if len(seen) >= 2 else kp
-            boxes[i] = (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
-        return boxes
+        return len(self.frames)

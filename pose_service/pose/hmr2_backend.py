@@ -6,7 +6,8 @@
                           on an .mp4 in the job's folder, `video.end_frame=-1`; its output streams into the
                           log line by line, GPU memory is sampled, a time limit applies, and an exit code 0
                           without a results pickle is a failure (track.py catches its own exceptions)
-    analyze_hmr2(...)     the two above plus the input's transcode and the pickle's conversion to `Track`s
+    analyze_hmr2(...)     the two above plus the input's transcode and the pickle's conversion to `PoseTrack`s
+                          (hmr2_stage.py; the pipeline finishes them into `Track`s)
 
 Nothing here imports torch, hmr2 or phalp: they live in the other environment.
 """

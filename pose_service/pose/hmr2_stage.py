@@ -1,5 +1,7 @@
 """The hmr2 backend as the pipeline uses it: preflight, input as track.py wants it, the run, the conversion.
 
+The tracks come back as PHALP followed them (`PoseTrack`): the pipeline finishes them like every backend's.
+
 Files in the job's output folder: `hmr2/` (PHALP's output folder: `track.log`, `results/demo_clip.pkl`),
 `smpl.npz` (SMPL parameters and all 45 joints per track and frame). PHALP's extracted frames
 (`hmr2/_DEMO/`) and a transcoded copy of the input are deleted after a successful run.
@@ -17,11 +19,10 @@ from typing import Any
 import av
 
 from pose_service.errors import PipelineError
+from pose_service.pose.core import PoseTrack
 from pose_service.pose.hmr2_backend import Hmr2Install, preflight, run_track
-from pose_service.pose.phalp_convert import convert_phalp, load_phalp_pickle, phalp_tracks, write_smpl_sidecar
+from pose_service.pose.phalp_convert import convert_phalp, load_phalp_pickle, raw_tracks, write_smpl_sidecar
 from pose_service.progress import NullProgress, Progress
-from pose_service.tracking.core import Track
-from pose_service.tracking.smoothing import OneEuro
 from pose_service.video import VideoInfo, VideoReader, VideoWriter
 
 __all__ = ["Hmr2Outcome", "analyze_hmr2", "frame_times", "prepare_input"]
@@ -33,9 +34,10 @@ _INPUT_NAME = "clip.mp4"  # so the pickle is always results/demo_clip.pkl
 
 @dataclass
 class Hmr2Outcome:
-    """Tracks (numbered 1..), one timestamp per decoded frame, the result's `backend` block, files written."""
+    """Tracks as PHALP followed them (numbered 1..), one timestamp per decoded frame, the result's `backend` block,
+    files written."""
 
-    tracks: list[Track]
+    tracks: list[PoseTrack]
     timestamps_s: list[float]
     backend: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
@@ -89,7 +91,8 @@ def analyze_hmr2(
     timeout_s: float,
     progress: Progress | None = None,
 ) -> Hmr2Outcome:
-    """Run 4D-Humans on the probed video and return our tracks; any failure is a clear, named error."""
+    """Run 4D-Humans on the probed video and return its tracks in our keypoints; any failure is a clear, named
+    error."""
     progress = progress or NullProgress()
     seconds: dict[str, float] = {}
     install = Hmr2Install.configured(python, checkout)
@@ -124,7 +127,7 @@ def analyze_hmr2(
     if results.n_frames != len(timestamps):
         log.warning("track.py saw %d frames, the video has %d", results.n_frames, len(timestamps))
     min_frames = max(3, round(info.fps * 0.15))
-    tracks = phalp_tracks(results, timestamps, min_frames=min_frames, smoothing=OneEuro())
+    tracks = raw_tracks(results, len(timestamps), min_frames=min_frames)
     smpl = write_smpl_sidecar(out_dir / "smpl.npz", results, tracks)
     for t in tracks:  # where the rest of this person's HMR2 output is: all 45 joints, SMPL, camera
         t.extras["result_fields"] = {"phalp_tid": t.extras["phalp_tid"], "smpl": {"file": smpl["file"],

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from pose_service.errors import EnvironmentProblem
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 
 __all__ = ["PoseLandmarkerBackend", "poses_from_result", "suppress_duplicates"]
 

@@ -8,7 +8,7 @@ Field mapping, per real detection:
 
 | PHALP                    | ours                                                                      |
 |--------------------------|---------------------------------------------------------------------------|
-| `tid`                    | `PhalpTrack.tid` (later `Track.extras['phalp_tid']`; tracks renumbered)   |
+| `tid`                    | `PhalpTrack.tid` (later `extras['phalp_tid']`; tracks renumbered)         |
 | `time`                   | frame index                                                               |
 | `bbox` [x0,y0,w,h]       | `bbox` [x0,y0,x1,y1], pixels                                              |
 | `2d_joints` (90,) in 0..1 of the padded square | `keypoints_2d` pixels: x = u*S - (S-W)/2, S = max(H,W) |
@@ -27,17 +27,15 @@ HMR2 gives no per-joint confidence: mapped joints get visibility 1.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from pose_service.pose.core import KEYPOINT_NAMES
-from pose_service.tracking.core import Track
-from pose_service.tracking.gaps import fill_short_gaps
-from pose_service.tracking.smoothing import OneEuro, smooth_runs
-from pose_service.tracking.swap import fix_left_right
+from pose_service.pose.core import PoseTrack
+from pose_service.skeleton import KEYPOINT_NAMES
 
 __all__ = [
     "BODY25_TO_BLAZEPOSE",
@@ -45,7 +43,7 @@ __all__ = [
     "PhalpTrack",
     "convert_phalp",
     "load_phalp_pickle",
-    "phalp_tracks",
+    "raw_tracks",
     "write_smpl_sidecar",
 ]
 
@@ -212,57 +210,43 @@ def _track(tid: int, rows: list[dict[str, Any]]) -> PhalpTrack:
     )
 
 
-def phalp_tracks(
-    results: PhalpResults,
-    timestamps_s: list[float] | np.ndarray,
-    *,
-    min_frames: int = 5,
-    max_interp_s: float = 0.3,
-    smoothing: OneEuro | None = None,
-) -> list[Track]:
-    """The default backend's track post-processing on PHALP's tracks: left/right repair, short gaps filled
-    (marked interpolated), optional One Euro smoothing; tracks seen in fewer than `min_frames` frames are
-    dropped, the rest numbered 1.. by first appearance (PHALP's id kept in `extras['phalp_tid']`)."""
-    times = np.asarray(timestamps_s, dtype=np.float64)
+def raw_tracks(results: PhalpResults, n_frames: int, *, min_frames: int = 5) -> list[PoseTrack]:
+    """PHALP's tracks seen in at least `min_frames` frames, cut to the video's `n_frames` frames and numbered 1..
+    by first appearance (PHALP's id kept in `extras['phalp_tid']`), keypoints and boxes as PHALP gave them.
+
+    The pipeline finishes them like the default backend's tracks (`pose_service.tracking.finalise`): left/right
+    repair, short gaps filled, smoothing.
+    """
     kept = sorted((t for t in results.tracks if len(t.frames) >= min_frames), key=lambda t: int(t.frames[0]))
-    out: list[Track] = []
+    out: list[PoseTrack] = []
     for number, pt in enumerate(kept, start=1):
-        inside = pt.frames < len(times)
+        inside = pt.frames < n_frames
         if not inside.all():
-            log.warning("PHALP track %d has frames beyond the video's %d: dropped", pt.tid, len(times))
-        frames = pt.frames[inside]
-        kp2, kp3, bbox = pt.keypoints_2d[inside], pt.keypoints_3d[inside], pt.bbox[inside]
-        kp2, kp3, repaired = fix_left_right(frames, kp2, kp3)
-        frames, series, interpolated = fill_short_gaps(
-            frames, {"kp2": kp2, "kp3": kp3, "bbox": bbox}, times, max_gap_s=max_interp_s
-        )
-        kp2, kp3 = series["kp2"], series["kp3"]
-        if smoothing is not None:
-            _smooth(frames, kp2, kp3, series["bbox"], times, smoothing)
+            log.warning("PHALP track %d has frames beyond the video's %d: dropped", pt.tid, n_frames)
         out.append(
-            Track(
+            PoseTrack(
                 id=number,
-                frames=frames,
-                bbox=series["bbox"],
-                keypoints_2d=kp2,
-                keypoints_3d=kp3,
-                interpolated=interpolated,
-                extras={"phalp_tid": pt.tid, "swaps_repaired": int(np.asarray(repaired).sum())},
+                frames=pt.frames[inside],
+                bbox=pt.bbox[inside],
+                keypoints_2d=pt.keypoints_2d[inside],
+                keypoints_3d=pt.keypoints_3d[inside],
+                extras={"phalp_tid": pt.tid},
             )
         )
     return out
 
 
-def _smooth(
-    frames: np.ndarray, kp2: np.ndarray, kp3: np.ndarray, bbox: np.ndarray, times: np.ndarray, params: OneEuro
-) -> None:
-    """One Euro smoothing in place, each run of consecutive frames on its own; 2D in box heights so the
-    filter's speed threshold means the same near and far."""
-    scale = float(np.median(bbox[:, 3] - bbox[:, 1])) if len(bbox) else 1.0
-    smooth_runs(frames, kp2, kp3, times, params, scale)
+class _Numbered(Protocol):
+    """A track with its number and PHALP's id (`extras['phalp_tid']`): a `PoseTrack`, or the `Track` made of it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def extras(self) -> dict[str, object]: ...
 
 
-def write_smpl_sidecar(path: Path, results: PhalpResults, tracks: list[Track]) -> dict[str, Any]:
+def write_smpl_sidecar(path: Path, results: PhalpResults, tracks: Sequence[_Numbered]) -> dict[str, Any]:
     """`smpl.npz` with PHALP's per-frame SMPL data of every kept track, keys `track<id>_<field>`; returns
     the description stored in result.json."""
     arrays: dict[str, np.ndarray] = {}

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from pose_service.errors import EnvironmentProblem
-from pose_service.pose.core import Poses
 from pose_service.pose.landmarker import poses_from_result
+from pose_service.skeleton import Poses
 
 __all__ = ["RotatedLook", "rotate_back"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from pose_service.pose.core import KEYPOINT_NAMES
+from pose_service.skeleton import KEYPOINT_NAMES
 from pose_service.tracking.core import Track
 
 __all__ = ["IdentityScores", "identity_scores"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 from pose_service.tracking.core import Track
 
 __all__ = ["IouTracker", "iou_matrix"]

@@ -16,7 +16,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 from pose_service.tracking.iou import iou_matrix
 from pose_service.tracking.tracker import PoseTracker
 

@@ -15,8 +15,9 @@ Each frame, in order:
 
 States: tentative (new, not yet seen `n_init` times) -> confirmed -> lost (missed) -> removed (lost for
 longer than `max_lost_s`, or a tentative track missed twice). Internal ids only grow; a removed track's
-id is never given again. `finish` repairs left/right swaps, fills short gaps (marked `interpolated`),
-smooths the keypoints without lag and numbers the kept tracks 1.. in order of first appearance.
+id is never given again. `finish` numbers the kept tracks 1.. in order of first appearance and hands each to
+`finalise.finalise_track`: left/right swaps repaired, short gaps filled (marked `interpolated`), the keypoints
+smoothed without lag.
 """
 
 from __future__ import annotations
@@ -29,16 +30,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 from pose_service.tracking.appearance import hist_distance, torso_histogram
 from pose_service.tracking.camera_motion import CameraMotion
 from pose_service.tracking.core import Track
 from pose_service.tracking.distances import box_scale, centre_distance, pose_distance
-from pose_service.tracking.gaps import fill_short_gaps
+from pose_service.tracking.finalise import finalise_track
 from pose_service.tracking.iou import iou_matrix
 from pose_service.tracking.kalman import BoxKalman
-from pose_service.tracking.smoothing import OneEuro, smooth_runs
-from pose_service.tracking.swap import fix_left_right
+from pose_service.tracking.smoothing import OneEuro
 
 __all__ = ["PoseTracker", "TrackState", "TrackerConfig"]
 
@@ -428,30 +428,20 @@ class PoseTracker:
         self, number: int, t: _Live, times: np.ndarray, camera_path: tuple[np.ndarray, np.ndarray] | None
     ) -> Track:
         cfg = self.config
-        frames = np.asarray(t.frames, dtype=np.int64)
-        kp2, kp3 = t.kp2d.array(), t.kp3d.array()
-        repaired = np.zeros(len(frames), dtype=bool)
-        if cfg.fix_swaps:
-            kp2, kp3, repaired = fix_left_right(frames, kp2, kp3)
-        frames, series, interpolated = fill_short_gaps(
-            frames, {"kp2": kp2, "kp3": kp3}, times, max_gap_s=cfg.max_interp_s
+        track = finalise_track(
+            number,
+            np.asarray(t.frames, dtype=np.int64),
+            t.kp2d.array(),
+            t.kp3d.array(),
+            times,
+            fix_swaps=cfg.fix_swaps,
+            max_interp_s=cfg.max_interp_s,
+            smoothing=cfg.smoothing,
+            extras={"tracker_uid": t.uid},
         )
-        kp2, kp3 = series["kp2"], series["kp3"]
-        if cfg.smoothing is not None:
-            kp2, kp3 = _smooth(frames, kp2, kp3, times, cfg.smoothing)
-        boxes = Poses(kp2, kp3, np.ones(len(frames), dtype=np.float32)).bboxes()
-        extras: dict[str, object] = {"tracker_uid": t.uid, "swaps_repaired": int(repaired.sum())}
         if camera_path is not None:  # one array each for the clip, shared by every track
-            extras["camera_path_x"], extras["camera_path"] = camera_path
-        return Track(
-            id=number,
-            frames=frames,
-            bbox=boxes,
-            keypoints_2d=kp2,
-            keypoints_3d=kp3,
-            interpolated=interpolated,
-            extras=extras,
-        )
+            track.extras["camera_path_x"], track.extras["camera_path"] = camera_path
+        return track
 
     def _camera_path(self, n_frames: int) -> np.ndarray:
         """(n_frames, 3, 3) per frame, the similarity that carries the first frame's pixels to this frame's (a frame
@@ -471,19 +461,6 @@ class PoseTracker:
         xs = np.array([self._pan[f] for f in known], dtype=np.float64)
         at = np.clip(np.searchsorted(known, np.arange(n_frames), side="right") - 1, 0, len(known) - 1)
         return xs[at]
-
-
-def _smooth(
-    frames: np.ndarray, kp2: np.ndarray, kp3: np.ndarray, times: np.ndarray, params: OneEuro
-) -> tuple[np.ndarray, np.ndarray]:
-    """Smooth each run of consecutive frames on its own (nothing is smoothed across a long gap)."""
-    kp2, kp3 = kp2.copy(), kp3.copy()
-    # 2D in body scales so the filter's speed threshold means the same near and far.
-    seen = kp2[..., 2] >= 0.3
-    heights = [np.ptp(k[s, 1]) if s.sum() >= 2 else np.nan for k, s in zip(kp2, seen, strict=True)]
-    scale = float(np.nanmedian(heights)) if np.isfinite(heights).any() else 1.0
-    smooth_runs(frames, kp2, kp3, times, params, scale)
-    return kp2, kp3
 
 
 def _long_side(box: np.ndarray) -> float:

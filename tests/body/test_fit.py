@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pose_service.body.fit import FitOptions, fit_track
-from pose_service.body.metrics import fit_errors, track_from_truth
 from pose_service.body.rig import FIT_KEYPOINTS, FREE_BONES, build_rig
 from pose_service.config import Settings
+from pose_service.evaluation.body_fit import fit_errors, track_from_truth
 from pose_service.tracking.core import Track
 
 

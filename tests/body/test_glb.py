@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pose_service.body.metrics import track_from_truth
 from pose_service.body.rig import FREE_BONES
 from pose_service.body.stage import BodyStageResult, posed_vertices, run_body_stage
 from pose_service.config import Settings
+from pose_service.evaluation.body_fit import track_from_truth
 from pose_service.export.glb import read_glb
 
 _COMPONENTS = {5126: np.float32, 5121: np.uint8, 5123: np.uint16, 5125: np.uint32}

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from pose_service.body.metrics import mpjpe, pa_mpjpe, truth_view_joints
 from pose_service.body.rig import FIT_KEYPOINTS
+from pose_service.evaluation.body_fit import mpjpe, pa_mpjpe, truth_view_joints
 from pose_service.export import validate_result
 from pose_service.export.glb import read_glb
 

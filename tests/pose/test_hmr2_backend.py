@@ -26,8 +26,8 @@ from pose_service.config import Settings
 from pose_service.errors import EnvironmentProblem, PipelineError
 from pose_service.export.result import validate_result
 from pose_service.pipeline import AnalyzeOptions, analyze
-from pose_service.pose.core import KEYPOINT_NAMES
 from pose_service.pose.hmr2_backend import Hmr2Install, hydra_value, preflight, run_track
+from pose_service.skeleton import KEYPOINT_NAMES
 from pose_service.video import VideoReader, VideoWriter, probe
 from tests.pose.hmr2_fake import make_stand_in, set_mode
 

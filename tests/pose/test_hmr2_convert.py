@@ -14,15 +14,15 @@ import joblib
 import numpy as np
 import pytest
 
-from pose_service.pose.core import KEYPOINT_NAMES
 from pose_service.pose.phalp_convert import (
     BODY25_TO_BLAZEPOSE,
     convert_phalp,
     load_phalp_pickle,
-    phalp_tracks,
     write_smpl_sidecar,
 )
+from pose_service.skeleton import KEYPOINT_NAMES
 from tests.pose.hmr2_fake import BODY_25
+from tests.pose.phalp_tracks import phalp_tracks
 
 
 def _person(rng: np.random.Generator, tid: int, w: int, h: int, tracked_time: int) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.pose.core import Poses
 from pose_service.pose.rotated import RotatedLook, rotate_back
+from pose_service.skeleton import Poses
 
 
 @pytest.mark.parametrize("turns", [0, 1, 2, 3])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 
 # (x, y) per BlazePose keypoint in body heights, origin mid-hip, y down, facing the camera (the person's
 # left on the image's right, as a front view shows it).

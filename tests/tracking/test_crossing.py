@@ -11,7 +11,7 @@ import pytest
 
 from pose_service.config import Settings
 from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
-from pose_service.pose.core import KEYPOINT_NAMES, Poses
+from pose_service.skeleton import KEYPOINT_NAMES, Poses
 from pose_service.synth.crossing import SECOND_RIDER_RGB, render_crossing
 from pose_service.synth.render import PART_RGB
 from pose_service.tracking import PoseTracker, Track, TrackerConfig

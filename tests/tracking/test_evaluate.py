@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.pose.core import KEYPOINT_NAMES
+from pose_service.skeleton import KEYPOINT_NAMES
 from pose_service.tracking import Track
 from pose_service.tracking.evaluate import identity_scores
 from tests.tracking.bodies import person

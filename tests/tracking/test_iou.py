@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 from pose_service.tracking import IouTracker, iou_matrix, pick_rider
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose_service.pose.core import Poses
+from pose_service.skeleton import Poses
 from pose_service.tracking import PoseTracker, TrackerConfig
 from pose_service.tracking.search import merge_found, paint_out
 from tests.tracking.bodies import frame, person

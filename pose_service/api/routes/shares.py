@@ -27,6 +27,7 @@ from pose_service.api.routes.jobs import VIDEO_TYPES
 from pose_service.api.routes.riders import load_analysis, rider_store, succeeded_job
 from pose_service.api.service import Service
 from pose_service.jobs.riders import Share
+from pose_service.jobs.supervisor import job_dir
 
 __all__ = ["router", "parse_ref"]
 
@@ -94,7 +95,9 @@ async def _side_by_side(svc: Service, a: str, b: str) -> FileResponse:
     table = comparison(svc, a, b)
     (ja, na), (jb, nb) = parse_ref(a), parse_ref(b)
     videos = (Path(svc.store.get_required(ja).video_path), Path(svc.store.get_required(jb).video_path))
-    path = await run_in_threadpool(cached_side_by_side, svc.settings, (ja, na), (jb, nb), videos, table)
+    results = (job_dir(svc.settings, ja) / "out" / "result.json", job_dir(svc.settings, jb) / "out" / "result.json")
+    folder = svc.settings.service_dir / "compare"
+    path = await run_in_threadpool(cached_side_by_side, folder, (ja, na), (jb, nb), videos, results, table)
     return FileResponse(path, media_type="video/mp4", filename=f"compare-{ja[:8]}-{na}-{jb[:8]}-{nb}.mp4",
                         content_disposition_type="inline")
 
