@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="the track id of the rider (default: chosen by time on screen, size and motion)")
     a.add_argument("--stance", default=None, choices=["regular", "goofy"],
                    help="the rider's natural stance (regular: left foot leads), so a switch approach is named so")
+    a.add_argument("--device", default=None, choices=["cpu", "gpu", "auto"],
+                   help="where the pose model runs: cpu (default, or POSE_SERVICE_DEVICE), gpu (MediaPipe's GPU "
+                        "delegate through EGL; fails naming what is missing) or auto (the GPU when it starts, else "
+                        "the CPU)")
     a.add_argument("--redetect-every", type=int, default=None, metavar="N",
                    help="run the person detector every N frames while everyone is followed (default: off)")
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -85,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
     w.add_argument("--name", default=None, help="this worker's name in the API (default pose-PID@HOST)")
     w.add_argument("--data", type=Path, default=None, help="data folder: models, caches, job files")
-    w.add_argument("--gpu", action="store_true", help="also take jobs of the hmr2 backend (4D-Humans on a GPU)")
+    w.add_argument("--gpu", action="store_true",
+                   help="a GPU machine: also take jobs of the hmr2 backend (4D-Humans), and run the pose stage with "
+                        "device auto (the GPU through EGL when it starts) for jobs that do not choose a device")
     return p
 
 
@@ -127,6 +134,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         num_poses=args.num_poses or settings.num_poses,
         rider=args.rider,
         stance=args.stance,
+        device=args.device,
         redetect_every=args.redetect_every if args.redetect_every is not None else AnalyzeOptions.redetect_every,
     )
     # MediaPipe's C++ logs to fd 2 through the progress bars: into the log (debug, `-vv` shows it) instead.
@@ -226,10 +234,10 @@ def _synth(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from pose_service.doctor import run_checks
+    from pose_service.doctor import is_ready, run_checks
 
     checks = run_checks(settings)
-    ready = all(c.ok for c in checks)
+    ready = is_ready(checks)
     if args.json:
         print(json.dumps({"ready": ready, "checks": [c.__dict__ for c in checks]}, indent=2))
         return EXIT_OK if ready else EXIT_INTERNAL
@@ -240,7 +248,8 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     for col in ("check", "", "detail", "fix"):
         table.add_column(col)
     for c in checks:
-        table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail, c.fix)
+        mark = "[green]ok[/]" if c.ok else "[red]FAIL[/]" if c.required else "[yellow]no[/] (info)"
+        table.add_row(c.name, mark, c.detail, c.fix)
     Console().print(table)
     print("ready" if ready else "NOT ready: fix the lines marked FAIL")
     return EXIT_OK if ready else EXIT_INTERNAL
@@ -304,6 +313,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         raise BadOption(f"--concurrency must be between 1 and 64, got {args.concurrency}")
     if args.data is not None:
         settings = settings.model_copy(update={"data_dir": args.data.resolve()})
+    if args.gpu and "POSE_SERVICE_DEVICE" not in os.environ:  # an explicit POSE_SERVICE_DEVICE still wins
+        settings = settings.model_copy(update={"device": "auto"})
     if args.verbose == 0:
         logging.getLogger("pose_service").setLevel(logging.INFO)
     run_worker(settings, broker=broker, api=args.api, token=token, concurrency=args.concurrency, name=args.name,

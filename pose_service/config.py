@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     max_side_px: int = Field(8192, gt=0, description="largest accepted frame width or height")
     max_duration_s: float = Field(7200.0, gt=0, description="longest accepted clip, seconds")
     num_poses: int = Field(4, ge=1, le=16, description="most people the pose model looks for per frame")
+    device: Literal["cpu", "gpu", "auto"] = Field(
+        "cpu", description="the pose stage's delegate when a run or job does not choose one (`--device`); "
+        "`pose-service worker --gpu` makes it auto"
+    )
     min_free_disk_mb: int = Field(500, ge=0, description="doctor fails below this much free disk")
 
     # The job service (`pose-service serve`).
@@ -54,7 +58,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(4 * 2**30, gt=0, description="largest accepted upload, bytes")
     workers: int = Field(1, ge=0, le=64, description="worker subprocesses run at once (0: accept jobs, run none)")
     worker_python: Path | None = Field(None, description="interpreter for workers (default: this one)")
-    job_timeout_s: float = Field(3 * 3600.0, gt=0, description="wall-clock limit of one worker run")
+    job_timeout_s: float | None = Field(
+        None, gt=0, description="a cap on the wall-clock limit of one worker run, seconds; the limit itself follows "
+        "the clip (1.5 x (job overhead + seconds per video second x duration), pose_service.jobs.limits); the "
+        "shorter of the two wins"
+    )
     job_memory_mb: int = Field(8192, ge=0, description="worker resident memory limit, MiB (0: none)")
     job_max_attempts: int = Field(3, ge=1, le=20, description="runs per job before it fails (retries + 1)")
     heartbeat_timeout_s: float = Field(60.0, gt=0, description="a worker silent this long is killed")
@@ -68,10 +76,12 @@ class Settings(BaseSettings):
     queue: Literal["local", "celery"] = Field("local", description="who runs jobs: the local pool or Celery workers")
     broker_url: str | None = Field(None, description="Celery broker, e.g. redis://HOST:6379/0")
     remote_job_overhead_s: float = Field(
-        120.0, gt=0, description="expected worker time of a job besides the video: start, download, upload"
+        120.0, gt=0, description="expected worker time of a job besides the video: start, download, upload "
+        "(sets the local pool's time limit and the Celery time limits)"
     )
     remote_seconds_per_video_s: float = Field(
-        30.0, gt=0, description="expected worker time per second of video (sets the Celery time limits)"
+        30.0, gt=0, description="expected worker time per second of video (sets the local pool's time limit and "
+        "the Celery time limits)"
     )
     remote_heartbeat_s: float = Field(5.0, gt=0, description="how often a remote worker reports to the API")
 
@@ -79,7 +89,7 @@ class Settings(BaseSettings):
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")
     hmr2_dir: Path | None = Field(None, description="the 4D-Humans checkout (the folder holding track.py)")
     hmr2_timeout_s: float = Field(
-        2.5 * 3600.0, gt=0, description="wall-clock limit of one track.py run (keep it under job_timeout_s)"
+        2.5 * 3600.0, gt=0, description="wall-clock limit of one track.py run (keep it under the job's limit)"
     )
 
     @property

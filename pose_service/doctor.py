@@ -12,7 +12,7 @@ from typing import Any
 from pose_service.config import Settings
 from pose_service.errors import parts_message
 
-__all__ = ["Check", "not_ready_message", "run_checks"]
+__all__ = ["Check", "is_ready", "not_ready_message", "run_checks"]
 
 _DECODERS = ("h264", "hevc", "vp9")
 _ENCODERS = ("libx264",)
@@ -27,6 +27,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    required: bool = True  # False: informational (the GPU), a row that does not make the service "not ready"
 
 
 def run_checks(settings: Settings) -> list[Check]:
@@ -38,9 +39,15 @@ def run_checks(settings: Settings) -> list[Check]:
     checks.append(_disk(settings))
     checks.append(_pose_bundle(settings))
     checks.append(_anny_cache(settings))
+    checks.append(_gpu(settings))
     if settings.hmr2_python is not None or settings.hmr2_dir is not None:
         checks += _hmr2(settings)
     return checks
+
+
+def is_ready(checks: list[Check]) -> bool:
+    """Every required check passes (informational rows, such as the GPU, do not count)."""
+    return all(c.ok or not c.required for c in checks)
 
 
 def not_ready_message(failing: list[dict[str, Any]]) -> str:
@@ -136,6 +143,22 @@ def _anny_cache(settings: Settings) -> Check:
         return Check("anny body model cache", False, f"cannot import anny: {exc}", _SETUP_FIX)
     detail = str(settings.anny_cache_dir) + ("" if ok else ": not built")
     return Check("anny body model cache", ok, detail, "" if ok else "run `pose-service prepare` (or `make models`)")
+
+
+def _gpu(settings: Settings) -> Check:
+    """Informational: whether MediaPipe's GPU delegate starts through EGL here (`--device gpu|auto`). The CPU
+    path works without it, so it never makes the service "not ready"."""
+    try:
+        from pose_service.pose.bundle import BUNDLE_NAME
+        from pose_service.pose.gpu import probe_gpu
+
+        probe = probe_gpu(settings.models_dir / BUNDLE_NAME)
+    except Exception as exc:  # the doctor reports, it does not crash
+        return Check("GPU for the pose stage", False, f"GPU not usable: the probe failed: {exc}", required=False)
+    if probe.ok:
+        return Check("GPU for the pose stage", True, probe.detail() + "; --device gpu and auto use it", required=False)
+    return Check("GPU for the pose stage", False, probe.detail() + " (informational: the CPU path works)",
+                 probe.fix(), required=False)
 
 
 def _hmr2(settings: Settings) -> list[Check]:

@@ -37,6 +37,7 @@ __all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir", "fi
 log = logging.getLogger(__name__)
 
 BACKENDS = ("mediapipe", "hmr2")
+DEVICES = ("cpu", "gpu", "auto")  # as pose_service.pose.gpu.DEVICES (not imported here: it stays light)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class AnalyzeOptions:
     # while fewer than num_poses people are followed, as MediaPipe does on its own); see PoseLandmarkerBackend.
     redetect_every: int = 0
     stance: str | None = None  # the rider's natural stance (regular|goofy): tells a switch approach; None unknown
+    # The pose stage's MediaPipe delegate: cpu, gpu (EGL; fails clearly when it cannot start) or auto (the GPU when
+    # it starts, else the CPU); None: the process's setting (POSE_SERVICE_DEVICE, cpu; `worker --gpu`: auto).
+    device: str | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -68,6 +72,10 @@ class AnalyzeOptions:
         if self.stance is not None and self.stance not in STANCES:
             raise BadOption(f"stance must be regular or goofy, got {str(self.stance)[:40]!r}",
                             hint="regular: the left foot leads; goofy: the right foot leads")  # fmt: skip
+        if self.device is not None and self.device not in DEVICES:
+            raise BadOption(f"device must be cpu, gpu or auto, got {str(self.device)[:40]!r}",
+                            hint="cpu: MediaPipe on the CPU; gpu: its GPU delegate (EGL); auto: the GPU when it "
+                                 "starts here, else the CPU")  # fmt: skip
 
 
 @dataclass
@@ -192,25 +200,29 @@ def _mediapipe_tracks(
     """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+    from pose_service.pose.gpu import resolve_device
     from pose_service.pose.rotated import RotatedLook
     from pose_service.tracking.search import look_again
 
     bundle = ensure_bundle(settings.models_dir)
+    device = resolve_device(options.device or settings.device, bundle)  # "cpu" or "gpu"; a bad gpu raises
     tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
     timestamps: list[float] = []
     t0 = time.perf_counter()
     # Three threads overlap: decoding runs ahead (prefetch), the model reads frame i (MediaPipe releases the
     # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
     with (
-        PoseLandmarkerBackend(bundle, num_poses=options.num_poses, redetect_every=options.redetect_every) as backend,
-        RotatedLook(bundle) as rotated,
+        PoseLandmarkerBackend(
+            bundle, num_poses=options.num_poses, redetect_every=options.redetect_every, device=device
+        ) as backend,
+        RotatedLook(bundle, device=device) as rotated,
         VideoReader(info, prefetch=4) as reader,
         progress.stage("pose", info.frame_count) as advance,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
     ):
         if options.mesh:  # torch and Anny load meanwhile (after mediapipe's import, not racing it)
             threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start()
-        backend_info = {"name": backend.name, "version": backend.version}
+        backend_info = {"name": backend.name, "version": backend.version, "device": device}
         pending: Future[None] | None = None
         for frame in reader:
             poses = backend.detect(frame.rgb, frame.time_s)

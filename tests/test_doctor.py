@@ -33,9 +33,23 @@ def test_ready_after_prepare(settings) -> None:  # type: ignore[no-untyped-def]
 def test_missing_models_are_named_with_their_fix(tmp_path: Path) -> None:
     code, report = _doctor(dict(os.environ, POSE_SERVICE_DATA_DIR=str(tmp_path / "empty")))
     assert code == 1 and not report["ready"]
-    failing = {c["name"]: c for c in report["checks"] if not c["ok"]}
+    failing = {c["name"]: c for c in report["checks"] if not c["ok"] and c["required"]}
     assert set(failing) == {"pose model bundle", "anny body model cache"}
     assert all("pose-service prepare" in c["fix"] for c in failing.values())
+    gpu = next(c for c in report["checks"] if c["name"] == "GPU for the pose stage")
+    assert not gpu["ok"] and not gpu["required"] and "pose model bundle" in gpu["detail"]
+
+
+def test_the_gpu_row_informs_and_never_makes_the_service_not_ready(settings) -> None:  # type: ignore[no-untyped-def]
+    from pose_service.doctor import Check, is_ready
+
+    code, report = _doctor(dict(os.environ, POSE_SERVICE_DATA_DIR=str(settings.data_dir)))
+    gpu = next(c for c in report["checks"] if c["name"] == "GPU for the pose stage")
+    assert gpu["required"] is False and code == 0 and report["ready"]
+    if not gpu["ok"]:  # this machine: no GPU; the row says why and how to fix it
+        assert gpu["detail"].startswith("GPU not usable: ") and gpu["fix"]
+    assert is_ready([Check("a", True, ""), Check("GPU", False, "GPU not usable: x", required=False)])
+    assert not is_ready([Check("a", False, ""), Check("GPU", True, "", required=False)])
 
 
 def test_not_enough_disk_fails(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]

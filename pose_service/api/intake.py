@@ -64,11 +64,12 @@ def job_options(raw: dict[str, Any], default_num_poses: int) -> dict[str, Any]:
         num_poses = default_num_poses
     elif not str(num_poses).strip().isdigit():
         raise BadOption(f"num_poses must be a whole number from 1 to 16, got {str(num_poses)[:40]!r}")
-    stance = raw.get("stance")
+    stance, device = raw.get("stance"), raw.get("device")
     options = AnalyzeOptions(
         overlay=_flag(raw, "overlay", False), mesh=_flag(raw, "mesh", True), num_poses=int(num_poses),
         backend=str(raw.get("backend") or "mediapipe"),
         stance=None if stance in (None, "") else str(stance).strip().lower(),
+        device=None if device in (None, "") else str(device).strip().lower(),  # None: the worker's own setting
     )
     return dataclasses.asdict(options)
 

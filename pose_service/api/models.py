@@ -60,6 +60,11 @@ class JobCreate(BaseModel):
     stance: Literal["regular", "goofy"] | None = Field(
         None, description="the rider's natural stance (regular: left foot leads), so a switch approach is named so"
     )
+    device: Literal["cpu", "gpu", "auto"] | None = Field(
+        None, description="where the pose model runs: cpu, gpu (MediaPipe's GPU delegate through EGL; the job fails "
+        "naming what is missing when it cannot start) or auto (the GPU when it starts, else the CPU); default: the "
+        "worker's setting (cpu; auto on `pose-service worker --gpu`)"
+    )
 
 
 class AttemptPublic(BaseModel):

@@ -5,7 +5,8 @@
     exit != 0 without a message         -> failed: exit code, stage, last log lines (e.g. an import error)
     killed by a signal                  -> queued again while attempts are left, else failed
     heartbeat lost                      -> killed, then as above
-    wall-clock or memory limit          -> killed, failed with the limit named (never retried)
+    wall-clock or memory limit          -> killed, failed with the limit named (never retried); the wall-clock
+                                           limit follows the clip's duration (pose_service/jobs/limits.py)
     cancel                              -> process group killed, cancelled
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pose_service.config import Settings
+from pose_service.jobs.limits import CAP_SETTING, JobLimit, job_limit
 from pose_service.jobs.metrics import ServiceMetrics
 from pose_service.jobs.store import Job, JobStore
 
@@ -76,6 +78,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env["POSE_SERVICE_MAX_SIDE_PX"] = str(settings.max_side_px)
     env["POSE_SERVICE_MAX_DURATION_S"] = str(settings.max_duration_s)
     env["POSE_SERVICE_NUM_POSES"] = str(settings.num_poses)
+    env["POSE_SERVICE_DEVICE"] = settings.device  # a job without its own `device` runs on this one
     return env
 
 
@@ -108,16 +111,22 @@ class _Run:
     error: dict[str, str] | None = None
     done: dict[str, Any] | None = None
     killed_for: str | None = None  # cancel, time_limit, memory_limit, heartbeat_lost
+    limit: JobLimit | None = None  # the wall-clock limit of this run
     buffer: bytes = b""
 
 
 class WorkerPool:
-    """`settings.workers` threads, each running one worker subprocess at a time."""
+    """`settings.workers` threads, each running one worker subprocess at a time.
 
-    def __init__(self, store: JobStore, settings: Settings, metrics: ServiceMetrics | None = None) -> None:
+    `cap_name` names `settings.job_timeout_s` in a job's error when that cap, not the clip, set its limit.
+    """
+
+    def __init__(self, store: JobStore, settings: Settings, metrics: ServiceMetrics | None = None, *,
+                 cap_name: str = CAP_SETTING) -> None:
         self.store = store
         self.settings = settings
         self.metrics = metrics
+        self.cap_name = cap_name
         self._wake = threading.Condition()
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -177,6 +186,20 @@ class WorkerPool:
         with self._wake:
             return job_id in self._running
 
+    def time_limit(self, job: Job) -> JobLimit:
+        """The job's wall-clock limit, from its clip's duration (read again here; a clip that cannot be read
+        gets the longest accepted clip's limit, and its worker fails on the probe's own error)."""
+        s = self.settings
+        try:
+            from pose_service.video import probe
+
+            duration: float | None = probe(job.video_path, max_side_px=s.max_side_px,
+                                           max_duration_s=s.max_duration_s).duration_s
+        except Exception as exc:
+            log.warning("job %s: cannot read the clip's duration (%s); the limit is the longest clip's", job.id, exc)
+            duration = None
+        return job_limit(s, duration, cap_name=self.cap_name)
+
     # the loop -----------------------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
@@ -205,8 +228,10 @@ class WorkerPool:
         log_path = folder / "job.log"
         read_fd, write_fd = os.pipe()
         cmd = worker_command(s, video=Path(job.video_path), out=out, options=job.options, fd=write_fd)
+        limit = self.time_limit(job)
         with log_path.open("ab") as logf:
             logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: {' '.join(cmd[:3])}\n".encode())
+            logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
             logf.flush()
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
@@ -225,7 +250,7 @@ class WorkerPool:
             self._running[job.id] = proc
         self.store.set_pid(job.id, proc.pid)
         log.info("job %s attempt %d: worker pid %d", job.id, job.attempts, proc.pid)
-        run = _Run()
+        run = _Run(limit=limit)
         started = time.monotonic()
         try:
             self._watch(job, proc, read_fd, run, started)
@@ -262,7 +287,7 @@ class WorkerPool:
                 return
             now = time.monotonic()
             reason = None
-            if now - started > s.job_timeout_s:
+            if run.limit is not None and now - started > run.limit.seconds:
                 reason = "time_limit"
             elif now - run.last_heard > s.heartbeat_timeout_s:
                 reason = "heartbeat_lost"
@@ -307,19 +332,19 @@ class WorkerPool:
         self._stage_done(run)
         tail = log_tail(log_path)
         limits = {
-            "time_limit": f"the job ran longer than the limit of {self.settings.job_timeout_s:.0f} s "
-                          f"(stage {run.stage})",
+            "time_limit": run.limit.message(seconds, run.stage) if run.limit else f"stopped during stage {run.stage}",
             "memory_limit": f"the worker used more than the memory limit of {self.settings.job_memory_mb} MiB "
                             f"(stage {run.stage})",
         }
+        hints = {"time_limit": run.limit.hint() if run.limit else "send a shorter clip",
+                 "memory_limit": "raise POSE_SERVICE_JOB_MEMORY_MB or send a shorter clip"}
         state, outcome, error = "failed", "failed", None
         if run.killed_for == "cancel":
             state, outcome = "cancelled", "cancelled"
             error = {"code": "cancelled", "message": f"cancelled during stage {run.stage}", "hint": ""}
         elif run.killed_for in limits:
             outcome = run.killed_for
-            error = {"code": run.killed_for, "message": limits[run.killed_for],
-                     "hint": "raise POSE_SERVICE_JOB_TIMEOUT_S / POSE_SERVICE_JOB_MEMORY_MB or send a shorter clip"}
+            error = {"code": run.killed_for, "message": limits[run.killed_for], "hint": hints[run.killed_for]}
         elif rc == 0 and run.done is not None:
             state, outcome = "succeeded", "succeeded"
         elif run.error is not None:

@@ -156,7 +156,10 @@ class PoseLandmarkerBackend:
         deduplicate: bool = True,
         redetect_every: int = 0,
         settle_frames: int = 15,
+        device: str = "cpu",
     ) -> None:
+        if device not in ("cpu", "gpu"):
+            raise ValueError(f"device must be cpu or gpu (resolve auto with pose.gpu.resolve_device), got {device!r}")
         if not isinstance(num_poses, int) or not 1 <= num_poses <= 16:
             raise ValueError(f"num_poses must be an integer from 1 to 16, got {num_poses!r}")
         for name, value in (("redetect_every", redetect_every), ("settle_frames", settle_frames)):
@@ -179,8 +182,10 @@ class PoseLandmarkerBackend:
         self._mp = mp
         self.num_poses = num_poses
         self.deduplicate = deduplicate
+        self.device = device  # every graph made here (video, still, hand-over) shares these base options
+        delegate = BaseOptions.Delegate.GPU if device == "gpu" else BaseOptions.Delegate.CPU
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(bundle_path), delegate=BaseOptions.Delegate.CPU),
+            base_options=BaseOptions(model_asset_path=str(bundle_path), delegate=delegate),
             running_mode=vision.RunningMode.VIDEO,
             num_poses=num_poses,
             min_pose_detection_confidence=det,
@@ -204,6 +209,9 @@ class PoseLandmarkerBackend:
         try:
             self._landmarker: Any = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
+            if device == "gpu":
+                raise EnvironmentProblem(f"the pose model does not start on the GPU: {exc}"[:600],
+                                         hint="run `pose-service doctor`, or use --device cpu") from exc
             raise EnvironmentProblem(
                 f"the pose model bundle {bundle_path} does not load: {exc}",
                 hint="delete it and run `make models` to rebuild it",
@@ -211,7 +219,7 @@ class PoseLandmarkerBackend:
         digest = hashlib.sha256(bundle_path.read_bytes()).hexdigest()[:12]
         self.version = f"mediapipe {mp.__version__}, {bundle_path.name} sha256:{digest}"
         self._last_ms: int | None = None
-        log.info("pose backend ready: %s, num_poses=%d", self.version, num_poses)
+        log.info("pose backend ready: %s, num_poses=%d, device %s", self.version, num_poses, device)
 
     def detect(self, rgb: np.ndarray, time_s: float) -> Poses:
         """Everyone found in one upright RGB uint8 frame (H, W, 3) shown at `time_s` seconds."""

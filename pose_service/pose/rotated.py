@@ -94,6 +94,7 @@ class RotatedLook:
     min_score: float = 0.5
     crop_size: float = 1.8
     wide_crop_size: float = 3.2
+    device: str = "cpu"  # MediaPipe's delegate: cpu or gpu (as the video graph's, `pose.gpu.resolve_device`)
     looks: int = field(default=0, init=False)  # crops searched so far (for the log and the bench)
     found: int = field(default=0, init=False)  # poses found or improved so far
     _gaps: dict[int, _Gap] = field(default_factory=dict, init=False, repr=False)
@@ -113,6 +114,8 @@ class RotatedLook:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        if self.device not in ("cpu", "gpu"):
+            raise ValueError(f"device must be cpu or gpu, got {self.device!r}")
         if not Path(self.bundle_path).is_file():
             raise EnvironmentProblem(
                 f"pose model bundle missing: {self.bundle_path}",
@@ -125,7 +128,10 @@ class RotatedLook:
             from mediapipe.tasks.python import BaseOptions, vision
 
             options = vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(self.bundle_path), delegate=BaseOptions.Delegate.CPU),
+                base_options=BaseOptions(
+                    model_asset_path=str(self.bundle_path),
+                    delegate=BaseOptions.Delegate.GPU if self.device == "gpu" else BaseOptions.Delegate.CPU,
+                ),
                 running_mode=vision.RunningMode.IMAGE,
                 num_poses=2,
                 output_segmentation_masks=False,

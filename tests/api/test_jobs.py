@@ -75,7 +75,8 @@ def test_bad_files_are_refused_with_the_probes_message(
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("num_poses", "99"), ("num_poses", "two"), ("overlay", "maybe"), ("stance", "sideways")]
+    ("field", "value"),
+    [("num_poses", "99"), ("num_poses", "two"), ("overlay", "maybe"), ("stance", "sideways"), ("device", "tpu")],
 )
 def test_bad_options_are_400(client: httpx.Client, clip: Path, field: str, value: str) -> None:
     r = client.post("/jobs", files={"video": (clip.name, clip.read_bytes(), "video/mp4")}, data={field: value})
@@ -86,6 +87,32 @@ def test_bad_options_are_400(client: httpx.Client, clip: Path, field: str, value
 def test_a_bad_stance_in_a_json_job_is_422(client: httpx.Client) -> None:
     r = client.post("/jobs", json={"upload_id": "0" * 32, "stance": "sideways"})
     assert r.status_code == 422 and "stance" in r.json()["error"]["message"]
+
+
+def test_a_bad_device_in_a_json_job_is_422(client: httpx.Client) -> None:
+    r = client.post("/jobs", json={"upload_id": "0" * 32, "device": "tpu"})
+    assert r.status_code == 422 and "device" in r.json()["error"]["message"]
+
+
+def test_the_device_option_is_kept_with_the_job(client: httpx.Client, clip: Path) -> None:
+    """A form's `device` is stored with the job (case folded); without one the worker's own setting applies (None).
+    `gpu` on this machine fails the job with the probe's reason; `auto` runs on the CPU."""
+    from pose_service.config import Settings
+    from pose_service.pose.bundle import BUNDLE_NAME
+    from pose_service.pose.gpu import probe_gpu
+
+    plain = submit(client, clip)
+    assert plain["options"]["device"] is None
+    gpu_job = submit(client, clip, device="GPU")
+    assert gpu_job["options"]["device"] == "gpu"
+    done = wait_for(client, gpu_job["id"], {"succeeded", "failed"})
+    if probe_gpu(Settings().models_dir / BUNDLE_NAME).ok:
+        assert done["state"] == "succeeded"
+    else:
+        assert done["state"] == "failed" and done["error"]["code"] == "environment"
+        assert done["error"]["message"].startswith("the pose stage cannot use the GPU (--device gpu): ")
+        assert "Fix: " in done["error"]["message"]
+    assert wait_for(client, plain["id"], {"succeeded", "failed"})["state"] == "succeeded"
 
 
 def test_oversize_upload_is_413_and_the_server_keeps_serving(client: httpx.Client) -> None:
@@ -198,3 +225,6 @@ def test_readyz_reports_every_check(client: httpx.Client) -> None:
     assert "worker interpreter" in names and "pose model bundle" in names and "free disk" in names
     # `make test` prepares the models first, so this machine is ready; if not, the answer names what is missing.
     assert r.status_code == 200 and body["ready"] is True, body.get("error")
+    # The GPU row informs (usable or not, and why) and never makes the service "not ready": the CPU path works.
+    gpu = next(c for c in body["checks"] if c["name"] == "GPU for the pose stage")
+    assert gpu["required"] is False and (gpu["ok"] or gpu["detail"].startswith("GPU not usable: "))

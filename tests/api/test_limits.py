@@ -19,7 +19,8 @@ from tests.api.conftest import Server, submit, wait_for, worker_pid
 @pytest.mark.parametrize(
     ("env", "code", "named"),
     [
-        ({"POSE_SERVICE_JOB_TIMEOUT_S": "1.5"}, "time_limit", "longer than the limit of 2 s"),
+        ({"POSE_SERVICE_JOB_TIMEOUT_S": "1.5"}, "time_limit",
+         "the limit is the cap POSE_SERVICE_JOB_TIMEOUT_S = 1.5 s, shorter than the limit for a "),
         ({"POSE_SERVICE_JOB_MEMORY_MB": "60"}, "memory_limit", "more than the memory limit of 60 MiB"),
     ],
 )
@@ -33,6 +34,32 @@ def test_limit_hit_fails_the_job_naming_the_limit(
             assert job["state"] == "failed" and job["attempts"] == 1  # a limit is not retried
             assert job["error"]["code"] == code and named in job["error"]["message"]
             assert "worker starting" in job["error"]["log_tail"]
+    finally:
+        srv.stop()
+
+
+def test_the_time_limit_follows_the_clip(tmp_path: Path, clip: Path) -> None:
+    """Without a cap the local limit is 1.5 x (overhead + seconds per video second x duration): here a tiny one,
+    so the real job on the small clip is stopped, and its error says which limit and how it was computed."""
+    from pose_service.jobs.limits import job_limit
+    from pose_service.video import probe
+
+    env = {"POSE_SERVICE_REMOTE_JOB_OVERHEAD_S": "0.5", "POSE_SERVICE_REMOTE_SECONDS_PER_VIDEO_S": "0.1"}
+    duration = probe(clip).duration_s
+    limit = job_limit(Settings(remote_job_overhead_s=0.5, remote_seconds_per_video_s=0.1), duration)
+    assert not limit.capped and limit.seconds == pytest.approx(1.5 * (0.5 + 0.1 * duration))
+    srv = Server(tmp_path / "state", env=env).start()
+    try:
+        with srv.client() as c:
+            job = wait_for(c, submit(c, clip)["id"], {"succeeded", "failed"}, timeout=60)
+            assert job["state"] == "failed" and job["attempts"] == 1
+            message = job["error"]["message"]
+            assert job["error"]["code"] == "time_limit" and message.startswith("stopped after ")
+            assert message.endswith(f": {limit.describe()}"), message
+            assert f"the limit for a {duration:.1f} s clip is 1.5 x (0.5 s + 0.1 s/s x " in message
+            assert "POSE_SERVICE_REMOTE_SECONDS_PER_VIDEO_S" in job["error"]["hint"]
+            log = c.get(f"/jobs/{job['id']}/log").text
+            assert f"=== time limit {limit.seconds:.0f} s: {limit.describe()}" in log
     finally:
         srv.stop()
 

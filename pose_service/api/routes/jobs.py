@@ -70,6 +70,8 @@ _CREATE_BODY = {
                     "num_poses": {"type": "integer", "minimum": 1, "maximum": 16},
                     "backend": {"type": "string", "enum": ["mediapipe", "hmr2"], "default": "mediapipe"},
                     "stance": {"type": "string", "enum": ["regular", "goofy"], "description": "the rider's stance"},
+                    "device": {"type": "string", "enum": ["cpu", "gpu", "auto"],
+                               "description": "where the pose model runs (default: the worker's setting)"},
                     "rider": {"type": "string", **RIDER_SCHEMA, "description": "who rode it"},
                 },
             }},

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pose_service.config import Settings
+from pose_service.jobs.limits import RUN_FACTOR, expected_seconds
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -27,7 +28,6 @@ TASK_NAME = "pose_service.analyze_job"
 QUEUE_NAME = "pose-service"
 # Jobs of the 4D-Humans backend (`backend=hmr2`) need a GPU machine: only `worker --gpu` consumes this queue.
 GPU_QUEUE_NAME = "pose-service-gpu"
-_RUN_FACTOR = 1.5
 _SOFT_MARGIN_S = 30.0
 _HARD_MARGIN_S = 60.0
 
@@ -44,8 +44,8 @@ class Limits:
 
 def job_limits(settings: Settings, duration_s: float) -> Limits:
     """The limits of a job whose video lasts `duration_s` seconds."""
-    expected = settings.remote_job_overhead_s + settings.remote_seconds_per_video_s * max(0.0, duration_s)
-    run = _RUN_FACTOR * expected
+    expected = expected_seconds(settings, duration_s)  # the local pool's limit uses the same (jobs/limits.py)
+    run = RUN_FACTOR * expected
     soft = run + _SOFT_MARGIN_S
     return Limits(expected_s=expected, run_s=run, soft_s=soft, hard_s=soft + _HARD_MARGIN_S)
 

@@ -176,7 +176,8 @@ def analyze_job(task: Any, job_id: str) -> str:
     video = folder / "input" / claim["video_name"]
     log.info("job %s attempt %d claimed by %s (%d bytes)", job_id, n, worker, claim["video_size"])
     store = _ApiStore()
-    pool = WorkerPool(cast(Any, store), local)
+    # The server's limit for this clip caps the one this worker computes (the same formula, maybe other settings).
+    pool = WorkerPool(cast(Any, store), local, cap_name="the API server's limit for this job")
     reporter = _Reporter(client, job_id, n, folder / "job.log", settings.remote_heartbeat_s,
                          on_stale=lambda: pool.cancel(job_id))
     store.reporter = reporter
