@@ -19,6 +19,19 @@ Rolls. A wildcat or tamedog turns about the rider's front-back axis instead: R(u
 Rz(roll * u) (`roll` positive: the head goes to the rider's right). Both families are searched; the roll family
 replaces the flip family only when it explains the frames clearly better (`_ROLL_MARGIN`), so spins and flips
 fit as before.
+
+Riders as they rotate. Angular momentum is conserved, the rate is not: a rider tucks (turns faster) and opens to
+spot the landing (slower), so the rotation's progress w(u), 0 at takeoff and 1 at landing, need not be u. The fit
+also tries a progress that is piecewise linear in time (`_KNOTS` segments, each rate between `_RATE_RANGE` times
+the mean: monotone), R(u) = Ry(heading + spin * w(u)) @ Rx(flip * w(u)) (or Rz(roll * w(u))), searched over a
+set of coarse shapes with every total (per-frame cost tables over the orientation's two angles) and refined
+locally. And a cork turns about a tilted axis: angular momentum fixes the axis in the world, and with the body's
+shape steady in the body too, so R(u) = Ry(heading) @ Rot(axis, turn * w(u)), the axis tilted `tilt` off the
+body's up axis towards `toward` (0: its front, 90: its left). Each replaces the steady fit only when it explains
+the frames clearly better (`_VARY_MARGIN`, `_TILT_MARGIN`). The judge counts of a tilted turn: the spin is the
+turn about the axis; the body's up axis sweeps a cone about it, reaching twice the tilt from vertical half a turn
+in, so past 45 degrees every turn takes the head below the hips once, a cork: the turn also counts as a flip
+(tilt towards the rider's left or right) or a roll (front or back) of the same degrees (`_INVERTED_TILT_DEG`).
 """
 
 from __future__ import annotations
@@ -27,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RotationFit", "torso_frames", "fit_rotation", "judge_count", "model_frames", "body_turn"]
+__all__ = ["RotationFit", "torso_frames", "fit_rotation", "fitted_frames", "judge_count", "model_frames", "body_turn"]
 
 _SPIN_RANGE, _FLIP_RANGE = 1800.0, 1260.0
 _STEPS = (30.0, 6.0, 1.5)  # degrees of total rotation: a coarse grid over everything, then two finer ones
@@ -37,6 +50,19 @@ _TRUNC_2D = 0.45
 _WEIGHT_2D = 1.5
 _AGREE_DEG = 40.0
 _ROLL_MARGIN = 0.85  # the roll family must cost under 85 % of the flip family's best to be chosen
+_KNOTS = 4  # segments of the piecewise-linear progress w(u) of a rotation whose rate varies
+_RATE_RANGE = (0.25, 2.2)  # each segment's rate against the mean: what a rider's tuck and opening allow
+_VARY_MARGIN = 0.5  # a varying rate must cost under half the steady fit's to be kept (a spin landed short and
+# finished on the snow, fitted as one speeding up at the end, costs 72 %; a 1080 varying by 30 %, 10 %)
+_TILT_MARGIN = 0.5  # likewise a tilted axis against the best upright fit
+_INVERTED_TILT_DEG = 45.0  # an axis tilted past this takes the head below the hips once a turn
+_TABLE_STEP = 3.0  # degrees: the per-frame cost tables of the varying-rate search
+_TILT_GRID = (np.arange(10.0, 71.0, 5.0), np.arange(0.0, 360.0, 30.0), 6.0)  # tilt, toward, turn step (degrees)
+_MIN_AIR_FRAMES = 6  # fewer airborne readings: only the steady fit
+_MIN_TILT_DEG = 10.0  # a tilted fit nearer upright than this is an upright spin: the upright fit is kept
+_MAX_TILT_DEG = 70.0  # an axis tilted further is nearer a flip or roll than a spin: the upright families' (a
+# backflip is a turn about the horizontal left-right axis, never a 360 spin tilted 90 degrees)
+_MAX_LEAN_DEG = 40.0  # the torso's forward lean from the turning body (trunk over the hips) a tilted fit allows
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,13 @@ class RotationFit:
     roll_deg: signed total about the rider's front-back axis (positive: the head to the rider's right); a fit
         has a flip or a roll, not both. start_s, end_s: when the fitted rotation starts and ends (the flight,
         or inside it by the timing that fitted best).
+    progress: the share of the rotation done at each of `_KNOTS` + 1 evenly spaced moments from start_s to end_s
+        (0 ... 1), linear between; () for a steady rate.
+    axis_tilt_deg, axis_toward_deg: a rotation about a tilted axis (0: upright): its tilt off the body's up axis
+        and towards where (0 the body's front, 90 its left, as at takeoff). spin_deg is then the turn about that
+        axis, and past 45 degrees of tilt the same turn is the flip (towards left or right) or roll (front or
+        back) a judge counts, with the sign of the turn's part about that axis. lean_deg: how far the torso
+        leans forward from the turning body (its trunk bent over the hips), a tilted fit's too.
     """
 
     spin_deg: float
@@ -61,6 +94,17 @@ class RotationFit:
     roll_deg: float = 0.0
     start_s: float = 0.0
     end_s: float = 0.0
+    progress: tuple[float, ...] = ()
+    axis_tilt_deg: float = 0.0
+    axis_toward_deg: float = 0.0
+    lean_deg: float = 0.0
+
+    @property
+    def model(self) -> str:
+        """The kind of rotation fitted: "flip" or "roll" (the upright families; "flip" also a plain spin) or "tilted"."""
+        if self.axis_tilt_deg:
+            return "tilted"
+        return "roll" if self.roll_deg != 0.0 else "flip"
 
 
 def judge_count(total_deg: float, step: float = 180.0) -> float:
@@ -219,19 +263,275 @@ def fit_rotation(
         trial = _search(u_alt, data, best[3], roll=roll)
         if trial[0] < best[0]:
             best, u, span = trial, u_alt, (takeoff_s + late, landing_s - early)
-    _, spin_deg, second_deg, heading = best
+    cost, spin_deg, second_deg, heading = best
+    model = _Model("roll" if roll else "flip", heading, spin_deg, second_deg)
+    if int(has3d[(u > 0.0) & (u < 1.0)].sum()) >= _MIN_AIR_FRAMES:
+        # A varying rate, then a tilted axis, each over the steady fit's timing and the flight's as measured.
+        spans = [span] + ([(takeoff_s, landing_s)] if span != (takeoff_s, landing_s) else [])
+        upright = (cost, model, span)
+        for sp in spans:
+            varied = _search_varying(_progress(t, *sp), data, model, headings)
+            if varied[0] < _VARY_MARGIN * cost and varied[0] < upright[0]:
+                upright = (varied[0], varied[1], sp)
+        chosen = upright
+        for sp in spans:
+            tilted = _search_tilted(_progress(t, *sp), data, headings)
+            if tilted[0] < _TILT_MARGIN * upright[0] and tilted[0] < chosen[0] and tilted[1].tilt >= _MIN_TILT_DEG:
+                chosen = (tilted[0], tilted[1], sp)
+        _, model, span = chosen
+        u = _progress(t, *span)
     air = (u > 0.0) & (u < 1.0)
-    agreement = _agreement(u[air], readings[air], has3d[air], heading, spin_deg, second_deg, roll=roll)
-    return RotationFit(
-        spin_deg=spin_deg,
-        flip_deg=0.0 if roll else second_deg,
-        heading_deg=float((heading + 180.0) % 360.0 - 180.0),
-        agreement=agreement,
-        frames=int(has3d[air].sum()),
-        roll_deg=second_deg if roll else 0.0,
-        start_s=span[0],
-        end_s=span[1],
-    )
+    frames_fit = model.frames(u[air])
+    agreement = _agreement_of(frames_fit, readings[air], has3d[air])
+    return model.result(agreement, int(has3d[air].sum()), span)
+
+
+@dataclass(frozen=True)
+class _Model:
+    """One candidate rotation: kind "flip" or "roll" (Ry(heading + first w) @ Rx or Rz(second w)) or "tilted"
+    (Ry(heading) @ Rot(axis, first w), the axis tilted `tilt` towards `toward`); w the progress through `knots`
+    (() steady)."""
+
+    kind: str
+    heading: float
+    first: float
+    second: float = 0.0
+    knots: tuple[float, ...] = ()
+    tilt: float = 0.0
+    toward: float = 0.0
+    lean: float = 0.0
+
+    def frames(self, u: np.ndarray) -> np.ndarray:
+        """(n, 3, 3) the orientations at rotation fractions `u`."""
+        w = _warp(u, self.knots)
+        if self.kind == "tilted":
+            start = model_frames(self.heading, np.zeros(1), np.zeros(1))[0]
+            lean = model_frames(0.0, np.zeros(1), np.full(1, self.lean))[0]
+            return start @ _turns(_tilt_axis(self.tilt, self.toward), self.first * w) @ lean
+        return model_frames(self.heading, self.first * w, self.second * w, roll=self.kind == "roll")
+
+    def result(self, agreement: float, frames: int, span: tuple[float, float]) -> RotationFit:
+        flip = self.second if self.kind == "flip" else 0.0
+        roll = self.second if self.kind == "roll" else 0.0
+        if self.kind == "tilted" and self.tilt > _INVERTED_TILT_DEG:  # a cork: each turn once upside down
+            axis = _tilt_axis(self.tilt, self.toward)
+            if abs(axis[0]) > abs(axis[2]):  # towards the left or right: about the left-right axis
+                flip = self.first * float(np.sign(axis[0]))
+            else:
+                roll = self.first * float(np.sign(axis[2]))
+        return RotationFit(
+            spin_deg=self.first,
+            flip_deg=flip,
+            heading_deg=float((self.heading + 180.0) % 360.0 - 180.0),
+            agreement=agreement,
+            frames=frames,
+            roll_deg=roll,
+            start_s=span[0],
+            end_s=span[1],
+            progress=tuple(float(k) for k in self.knots),
+            axis_tilt_deg=self.tilt if self.kind == "tilted" else 0.0,
+            axis_toward_deg=self.toward if self.kind == "tilted" else 0.0,
+            lean_deg=self.lean if self.kind == "tilted" else 0.0,
+        )
+
+
+def _model_of(fit: RotationFit) -> _Model:
+    if fit.axis_tilt_deg:
+        return _Model("tilted", fit.heading_deg, fit.spin_deg, 0.0, fit.progress, fit.axis_tilt_deg,
+                      fit.axis_toward_deg, fit.lean_deg)  # fmt: skip
+    roll = fit.roll_deg != 0.0
+    return _Model("roll" if roll else "flip", fit.heading_deg, fit.spin_deg, fit.roll_deg if roll else fit.flip_deg,
+                  fit.progress)  # fmt: skip
+
+
+def fitted_frames(fit: RotationFit, times_s: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) the fitted orientation at `times_s` (columns left, up, forward), held outside the rotation."""
+    t = np.asarray(times_s, dtype=np.float64)
+    u = _progress(t, fit.start_s, fit.end_s) if fit.end_s > fit.start_s else np.zeros(len(t))
+    return _model_of(fit).frames(u)
+
+
+def _warp(u: np.ndarray, knots: tuple[float, ...] | np.ndarray) -> np.ndarray:
+    """The progress w(u): u for a steady rate, else linear between `knots` at evenly spaced u."""
+    if len(knots) == 0:
+        return np.asarray(u, dtype=np.float64)
+    return np.interp(u, np.linspace(0.0, 1.0, len(knots)), np.asarray(knots, dtype=np.float64))
+
+
+def _tilt_axis(tilt_deg: float, toward_deg: float) -> np.ndarray:
+    """(3,) the unit axis in the body's frame (left, up, forward), `tilt_deg` off up towards `toward_deg` (0 the
+    front, 90 the left)."""
+    a, b = np.radians(tilt_deg), np.radians(toward_deg)
+    return np.array([np.sin(a) * np.sin(b), np.cos(a), np.sin(a) * np.cos(b)])
+
+
+def _turns(axis: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotations about unit `axis` (..., 3) by `deg` (...) degrees (Rodrigues)."""
+    k = np.asarray(axis, dtype=np.float64)
+    a = np.radians(np.asarray(deg, dtype=np.float64))
+    k, a = np.broadcast_arrays(k, a[..., None])
+    a = a[..., 0]
+    kx = np.zeros(k.shape + (3,))
+    kx[..., 0, 1], kx[..., 0, 2], kx[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
+    kx[..., 1, 0], kx[..., 2, 0], kx[..., 2, 1] = k[..., 2], -k[..., 1], k[..., 0]
+    eye = np.eye(3)
+    return eye + np.sin(a)[..., None, None] * kx + (1 - np.cos(a))[..., None, None] * (kx @ kx)
+
+
+def _frame_cost(
+    models: np.ndarray, readings: np.ndarray, has3d: np.ndarray, obs2d: np.ndarray, has2d: np.ndarray
+) -> np.ndarray:
+    """(n, C): each frame's robust cost (as `_cost`) against candidate orientations `models` (n or 1, C, 3, 3)."""
+    n = len(readings)
+    m = np.broadcast_to(models, (n,) + models.shape[1:])
+    tr = np.einsum("nkij,ncij->nkc", readings, m)
+    pen = np.array(_MIRROR_PENALTY)[None, :, None]
+    d3 = (np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + pen).min(axis=1)
+    obs = np.where(has2d[:, None], obs2d, 0.0)
+    lx, ly, ux, uy = (obs[:, k, None] for k in range(4))
+    px, py, qx, qy = m[..., 0, 0], m[..., 1, 0], m[..., 0, 1], m[..., 1, 1]
+    el = np.minimum((lx - px) ** 2 + (ly - py) ** 2, (lx + px) ** 2 + (ly + py) ** 2)
+    eu = (ux - qx) ** 2 + (uy - qy) ** 2
+    d2 = _WEIGHT_2D * (np.minimum(el, _TRUNC_2D) + np.minimum(eu, _TRUNC_2D))
+    return np.where(has3d[:, None], d3, 0.0) + np.where(has2d[:, None], d2, 0.0)
+
+
+def _shapes() -> list[tuple[float, ...]]:
+    """The coarse progress shapes tried: every combination of segment rates 0.4, 0.8, 1.2, 1.6 (times the mean)
+    that averages 1, and the steady one."""
+    rates = (0.4, 0.8, 1.2, 1.6)
+    out = [tuple(np.linspace(0.0, 1.0, _KNOTS + 1))]
+    for combo in np.array(np.meshgrid(*[rates] * _KNOTS, indexing="ij")).reshape(_KNOTS, -1).T:
+        if abs(combo.sum() - _KNOTS) < 1e-9:
+            out.append(tuple(np.concatenate([[0.0], np.cumsum(combo) / _KNOTS])))
+    return out
+
+
+_TILT_SHAPES = 6  # of `_shapes()`, the tilted search's coarse stage tries the steady one and these many evenly picked
+
+
+def _refine(objective: object, starts: list[np.ndarray], scale: np.ndarray) -> tuple[float, np.ndarray]:
+    """Nelder-Mead from each start (the first entries a model's angles, the last `_KNOTS` - 1 its inner knots)."""
+    from scipy.optimize import minimize
+
+    best: tuple[float, np.ndarray] = (np.inf, starts[0])
+    for x0 in starts:
+        simplex = np.vstack([x0, x0 + np.diag(scale)])
+        res = minimize(objective, x0, method="Nelder-Mead",  # type: ignore[call-overload]
+                       options={"initial_simplex": simplex, "xatol": 0.2, "fatol": 1e-4, "maxfev": 600})  # fmt: skip
+        if float(res.fun) < best[0]:
+            best = (float(res.fun), np.asarray(res.x))
+    return best
+
+
+def _knot_penalty(inner: np.ndarray) -> tuple[tuple[float, ...], float]:
+    """The knots (0, inner..., 1) and how far their segment rates stray outside `_RATE_RANGE` (0 inside)."""
+    knots = np.concatenate([[0.0], inner, [1.0]])
+    rates = np.diff(knots) * _KNOTS
+    lo, hi = _RATE_RANGE
+    stray = float(np.clip(lo - rates, 0, None).sum() + np.clip(rates - hi, 0, None).sum())
+    return tuple(float(k) for k in knots), stray
+
+
+def _search_varying(
+    u: np.ndarray,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    steady: _Model,
+    headings: tuple[float, ...],
+) -> tuple[float, _Model]:
+    """(cost, model): the best rotation of the steady fit's family whose rate varies (piecewise-linear progress):
+    every heading and total on the coarse grid with every coarse shape, by per-frame cost tables over the two
+    angles, then refined from the best few."""
+    roll = steady.kind == "roll"
+    grid = np.arange(0.0, 360.0, _TABLE_STEP)
+    g = len(grid)
+    a, b = np.meshgrid(grid, grid, indexing="ij")
+    table = _frame_cost(model_frames(0.0, a, b, roll=roll).reshape(1, -1, 3, 3), *data)
+    table = table.reshape(len(u), g, g)
+    spins = np.arange(-_SPIN_RANGE, _SPIN_RANGE + 1e-9, _STEPS[0])
+    seconds = np.arange(-_FLIP_RANGE, _FLIP_RANGE + 1e-9, _STEPS[0])
+    rows = np.arange(len(u))[None, None, :]
+    found = []
+    for knots in _shapes():
+        w = _warp(u, knots)
+        ib = np.rint(seconds[:, None] * w / _TABLE_STEP).astype(np.int64) % g
+        for heading in headings:
+            ia = np.rint((heading + spins[:, None] * w) / _TABLE_STEP).astype(np.int64) % g
+            cost = table[rows, ia[:, None, :], ib[None, :, :]].sum(axis=-1)
+            i, j = np.unravel_index(np.argmin(cost), cost.shape)
+            found.append((float(cost[i, j]), float(spins[i]), float(seconds[j]), knots, heading))
+    found.sort(key=lambda c: c[0])
+    best: tuple[float, _Model] = (np.inf, steady)
+    for c in found[:3]:
+        heading = c[4]
+
+        def objective(x: np.ndarray, heading: float = heading) -> float:
+            knots, stray = _knot_penalty(x[2:])
+            model = _Model(steady.kind, heading, float(x[0]), float(x[1]), knots)
+            return float(_frame_cost(model.frames(u)[:, None], *data).sum()) + 100.0 * stray
+
+        start = np.array([c[1], c[2], *c[3][1:-1]])
+        cost, x = _refine(objective, [start], np.array([15.0, 15.0] + [0.04] * (_KNOTS - 1)))
+        if cost < best[0]:
+            knots, _ = _knot_penalty(x[2:])
+            best = (cost, _Model(steady.kind, heading, float(x[0]), float(x[1]), knots))
+    return best
+
+
+def _search_tilted(
+    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], headings: tuple[float, ...]
+) -> tuple[float, _Model]:
+    """(cost, model): the best rotation about an axis tilted off the body's up axis (coarse: each heading, tilt,
+    towards and turn of `_TILT_GRID` by per-frame cost tables, with a few progress shapes), then refined from the
+    best few."""
+    tilts, towards, step = _TILT_GRID
+    turn_grid = np.arange(0.0, 360.0, step)
+    axes = np.stack([_tilt_axis(a, b) for a in tilts for b in towards])  # (A, 3)
+    turned = _turns(axes[:, None, :], turn_grid[None, :])  # (A, T, 3, 3)
+    totals = np.arange(-_SPIN_RANGE, _SPIN_RANGE + 1e-9, _STEPS[0])
+    shapes = _shapes()
+    picks = [shapes[0]] + [shapes[k] for k in np.linspace(1, len(shapes) - 1, _TILT_SHAPES).astype(int)]
+    rows = np.arange(len(u))[None, :, None]
+    found = []
+    for heading in headings:
+        frames = model_frames(heading, np.zeros(1), np.zeros(1))[0] @ turned
+        table = _frame_cost(frames.reshape(1, -1, 3, 3), *data).reshape(len(u), len(axes), len(turn_grid))
+        for knots in picks:
+            w = _warp(u, knots)
+            it = np.rint(totals[:, None] * w / step).astype(np.int64) % len(turn_grid)  # (S, n)
+            cost = table[rows, np.arange(len(axes))[None, None, :], it[:, :, None]].sum(axis=1)  # (S, A)
+            i, j = np.unravel_index(np.argmin(cost), cost.shape)
+            found.append((float(cost[i, j]), float(totals[i]), int(j), knots, heading))
+    found.sort(key=lambda c: c[0])
+    best: tuple[float, _Model] = (np.inf, _Model("tilted", headings[0], 0.0))
+    for c in found[:3]:
+        heading = c[4]
+
+        def objective(x: np.ndarray, heading: float = heading) -> float:
+            knots, stray = _knot_penalty(x[4:])
+            tilt, lean = float(x[1]), float(x[3])
+            stray += max(0.0, -tilt) + max(0.0, tilt - _MAX_TILT_DEG) + max(0.0, abs(lean) - _MAX_LEAN_DEG)
+            model = _Model("tilted", heading, float(x[0]), 0.0, knots, float(np.clip(tilt, 0.0, _MAX_TILT_DEG)), float(x[2]),
+                           float(np.clip(lean, -_MAX_LEAN_DEG, _MAX_LEAN_DEG)))  # fmt: skip
+            return float(_frame_cost(model.frames(u)[:, None], *data).sum()) + 100.0 * stray
+
+        start = np.array([c[1], tilts[c[2] // len(towards)], towards[c[2] % len(towards)], 0.0, *c[3][1:-1]])
+        cost, x = _refine(objective, [start], np.array([15.0, 4.0, 10.0, 5.0] + [0.04] * (_KNOTS - 1)))
+        if cost < best[0]:
+            knots, _ = _knot_penalty(x[4:])
+            tilt, toward = float(np.clip(x[1], 0.0, _MAX_TILT_DEG)), float(x[2] % 360.0)
+            lean = float(np.clip(x[3], -_MAX_LEAN_DEG, _MAX_LEAN_DEG))
+            best = (cost, _Model("tilted", heading, float(x[0]), 0.0, knots, tilt, toward, lean))
+    return best
+
+
+def _agreement_of(model: np.ndarray, readings: np.ndarray, has3d: np.ndarray) -> float:
+    """Share of the frames with a reading (under its best mirror image) within 40 degrees of the model."""
+    if not has3d.any():
+        return 0.0
+    tr = np.einsum("nkij,nij->nk", readings[has3d], model[has3d])
+    angle = np.degrees(np.arccos(np.clip((tr.max(axis=1) - 1) / 2, -1.0, 1.0)))
+    return float(np.mean(angle < _AGREE_DEG))
 
 
 def _progress(t: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
@@ -276,18 +576,6 @@ def model_frames(heading_deg: float, spin_deg: np.ndarray, second_deg: np.ndarra
     return np.stack([np.stack(r, -1) for r in rows], -2)
 
 
-def _agreement(
-    u: np.ndarray, readings: np.ndarray, has3d: np.ndarray, heading: float, spin: float, second: float,
-    *, roll: bool = False,
-) -> float:
-    if not has3d.any():
-        return 0.0
-    model = model_frames(heading, spin * u[has3d], second * u[has3d], roll=roll)
-    tr = np.einsum("nkij,nij->nk", readings[has3d], model)
-    angle = np.degrees(np.arccos(np.clip((tr.max(axis=1) - 1) / 2, -1.0, 1.0)))
-    return float(np.mean(angle < _AGREE_DEG))
-
-
 def body_turn(
     times_s: np.ndarray, keypoints_3d: np.ndarray, fit: RotationFit, from_s: float, to_s: float, *, half_s: float = 0.05
 ) -> np.ndarray | None:
@@ -301,10 +589,7 @@ def body_turn(
     frames = torso_frames(keypoints_3d)
     has = np.isfinite(frames).all(axis=(1, 2))
     mirrors = _mirrors(np.where(has[:, None, None], frames, 0.0))
-    roll = fit.roll_deg != 0.0
-    u = _progress(t, fit.start_s, fit.end_s) if fit.end_s > fit.start_s else np.zeros(len(t))
-    second = fit.roll_deg if roll else fit.flip_deg
-    model = model_frames(fit.heading_deg, fit.spin_deg * u, second * u, roll=roll)
+    model = fitted_frames(fit, t)
     vectors: list[np.ndarray] = []
     ref = np.eye(3)
     for at in (from_s, to_s):

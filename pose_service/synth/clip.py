@@ -51,7 +51,7 @@ def _check(trick: TrickSpec, out: Path, width: int, height: int, fps: float, vie
         raise BadOption(f"fps must be between 1 and 240, got {fps!r}")
     if view not in VIEWS:
         raise BadOption(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
-    if view == "side" and (trick.stance is not None or trick.switch or trick.roll_deg):
+    if view == "side" and (trick.stance is not None or trick.switch or trick.roll_deg or trick.counted_roll(view)[0]):
         raise BadOption(
             "stance, switch and rolls need the front or back view: seen from the side the rider faces the way "
             "of travel and no foot leads in the picture",

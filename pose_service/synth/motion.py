@@ -8,8 +8,11 @@ Frames of reference:
 Orientation per frame: R(t) = Ry(yaw0 + spin(t)) @ Rx(flip(t)) @ Rz(roll(t)) @ ANNY_TO_Y_UP. Ry is the world
 vertical; Rx turns about the body's own left axis, positive sending the head forward (a front flip); Rz about the
 body's own forward axis (out of the chest), positive sending the head to the rider's right (a cartwheel in the
-body frame: a wildcat for a rider whose left foot leads). The angles grow at a constant rate between takeoff and
-landing and are constant outside, so the body lands at rest orientation + total rotation. Two exceptions: a spin
+body frame: a wildcat for a rider whose left foot leads). The angles grow from 0 at takeoff to their totals at
+landing along one progress curve (`rotation_progress`: a constant rate, or a rate that varies as a sine or a
+raised cosine, `TrickSpec.rate`) and are constant outside, so the body lands at rest orientation + total
+rotation. An off-axis spin (`TrickSpec.axis_tilt_deg`) turns about an axis fixed in the body and in the world,
+tilted from the body's up axis: R(t) = Ry(yaw0) @ Rot(axis, spin(t)) @ ANNY_TO_Y_UP. Two exceptions: a spin
 landed short or past (`TrickSpec.spin_offset_deg`) stands at total + offset at touch-down and the board pivots the
 rest on the snow in `FINISH_S`; a crash tips the body backwards to lying after touch-down.
 
@@ -38,6 +41,8 @@ __all__ = [
     "rot_x",
     "rot_y",
     "rot_z",
+    "rotation_progress",
+    "spin_axis",
     "travel_sign",
     "VIEW_YAW_DEG",
     "GRAVITY",
@@ -94,6 +99,28 @@ def rot_axis(axis: np.ndarray, deg: float) -> np.ndarray:
     a = math.radians(deg)
     kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
     return np.eye(3) + math.sin(a) * kx + (1 - math.cos(a)) * (kx @ kx)
+
+
+def rotation_progress(rate: str, u: np.ndarray) -> np.ndarray:
+    """How much of the rotation is done at flight fraction `u` (0 at takeoff, 1 at landing), for `TrickSpec.rate`:
+    "steady" u; "varyNN" the rate 1 + a sin(2 pi u) times the mean (a = NN / 100: faster while tucked early,
+    slower opening to spot the landing); "smooth" the rate 1 - cos(2 pi u) (from rest, twice the mean mid-air,
+    to rest). Monotone, 0 at 0 and 1 at 1."""
+    x = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+    if rate == "smooth":
+        return x - np.sin(2 * np.pi * x) / (2 * np.pi)
+    if rate.startswith("vary"):
+        a = float(rate[4:]) / 100.0
+        return x + a * (1 - np.cos(2 * np.pi * x)) / (2 * np.pi)
+    return x
+
+
+def spin_axis(trick: TrickSpec) -> np.ndarray:
+    """(3,) the spin axis in the body frame (x left, y up, z forward): up, tilted `axis_tilt_deg` towards
+    `axis_toward`."""
+    toward = {"front": (0.0, 0.0, 1.0), "back": (0.0, 0.0, -1.0), "left": (1.0, 0.0, 0.0), "right": (-1.0, 0.0, 0.0)}
+    a = math.radians(trick.axis_tilt_deg)
+    return math.cos(a) * np.array([0.0, 1.0, 0.0]) + math.sin(a) * np.array(toward[trick.axis_toward])
 
 
 @dataclass(frozen=True)
@@ -216,7 +243,8 @@ class Motion:
     rotation: (N, 3, 3) world-from-Anny rotation of the whole body.
     x: (N,) world x of the root (the travel direction); the root's height is set after skinning,
         from the feet on the ground and the ballistic arc in the air.
-    spin_deg, flip_deg: (N,) signed rotation so far (spin about +y, flip about the body's left axis).
+    spin_deg, flip_deg: (N,) signed rotation so far (spin about +y, or about the tilted axis of an off-axis spin;
+        flip about the body's left axis).
     roll_deg: (N,) signed rotation about the body's forward axis (positive: head to the rider's right).
     lying: (N,) frames where the body rests on its lowest point (a crash) instead of on the board.
     """
@@ -256,7 +284,7 @@ def make_motion(
     """
     times = timeline.times
     t0, t1 = timeline.takeoff_s, timeline.landing_s
-    u = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
+    u = rotation_progress(trick.rate, (times - t0) / (t1 - t0))
     sign = trick.spin_signed_deg / trick.spin_deg if trick.spin_deg else 1.0
     spin = sign * trick.spin_in_air_deg * u
     if trick.spin_offset_deg:  # the board pivots the rest of the spin (or back) on the snow
@@ -273,7 +301,12 @@ def make_motion(
         tau = 0.35
         x = np.where(lying, x[timeline.landing_frame] + travel * speed_m_s * tau * (1 - np.exp(-after / tau)), x)
     yaw0 = VIEW_YAW_DEG[view]
-    rotation = rot_y(yaw0 + spin) @ rot_x(flip) @ rot_z(roll) @ np.array(ANNY_TO_Y_UP)
+    if trick.axis_tilt_deg:  # about the tilted axis (whole turns: upright again at landing)
+        axis = spin_axis(trick)
+        turn = np.stack([rot_axis(axis, float(a)) for a in spin])
+        rotation = rot_y(yaw0) @ turn @ rot_x(flip) @ rot_z(roll) @ np.array(ANNY_TO_Y_UP)
+    else:
+        rotation = rot_y(yaw0 + spin) @ rot_x(flip) @ rot_z(roll) @ np.array(ANNY_TO_Y_UP)
     channels = pose_channels(times, t0, t1, trick.kind, trick.landing)
     pose = _bone_deltas(channels, bone_labels, rest_heads)
     return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps, drop_m=trick.drop_m, roll_deg=roll,

@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 
 from pose_service.errors import BadOption
 
-__all__ = ["KINDS", "LANDINGS", "STANCES", "VISIBILITIES", "TrickSpec", "parse_trick", "TRICK_FORMS"]
+__all__ = ["AXIS_TOWARDS", "KINDS", "LANDINGS", "STANCES", "VISIBILITIES", "TrickSpec", "parse_trick", "TRICK_FORMS"]
 
 MAX_SPIN_DEG = 2160.0
 MAX_FLIP_DEG = 1080.0
 MAX_OFFSET_DEG = 90.0
 MIN_AIR_S, MAX_AIR_S = 0.3, 2.0
+MAX_VARY_PCT = 60.0  # rate=varyNN: the rate swings by at most this share either way
+MAX_AXIS_TILT_DEG = 65.0  # further over, a turn is more a flip than a spin
+INVERTED_TILT_DEG = 45.0  # a spin axis tilted past this turns the rider upside down once a turn (see off_axis_turns)
 
 TRICK_FORMS = (
     "straight",
@@ -28,8 +31,14 @@ TRICK_FORMS = (
     "landings: stomped (default), sketchy (a hand dragged on the snow), crash (the body goes down and stays)",
     "360,under=40 or 360,over=30 (the spin lands 40 deg short or 30 deg past, finished on the snow)",
     "tiny (the rider under 60 px tall: filmed from far away), hidden (a banner hides the rider in the air)",
+    "rate=steady (default: one rate from takeoff to landing), rate=vary30 (the rate 30 % above the mean at a "
+    "quarter of the flight, 30 % below at three quarters: tucked early, opened to spot the landing), rate=smooth "
+    "(from rest at takeoff up to twice the mean mid-air and back to rest at landing)",
+    "720,axis=35 (the spin about an axis tilted 35 deg off vertical, towards the rider's front; axis=35back, "
+    "axis=35left, axis=35right; a spin of whole turns, no flip or roll given; past 45 deg each turn goes upside "
+    "down and counts as a cork: 720,axis=50 is a double cork 720)",
     "spin=540,spin_dir=right,flip=360,flip_dir=back,roll=360,roll_dir=wildcat,air=1.0,stance=goofy,switch=yes,"
-    "landing=crash,rider=tiny",
+    "landing=crash,rider=tiny,rate=vary20",
     "ride (riding on, no jump), crouch (a deep crouch and up again, no jump), drop (off a box onto the snow)",
     "any of the above followed by ,air=SECONDS (for ride and crouch: how long the crouch is held)",
 )
@@ -38,6 +47,8 @@ KINDS = ("jump", "ride", "crouch", "drop")
 LANDINGS = ("stomped", "sketchy", "crash")
 STANCES = ("regular", "goofy")
 VISIBILITIES = ("clear", "tiny", "hidden")
+AXIS_TOWARDS = ("front", "back", "left", "right")
+_RATE = re.compile(r"^(steady|smooth|vary(\d+(?:\.\d+)?))$")
 DROP_BOX_M = 0.8  # the box a "drop" rides off: its top above the snow
 # The stance a view shows when the spec names none: the leading foot is on the travel side, the rider travels
 # along +x, so facing the camera (left on +x) the left foot leads.
@@ -66,6 +77,14 @@ class TrickSpec:
     landing: "stomped", "sketchy" (trunk bent far, one hand dragged on the snow) or "crash" (the body goes down
         to the snow and stays). visibility: "clear", "tiny" (filmed from far away: the rider under 60 px tall)
         or "hidden" (a banner in front hides the rider's upper body in most of the air).
+    rate: how the rotation runs in time (`motion.rotation_progress`): "steady" (one rate), "varyNN" (the rate
+        NN % above the mean a quarter into the flight and NN % below at three quarters, a sine), "smooth" (from
+        rest at takeoff to twice the mean mid-air and back to rest at landing, a raised cosine).
+    axis_tilt_deg, axis_toward: the spin turns about an axis fixed in the body (and in the world: angular
+        momentum) tilted this far off the body's up axis towards its "front", "back", "left" or "right" at
+        takeoff; the spin's total is then the turn about that axis (whole turns, so the rider lands upright) and
+        no flip or roll is given: past 45 degrees each turn takes the head below the hips once, a cork
+        (`off_axis_turns`).
     """
 
     spin_deg: float = 0.0
@@ -82,9 +101,12 @@ class TrickSpec:
     spin_offset_deg: float = 0.0
     landing: str = "stomped"
     visibility: str = "clear"
+    rate: str = "steady"
+    axis_tilt_deg: float = 0.0
+    axis_toward: str = "front"
 
     def __post_init__(self) -> None:
-        for name in ("spin_deg", "flip_deg", "roll_deg", "air_time_s", "spin_offset_deg"):
+        for name in ("spin_deg", "flip_deg", "roll_deg", "air_time_s", "spin_offset_deg", "axis_tilt_deg"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -127,6 +149,27 @@ class TrickSpec:
             raise ValueError(f"a {self.kind} clip has no landing; got landing={self.landing}")
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {VISIBILITIES}, got {self.visibility!r}")
+        self._check_rate_and_axis()
+
+    def _check_rate_and_axis(self) -> None:
+        rate = _RATE.match(self.rate) if isinstance(self.rate, str) else None
+        if rate is None:
+            raise ValueError(f"rate must be steady, smooth or varyNN (NN: percent), got {self.rate!r}")
+        if rate.group(2) is not None and not 0.0 < float(rate.group(2)) <= MAX_VARY_PCT:
+            raise ValueError(f"rate=varyNN must vary by more than 0 and at most {MAX_VARY_PCT:.0f} %, got {self.rate}")
+        if self.rate != "steady" and not (self.spin_deg or self.flip_deg or self.roll_deg):
+            raise ValueError(f"rate={self.rate} needs a rotation (a spin, flip or roll)")
+        if self.axis_toward not in AXIS_TOWARDS:
+            raise ValueError(f"axis_toward must be one of {AXIS_TOWARDS}, got {self.axis_toward!r}")
+        if not self.axis_tilt_deg:
+            return
+        if not 0.0 < self.axis_tilt_deg <= MAX_AXIS_TILT_DEG:
+            raise ValueError(f"axis= must be above 0 and at most {MAX_AXIS_TILT_DEG:.0f}°, got {self.axis_tilt_deg!r}")
+        if not self.spin_deg or self.spin_deg % 360.0:
+            raise ValueError(f"axis= needs a spin of whole turns (360, 720, ...: the rider lands upright), got "
+                             f"{self.spin_deg:.0f}")  # fmt: skip
+        if self.flip_deg or self.roll_deg or self.spin_offset_deg:
+            raise ValueError("axis= is the whole rotation: no flip, roll, under= or over= with it")
 
     @property
     def spin_signed_deg(self) -> float:
@@ -170,6 +213,38 @@ class TrickSpec:
         return DROP_BOX_M if self.kind == "drop" else 0.0
 
     @property
+    def rate_variation(self) -> float:
+        """rate=varyNN: NN / 100; 0 otherwise."""
+        return float(self.rate[4:]) / 100.0 if self.rate.startswith("vary") else 0.0
+
+    @property
+    def off_axis_turns(self) -> int:
+        """How many times a spin about a tilted axis takes the head below the hips: the body's up axis sweeps a
+        cone about the spin axis, reaching twice the tilt from vertical half a turn in; past 45 degrees that is
+        below the horizontal, once per whole turn. 0 for an upright spin or a tilt of 45 or less."""
+        if self.axis_tilt_deg <= INVERTED_TILT_DEG:
+            return 0
+        return int(round(self.spin_deg / 360.0))
+
+    def counted_flip(self) -> tuple[float, str | None]:
+        """(degrees, direction) of the flip a judge counts: the spec's, or an off-axis spin's inversions when the
+        axis tilts towards the rider's left or right (the turn has a part about the left-right axis)."""
+        if self.off_axis_turns and self.axis_toward in ("left", "right"):
+            front = (self.axis_toward == "left") == (self.spin_direction == "left")
+            return 360.0 * self.off_axis_turns, "front" if front else "back"
+        return self.flip_deg, self.flip_direction
+
+    def counted_roll(self, view: str) -> tuple[float, str | None]:
+        """(degrees, direction) of the roll a judge counts: the spec's, or an off-axis spin's inversions when the
+        axis tilts towards the rider's front or back (a part about the front-back axis: positive, head to the
+        right, for a spin to the left about an axis tilted to the front)."""
+        if self.off_axis_turns and self.axis_toward in ("front", "back"):
+            head_right = (self.axis_toward == "front") == (self.spin_direction == "left")
+            left_leads = self.riding_stance(view) != "goofy"
+            return 360.0 * self.off_axis_turns, "wildcat" if head_right == left_leads else "tamedog"
+        return self.roll_deg, self.roll_direction
+
+    @property
     def spin_in_air_deg(self) -> float:
         """The spin the body really turns in the air (the total plus the offset: 320 for a 360 landed 40 short)."""
         return self.spin_deg + self.spin_offset_deg if self.spin_deg else 0.0
@@ -190,12 +265,17 @@ class TrickSpec:
             parts.append(f"{(self.roll_direction or '').capitalize()} {self.roll_deg:.0f}°")
         if self.spin_deg:
             spin = f"spin {self.spin_deg:.0f}° to the {self.spin_direction}"
+            if self.axis_tilt_deg:
+                spin += f" about an axis tilted {self.axis_tilt_deg:.0f}° to the rider's {self.axis_toward}"
             parts.append(spin if parts else spin[0].upper() + spin[1:])
         head = " with a ".join(parts) if parts else "Straight air, no rotation"
         text = f"{head}, {self.air_time_s:.2f} s in the air."
         if self.spin_offset_deg:
             how = "short" if self.spin_offset_deg < 0 else "past"
             text += f" Landed {abs(self.spin_offset_deg):.0f}° {how}, finished on the snow."
+        if self.rate != "steady":
+            text += (" The rotation starts from rest, fastest mid-air, ends at rest." if self.rate == "smooth" else
+                     f" The rotation runs {self.rate[4:]} % faster early and slower late.")  # fmt: skip
         if self.landing == "sketchy":
             text += " Sketchy landing: a hand dragged on the snow."
         elif self.landing == "crash":
@@ -218,6 +298,9 @@ class TrickSpec:
             "spin_offset_deg": self.spin_offset_deg,
             "landing": self.landing,
             "visibility": self.visibility,
+            "rate": self.rate,
+            "axis_tilt_deg": self.axis_tilt_deg,
+            "axis_toward": self.axis_toward,
         }
 
 
@@ -236,8 +319,9 @@ _FLIP = re.compile(rf"^(back|front)[-_ ]?flip[-_ ]?{_NUM}?$")
 _ROLL = re.compile(rf"^(wildcat|tamedog)[-_ ]?{_NUM}?$")
 _OFF_AXIS = re.compile(rf"^{_SIDE}(double[-_ ]?)?(cork|rodeo)[-_ ]?{_NUM}$")
 _KEYS = {"spin", "spin_dir", "flip", "flip_dir", "roll", "roll_dir", "air", "stance", "switch", "landing", "under",
-         "over", "rider"}  # fmt: skip
-_WORD_KEYS = {"spin_dir", "flip_dir", "roll_dir", "stance", "switch", "landing", "rider"}
+         "over", "rider", "rate", "axis"}  # fmt: skip
+_WORD_KEYS = {"spin_dir", "flip_dir", "roll_dir", "stance", "switch", "landing", "rider", "rate", "axis"}
+_AXIS = re.compile(rf"^{_NUM}[-_ ]?(front|back|left|right)?$")
 _MODIFIERS = {
     **{s: ("stance", s) for s in STANCES},
     "switch": ("switch", "yes"),
@@ -329,6 +413,15 @@ def _resolve(values: dict[str, object]) -> dict[str, object]:
         "landing": values.get("landing", "stomped"),
         "visibility": values.get("rider", "clear"),
     }
+    if "rate" in values:
+        out["rate"] = values["rate"]
+    if "axis" in values:
+        axis = _AXIS.match(str(values["axis"]))
+        if axis is None:
+            raise ValueError(f"axis must be degrees off vertical, optionally followed by front, back, left or right "
+                             f"(35, 35left), got {values['axis']!r}")  # fmt: skip
+        out["axis_tilt_deg"] = float(axis.group(1))
+        out["axis_toward"] = axis.group(2) or "front"
     if "air" in values:
         out["air_time_s"] = values["air"]
     if "kind" in values:

@@ -33,23 +33,25 @@ def trick_name(trick: TrickSpec, view: str) -> str | None:
     spin only: "{frontside|backside} N"; ridden switch: "cab N" (frontside), "switch backside N".
     flip only: "backflip", "double frontflip"; roll only: "wildcat", "double tamedog".
     a flip or roll with a spin of 180 or more: backflip -> "{side} rodeo N", else "{side} cork N"; two flips or
-    rolls: "{side} double cork N"; ridden switch: "switch {side} cork N". No rotation: "straight air".
+    rolls: "{side} double cork N"; ridden switch: "switch {side} cork N". No rotation: "straight air". A spin about
+    an axis tilted past 45 degrees counts its turns as flips or rolls too (`TrickSpec.counted_flip`, `counted_roll`).
     Frontside: the spin to the left (counter-clockwise from above) with the left foot leading, to the right with
     the right foot leading.
     """
     if not trick.jumps:
         return None
-    spin, flip, roll = _judge(trick.spin_deg, 180.0), _judge(trick.flip_deg, 360.0), _judge(trick.roll_deg, 360.0)
+    (flip_deg, flip_direction), (roll_deg, roll_direction) = trick.counted_flip(), trick.counted_roll(view)
+    spin, flip, roll = _judge(trick.spin_deg, 180.0), _judge(flip_deg, 360.0), _judge(roll_deg, 360.0)
     left_leads = trick.riding_stance(view) != "goofy"
     side = "frontside" if (trick.spin_direction == "left") == left_leads else "backside"
     turns = max(flip, roll) // 360
     double = "double " if turns == 2 else ("triple " if turns == 3 else "")
     if spin >= 180 and turns:
-        shape = "rodeo" if flip and trick.flip_direction == "back" and turns == 1 else "cork"
+        shape = "rodeo" if flip and flip_direction == "back" and turns == 1 else "cork"
         name = f"{side} {double}{shape} {spin}"
         return f"switch {name}" if trick.switch else name
     if turns:
-        kind = (trick.flip_direction or "") + "flip" if flip else (trick.roll_direction or "")
+        kind = (flip_direction or "") + "flip" if flip else (roll_direction or "")
         return f"{double}{kind}"
     if spin < 90:
         return "straight air"
@@ -78,15 +80,15 @@ def expected_block(
         landing = trick.landing
         if landing == "stomped" and abs(trick.spin_offset_deg) > BIG_OFFSET_DEG:
             landing = "sketchy"
+    (flip_deg, flip_direction), (roll_deg, roll_direction) = trick.counted_flip(), trick.counted_roll(view)
+    # an off-axis spin's inversions count as its flips or rolls (`TrickSpec.off_axis_turns`)
     # after_landing_deg: the spin still turning on the snow, positive the same way as in the air (a spin landed
     # short and finished), negative turning back (landed past)
     rotation = {
         "spin": {"nominal_deg": _judge(trick.spin_deg, 180.0), "measured_deg": trick.spin_in_air_deg,
                  "direction": trick.spin_direction, "after_landing_deg": -trick.spin_offset_deg + 0.0},
-        "flip": {"nominal_deg": _judge(trick.flip_deg, 360.0), "measured_deg": trick.flip_deg,
-                 "direction": trick.flip_direction},
-        "roll": {"nominal_deg": _judge(trick.roll_deg, 360.0), "measured_deg": trick.roll_deg,
-                 "direction": trick.roll_direction},
+        "flip": {"nominal_deg": _judge(flip_deg, 360.0), "measured_deg": flip_deg, "direction": flip_direction},
+        "roll": {"nominal_deg": _judge(roll_deg, 360.0), "measured_deg": roll_deg, "direction": roll_direction},
     }  # fmt: skip
     return {
         "trick": name if reason is None else None,
