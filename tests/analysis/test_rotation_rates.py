@@ -63,9 +63,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("spec", "view"), CASES)
-def test_rotation_as_riders_rotate_is_counted(
-    truth_body: Callable[..., dict[str, Any]], spec: str, view: str
-) -> None:
+def test_rotation_as_riders_rotate_is_counted(truth_body: Callable[..., dict[str, Any]], spec: str, view: str) -> None:
     body = truth_body(spec, view)
     trick = body["trick"]
     fit = _fit(body)
@@ -101,3 +99,37 @@ def test_the_fit_says_which_model_and_how_tilted(
     assert fit.axis_tilt_deg == pytest.approx(body["trick"].axis_tilt_deg, abs=5.0)
     if model != "tilted":
         assert len(fit.progress) > 2 and np.all(np.diff(fit.progress) > 0)  # a varying, monotone progress
+
+
+def _table() -> None:
+    """Print the cases' table (spec, truth, measured, counted, name): `python -m tests.analysis.test_rotation_rates`."""
+    from pose_service.config import Settings
+    from pose_service.synth import parse_trick
+    from pose_service.synth.body import JOINT_NAMES, load_rider, pose_body
+    from pose_service.synth.motion import make_motion, make_timeline
+    from tests.analysis.conftest import _BLAZEPOSE_FROM_COCO, TRUTH_PX_PER_M
+
+    rider = load_rider(Settings().anny_cache_dir, 0)
+    print("| spec | view | truth (spin / flip / roll) | measured | counted | model, tilt | name (truth) |")
+    print("|---|---|---|---|---|---|---|")
+    for spec, view in CASES:  # as the truth_body fixture poses them
+        trick = parse_trick(spec)
+        line = make_timeline(trick, 30.0)
+        motion = make_motion(trick, line, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view,
+                             speed_m_s=2.0)  # fmt: skip
+        world = pose_body(rider, motion).joints[:, [JOINT_NAMES.index(_BLAZEPOSE_FROM_COCO[k]) for k in range(33)]]
+        mid = (world[:, 23] + world[:, 24]) / 2
+        x = 240.0 + TRUTH_PX_PER_M * (world[..., 0] - mid[:, None, 0].mean())
+        kp2d = np.stack([x, 420.0 - TRUTH_PX_PER_M * world[..., 1], np.ones_like(x)], axis=-1)
+        fit = _fit({"times": line.times, "keypoints_2d": kp2d, "keypoints_3d": world - mid[:, None], "timeline": line})
+        flip, roll = trick.counted_flip()[0], trick.counted_roll(view)[0]
+        sign = "" if trick.spin_direction == "left" else "-"
+        print(f"| `{spec}` | {view} | {sign}{trick.spin_deg:.0f} / {flip:.0f} / {roll:.0f} | {fit.spin_deg:.1f} / "
+              f"{fit.flip_deg:.1f} / {fit.roll_deg:.1f} | {judge_count(fit.spin_deg):.0f} / "
+              f"{judge_count(fit.flip_deg, 360):.0f} / {judge_count(fit.roll_deg, 360):.0f} | {fit.model}, "
+              f"{fit.axis_tilt_deg:.1f}° | {_name(fit, trick.riding_stance(view))} ({trick_name(trick, view)}) |",
+              flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    _table()

@@ -27,8 +27,10 @@ from pose_service.synth.truth import expected_block, trick_name
         # an axis tilted 35 degrees, towards the rider's front by default
         ("720,axis=35", TrickSpec(720, "left", axis_tilt_deg=35.0)),
         # towards the left, with a varying rate
-        ("right720,axis=50left,rate=smooth", TrickSpec(720, "right", rate="smooth", axis_tilt_deg=50.0,
-                                                       axis_toward="left")),  # fmt: skip
+        (
+            "right720,axis=50left,rate=smooth",
+            TrickSpec(720, "right", rate="smooth", axis_tilt_deg=50.0, axis_toward="left"),
+        ),
     ],
 )
 def test_rate_and_axis_forms_are_read(text: str, expected: TrickSpec) -> None:
