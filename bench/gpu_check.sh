@@ -2,7 +2,7 @@
 # The pose stage on MediaPipe's GPU delegate (EGL) against the CPU, on the real clips: one prepared check for a
 # GPU machine (under 5 minutes on one H200), run from the repository root:
 #
-#     bash bench/gpu_check.sh            # or: MAX_FRAMES=120 MEDIA=/path/to/media bash bench/gpu_check.sh
+#     bash bench/gpu_check.sh            # or: MAX_FRAMES=120 MEDIA=/path/to/media SCALING=1,4,16 bash bench/gpu_check.sh
 #
 # 1. installs what EGL needs with apt-get when it is missing (Debian's libegl1 libgles2 libglvnd0 libgl1
 #    libopengl0; needs root and the package mirror; skipped, saying so, otherwise),
@@ -19,11 +19,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 MEDIA="${MEDIA:-$ROOT/../shared/media}"
 MAX_FRAMES="${MAX_FRAMES:-300}"
+SCALING="${SCALING:-}"  # e.g. 1,4,16: CPU processes side by side on the first clip (total frames/s)
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 export PYTHONDONTWRITEBYTECODE=1 MPLCONFIGDIR="$TMP/mpl"
 
-if [[ ! -x "$PYTHON" ]]; then
+if ! command -v "$PYTHON" >/dev/null; then
     echo "no interpreter at $PYTHON: run \`make demo\` (or set PYTHON to the project's venv python)" >&2
     exit 2
 fi
@@ -69,7 +70,7 @@ export POSE_SERVICE_DATA_DIR="$DATA"
 
 # 3. The clips.
 clips=()
-for f in "$MEDIA/sports2d_demo.mp4" "$MEDIA/phalp_vid.mp4" "$MEDIA"/real_snow/*.mov; do
+for f in "$MEDIA/phalp_vid.mp4" "$MEDIA/sports2d_demo.mp4" "$MEDIA"/real_snow/*.mov; do
     [[ -f "$f" ]] && clips+=("$f")
 done
 if ((${#clips[@]} == 0)); then
@@ -82,7 +83,7 @@ if [[ -n "${OUT:-}" ]]; then
     mkdir -p "$OUT"
     json_args=(--json "$OUT/gpu_compare.json")
 fi
-"$PYTHON" "$ROOT/bench/gpu_compare.py" --max-frames "$MAX_FRAMES" "${json_args[@]}" "${clips[@]}" \
+"$PYTHON" "$ROOT/bench/gpu_compare.py" --max-frames "$MAX_FRAMES" --scaling "$SCALING" "${json_args[@]}" "${clips[@]}" \
     | tee "$TMP/gpu_check.md"
 if [[ -n "${OUT:-}" ]]; then
     cp "$TMP/gpu_check.md" "$OUT/gpu_check.md"
