@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Airborne", "find_airborne", "pixels_per_metre", "hip_height_m", "GRAVITY"]
+__all__ = ["APART_S", "Airborne", "find_airborne", "pixels_per_metre", "hip_height_m", "GRAVITY"]
 
 GRAVITY = 9.81
 # Limbs and torso edges whose 2D length against 3D length gives the image scale (BlazePose indices).
@@ -43,6 +43,7 @@ _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as st
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
 _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
+APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
 
 
@@ -140,11 +141,14 @@ def find_airborne(
     *,
     image_height: int,
     fps: float,
+    apart_s: float = 0.0,
 ) -> list[Airborne]:
     """Every flight of one person, in time order.
 
     frames, times_s: (m,) video frame indices and their times for the samples where the person is seen.
     keypoints_2d: (m, 33, 3) pixels; keypoints_3d: (m, 33, 3) metres; image_height: pixels.
+    apart_s: flights closer than this are one flight or one flight and a bend of the trajectory (`_apart`);
+    0 keeps every flight (a still camera: hops in a rhythm follow each other closely).
     """
     m = len(frames)
     times_s = np.asarray(times_s, dtype=np.float64)
@@ -177,7 +181,47 @@ def find_airborne(
         if flight is not None:
             flights.append(flight)
             covered[start : end + 1] = True
-    return sorted(flights, key=lambda f: f.start)
+    flights.sort(key=lambda f: f.start)
+    return _apart(flights, frames, times_s, h, feet, apart_s) if apart_s > 0 else flights
+
+
+def _apart(
+    flights: list[Airborne], frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, apart_s: float
+) -> list[Airborne]:
+    """Flights at least `apart_s` apart: two closer ones are one flight when one gravity parabola carries the
+    hips through both (the pose model lost the body between them), else the likelier stays (longer, with a
+    fall nearer g: `_likelihood`).
+
+    A rider cannot take off again in the moment after a landing (the legs are still absorbing it) nor just
+    before a takeoff (the run-in): a short "flight" that close to a long one is the ride up the kicker or away
+    from the landing bending the trajectory (a moving camera's leftover motion, the slope). Used where the
+    camera moves (`APART_S`); a still camera's flights are its picture's own.
+    """
+    kept: list[Airborne] = []
+    for flight in flights:
+        if kept and flight.takeoff_s - kept[-1].landing_s < apart_s:
+            first = kept[-1]
+            idx = np.r_[first.start : first.end + 1, flight.start : flight.end + 1]
+            acc = -_free_accel(t[idx], h[idx]) / GRAVITY
+            _, rms = _fit_gravity(t[idx] - t[idx[0]], h[idx])
+            joined = (
+                _validate(frames, t, h, feet, first.start, flight.end)
+                if _ACC_RANGE[0] <= acc <= _ACC_RANGE[1] and rms < _RMS_TOL_M
+                else None
+            )
+            if joined is not None:
+                kept[-1] = joined
+            elif _likelihood(flight) > _likelihood(first):
+                kept[-1] = flight
+            continue
+        kept.append(flight)
+    return kept
+
+
+def _likelihood(flight: Airborne) -> float:
+    """How much a flight looks like one: its length, less as its fall strays from g (the image scale is right
+    to a few per cent on a flight)."""
+    return flight.air_time_s * (1.0 - abs(float(np.log(max(flight.accel_g, 1e-3)))))
 
 
 def _grow(t: np.ndarray, h: np.ndarray, ok: np.ndarray, start: int, end: int) -> tuple[int, int]:

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CameraAround", "MOVING_SPEED", "MOVING_ROLL_DEG", "MOVING_ZOOM", "WINDOW_S", "camera_around"]
+__all__ = [
+    "CameraAround", "MOVING_SPEED", "MOVING_ROLL_DEG", "MOVING_ZOOM", "WINDOW_S", "camera_around", "stabilise",
+]  # fmt: skip
 
 WINDOW_S = 0.5
 MOVING_SPEED = 0.15  # frame widths per second
@@ -84,3 +86,20 @@ def camera_around(
     scale = np.sqrt(np.abs(np.linalg.det(mats[:, :2, :2])))
     zoom = float(scale.max() / max(scale.min(), 1e-9))
     return CameraAround(speed=speed, roll_deg=float(np.ptp(roll)), zoom=zoom)
+
+
+def stabilise(keypoints_2d: np.ndarray, frames: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """(m, K, C) the keypoints carried into the first frame's pixels: each sample's x, y through the inverse of
+    its frame's camera matrix (`path`: (n_frames, 3, 3), first frame to that frame); other channels kept.
+
+    With the camera's pan, tilt, roll and zoom taken out, a rider in the air follows gravity's parabola again,
+    as far as one similarity describes the background (a follow-cam that travels adds parallax).
+    """
+    out = np.array(keypoints_2d, dtype=np.float32, copy=True)
+    mats = np.asarray(path, dtype=np.float64)[np.clip(np.asarray(frames), 0, len(path) - 1)]
+    inverse = np.linalg.inv(mats)  # (m, 3, 3)
+    xy = np.asarray(keypoints_2d[..., :2], dtype=np.float64)
+    homogeneous = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], axis=-1)  # (m, K, 3)
+    carried = np.einsum("mij,mkj->mki", inverse, homogeneous)
+    out[..., :2] = carried[..., :2] / carried[..., 2:3]
+    return out

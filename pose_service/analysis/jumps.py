@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
+from pose_service.analysis.airborne import APART_S, Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
-from pose_service.analysis.camera import CameraAround, camera_around
+from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, stabilise
 from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.landing import LandingGrade, grade_landing
 from pose_service.analysis.quality import (
@@ -224,9 +224,11 @@ def find_jumps(
     if len(track) == 0:
         return []
     times = np.asarray(timestamps_s, dtype=np.float64)[track.frames]
-    flights = find_airborne(
-        track.frames, times, track.keypoints_2d, track.keypoints_3d, image_height=image_height, fps=fps
-    )
+    full_path = track.extras.get("camera_path")
+    all_times = np.asarray(timestamps_s, dtype=np.float64)
+    flight_2d = _flight_keypoints(track, full_path, all_times, image_width or image_height, image_height)
+    flights = find_airborne(track.frames, times, flight_2d, track.keypoints_3d, image_height=image_height, fps=fps,
+                            apart_s=APART_S if flight_2d is not track.keypoints_2d else 0.0)  # fmt: skip
     if not flights:
         return []
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
@@ -235,8 +237,6 @@ def find_jumps(
     path = track.extras.get("camera_path_x")  # the tracker's camera path, per frame of the clip
     camera = path[np.clip(track.frames, 0, len(path) - 1)] if isinstance(path, np.ndarray) and len(path) else None
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
-    full_path = track.extras.get("camera_path")
-    all_times = np.asarray(timestamps_s, dtype=np.float64)
     jumps = []
     for flight in flights:
         cam = camera_around(
@@ -280,6 +280,21 @@ def find_jumps(
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
                           landing, jump.height, conf, None, cam))  # fmt: skip
     return jumps
+
+
+def _flight_keypoints(track: Track, path: object, times_s: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The 2D keypoints the flights are found in: the picture's own where the camera stood still over the track,
+    else carried into the first frame's pixels (`camera.stabilise`). A follow-cam or a pan that keeps the rider
+    centred takes the parabola out of the picture (the hips rise and fall a third as far as they do); the
+    background's motion puts it back. A still camera keeps the picture's numbers exactly."""
+    if not isinstance(path, np.ndarray) or len(path) < 2 or len(track) < 2:
+        return track.keypoints_2d
+    t = times_s[np.clip(track.frames, 0, len(times_s) - 1)]
+    span = camera_around(path, times_s, takeoff_s=float(t[0]) + WINDOW_S, landing_s=float(t[-1]) - WINDOW_S,
+                         frame_size=(width, height))  # fmt: skip
+    if span is None or not span.moving:
+        return track.keypoints_2d
+    return stabilise(track.keypoints_2d, track.frames, path)
 
 
 def _camera_motion(camera_x: np.ndarray | None, times: np.ndarray, bbox: np.ndarray, flight: Airborne) -> float | None:
@@ -376,7 +391,8 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
 
     A track continues the chain when its samples after the chain's last frame start within `max_gap_s` of it,
     one body height or less from the chain's last box (and the same backwards in time). Samples of a neighbour
-    that overlap the chain in time are left out: the chain keeps its own.
+    that overlap the chain in time are left out: the chain keeps its own, unless the chain's own samples there
+    are no longer a body (`_takes_over`): then the neighbour takes the chain over from its first frame.
     """
     by_id = {t.id: t for t in tracks}
     # The rider's own track may hold a stray sample or two long after it lost the rider (another track took
@@ -384,6 +400,20 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
     runs = _runs(by_id[rider], max(1, round(max_gap_s * fps)))
     chain = max(runs, key=len)
     others = [t for t in tracks if t.id != rider] + [r for r in runs if r is not chain]
+    for other in sorted(others, key=lambda t: int(t.frames[0])):
+        if _takes_over(chain, other):
+            others.remove(other)
+            keep = chain.frames < other.frames[0]
+            chain = Track(
+                id=rider,
+                frames=np.concatenate([chain.frames[keep], other.frames]),
+                bbox=np.concatenate([chain.bbox[keep], other.bbox]),
+                keypoints_2d=np.concatenate([chain.keypoints_2d[keep], other.keypoints_2d]),
+                keypoints_3d=np.concatenate([chain.keypoints_3d[keep], other.keypoints_3d]),
+                is_rider=True,
+                interpolated=np.concatenate([chain.interpolated[keep], other.interpolated]),
+                extras=dict(chain.extras),
+            )
     for direction in (1, -1):
         while others:
             parts = [(t, _beyond(chain, t, direction)) for t in others]
@@ -408,6 +438,52 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
                 extras=dict(chain.extras),
             )
     return chain
+
+
+_TAKEOVER_MIN_OVERLAP = 4  # frames both tracks hold before the rider's track ends or degrades
+_TAKEOVER_MARGIN = 3  # how many more body-like samples the other track must hold over the overlap
+
+
+def _takes_over(chain: Track, other: Track) -> bool:
+    """Whether `other`, starting while the chain still runs and going on at least as long, is the rider there.
+
+    When the camera passes under a rider in the air, the pose model can keep a shred of the body (a box a
+    third of the rider's size, hips above the frame) under the rider's id while a second track picks the
+    whole body up beside it. Over the frames both hold, a sample counts as a body when it was detected (not
+    gap-filled), its hips lie inside its own box and the frame's top half-height, and its box's longer side is
+    within 0.5-2x the chain's own before the other track began. The other track takes over when it starts
+    within one body height of the chain's box at that frame and holds clearly more such samples.
+    """
+    start = int(other.frames[0])
+    if not chain.frames[0] < start <= chain.frames[-1] or other.frames[-1] < chain.frames[-1]:
+        return False
+    before = np.flatnonzero((chain.frames < start) & ~chain.interpolated)[-10:]
+    overlap_chain = np.flatnonzero(chain.frames >= start)
+    overlap_other = np.flatnonzero(other.frames <= chain.frames[-1])
+    if len(before) < 5 or min(len(overlap_chain), len(overlap_other)) < _TAKEOVER_MIN_OVERLAP:
+        return False
+    size = float(np.median(_long_side(chain.bbox[before])))
+    at = overlap_chain[0]
+    box0, box1 = chain.bbox[at], other.bbox[0]
+    centre0 = np.array([box0[0] + box0[2], box0[1] + box0[3]]) / 2
+    centre1 = np.array([box1[0] + box1[2], box1[1] + box1[3]]) / 2
+    if np.linalg.norm(centre1 - centre0) > size:
+        return False
+    return _bodies(other, overlap_other, size) >= _bodies(chain, overlap_chain, size) + _TAKEOVER_MARGIN
+
+
+def _long_side(boxes: np.ndarray) -> np.ndarray:
+    return np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+
+
+def _bodies(track: Track, idx: np.ndarray, size: float) -> int:
+    """How many of `track`'s samples `idx` look like a whole body of about `size` (see `_takes_over`)."""
+    box = track.bbox[idx]
+    hips = (track.keypoints_2d[idx, 23, :2] + track.keypoints_2d[idx, 24, :2]) / 2
+    inside = (hips[:, 0] >= box[:, 0]) & (hips[:, 0] <= box[:, 2]) & (hips[:, 1] >= np.maximum(box[:, 1], 0.0))
+    inside &= hips[:, 1] <= box[:, 3]
+    ratio = _long_side(box) / max(size, 1.0)
+    return int(np.sum(inside & ~track.interpolated[idx] & (ratio >= 0.5) & (ratio <= 2.0)))
 
 
 def _runs(track: Track, max_gap: int) -> list[Track]:

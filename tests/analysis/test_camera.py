@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.analysis.camera import camera_around
+from pose_service.analysis.camera import camera_around, stabilise
 
 FPS = 30.0
 SIZE = (640, 360)
@@ -53,3 +53,21 @@ def test_the_numbers_are_the_cameras() -> None:
     assert cam.roll_deg == pytest.approx(15.0, abs=0.3)
     assert cam.speed == pytest.approx(6.4 * FPS / SIZE[0], rel=0.05)
     assert camera_around(None, times, takeoff_s=1.0, landing_s=2.0, frame_size=SIZE) is None
+
+
+def test_stabilise_carries_each_frame_back_to_the_first() -> None:
+    # A point fixed in the scene, seen through a camera that pans, rolls and zooms, comes back to where the first
+    # frame saw it; a point that moves in the scene keeps its own motion. Other channels are left alone.
+    path = _path(30, dx_per_frame=5.0, roll_deg_per_frame=0.7, zoom_per_frame=1.01)
+    fixed = np.array([400.0, 120.0, 1.0])
+    seen = np.einsum("nij,j->ni", path, fixed)
+    keypoints = np.zeros((30, 2, 3), np.float32)
+    keypoints[:, 0, :2] = seen[:, :2] / seen[:, 2:]
+    mover = np.stack([fixed[0] + 3.0 * np.arange(30), np.full(30, fixed[1]), np.ones(30)], 1)
+    seen_mover = np.einsum("nij,nj->ni", path, mover)
+    keypoints[:, 1, :2] = seen_mover[:, :2] / seen_mover[:, 2:]
+    keypoints[..., 2] = 0.7
+    out = stabilise(keypoints, np.arange(30), path)
+    assert np.allclose(out[:, 0, :2], fixed[:2], atol=1e-2)
+    assert np.allclose(out[:, 1, 0], mover[:, 0], atol=1e-2) and np.allclose(out[:, 1, 1], fixed[1], atol=1e-2)
+    assert np.allclose(out[..., 2], 0.7) and out.dtype == np.float32

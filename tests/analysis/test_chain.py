@@ -37,3 +37,41 @@ def test_a_stray_late_sample_of_the_rider_does_not_hide_the_track_that_took_over
     took_over = _track(2, list(range(60, 106)), 105.0)
     chain = rider_chain([rider, took_over], 1, fps=30.0)
     assert list(chain.frames) == list(range(0, 106))
+
+
+def _body(track_id: int, frames: list[int], box: tuple[float, float, float, float], *, hips_y: float | None = None,
+          filled: bool = False) -> Track:
+    """A track whose hips lie at the box's middle (or at `hips_y`)."""
+    track = _track(track_id, frames, box[0])
+    track.bbox[:] = box
+    track.keypoints_2d[:, [23, 24], 0] = (box[0] + box[2]) / 2
+    track.keypoints_2d[:, [23, 24], 1] = (box[1] + box[3]) / 2 if hips_y is None else hips_y
+    track.interpolated = np.full(len(frames), filled)
+    return track
+
+
+def test_a_track_that_picks_the_whole_body_up_takes_over_from_a_shred() -> None:
+    # Seen on a real follow-cam clip (snow_seg6, the second kicker): the camera passes under the rider, the
+    # rider's own track keeps a shred of the body (a third of its size, hips above the frame, mostly gap-filled)
+    # while a second track holds the whole body from frame 50 to the landing and after.
+    whole = (100.0, 100.0, 160.0, 220.0)
+    rider = _body(1, list(range(0, 50)), whole)
+    shred = _body(1, list(range(50, 62)), (110.0, 90.0, 140.0, 130.0), hips_y=-20.0, filled=True)
+    rider = Track(id=1, frames=np.r_[rider.frames, shred.frames], bbox=np.r_[rider.bbox, shred.bbox],
+                  keypoints_2d=np.r_[rider.keypoints_2d, shred.keypoints_2d],
+                  keypoints_3d=np.r_[rider.keypoints_3d, shred.keypoints_3d],
+                  interpolated=np.r_[rider.interpolated, shred.interpolated])  # fmt: skip
+    picked_up = _body(2, list(range(50, 90)), (105.0, 110.0, 165.0, 235.0))
+    chain = rider_chain([rider, picked_up], 1, fps=30.0)
+    assert list(chain.frames) == list(range(0, 90))
+    assert np.allclose(chain.bbox[50:], picked_up.bbox) and not chain.interpolated[50:].any()
+
+
+def test_a_neighbour_beside_a_rider_still_seen_whole_does_not_take_over() -> None:
+    # Another rider starting beside the rider (within a body height) while the rider's own track still holds
+    # the whole body: the rider keeps their track.
+    whole = (100.0, 100.0, 160.0, 220.0)
+    rider = _body(1, list(range(0, 62)), whole)
+    neighbour = _body(2, list(range(50, 90)), (150.0, 105.0, 210.0, 225.0))
+    chain = rider_chain([rider, neighbour], 1, fps=30.0)
+    assert np.allclose(chain.bbox[:62], rider.bbox) and list(chain.frames[:62]) == list(range(62))
