@@ -8,7 +8,7 @@ landing grade, height, confidence); `gate_jumps` applies the scoreability gate. 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -254,6 +254,7 @@ def find_jumps(
             landing_s=flight.landing_s,
             slack_s=_ROTATION_SLACK_S,
         )
+        rotation = _face_on_flip(rotation, times, track.keypoints_2d, flight)
         peak = _peak_index(track, flight)
         moments = {
             name: _moment(angles[i], width[i], withhold_lean=up_unknown is not None)
@@ -280,6 +281,55 @@ def find_jumps(
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
                           landing, jump.height, conf, None, cam))  # fmt: skip
     return jumps
+
+
+_FACE_PITCH_MIN = 0.04  # torso lengths: the nose's move along the body that tells a flip's direction face-on
+_FACE_PITCH_SWING = 0.3  # torso lengths: a reading swung this far is the head end-on to the camera
+_FACE_PITCH_TURN_DEG = 90.0  # read while the body turns this far into the flip (past it the picture inverts)
+
+
+def _face_on_flip(rotation: RotationFit, times: np.ndarray, keypoints_2d: np.ndarray, flight: Airborne) -> RotationFit:
+    """The flip's direction from the head's pitch, where the flip's axis runs across the picture.
+
+    Filmed face-on or from behind, a front flip and a backflip project to the same torso in the picture, and
+    the pose model's depth, which alone tells them apart in 3D, is the reading it mirrors most (a backflip read
+    as a front flip). The face does not mirror: as a flip starts, the head pitches with the body, and seen from
+    in front or behind the nose moves along the body towards the feet in a front flip (the face turns down to
+    the snow) and towards the top of the head in a backflip (the chin comes up), by about a fifth of the torso's
+    length at 60° into the turn. The move from just before takeoff to the first 90° of the turn (the second half
+    of that stretch, median, up to the first wild swing) overrules the fit's sign when it is clear (`_FACE_PITCH_MIN`). Left alone: a flip
+    seen side-on (the picture shows its turn and the fit reads it), spins of a half turn or more, rolls and
+    tilted axes, where the nose moves across the body too."""
+    flip = rotation.flip_deg
+    if abs(flip) < 180.0 or abs(rotation.spin_deg) >= 180.0 or rotation.model != "flip":
+        return rotation
+    facing = abs((rotation.heading_deg + 180.0) % 360.0 - 180.0)  # 0: the chest to the camera, 180: the back
+    if 45.0 < facing < 135.0:
+        return rotation
+    span = min(0.25, _FACE_PITCH_TURN_DEG / abs(flip)) * flight.air_time_s
+    before = (times >= flight.takeoff_s - 0.15) & (times <= flight.takeoff_s)
+    early = np.flatnonzero((times > flight.takeoff_s) & (times <= flight.takeoff_s + span))
+    if before.sum() < 2 or len(early) < 2:
+        return rotation
+    k = np.asarray(keypoints_2d, dtype=np.float64)
+    hips, shoulders = k[:, [23, 24], :2].mean(axis=1), k[:, [11, 12], :2].mean(axis=1)
+    ears = k[:, [7, 8], :2].mean(axis=1)
+    body = shoulders - hips
+    length = np.maximum(np.linalg.norm(body, axis=1), 1e-6)
+    along = np.einsum("ij,ij->i", k[:, 0, :2] - ears, body) / length**2  # the nose from the ears, towards the head
+    moves = along[early] - np.nanmedian(along[before])
+    # Near 90° the head lies along the line of sight and the reading swings wildly, the first swing still the
+    # right way: the readings stop at it.
+    swing = np.flatnonzero(np.abs(moves) > _FACE_PITCH_SWING)
+    kept = early[: swing[0] + 1] if len(swing) else early
+    late = kept[times[kept] > flight.takeoff_s + span / 2]
+    moved = float(np.nanmedian(along[late if len(late) else kept[-1:]] - np.nanmedian(along[before])))
+    if not np.isfinite(moved) or abs(moved) < _FACE_PITCH_MIN:
+        return rotation
+    forward = moved < 0  # towards the feet: the face turns down, a front flip
+    if forward == (flip > 0):
+        return rotation
+    return replace(rotation, flip_deg=-flip)
 
 
 def _flight_keypoints(track: Track, path: object, times_s: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -110,3 +110,14 @@ def test_the_rider_stays_one_track_through_a_flip_that_ends_in_a_crash(analyzed_
     assert abs(got[0]["takeoff_frame"] - want["takeoff_frame"]) <= FRAME_TOL
     assert abs(got[0]["landing_frame"] - want["landing_frame"]) <= FRAME_TOL + 1
     assert (got[0]["flip_deg"], got[0]["flip_direction"]) == (360, "back")
+
+
+@pytest.mark.parametrize("view", ["front", "back"])
+def test_a_front_flip_filmed_face_on_or_from_behind_is_a_front_flip(analyzed_trick: Analyzed, view: str) -> None:
+    # The flip's axis runs across the picture: the pose model's depth, mirrored, read both as backflips (at 256 px,
+    # and the back view's at 480 px on some CPUs); the head's pitch as the flip starts tells them apart.
+    result, truth = analyzed_trick("frontflip", view)
+    jumps = result["analysis"]["jumps"]
+    assert len(jumps) == 1, [j["explanation"] for j in jumps]
+    assert truth["jumps"][0]["flip_direction"] == "front"
+    assert jumps[0]["flip_direction"] == "front" and jumps[0]["flip_deg"] == 360, jumps[0]["explanation"]
