@@ -75,6 +75,16 @@ SUITE = (
     ),  # fmt: skip
     Clip("tamedog_goofy", "goofy,tamedog", "front", "tamedog", "stomped", seed=7),
     Clip("backflip_crash_goofy", "goofy,backflip,crash", "back", "backflip", "crash", seed=3),
+    # flips from every side (issue 16, item 6): face-on, from behind, side-on and three-quarter (camera walked 45
+    # degrees round the jump), each direction
+    Clip("frontflip_regular", "regular,frontflip", "front", "frontflip", "stomped"),
+    Clip("backflip_goofy", "goofy,backflip", "back", "backflip", "stomped"),
+    Clip("backflip_side", "backflip", "side", "backflip", "stomped"),
+    Clip("frontflip_side", "frontflip", "side", "frontflip", "stomped"),
+    Clip("frontflip_regular_front45", "regular,frontflip", "front45", "frontflip", "stomped"),
+    Clip("backflip_regular_front45", "regular,backflip", "front45", "backflip", "stomped"),
+    Clip("frontflip_goofy_back45", "goofy,frontflip", "back45", "frontflip", "stomped"),
+    Clip("backflip_goofy_back45", "goofy,backflip", "back45", "backflip", "stomped"),
     Clip("ride", "regular,ride", "front", None, None, scoreable=False),
     Clip("tiny", "regular,fs360,tiny", "front", None, None, scoreable=False),  # filmed from far away
     Clip("small_frame", "regular,fs360", "front", None, None, scoreable=False, size=96),  # a 96x96 clip

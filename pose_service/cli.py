@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="the clip to write (.mp4); clip.truth.json goes beside it")
     s.add_argument("--size", default="480x480", help="WIDTHxHEIGHT (default 480x480)")
     s.add_argument("--fps", type=float, default=30.0)
-    s.add_argument("--view", default="front", choices=["front", "side", "back"],
-                   help="camera view at takeoff (stance, switch and rolls need front or back)")
+    s.add_argument("--view", default="front", choices=["front", "side", "back", "front45", "back45"],
+                   help="camera view at takeoff (stance, switch and rolls need front or back; front45 and back45: "
+                        "the still camera walked 45 degrees round the jump)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--camera", default="still", metavar="KIND",
                    help="how the camera moves: still (default), follow-front, follow-behind, follow-below, pan, roll, "

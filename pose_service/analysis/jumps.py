@@ -297,7 +297,7 @@ def _face_on_flip(rotation: RotationFit, times: np.ndarray, keypoints_2d: np.nda
     in front or behind the nose moves along the body towards the feet in a front flip (the face turns down to
     the snow) and towards the top of the head in a backflip (the chin comes up), by about a fifth of the torso's
     length at 60° into the turn. The move from just before takeoff to the first 90° of the turn (the second half
-    of that stretch, median, up to the first wild swing) overrules the fit's sign when it is clear (`_FACE_PITCH_MIN`). Left alone: a flip
+    of that stretch, median, before the first wild swing) overrules the fit's sign when it is clear (`_FACE_PITCH_MIN`). Left alone: a flip
     seen side-on (the picture shows its turn and the fit reads it), spins of a half turn or more, rolls and
     tilted axes, where the nose moves across the body too."""
     flip = rotation.flip_deg
@@ -318,10 +318,12 @@ def _face_on_flip(rotation: RotationFit, times: np.ndarray, keypoints_2d: np.nda
     length = np.maximum(np.linalg.norm(body, axis=1), 1e-6)
     along = np.einsum("ij,ij->i", k[:, 0, :2] - ears, body) / length**2  # the nose from the ears, towards the head
     moves = along[early] - np.nanmedian(along[before])
-    # Near 90° the head lies along the line of sight and the reading swings wildly, the first swing still the
-    # right way: the readings stop at it.
+    # Near 90° the head lies along the line of sight and the reading swings wildly, either way: the readings
+    # stop before the first swing.
     swing = np.flatnonzero(np.abs(moves) > _FACE_PITCH_SWING)
-    kept = early[: swing[0] + 1] if len(swing) else early
+    kept = early[: swing[0]] if len(swing) else early
+    if len(kept) == 0:
+        return rotation
     late = kept[times[kept] > flight.takeoff_s + span / 2]
     moved = float(np.nanmedian(along[late if len(late) else kept[-1:]] - np.nanmedian(along[before])))
     if not np.isfinite(moved) or abs(moved) < _FACE_PITCH_MIN:

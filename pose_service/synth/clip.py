@@ -30,11 +30,14 @@ from pose_service.synth.truth import build_truth, truth_path_for, write_truth
 from pose_service.synth.world import World
 from pose_service.video.encode import VideoWriter
 
-__all__ = ["render_clip", "VIEWS", "TINY_RIDER_PX"]
+__all__ = ["render_clip", "VIEWS", "ORBIT_VIEWS", "TINY_RIDER_PX"]
 
 log = logging.getLogger(__name__)
 
-VIEWS = tuple(VIEW_YAW_DEG)
+# Three-quarter views: the rider as in the front or back view, the still camera walked 45 degrees round the jump
+# (towards the side of travel +x): the flip's axis and the travel run diagonally through the picture.
+ORBIT_VIEWS = {"front45": ("front", 45.0), "back45": ("back", 45.0)}
+VIEWS = tuple(VIEW_YAW_DEG) + tuple(ORBIT_VIEWS)
 TINY_RIDER_PX = 55.0  # visibility "tiny": the standing rider's height in pixels (the scoring gate is 60)
 BANNER_Z_M = 1.2  # visibility "hidden": the banner hangs this far in front of the rider's line, towards the camera
 BANNER_ABOVE_FACE_M = 0.07  # ... its lower edge this far above the riding rider's nose
@@ -78,7 +81,8 @@ def render_clip(
     """Render `trick` to the video `out` and write `out.with_suffix(".truth.json")`; return the truth path.
 
     view: how the camera sees the rider at takeoff: "front" (chest to the camera), "side" (the rider
-    faces the direction of travel, right side to the camera) or "back". The camera is static, beside
+    faces the direction of travel, right side to the camera), "back", or "front45" / "back45" (the front or
+    back view with the camera walked 45 degrees round the jump, `ORBIT_VIEWS`). The camera is static, beside
     the run. progress(done, total) is called after each frame. The trick's visibility "tiny" moves the camera
     back until the rider is about `TINY_RIDER_PX` tall; "hidden" hangs a banner between the camera and the
     rider, its lower edge just above the riding rider's face, so it hides the head and shoulders in the air.
@@ -90,6 +94,10 @@ def render_clip(
     out = Path(out)
     _check(trick, out, width, height, fps, view)
     check_camera_kind(camera)
+    named_view, (view, orbit_deg) = view, ORBIT_VIEWS.get(view, (view, 0.0))
+    if orbit_deg and camera != "still":
+        raise BadOption(f"the view {named_view!r} is staged for the still camera only",
+                        hint="use --view front or --view back with a moving camera")  # fmt: skip
     if camera != "still" and trick.visibility != "clear":
         raise BadOption(f"the visibility {trick.visibility!r} is staged for the still camera only",
                         hint="use --camera still, or drop tiny/hidden from the trick")  # fmt: skip
@@ -110,6 +118,8 @@ def render_clip(
     )
     if trick.visibility == "tiny":
         layout = _further(layout, rider.height_m, min(TINY_RIDER_PX, 0.115 * height))
+    if orbit_deg:
+        layout = _orbit(layout, orbit_deg)
     if camera not in ("still", "zoom"):
         speed = MOVING_SPEED_M_S
     motion = make_motion(
@@ -147,6 +157,8 @@ def render_clip(
         video=out, trick=trick, timeline=timeline, camera=layout, body=body, view=view, seed=seed,
         expected_trick=expected_trick, hidden_share=hidden_share, camera_path=camera_path,
     )  # fmt: skip
+    if orbit_deg:
+        truth["view"], truth["camera_orbit_deg"] = named_view, orbit_deg
     path = write_truth(truth_path_for(out), truth)
     elapsed = time.perf_counter() - started
     total = timeline.frame_count
@@ -194,6 +206,16 @@ def _encode(
             writer.write(downsample(frame), float(timeline.times[i]))
             if progress is not None:
                 progress(i + 1, total)
+
+
+def _orbit(camera: Camera, degrees: float) -> Camera:
+    """The same camera walked `degrees` round the vertical through the jump's middle (x = z = 0), still aiming the
+    same way at it: positive towards +x."""
+    a = math.radians(degrees)
+    turn = np.array([[math.cos(a), 0.0, math.sin(a)], [0.0, 1.0, 0.0], [-math.sin(a), 0.0, math.cos(a)]])
+    centre = turn @ (-camera.R.T @ camera.t)
+    R = camera.R @ turn.T
+    return Camera(camera.width, camera.height, camera.fx, camera.fy, camera.cx, camera.cy, R, -R @ centre)
 
 
 def _further(camera: Camera, rider_height_m: float, rider_px: float) -> Camera:

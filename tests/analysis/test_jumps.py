@@ -112,10 +112,11 @@ def test_the_rider_stays_one_track_through_a_flip_that_ends_in_a_crash(analyzed_
     assert (got[0]["flip_deg"], got[0]["flip_direction"]) == (360, "back")
 
 
-@pytest.mark.parametrize("view", ["front", "back"])
+@pytest.mark.parametrize("view", ["front", "back", "front45"])
 def test_a_front_flip_filmed_face_on_or_from_behind_is_a_front_flip(analyzed_trick: Analyzed, view: str) -> None:
     # The flip's axis runs across the picture: the pose model's depth, mirrored, read both as backflips (at 256 px,
-    # and the back view's at 480 px on some CPUs); the head's pitch as the flip starts tells them apart.
+    # and the back view's at 480 px on some CPUs); the head's pitch as the flip starts tells them apart. front45:
+    # the camera walked 45 degrees round the jump, the axis diagonal in the picture.
     result, truth = analyzed_trick("frontflip", view)
     jumps = result["analysis"]["jumps"]
     assert len(jumps) == 1, [j["explanation"] for j in jumps]
