@@ -141,14 +141,17 @@ def find_airborne(
     *,
     image_height: int,
     fps: float,
-    apart_s: float = 0.0,
+    moving_camera: bool = False,
 ) -> list[Airborne]:
     """Every flight of one person, in time order.
 
     frames, times_s: (m,) video frame indices and their times for the samples where the person is seen.
     keypoints_2d: (m, 33, 3) pixels; keypoints_3d: (m, 33, 3) metres; image_height: pixels.
-    apart_s: flights closer than this are one flight or one flight and a bend of the trajectory (`_apart`);
-    0 keeps every flight (a still camera: hops in a rhythm follow each other closely).
+    moving_camera: the keypoints were carried into a stabilised picture from a camera that moved. Flights closer
+    than `APART_S` are then one flight or one flight and a bend of the trajectory (`_apart`), and the ground
+    the feet leave or come back to is read as a line through their heights around it (a kicker's ramp, a
+    landing slope), not their median. A still camera keeps every flight (hops in a rhythm follow each other
+    closely) and a level ground.
     """
     m = len(frames)
     times_s = np.asarray(times_s, dtype=np.float64)
@@ -177,12 +180,12 @@ def find_airborne(
         start, end = _grow(times_s, h, ok, i, i + seed_n - 1)
         if covered[start : end + 1].any():
             continue
-        flight = _validate(frames, times_s, h, feet, start, end)
+        flight = _validate(frames, times_s, h, feet, start, end, ramp=moving_camera)
         if flight is not None:
             flights.append(flight)
             covered[start : end + 1] = True
     flights.sort(key=lambda f: f.start)
-    return _apart(flights, frames, times_s, h, feet, apart_s) if apart_s > 0 else flights
+    return _apart(flights, frames, times_s, h, feet, APART_S) if moving_camera else flights
 
 
 def _apart(
@@ -205,7 +208,7 @@ def _apart(
             acc = -_free_accel(t[idx], h[idx]) / GRAVITY
             _, rms = _fit_gravity(t[idx] - t[idx[0]], h[idx])
             joined = (
-                _validate(frames, t, h, feet, first.start, flight.end)
+                _validate(frames, t, h, feet, first.start, flight.end, ramp=True)
                 if _ACC_RANGE[0] <= acc <= _ACC_RANGE[1] and rms < _RMS_TOL_M
                 else None
             )
@@ -261,7 +264,9 @@ def _bulge(t: np.ndarray, h: np.ndarray) -> float:
     return float(np.nanmedian(above)) if len(above) else float("nan")
 
 
-def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int) -> tuple[int, int]:
+def _refine_contacts(
+    t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int, *, ramp: bool = False
+) -> tuple[int, int]:
     """Move takeoff and landing to the last and first samples with the feet at ground level.
 
     In the hip's height the takeoff is a change of acceleration only (the push ends, free fall begins), so a
@@ -291,17 +296,19 @@ def _refine_contacts(t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int,
         and feet[end] - feet[end + 1] > _FEET_FALLING_M_S * (t[end + 1] - t[end])
     ):
         end += 1
-    # Inwards: the ground level right at the ends (hops may follow each other within half a second).
+    # Inwards: the ground level right at the ends (hops may follow each other within half a second); with
+    # `ramp` the line through the feet's heights there (a moving camera's stabilised picture: the kicker's ramp
+    # rises into the takeoff, the landing slope falls away), else their median (level ground).
     w0, w1 = (t[start] - _GROUND_S, t[start]), (t[end], t[end] + _GROUND_S)
     # Two grounded samples in a row: one foot keypoint that wobbles near the snow is not a contact.
     while (
         start + 2 < peak
-        and max(feet[start + 1], feet[start + 2]) <= _ground_level(t, feet, *w0, t[start], line=False) + _FOOT_CONTACT_M
+        and max(feet[start + 1], feet[start + 2]) <= _ground_level(t, feet, *w0, t[start], line=ramp) + _FOOT_CONTACT_M
     ):
         start += 1
     while (
         end - 2 > peak
-        and max(feet[end - 1], feet[end - 2]) <= _ground_level(t, feet, *w1, t[end], line=False) + _FOOT_CONTACT_M
+        and max(feet[end - 1], feet[end - 2]) <= _ground_level(t, feet, *w1, t[end], line=ramp) + _FOOT_CONTACT_M
     ):
         end -= 1
     return start, end
@@ -321,7 +328,7 @@ def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float, at: flo
 
 
 def _validate(
-    frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int
+    frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int, *, ramp: bool = False
 ) -> Airborne | None:
     duration = float(t[end] - t[start])
     if not MIN_AIR_S <= duration <= MAX_AIR_S or end - start < 4:
@@ -335,7 +342,7 @@ def _validate(
     if not _ACC_RANGE[0] <= acc <= _ACC_RANGE[1]:
         return None
     _, rms = _fit_gravity(t[sl] - t[start], h[sl])
-    start, end = _refine_contacts(t, h, feet, start, end)
+    start, end = _refine_contacts(t, h, feet, start, end, ramp=ramp)
     if t[end] - t[start] < MIN_AIR_S or end - start < 4:
         return None
     sl = slice(start, end + 1)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pose_service.analysis.airborne import APART_S, Airborne, find_airborne, pixels_per_metre
+from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
 from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, stabilise
 from pose_service.analysis.explain import explain_sentences
@@ -228,7 +228,7 @@ def find_jumps(
     all_times = np.asarray(timestamps_s, dtype=np.float64)
     flight_2d = _flight_keypoints(track, full_path, all_times, image_width or image_height, image_height)
     flights = find_airborne(track.frames, times, flight_2d, track.keypoints_3d, image_height=image_height, fps=fps,
-                            apart_s=APART_S if flight_2d is not track.keypoints_2d else 0.0)  # fmt: skip
+                            moving_camera=flight_2d is not track.keypoints_2d)  # fmt: skip
     if not flights:
         return []
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
