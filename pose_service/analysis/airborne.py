@@ -43,6 +43,7 @@ _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as st
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
 _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
+_MIN_DESCENT = 0.25  # with a moving camera, a flight comes down at least this share of its rise
 APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
 
@@ -354,6 +355,13 @@ def _validate(
         return None
     if not np.isfinite(feet_bulge) or feet_bulge < max(_MIN_FOOT_TRAVEL_M, 0.4 * hip_bulge):
         return None
+    if ramp:
+        # The ride up a kicker is a rise that ends at the lip, and in a stabilised picture it can fit a parabola's
+        # first half; a flight comes down again, at least a quarter as far as it rose (a landing slope: further; a
+        # drone looking down the slope foreshortens it to a third).
+        apex = float(np.nanmax(h[sl]))
+        if apex - h[end] < _MIN_DESCENT * (apex - h[start]):
+            return None
     return Airborne(
         start=start,
         end=end,
