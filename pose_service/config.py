@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         "cpu", description="the pose stage's delegate when a run or job does not choose one (`--device`); "
         "`pose-service worker --gpu` makes it auto"
     )
+    pose_max_side: int | None = Field(
+        None, ge=0, description="the longer side, pixels, of the frame the pose model sees when a run or job does not "
+        "choose (`--pose-max-side`); 0: full size; unset: full size on the CPU, 640 on the GPU delegate"
+    )
     min_free_disk_mb: int = Field(500, ge=0, description="doctor fails below this much free disk")
 
     # The job service (`pose-service serve`).

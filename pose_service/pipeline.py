@@ -56,6 +56,10 @@ class AnalyzeOptions:
     # The pose stage's MediaPipe delegate: cpu, gpu (EGL; fails clearly when it cannot start) or auto (the GPU when
     # it starts, else the CPU); None: the process's setting (POSE_SERVICE_DEVICE, cpu; `worker --gpu`: auto).
     device: str | None = None
+    # The longer side, pixels, of the frame the pose model sees (keypoints come back in the full frame's pixels;
+    # second looks crop the full frame); 0: full size; None: the process's setting, else by device (cpu: full
+    # size, gpu: 640, pose_service.pose.gpu.pose_max_side).
+    pose_max_side: int | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -76,6 +80,11 @@ class AnalyzeOptions:
             raise BadOption(f"device must be cpu, gpu or auto, got {str(self.device)[:40]!r}",
                             hint="cpu: MediaPipe on the CPU; gpu: its GPU delegate (EGL); auto: the GPU when it "
                                  "starts here, else the CPU")  # fmt: skip
+        if self.pose_max_side is not None and (
+            type(self.pose_max_side) is not int or self.pose_max_side < 0 or 0 < self.pose_max_side < 64
+        ):
+            raise BadOption(f"pose_max_side must be 0 (full size) or a whole number of pixels >= 64, "
+                            f"got {str(self.pose_max_side)[:40]!r}")  # fmt: skip
 
 
 @dataclass
@@ -200,12 +209,14 @@ def _mediapipe_tracks(
     """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
-    from pose_service.pose.gpu import resolve_device
+    from pose_service.pose.gpu import pose_max_side, resolve_device
     from pose_service.pose.rotated import RotatedLook
     from pose_service.tracking.search import look_again
 
     bundle = ensure_bundle(settings.models_dir)
     device = resolve_device(options.device or settings.device, bundle)  # "cpu" or "gpu"; a bad gpu raises
+    max_side = pose_max_side(options.pose_max_side if options.pose_max_side is not None else settings.pose_max_side,
+                             device)  # fmt: skip
     tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
     timestamps: list[float] = []
     t0 = time.perf_counter()
@@ -213,7 +224,8 @@ def _mediapipe_tracks(
     # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
     with (
         PoseLandmarkerBackend(
-            bundle, num_poses=options.num_poses, redetect_every=options.redetect_every, device=device
+            bundle, num_poses=options.num_poses, redetect_every=options.redetect_every, device=device,
+            max_side=max_side,
         ) as backend,
         RotatedLook(bundle, device=device) as rotated,
         VideoReader(info, prefetch=4) as reader,
@@ -222,7 +234,8 @@ def _mediapipe_tracks(
     ):
         if options.mesh:  # torch and Anny load meanwhile (after mediapipe's import, not racing it)
             threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start()
-        backend_info = {"name": backend.name, "version": backend.version, "device": device}
+        backend_info = {"name": backend.name, "version": backend.version, "device": device,
+                        "pose_max_side": max_side}  # fmt: skip
         pending: Future[None] | None = None
         for frame in reader:
             poses = backend.detect(frame.rgb, frame.time_s)
