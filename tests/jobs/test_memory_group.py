@@ -1,0 +1,33 @@
+"""The worker's memory limit counts its whole process group: a long clip's chunks run in child processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from pose_service.jobs.supervisor import _rss_mb
+
+# A session leader that starts a child holding 200 MiB, then waits.
+_SCRIPT = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c",
+    "import time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); print('ready', flush=True); time.sleep(60)"],
+    stdout=subprocess.PIPE, text=True)
+print(child.stdout.readline().strip(), flush=True)
+child.wait()
+"""
+
+
+def test_the_memory_of_a_workers_children_counts() -> None:
+    leader = subprocess.Popen([sys.executable, "-c", _SCRIPT], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)  # fmt: skip
+    try:
+        assert leader.stdout is not None and leader.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        assert _rss_mb(leader.pid) > 200, "the child's 200 MiB count towards the leader's group"
+    finally:
+        os.killpg(leader.pid, signal.SIGKILL)
+        leader.wait()
