@@ -79,6 +79,10 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env["POSE_SERVICE_MAX_DURATION_S"] = str(settings.max_duration_s)
     env["POSE_SERVICE_NUM_POSES"] = str(settings.num_poses)
     env["POSE_SERVICE_DEVICE"] = settings.device  # a job without its own `device` runs on this one
+    # A long clip's chunks in processes side by side (`analyze --jobs`): the cores shared among the workers that
+    # run at once, unless configured.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    env["POSE_SERVICE_JOBS"] = str(settings.jobs or max(cores // max(settings.workers, 1), 1))
     return env
 
 

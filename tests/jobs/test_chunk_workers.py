@@ -1,4 +1,5 @@
-"""The worker's memory limit counts its whole process group: a long clip's chunks run in child processes."""
+"""Workers and a long clip's chunks (`analyze --jobs`): the memory limit counts the worker's whole process group, and
+workers running at once share the cores."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from pose_service.jobs.supervisor import _rss_mb
+from pose_service.config import Settings
+from pose_service.jobs.supervisor import _rss_mb, worker_env
 
 # A session leader that starts a child holding 200 MiB, then waits.
 _SCRIPT = """
@@ -31,3 +33,10 @@ def test_the_memory_of_a_workers_children_counts() -> None:
     finally:
         os.killpg(leader.pid, signal.SIGKILL)
         leader.wait()
+
+
+def test_workers_share_the_cores_among_their_chunks() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert worker_env(Settings(workers=1))["POSE_SERVICE_JOBS"] == str(cores)
+    assert worker_env(Settings(workers=64))["POSE_SERVICE_JOBS"] == "1"  # never none
+    assert worker_env(Settings(jobs=3, workers=2))["POSE_SERVICE_JOBS"] == "3"  # configured: as configured
