@@ -6,7 +6,8 @@ a chunk's cold start reads a little differently): the same people in every frame
 frames of sports2d_demo, 180 of phalp_vid), the same number of tracks, the rider one track over the same frames
 (within 3 %), the rider's keypoints 20 px apart on average at most (measured 0 px on phalp_vid, 7 px on
 sports2d_demo, where the seam's later chunk keeps one person only by its second looks), and on the synthetic
-trick clip with the seam inside the jump the same jumps, takeoff and landing within 1 frame.
+360 and backflip with the seam inside the jump the same jumps, takeoff and landing within 1 frame (measured:
+equal, keypoints 0 px apart).
 """
 
 from __future__ import annotations
@@ -152,17 +153,38 @@ def test_chunks_match_a_serial_run_on_real_clips(media: Path, tmp_path: Path, na
     assert px < max_px, f"the rider's keypoints {px:.1f} px apart on average"
 
 
-def test_jumps_match_a_serial_run_with_the_seam_inside_the_jump(spin_clip: Path, spin_truth: dict, tmp_path: Path) -> None:
-    # 91 frames, the jump 36-60: chunks of 1.5 s overlapping by 0.5 s meet at frames 31-45, middle 38.
+@pytest.fixture(scope="module")
+def flip_clip(session_dir: Path, settings: Settings) -> Path:
+    """A 480x480, 30 fps synthetic backflip (the jump at frames 36-60, as the 360's)."""
+    from pose_service.synth import parse_trick, render_clip
+
+    clip = session_dir / "chunks_backflip.mp4"
+    if not clip.is_file():
+        render_clip(parse_trick("backflip"), clip, width=480, height=480, fps=30.0,
+                    anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+    return clip
+
+
+@pytest.mark.parametrize("trick", ["360", "backflip"])
+def test_jumps_match_a_serial_run_with_the_seam_inside_the_jump(
+    trick: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    import json
+
+    clip: Path = request.getfixturevalue("spin_clip" if trick == "360" else "flip_clip")
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    # 91 frames, the jump 36-60: chunks of 1.5 s overlapping by 0.5 s meet at frames 31-45, middle 38, so the later
+    # chunk starts cold 5 frames before the takeoff and holds the whole flight.
+    assert truth["video"]["frame_count"] == 91 and truth["jumps"][0]["takeoff_frame"] == 36
     assert plan_chunks(91, 30.0, 2, overlap_s=0.5, min_chunk_s=1.5) == [(0, 46), (31, 91)]
-    a, b = _both(spin_clip, tmp_path, Settings(chunk_min_s=1.5, chunk_overlap_s=0.5))
+    a, b = _both(clip, tmp_path, Settings(chunk_min_s=1.5, chunk_overlap_s=0.5))
     ja, jb = a["analysis"]["jumps"], b["analysis"]["jumps"]
-    assert len(ja) == len(jb) == len(spin_truth["jumps"])
+    assert len(ja) == len(jb) == len(truth["jumps"])
     for x, y in zip(ja, jb, strict=True):
         assert abs(x["takeoff_frame"] - y["takeoff_frame"]) <= 1
         assert abs(x["landing_frame"] - y["landing_frame"]) <= 1
         assert x.get("trick") == y.get("trick")
-        assert abs(x["spin_deg"] - y["spin_deg"]) <= 45.0
+        assert abs(x["spin_deg"] - y["spin_deg"]) <= 45.0 and abs(x["flip_deg"] - y["flip_deg"]) <= 45.0
     ra, rb, px = _rider_px(a, b)
     assert abs(len(ra["frames"]) - len(rb["frames"])) <= 3
-    assert px < 10.0, f"the rider's keypoints {px:.1f} px apart on average"
+    assert px < 10.0, f"the rider's keypoints {px:.1f} px apart on average"  # measured 0 px on both
