@@ -156,10 +156,12 @@ def follow_in_chunks(
     *,
     advance: Callable[[int], None] | None = None,
     timeout_s: float | None = None,
+    pts: np.ndarray | None = None,
 ) -> tuple[Followed, list[float], dict[str, Any]]:
     """Each of `chunks` (from `plan_chunks`) posed and tracked in its own spawned process, the tracks joined at
-    the seams: the whole clip as followed, the timestamps of every frame and the backend's description."""
-    pts = frame_pts(info)
+    the seams: the whole clip as followed, the timestamps of every frame and the backend's description. `pts`:
+    every frame's timestamp (`frame_pts`), looked up when not given."""
+    pts = frame_pts(info) if pts is None else pts
     if pts is None:
         raise errors.PipelineError(f"{info.name}: some frames have no timestamp, so the clip cannot be cut into chunks",
                                    hint="run it with --jobs 1")  # fmt: skip

@@ -26,7 +26,7 @@ from pose_service.export import build_result, write_angles_csv, write_json, writ
 from pose_service.progress import NullProgress, Progress
 from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.tracking.finalise import finalise_track
-from pose_service.video import VideoInfo, probe
+from pose_service.video import VideoInfo, frame_pts, probe
 
 if TYPE_CHECKING:  # the pose stage is imported where it is used, after the probe
     from pose_service.pose.core import PoseTrack
@@ -229,6 +229,10 @@ def _mediapipe_tracks(
     jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
     chunks = plan_chunks(info.frame_count, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
                          min_chunk_s=settings.chunk_min_s)  # fmt: skip
+    pts = frame_pts(info) if len(chunks) > 1 else None
+    if len(chunks) > 1 and pts is None:
+        log.info("%s: frames without timestamps: posed in one pass, not in chunks", info.name)
+        chunks = [(0, info.frame_count)]
     t0 = time.perf_counter()
     with progress.stage("pose", info.frame_count) as advance:
         if options.mesh:  # torch and Anny load meanwhile (after mediapipe's import, not racing it)
@@ -238,7 +242,8 @@ def _mediapipe_tracks(
         if len(chunks) > 1:
             if start_preload is not None:
                 start_preload()  # this process only waits on the chunks' processes meanwhile
-            followed, timestamps, backend_info = follow_in_chunks(info, setup, config, chunks, advance=advance)
+            followed, timestamps, backend_info = follow_in_chunks(info, setup, config, chunks, advance=advance,
+                                                                  pts=pts)  # fmt: skip
             seconds["decode+pose"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tracks = finish_followed(followed, info.fps, config)
