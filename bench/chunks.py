@@ -40,10 +40,11 @@ def looped(src: Path, out: Path, seconds: float) -> Path:
 
     with av.open(str(src)) as inp:
         stream = inp.streams.video[0]
-        pts = sorted(p.pts for p in inp.demux(stream) if p.size)
+        pts = sorted(p.pts for p in inp.demux(stream) if p.size and p.pts is not None)
+        tb = stream.time_base or 1
     step = pts[1] - pts[0] if len(pts) > 1 else 1
     span = pts[-1] - pts[0] + step
-    loops = max(int(seconds / float(span * stream.time_base) + 0.999), 1)
+    loops = max(int(seconds / float(span * tb) + 0.999), 1)
     with av.open(str(out), "w", format="mp4") as dst:
         for k in range(loops):
             with av.open(str(src)) as inp:

@@ -167,8 +167,9 @@ class VideoReader:
         """Frames from `start` on: seek to the keyframe before it, then each decoded frame's index is its
         timestamp's rank among every frame's (`pts`). Should the seek land past `start`, decode from the first."""
         stream, pts, start = self._stream, self._pts, self.start
-        assert pts is not None
         tb = stream.time_base
+        if pts is None or tb is None:
+            raise ValueError(f"{self.info.name}: a reader starting at frame {start} needs the frames' timestamps")
         self._container.seek(int(pts[start]), backward=True, any_frame=False, stream=stream)
         for attempt in range(2):
             index = start - 1
