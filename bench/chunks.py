@@ -8,7 +8,8 @@ fresh process that samples itself and its children from /proc every 0.1 s. Print
 stage's wall seconds and frames/s, its CPU use (CPU seconds of every process over the stage's wall seconds:
 200 % is two cores busy), the whole run's wall seconds, the peak resident memory of the analyze process alone
 and of all its processes together (the sum at one instant), and how many chunks ran. `--env NAME=VALUE,...`
-adds runs with those variables set (e.g. `--env OMP_NUM_THREADS=1`), a thread-contention figure.
+adds runs with those variables set (e.g. `--env OMP_NUM_THREADS=1`), and `--pin` runs with each chunk's process
+held to one core: thread-contention figures.
 Speed is measured here, never asserted in a test; quote the machine and its load with the figures.
 """
 
@@ -89,13 +90,23 @@ def _sample(pid: int) -> tuple[float, float]:
     return (int(fields[11]) + int(fields[12])) / _TICK, rss
 
 
+def _is_chunk(pid: int) -> bool:
+    """Whether `pid` is a spawned chunk process (not multiprocessing's resource tracker)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 class Sampler(threading.Thread):
     """This process and its children every `every` seconds: the CPU seconds of every process seen (its last
     reading), this process's peak RSS and the peak of the sum over all of them."""
 
-    def __init__(self, every: float = 0.1) -> None:
+    def __init__(self, every: float = 0.1, *, pin: bool = False) -> None:
         super().__init__(daemon=True)
         self.every = every
+        self.pin = pin  # each chunk's process on a core of its own, in order of appearance
+        self._pinned: set[int] = set()
         self.cpu: dict[int, float] = {}
         self.own_peak = self.all_peak = 0.0
         self.trace: list[tuple[float, float]] = []  # (time, CPU seconds of everyone so far)
@@ -106,6 +117,10 @@ class Sampler(threading.Thread):
         while not self._halt.is_set():
             total = 0.0
             for pid in _tree(me):
+                if self.pin and pid != me and pid not in self._pinned and _is_chunk(pid):
+                    cores = sorted(os.sched_getaffinity(0))
+                    os.sched_setaffinity(pid, {cores[len(self._pinned) % len(cores)]})
+                    self._pinned.add(pid)
                 cpu, rss = _sample(pid)
                 if pid == me:
                     self.own_peak = max(self.own_peak, rss)
@@ -137,12 +152,12 @@ class StageClock:
         self.spans[name] = (t0, time.perf_counter())
 
 
-def one(clip: Path, jobs: int) -> dict[str, Any]:
-    """One `analyze` run in this process, measured."""
+def one(clip: Path, jobs: int, pin: bool = False) -> dict[str, Any]:
+    """One `analyze` run in this process, measured; `pin`: each chunk's process held to one core."""
     from pose_service.config import Settings
     from pose_service.pipeline import AnalyzeOptions, analyze
 
-    sampler = Sampler()
+    sampler = Sampler(pin=pin)
     sampler.start()
     clock = StageClock()
     t0 = time.perf_counter()
@@ -165,6 +180,7 @@ def one(clip: Path, jobs: int) -> dict[str, Any]:
         "all_peak_mb": sampler.all_peak,
         "people": len(outcome.result["tracks"]),
         "env": {k: v for k, v in os.environ.items() if k in _ENV_SEEN},
+        "pinned": pin,
     }
 
 
@@ -177,12 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values")
     parser.add_argument("--env", default="", help="NAME=VALUE,...: also run each --jobs value with these set")
+    parser.add_argument("--pin", action="store_true",
+                        help="also run each --jobs value above 1 with each chunk's process held to one core "
+                             "(a thread-contention figure: MediaPipe's own threads then share that core)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # internal: one measured run of this clip
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args(argv)
     if args.one:
         _ENV_SEEN.update(n.split("=")[0] for n in args.env.split(",") if n)
-        print(json.dumps(one(args.one, int(args.jobs))))
+        print(json.dumps(one(args.one, int(args.jobs), args.pin)))
         return 0
     envs: list[dict[str, str]] = [{}]
     if args.env:
@@ -190,17 +209,21 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         clip = looped(args.clip, Path(tmp) / f"looped_{args.seconds:.0f}s.mp4", args.seconds)
-        for extra in envs:
-            for jobs in [int(j) for j in args.jobs.split(",")]:
-                cmd = [sys.executable, __file__, "--one", str(clip), "--jobs", str(jobs), "--env", args.env]
-                done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | extra, check=False)
-                if done.returncode:
-                    print(done.stderr[-2000:], file=sys.stderr)
-                    return 1
-                row = json.loads(done.stdout.strip().splitlines()[-1])
-                row["env"] = extra
-                rows.append(row)
-                print(f"  jobs {jobs} {extra or ''}: {row['wall_s']:.1f} s", file=sys.stderr, flush=True)
+        runs = [(extra, jobs, False) for extra in envs for jobs in [int(j) for j in args.jobs.split(",")]]
+        if args.pin:
+            runs += [({}, jobs, True) for jobs in [int(j) for j in args.jobs.split(",")] if jobs > 1]
+        for extra, jobs, pin in runs:
+            cmd = [sys.executable, __file__, "--one", str(clip), "--jobs", str(jobs), "--env", args.env]
+            cmd += ["--pin"] if pin else []
+            done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | extra, check=False)
+            if done.returncode:
+                print(done.stderr[-2000:], file=sys.stderr)
+                return 1
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            row["env"] = extra
+            rows.append(row)
+            print(f"  jobs {jobs} {extra or ''}{' pinned' if pin else ''}: {row['wall_s']:.1f} s", file=sys.stderr,
+                  flush=True)  # fmt: skip
     load = os.getloadavg()
     print(f"{args.clip.name} looped to {args.seconds:.0f} s, {rows[0]['frames']} frames; {os.cpu_count()} CPUs, "
           f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end\n")  # fmt: skip
@@ -208,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
           "peak RSS all MB | people |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        env = " ".join(f"{k}={v}" for k, v in r["env"].items()) or "-"
+        env = " ".join([f"{k}={v}" for k, v in r["env"].items()] + (["pinned"] if r["pinned"] else [])) or "-"
         print(f"| {r['jobs']} | {env} | {r['chunks']} | {r['pose_s']:.1f} | {r['frames'] / r['pose_s']:.1f} | "
               f"{r['pose_cpu_pct']:.0f} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['own_peak_mb']:.0f} | "
               f"{r['all_peak_mb']:.0f} | {r['people']} |")  # fmt: skip
