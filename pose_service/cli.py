@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="where the pose model runs: cpu (default, or POSE_SERVICE_DEVICE), gpu (MediaPipe's GPU "
                         "delegate through EGL; fails naming what is missing) or auto (the GPU when it starts, else "
                         "the CPU)")
+    a.add_argument("--pose-max-side", type=int, default=None, metavar="PX",
+                   help="the longer side, in pixels, of the frame the pose model sees; keypoints stay in the full "
+                        "frame's pixels (0: full size; default: full size on the CPU, 640 on the GPU, where the "
+                        "frame's upload is the bottleneck; or POSE_SERVICE_POSE_MAX_SIDE)")
+    a.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="processes posing a long clip side by side, in overlapping chunks joined at the seams "
+                        "(default: one per core, or POSE_SERVICE_JOBS; clips under 20 s stay serial; 1: serial)")
     a.add_argument("--redetect-every", type=int, default=None, metavar="N",
                    help="run the person detector every N frames while everyone is followed (default: off)")
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -136,6 +143,8 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         rider=args.rider,
         stance=args.stance,
         device=args.device,
+        pose_max_side=args.pose_max_side,
+        jobs=args.jobs,
         redetect_every=args.redetect_every if args.redetect_every is not None else AnalyzeOptions.redetect_every,
     )
     # MediaPipe's C++ logs to fd 2 through the progress bars: into the log (debug, `-vv` shows it) instead.

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
         "cpu", description="the pose stage's delegate when a run or job does not choose one (`--device`); "
         "`pose-service worker --gpu` makes it auto"
     )
+    pose_max_side: int | None = Field(
+        None, ge=0, description="the longer side, pixels, of the frame the pose model sees when a run or job does not "
+        "choose (`--pose-max-side`); 0: full size; unset: full size on the CPU, 640 on the GPU delegate"
+    )
+    jobs: int = Field(0, ge=0, le=64, description="processes posing chunks of one long clip side by side when a run "
+                      "or job does not choose (`analyze --jobs`); 0: one per core")
+    chunk_min_s: float = Field(10.0, gt=0, description="the shortest chunk, seconds: a clip shorter than two stays "
+                               "serial")
+    chunk_overlap_s: float = Field(1.5, gt=0, description="how much consecutive chunks overlap, seconds (their tracks "
+                                   "are joined there)")
     min_free_disk_mb: int = Field(500, ge=0, description="doctor fails below this much free disk")
 
     # The job service (`pose-service serve`).

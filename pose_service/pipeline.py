@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from pose_service.export import build_result, write_angles_csv, write_json, writ
 from pose_service.progress import NullProgress, Progress
 from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.tracking.finalise import finalise_track
-from pose_service.video import VideoInfo, VideoReader, probe
+from pose_service.video import VideoInfo, frame_pts, probe
 
 if TYPE_CHECKING:  # the pose stage is imported where it is used, after the probe
     from pose_service.pose.core import PoseTrack
@@ -56,6 +55,13 @@ class AnalyzeOptions:
     # The pose stage's MediaPipe delegate: cpu, gpu (EGL; fails clearly when it cannot start) or auto (the GPU when
     # it starts, else the CPU); None: the process's setting (POSE_SERVICE_DEVICE, cpu; `worker --gpu`: auto).
     device: str | None = None
+    # The longer side, pixels, of the frame the pose model sees (keypoints come back in the full frame's pixels;
+    # second looks crop the full frame); 0: full size; None: the process's setting, else by device (cpu: full
+    # size, gpu: 640, pose_service.pose.gpu.pose_max_side).
+    pose_max_side: int | None = None
+    # Processes posing chunks of a long clip side by side (pose_service.chunks); None: the process's setting (one
+    # per core); 1: one serial pass. A clip shorter than two chunks (Settings.chunk_min_s) stays serial.
+    jobs: int | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -76,6 +82,14 @@ class AnalyzeOptions:
             raise BadOption(f"device must be cpu, gpu or auto, got {str(self.device)[:40]!r}",
                             hint="cpu: MediaPipe on the CPU; gpu: its GPU delegate (EGL); auto: the GPU when it "
                                  "starts here, else the CPU")  # fmt: skip
+        if self.pose_max_side is not None and (
+            type(self.pose_max_side) is not int or self.pose_max_side < 0 or 0 < self.pose_max_side < 64
+        ):
+            raise BadOption(f"pose_max_side must be 0 (full size) or a whole number of pixels >= 64, "
+                            f"got {str(self.pose_max_side)[:40]!r}")  # fmt: skip
+        if self.jobs is not None and (type(self.jobs) is not int or not 1 <= self.jobs <= 64):
+            raise BadOption(f"jobs must be a whole number from 1 to 64, got {str(self.jobs)[:40]!r}",
+                            hint="1 poses the clip in one pass; N cuts a long clip into N chunks posed side by side")
 
 
 @dataclass
@@ -197,50 +211,50 @@ def analyze(
 def _mediapipe_tracks(
     info: VideoInfo, options: AnalyzeOptions, settings: Settings, progress: Progress, seconds: dict[str, float]
 ) -> tuple[list[Track], list[float], dict[str, Any]]:
-    """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`."""
+    """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`; a long clip in chunks
+    posed side by side (`options.jobs`, `pose_service.chunks`)."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
-    from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
-    from pose_service.pose.gpu import resolve_device
-    from pose_service.pose.rotated import RotatedLook
-    from pose_service.tracking.search import look_again
+    from pose_service.chunks import PoseSetup, default_jobs, follow_frames, follow_in_chunks, plan_chunks
+    from pose_service.pose import ensure_bundle
+    from pose_service.pose.gpu import pose_max_side, resolve_device
+    from pose_service.tracking.tracker import finish_followed
 
     bundle = ensure_bundle(settings.models_dir)
     device = resolve_device(options.device or settings.device, bundle)  # "cpu" or "gpu"; a bad gpu raises
-    tracker = PoseTracker(info.fps, TrackerConfig(min_frames=max(3, round(info.fps * 0.15))))
-    timestamps: list[float] = []
+    max_side = pose_max_side(options.pose_max_side if options.pose_max_side is not None else settings.pose_max_side,
+                             device)  # fmt: skip
+    setup = PoseSetup(bundle, device=device, max_side=max_side, num_poses=options.num_poses,
+                      redetect_every=options.redetect_every)  # fmt: skip
+    config = TrackerConfig(min_frames=max(3, round(info.fps * 0.15)))
+    jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
+    chunks = plan_chunks(info.frame_count, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
+                         min_chunk_s=settings.chunk_min_s)  # fmt: skip
+    pts = frame_pts(info) if len(chunks) > 1 else None
+    if len(chunks) > 1 and pts is None:
+        log.info("%s: frames without timestamps: posed in one pass, not in chunks", info.name)
+        chunks = [(0, info.frame_count)]
     t0 = time.perf_counter()
-    # Three threads overlap: decoding runs ahead (prefetch), the model reads frame i (MediaPipe releases the
-    # GIL), the tracker follows frame i-1. Frames reach the tracker in order, so the tracks are the same.
-    with (
-        PoseLandmarkerBackend(
-            bundle, num_poses=options.num_poses, redetect_every=options.redetect_every, device=device
-        ) as backend,
-        RotatedLook(bundle, device=device) as rotated,
-        VideoReader(info, prefetch=4) as reader,
-        progress.stage("pose", info.frame_count) as advance,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
-    ):
+    with progress.stage("pose", info.frame_count) as advance:
         if options.mesh:  # torch and Anny load meanwhile (after mediapipe's import, not racing it)
-            threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start()
-        backend_info = {"name": backend.name, "version": backend.version, "device": device}
-        pending: Future[None] | None = None
-        for frame in reader:
-            poses = backend.detect(frame.rgb, frame.time_s)
-            if pending is not None:
-                pending.result()
-            # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
-            poses = look_again(backend, tracker, frame.rgb, poses)
-            # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
-            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
-            pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
-            timestamps.append(frame.time_s)
-            advance(1)
-        if pending is not None:
-            pending.result()
-    seconds["decode+pose"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    tracks = tracker.finish()
+            start_preload = threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start
+        else:
+            start_preload = None
+        if len(chunks) > 1:
+            if start_preload is not None:
+                start_preload()  # this process only waits on the chunks' processes meanwhile
+            followed, timestamps, backend_info = follow_in_chunks(info, setup, config, chunks, advance=advance,
+                                                                  pts=pts)  # fmt: skip
+            seconds["decode+pose"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            tracks = finish_followed(followed, info.fps, config)
+        else:
+            tracker = PoseTracker(info.fps, config)
+            timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance,
+                                                     on_pose_start=start_preload)  # fmt: skip
+            backend_info["jobs"] = 1
+            seconds["decode+pose"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            tracks = tracker.finish()
     seconds["track"] = time.perf_counter() - t0
     return tracks, timestamps, backend_info
 

@@ -16,7 +16,7 @@ import pose_service
 
 ROOT = Path(pose_service.__file__).parent
 STAGES = ("video", "pose", "tracking", "body", "analysis", "export", "synth", "skeleton", "evaluation")
-SERVICE = ("api", "jobs", "pipeline", "cli", "doctor", "__main__")
+SERVICE = ("api", "jobs", "pipeline", "chunks", "cli", "doctor", "__main__")
 
 # (the importing packages, module prefixes they must not import, why)
 RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (

@@ -64,12 +64,15 @@ def job_options(raw: dict[str, Any], default_num_poses: int) -> dict[str, Any]:
         num_poses = default_num_poses
     elif not str(num_poses).strip().isdigit():
         raise BadOption(f"num_poses must be a whole number from 1 to 16, got {str(num_poses)[:40]!r}")
-    stance, device = raw.get("stance"), raw.get("device")
+    stance, device, max_side = raw.get("stance"), raw.get("device"), raw.get("pose_max_side")
+    if max_side not in (None, "") and not str(max_side).strip().isdigit():
+        raise BadOption(f"pose_max_side must be a whole number of pixels (0: full size), got {str(max_side)[:40]!r}")
     options = AnalyzeOptions(
         overlay=_flag(raw, "overlay", False), mesh=_flag(raw, "mesh", True), num_poses=int(num_poses),
         backend=str(raw.get("backend") or "mediapipe"),
         stance=None if stance in (None, "") else str(stance).strip().lower(),
         device=None if device in (None, "") else str(device).strip().lower(),  # None: the worker's own setting
+        pose_max_side=None if max_side in (None, "") else int(str(max_side).strip()),  # None: by the device
     )
     return dataclasses.asdict(options)
 

@@ -65,6 +65,10 @@ class JobCreate(BaseModel):
         "naming what is missing when it cannot start) or auto (the GPU when it starts, else the CPU); default: the "
         "worker's setting (cpu; auto on `pose-service worker --gpu`)"
     )
+    pose_max_side: int | None = Field(
+        None, ge=0, description="the longer side, pixels, of the frame the pose model sees (0: full size); default: "
+        "full size on the CPU, 640 on the GPU delegate"
+    )
 
 
 class AttemptPublic(BaseModel):

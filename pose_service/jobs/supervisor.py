@@ -79,18 +79,35 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env["POSE_SERVICE_MAX_DURATION_S"] = str(settings.max_duration_s)
     env["POSE_SERVICE_NUM_POSES"] = str(settings.num_poses)
     env["POSE_SERVICE_DEVICE"] = settings.device  # a job without its own `device` runs on this one
+    # A long clip's chunks in processes side by side (`analyze --jobs`): the cores shared among the workers that
+    # run at once, unless configured.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    env["POSE_SERVICE_JOBS"] = str(settings.jobs or max(cores // max(settings.workers, 1), 1))
     return env
 
 
 def _rss_mb(pid: int) -> float:
+    """Resident MiB of the worker `pid` and every process of its group (it leads a session of its own): a long clip's
+    chunks are posed in child processes (`analyze --jobs`), which count towards the job's memory too."""
+    total = 0.0
     try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
-        pass
-    return 0.0
+        return 0.0
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                group = int(f.read().rsplit(")", 1)[1].split()[2])
+            if group != pid and int(entry) != pid:
+                continue
+            with open(f"/proc/{entry}/statm") as f:
+                total += int(f.read().split()[1]) * _PAGE / 2**20
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _is_our_worker(pid: int) -> bool:

@@ -18,17 +18,32 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pose_service.errors import EnvironmentProblem
 from pose_service.skeleton import Poses
 
-__all__ = ["PoseLandmarkerBackend", "poses_from_result", "suppress_duplicates"]
+__all__ = ["PoseLandmarkerBackend", "poses_from_result", "shrink", "suppress_duplicates"]
 
 log = logging.getLogger(__name__)
 
 # MediaPipe world frame: x right, y down, z away from the camera. Ours: x right, y up, z towards it.
 _WORLD_TO_OURS = np.array([1.0, -1.0, -1.0], dtype=np.float32)
+
+
+def shrink(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """`rgb` (C-contiguous) with its longer side at most `max_side` pixels (0: unchanged), area-filtered.
+
+    On the GPU delegate the frame's upload, not the model, bounds the speed at 1080p: shrunk to 640 px it ran
+    100 frames/s instead of 44-52, keypoints as close to the full-size CPU run as at full size (docs/design.md,
+    "A GPU machine"). On the CPU shrinking gains nothing, so the CPU's default is the full frame."""
+    height, width = rgb.shape[:2]
+    if not max_side or max(height, width) <= max_side:
+        return np.ascontiguousarray(rgb)
+    scale = max_side / max(height, width)
+    size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+    return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
 
 
 def _check_unit(name: str, value: float) -> float:
@@ -157,7 +172,10 @@ class PoseLandmarkerBackend:
         redetect_every: int = 0,
         settle_frames: int = 15,
         device: str = "cpu",
+        max_side: int = 0,
     ) -> None:
+        if isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 0 or 0 < max_side < 64:
+            raise ValueError(f"max_side must be 0 (full size) or a whole number of pixels >= 64, got {max_side!r}")
         if device not in ("cpu", "gpu"):
             raise ValueError(f"device must be cpu or gpu (resolve auto with pose.gpu.resolve_device), got {device!r}")
         if not isinstance(num_poses, int) or not 1 <= num_poses <= 16:
@@ -183,6 +201,7 @@ class PoseLandmarkerBackend:
         self.num_poses = num_poses
         self.deduplicate = deduplicate
         self.device = device  # every graph made here (video, still, hand-over) shares these base options
+        self.max_side = max_side  # the longer side of the frame the video graph sees (0: full size)
         delegate = BaseOptions.Delegate.GPU if device == "gpu" else BaseOptions.Delegate.CPU
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(bundle_path), delegate=delegate),
@@ -219,7 +238,8 @@ class PoseLandmarkerBackend:
         digest = hashlib.sha256(bundle_path.read_bytes()).hexdigest()[:12]
         self.version = f"mediapipe {mp.__version__}, {bundle_path.name} sha256:{digest}"
         self._last_ms: int | None = None
-        log.info("pose backend ready: %s, num_poses=%d, device %s", self.version, num_poses, device)
+        log.info("pose backend ready: %s, num_poses=%d, device %s, max side %s", self.version, num_poses, device,
+                 max_side or "full size")
 
     def detect(self, rgb: np.ndarray, time_s: float) -> Poses:
         """Everyone found in one upright RGB uint8 frame (H, W, 3) shown at `time_s` seconds."""
@@ -234,8 +254,10 @@ class PoseLandmarkerBackend:
         if self._last_ms is not None and ms <= self._last_ms:
             ms = self._last_ms + 1
         self._last_ms = ms
-        # PyAV hands out frames whose rows are padded; mp.Image needs a C-contiguous buffer.
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        # PyAV hands out frames whose rows are padded; mp.Image needs a C-contiguous buffer. The model sees the
+        # frame shrunk to `max_side`; its keypoints are fractions of the picture, so multiplied by the full frame's
+        # size below they are full-frame pixels (the resize maps edge to edge).
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=shrink(rgb, self.max_side))
         result = self._landmarker.detect_for_video(image, ms)
         poses = poses_from_result(result, width, height)
         if self.redetect_every:

@@ -40,7 +40,7 @@ from pose_service.tracking.iou import iou_matrix
 from pose_service.tracking.kalman import BoxKalman
 from pose_service.tracking.smoothing import OneEuro
 
-__all__ = ["PoseTracker", "TrackState", "TrackerConfig"]
+__all__ = ["Followed", "FollowedTrack", "PoseTracker", "TrackState", "TrackerConfig", "finish_followed"]
 
 _FORBIDDEN = 1e6
 # Added to a lost track's cost: between two equally good fits, the track seen in the last frame keeps the person.
@@ -413,54 +413,89 @@ class PoseTracker:
     def finish(self) -> list[Track]:
         """Every confirmed track seen in at least `min_frames` frames, repaired, gap-filled and smoothed,
         numbered 1.. in order of first appearance (each internal id is kept in `extras['tracker_uid']`)."""
-        cfg = self.config
+        return finish_followed(self.followed(), self.fps, self.config)
+
+    def followed(self) -> Followed:
+        """Every confirmed track as followed, not yet finished, with the frames' times and the camera's path:
+        what a chunk of a long clip hands on to be joined with its neighbours (`tracking.seams`) before
+        `finish_followed`. The tracker is empty afterwards."""
         everyone = self._done + [t for t in self._live if t.confirmed]
         self._done, self._live = [], []
-        kept = sorted((t for t in everyone if len(t.frames) >= cfg.min_frames), key=lambda t: t.frames[0])
-        if not self._times:
-            return []
-        last = max(self._times)
-        times = np.array([self._times.get(f, f / self.fps) for f in range(last + 1)], dtype=np.float64)
-        path = (self._camera_x(len(times)), self._camera_path(len(times))) if self._pan else None
-        return [self._finalise(n, t, times, path) for n, t in enumerate(kept, start=1)]
+        tracks = [
+            FollowedTrack(t.uid, np.asarray(t.frames, dtype=np.int64), t.kp2d.array().copy(), t.kp3d.array().copy())
+            for t in sorted(everyone, key=lambda t: t.frames[0])
+        ]
+        return Followed(tracks, dict(self._times), dict(self._pan), dict(self._path))
 
-    def _finalise(
-        self, number: int, t: _Live, times: np.ndarray, camera_path: tuple[np.ndarray, np.ndarray] | None
-    ) -> Track:
-        cfg = self.config
+
+@dataclass
+class FollowedTrack:
+    """One person as the tracker followed them: frames (m,) increasing, keypoints_2d and keypoints_3d
+    (m, 33, 3) as `Poses` holds them; uid the tracker's internal id."""
+
+    uid: int
+    frames: np.ndarray
+    keypoints_2d: np.ndarray
+    keypoints_3d: np.ndarray
+
+
+@dataclass
+class Followed:
+    """What a `PoseTracker` followed over a run of frames, before finishing.
+
+    tracks: the confirmed tracks, in order of first appearance.
+    times: frame index -> timestamp (seconds) of every frame given to the tracker.
+    pan: frame index -> how far the content moved across since the run's first frame (pixels; empty without
+        frame pixels). path: frame index -> the 3x3 similarity carrying the run's first frame's pixels to this
+        frame's (empty without frame pixels).
+    """
+
+    tracks: list[FollowedTrack]
+    times: dict[int, float]
+    pan: dict[int, float] = field(default_factory=dict)
+    path: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+def finish_followed(followed: Followed, fps: float, config: TrackerConfig | None = None) -> list[Track]:
+    """`followed`'s tracks seen in at least `min_frames` frames, repaired, gap-filled and smoothed, numbered 1..
+    in order of first appearance (each uid kept in `extras['tracker_uid']`)."""
+    cfg = config or TrackerConfig()
+    if not followed.times:
+        return []
+    kept = sorted((t for t in followed.tracks if len(t.frames) >= cfg.min_frames), key=lambda t: int(t.frames[0]))
+    last = max(followed.times)
+    times = np.array([followed.times.get(f, f / fps) for f in range(last + 1)], dtype=np.float64)
+    path = (_held(followed.pan, len(times)), _held(followed.path, len(times))) if followed.pan else None
+    out = []
+    for number, t in enumerate(kept, start=1):
         track = finalise_track(
             number,
-            np.asarray(t.frames, dtype=np.int64),
-            t.kp2d.array(),
-            t.kp3d.array(),
+            t.frames,
+            t.keypoints_2d,
+            t.keypoints_3d,
             times,
             fix_swaps=cfg.fix_swaps,
             max_interp_s=cfg.max_interp_s,
             smoothing=cfg.smoothing,
             extras={"tracker_uid": t.uid},
         )
-        if camera_path is not None:  # one array each for the clip, shared by every track
-            track.extras["camera_path_x"], track.extras["camera_path"] = camera_path
-        return track
+        if path is not None:  # one array each for the clip, shared by every track
+            # camera_path_x: (n_frames,) how far the content has moved horizontally since the first frame (pixels;
+            # negative when the camera pans right): subtract it from an image x to follow a point over the ground.
+            # camera_path: (n_frames, 3, 3) the similarity carrying the first frame's pixels to this frame's; its
+            # inverse takes the camera's pan, tilt, roll and zoom out of a trajectory. A frame not given holds the
+            # last value; indexed by frame number, so they survive cutting and joining tracks.
+            track.extras["camera_path_x"], track.extras["camera_path"] = path
+        out.append(track)
+    return out
 
-    def _camera_path(self, n_frames: int) -> np.ndarray:
-        """(n_frames, 3, 3) per frame, the similarity that carries the first frame's pixels to this frame's (a frame
-        not given holds the last one). Its inverse brings a point of frame k back into the first frame's picture:
-        the rider's trajectory with the camera's pan, tilt, roll and zoom taken out (`extras['camera_path']`)."""
-        known = np.array(sorted(self._path), dtype=np.int64)
-        mats = np.stack([self._path[f] for f in known])
-        at = np.clip(np.searchsorted(known, np.arange(n_frames), side="right") - 1, 0, len(known) - 1)
-        return mats[at]
 
-    def _camera_x(self, n_frames: int) -> np.ndarray:
-        """(n_frames,) how far the content has moved horizontally since the first frame, per frame (pixels;
-        negative when the camera pans right; a frame not given holds the last value): subtract it from an image x
-        to follow a point over the ground. Tracks carry it for every frame of the clip (`extras['camera_path_x']`,
-        indexed by frame number), so it survives cutting and joining tracks."""
-        known = np.array(sorted(self._pan), dtype=np.int64)
-        xs = np.array([self._pan[f] for f in known], dtype=np.float64)
-        at = np.clip(np.searchsorted(known, np.arange(n_frames), side="right") - 1, 0, len(known) - 1)
-        return xs[at]
+def _held(values: dict[int, float] | dict[int, np.ndarray], n_frames: int) -> np.ndarray:
+    """(n_frames, ...) the value of every frame, a frame not given holding the last one."""
+    known = np.array(sorted(values), dtype=np.int64)
+    stacked = np.stack([np.asarray(values[int(f)], dtype=np.float64) for f in known])
+    at = np.clip(np.searchsorted(known, np.arange(n_frames), side="right") - 1, 0, len(known) - 1)
+    return stacked[at]
 
 
 def _long_side(box: np.ndarray) -> float:

@@ -106,3 +106,25 @@ def test_prefetch_raises_a_decoding_error_in_the_consumer(clips: dict[str, Clip]
         for frame in reader:
             got.append(frame.index)
     assert got == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("key", ["mp4", "mov_rot90", "webm", "mkv", "avi", "vfr"])
+def test_a_reader_can_start_in_the_middle(clips: dict[str, Clip], key: str) -> None:
+    """A chunk of a long clip (`start`, `stop`) gets the very frames, indices and times a reader from the first
+    frame gives, whatever the container, codec and frame rate."""
+    from pose_service.video import frame_pts
+
+    info = probe(clips[key].path)
+    with VideoReader(info) as reader:
+        every = list(reader)
+    pts = frame_pts(info)
+    assert pts is not None and len(pts) == len(every)
+    for start, stop in ((1, 5), (17, 30), (len(every) - 3, None)):
+        with VideoReader(info, start=start, stop=stop, pts=pts, prefetch=2) as reader:
+            part = list(reader)
+        want = every[start:stop]
+        assert [(f.index, f.time_s) for f in part] == [(f.index, f.time_s) for f in want]
+        for a, b in zip(part, want, strict=True):
+            np.testing.assert_array_equal(a.rgb, b.rgb)
+    with pytest.raises(ValueError, match="start"):
+        VideoReader(info, start=5, stop=2)

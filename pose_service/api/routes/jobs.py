@@ -72,6 +72,9 @@ _CREATE_BODY = {
                     "stance": {"type": "string", "enum": ["regular", "goofy"], "description": "the rider's stance"},
                     "device": {"type": "string", "enum": ["cpu", "gpu", "auto"],
                                "description": "where the pose model runs (default: the worker's setting)"},
+                    "pose_max_side": {"type": "integer", "minimum": 0,
+                                      "description": "the longer side, pixels, of the frame the pose model sees "
+                                                     "(0: full size; default: full size on the CPU, 640 on the GPU)"},
                     "rider": {"type": "string", **RIDER_SCHEMA, "description": "who rode it"},
                 },
             }},

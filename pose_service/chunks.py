@@ -1,0 +1,259 @@
+"""The pose stage's loop, and a long clip split into overlapping chunks posed side by side (`analyze --jobs N`).
+
+One process follows one run of frames: decoding runs ahead on a thread, the model reads frame i (MediaPipe
+releases the GIL), the tracker follows frame i-1 (`follow_frames`). A long clip is cut into `jobs` chunks that
+overlap by `overlap_s`; each is posed and tracked in its own process (spawned: each builds its own landmarker,
+whose VIDEO mode needs increasing timestamps within its chunk only), and the chunks' tracks are joined at the
+seams (`pose_service.tracking.seams`) before the whole clip's tracks are finished as a serial run finishes them.
+A clip shorter than two chunks of `min_chunk_s` stays serial.
+
+MediaPipe's video mode carries each person's region from frame to frame, so at the start of a chunk (a cold
+graph, a cold tracker) its readings differ a little from a serial run's; the earlier chunk keeps the seam's
+first half for that reason. How close the two runs come is measured in `tests/test_chunks.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pose_service import errors
+from pose_service.tracking import PoseTracker, TrackerConfig
+from pose_service.tracking.seams import join_followed
+from pose_service.tracking.tracker import Followed
+from pose_service.video import VideoInfo, VideoReader, frame_pts
+
+__all__ = ["PoseSetup", "default_jobs", "follow_frames", "follow_in_chunks", "halves", "plan_chunks"]
+
+log = logging.getLogger(__name__)
+
+# A chunk's process sends its progress every this many frames.
+_PROGRESS_EVERY = 10
+# A chunk but the first also looks at each half of its first frames (`follow_frames`); the tracker confirms a
+# person after 3 detections.
+SEED_FRAMES = 6
+
+
+@dataclass(frozen=True)
+class PoseSetup:
+    """What each process needs to build the pose stage: the bundle, the resolved delegate (cpu or gpu), the
+    longer side the model sees (0: full size), people per frame and the detector's schedule."""
+
+    bundle: Path
+    device: str = "cpu"
+    max_side: int = 0
+    num_poses: int = 4
+    redetect_every: int = 0
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+def plan_chunks(
+    frame_count: int, fps: float, jobs: int, *, overlap_s: float = 1.5, min_chunk_s: float = 10.0
+) -> list[tuple[int, int]]:
+    """(start, stop) frame ranges, one per process: `jobs` chunks of about equal length (fewer when a chunk
+    would be shorter than `min_chunk_s`), each but the first starting `overlap_s` before where the previous one's
+    own part ends. One range, the whole clip, when it stays serial."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    overlap = max(int(round(overlap_s * fps)), 2)
+    n = min(jobs, int(frame_count // max(min_chunk_s * fps, 1.0)))
+    if n < 2:
+        return [(0, frame_count)]
+    edges = np.linspace(0, frame_count, n + 1).round().astype(int)
+    return [(max(int(edges[k]) - (overlap if k else 0), 0), int(edges[k + 1])) for k in range(n)]
+
+
+def follow_frames(
+    info: VideoInfo,
+    setup: PoseSetup,
+    tracker: PoseTracker,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    pts: np.ndarray | None = None,
+    advance: Callable[[int], None] | None = None,
+    on_pose_start: Callable[[], None] | None = None,
+    seed_frames: int = 0,
+) -> tuple[list[float], dict[str, Any]]:
+    """Pose and track frames start..stop of the clip into `tracker`; the frames' timestamps and the backend's
+    name, version and settings. `on_pose_start` runs once the model is loaded (mediapipe imported).
+
+    seed_frames: on this many first frames the model also looks at each half of the frame. A chunk starts cold:
+    a serial run's video graph may carry a person from earlier frames whom the whole frame's detector does not
+    find on its own (a small or half-hidden one: on sports2d_demo one person went unseen for 100 frames), while
+    in a half of the frame it does; once the tracker holds them, its second looks keep them."""
+    # Imported here: a bad file is rejected before mediapipe's slow import.
+    from pose_service.pose import PoseLandmarkerBackend
+    from pose_service.pose.rotated import RotatedLook
+    from pose_service.tracking.search import look_again, merge_found, paint_out
+
+    timestamps: list[float] = []
+    with (
+        PoseLandmarkerBackend(
+            setup.bundle, num_poses=setup.num_poses, redetect_every=setup.redetect_every, device=setup.device,
+            max_side=setup.max_side,
+        ) as backend,
+        RotatedLook(setup.bundle, device=setup.device) as rotated,
+        VideoReader(info, prefetch=4, start=start, stop=stop, pts=pts) as reader,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
+    ):
+        if on_pose_start is not None:
+            on_pose_start()
+        backend_info = {"name": backend.name, "version": backend.version, "device": setup.device,
+                        "pose_max_side": setup.max_side}  # fmt: skip
+        pending: Future[None] | None = None
+        for n, frame in enumerate(reader):
+            poses = backend.detect(frame.rgb, frame.time_s)
+            if n < seed_frames:
+                for region in halves(info.width, info.height):
+                    found = backend.detect_region(paint_out(frame.rgb, poses, region), region)
+                    poses = merge_found(poses, found, region)
+            if pending is not None:
+                pending.result()
+            # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
+            poses = look_again(backend, tracker, frame.rgb, poses)
+            # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
+            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
+            pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
+            timestamps.append(frame.time_s)
+            if advance is not None:
+                advance(1)
+        if pending is not None:
+            pending.result()
+    return timestamps, backend_info
+
+
+def halves(width: int, height: int, *, share: float = 0.6) -> list[np.ndarray]:
+    """The two halves of a frame along its longer side, each `share` of it (so they overlap), as boxes."""
+    if width >= height:
+        return [np.array([0, 0, share * width, height]), np.array([(1 - share) * width, 0, width, height])]
+    return [np.array([0, 0, width, share * height]), np.array([0, (1 - share) * height, width, height])]
+
+
+def follow_in_chunks(
+    info: VideoInfo,
+    setup: PoseSetup,
+    config: TrackerConfig,
+    chunks: list[tuple[int, int]],
+    *,
+    advance: Callable[[int], None] | None = None,
+    timeout_s: float | None = None,
+    pts: np.ndarray | None = None,
+) -> tuple[Followed, list[float], dict[str, Any]]:
+    """Each of `chunks` (from `plan_chunks`) posed and tracked in its own spawned process, the tracks joined at
+    the seams: the whole clip as followed, the timestamps of every frame and the backend's description. `pts`:
+    every frame's timestamp (`frame_pts`), looked up when not given."""
+    pts = frame_pts(info) if pts is None else pts
+    if pts is None:
+        raise errors.PipelineError(f"{info.name}: some frames have no timestamp, so the clip cannot be cut into chunks",
+                                   hint="run it with --jobs 1")  # fmt: skip
+    ctx = multiprocessing.get_context("spawn")
+    messages: Any = ctx.Queue()
+    procs = [
+        ctx.Process(target=_chunk_main, args=(k, info, setup, config, lo, hi, pts, messages), daemon=True,
+                    name=f"pose chunk {k}")  # fmt: skip
+        for k, (lo, hi) in enumerate(chunks)
+    ]
+    t0 = time.perf_counter()
+    for p in procs:
+        p.start()
+    log.info("%s: %d chunks %s in %d processes", info.name, len(chunks), chunks, len(procs))
+    results: dict[int, tuple[Followed, list[float], dict[str, Any]]] = {}
+    # Frames counted once: a chunk's overlap with the previous one is not progress of the whole clip.
+    own = [hi - lo if k == 0 else hi - chunks[k - 1][1] for k, (lo, hi) in enumerate(chunks)]
+    counted = [0] * len(chunks)
+    seen = [0] * len(chunks)
+    try:
+        while len(results) < len(chunks):
+            try:
+                kind, k, payload = messages.get(timeout=1.0)
+            except queue.Empty:
+                for i, p in enumerate(procs):
+                    if i not in results and not p.is_alive():
+                        raise errors.PipelineError(
+                            f"the process posing chunk {i} (frames {chunks[i][0]}-{chunks[i][1] - 1}) died with exit "
+                            f"code {p.exitcode}", hint="run with --jobs 1, or with less memory in use") from None  # fmt: skip
+                if timeout_s is not None and time.perf_counter() - t0 > timeout_s:
+                    raise errors.PipelineError(f"the chunks took longer than {timeout_s:.0f} s") from None
+                continue
+            if kind == "frames":
+                seen[k] += payload
+                step = max(min(seen[k] - (chunks[k][1] - chunks[k][0] - own[k]), own[k]) - counted[k], 0)
+                counted[k] += step
+                if advance is not None and step:
+                    advance(step)
+            elif kind == "done":
+                results[k] = payload
+            else:  # "error": (class name, message, hint)
+                name, message, hint = payload
+                cls = getattr(errors, name, None)
+                if not (isinstance(cls, type) and issubclass(cls, errors.PoseServiceError)):
+                    cls = errors.PipelineError
+                raise cls(f"chunk {k} (frames {chunks[k][0]}-{chunks[k][1] - 1}): {message}", hint=hint or None)
+    finally:
+        for p in procs:
+            if p.is_alive() and len(results) < len(chunks):
+                p.terminate()
+        for p in procs:
+            p.join(timeout=30)
+        messages.close()
+    followed = join_followed([results[k][0] for k in range(len(chunks))])
+    timestamps = [followed.times[f] for f in range(info.frame_count) if f in followed.times]
+    backend_info = results[0][2] | {"jobs": len(chunks)}
+    log.info("%s: chunks posed and joined in %.1f s", info.name, time.perf_counter() - t0)
+    return followed, timestamps, backend_info
+
+
+def _chunk_main(
+    k: int,
+    info: VideoInfo,
+    setup: PoseSetup,
+    config: TrackerConfig,
+    start: int,
+    stop: int,
+    pts: np.ndarray,
+    messages: Any,
+) -> None:
+    """A chunk's process: pose and track frames start..stop, send what was followed (or the error)."""
+    try:
+        from pose_service.native_stderr import native_stderr_to_log
+
+        tracker = PoseTracker(info.fps, config)
+        lock = threading.Lock()
+        pending = [0]
+
+        def advance(n: int) -> None:
+            with lock:
+                pending[0] += n
+                if pending[0] >= _PROGRESS_EVERY:
+                    messages.put(("frames", k, pending[0]))
+                    pending[0] = 0
+
+        with native_stderr_to_log("mediapipe"):
+            timestamps, backend_info = follow_frames(info, setup, tracker, start=start, stop=stop, pts=pts,
+                                                     advance=advance, seed_frames=SEED_FRAMES if start else 0)  # fmt: skip
+        if pending[0]:
+            messages.put(("frames", k, pending[0]))
+        messages.put(("done", k, (tracker.followed(), timestamps, backend_info)))
+    except errors.PoseServiceError as exc:
+        messages.put(("error", k, (type(exc).__name__, exc.message, exc.hint)))
+    except Exception as exc:  # any other failure, as one line for the parent
+        messages.put(("error", k, ("PipelineError", f"{type(exc).__name__}: {exc}", "")))

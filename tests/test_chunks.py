@@ -1,0 +1,190 @@
+"""A long clip posed in parallel chunks (`analyze --jobs N`): the plan, the join at the seams, and the results
+against a serial run on real and synthetic clips.
+
+Tolerances (chunked against serial; MediaPipe's video mode carries each person's region from frame to frame, so
+a chunk's cold start reads a little differently): the same people in every frame but a few (measured: all 230
+frames of sports2d_demo, 180 of phalp_vid), the same number of tracks, the rider one track over the same frames
+(within 3 %), the rider's keypoints 20 px apart on average at most (measured 0 px on phalp_vid, 7 px on
+sports2d_demo, where the seam's later chunk keeps one person only by its second looks), and on the synthetic
+360 and backflip with the seam inside the jump the same jumps, takeoff and landing within 1 frame (measured:
+equal, keypoints 0 px apart).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pose_service.chunks import halves, plan_chunks
+from pose_service.config import Settings
+from pose_service.errors import BadOption
+from pose_service.pipeline import AnalyzeOptions, analyze
+from pose_service.tracking.seams import join_followed
+from pose_service.tracking.tracker import Followed, FollowedTrack, finish_followed
+from tests.tracking.bodies import person
+
+
+@pytest.mark.parametrize(
+    ("frames", "fps", "jobs", "expected"),
+    [
+        (180, 30.0, 2, [(0, 180)]),  # 6 s: shorter than two 10 s chunks, serial
+        (599, 30.0, 2, [(0, 599)]),  # just under 20 s: still serial
+        (1800, 30.0, 2, [(0, 900), (855, 1800)]),  # 60 s: two chunks, 1.5 s (45 frames) of overlap
+        (1800, 30.0, 1, [(0, 1800)]),  # --jobs 1: serial
+        (750, 25.0, 4, [(0, 250), (212, 500), (462, 750)]),  # 30 s at 25 fps, 4 jobs: three chunks of 10 s
+        (3000, 30.0, 3, [(0, 1000), (955, 2000), (1955, 3000)]),  # each chunk but the first starts 45 frames early
+    ],
+)
+def test_the_plan_cuts_long_clips_only(frames: int, fps: float, jobs: int, expected: list[tuple[int, int]]) -> None:
+    assert plan_chunks(frames, fps, jobs) == expected
+
+
+def test_bad_jobs_are_refused() -> None:
+    with pytest.raises(ValueError, match="jobs"):
+        plan_chunks(100, 30.0, 0)
+    with pytest.raises(BadOption, match="jobs"):
+        AnalyzeOptions(jobs=0)
+    from pose_service.cli import main
+
+    assert main(["analyze", "missing.mp4", "--jobs", "0"]) == 2  # bad input, one line on stderr
+
+
+def test_halves_cover_the_frame_and_overlap() -> None:
+    left, right = halves(1920, 1080)
+    assert left[0] == 0 and right[2] == 1920 and left[2] > right[0]  # overlapping, along the longer side
+    top, bottom = halves(1080, 1920)
+    assert top[1] == 0 and bottom[3] == 1920 and top[3] > bottom[1]
+
+
+def _walker(uid: int, frames: range, x0: float, speed: float) -> FollowedTrack:
+    """A person walking across the picture: keypoints built from numbers."""
+    kp = np.stack([person(x0 + speed * f, 400.0) for f in frames])
+    kp3 = np.zeros_like(kp)
+    return FollowedTrack(uid, np.array(list(frames)), kp, kp3)
+
+
+def test_tracks_are_joined_by_who_they_are_in_the_overlap() -> None:
+    # Chunk A: frames 0..99, two people; chunk B: frames 80..199, the same two numbered the other way round and
+    # a third who appears at frame 150. The overlap is 80..99; its middle, 90.
+    a = Followed([_walker(1, range(0, 100), 100, 2.0), _walker(2, range(0, 100), 1500, -2.0)],
+                 {f: f / 30 for f in range(100)})  # fmt: skip
+    b = Followed(
+        [_walker(7, range(80, 200), 1500, -2.0), _walker(9, range(80, 200), 100, 2.0),
+         _walker(11, range(150, 200), 900, 0.0)],
+        {f: f / 30 for f in range(80, 200)},
+    )  # fmt: skip
+    joined = join_followed([a, b])
+    assert sorted(joined.times) == list(range(200))
+    by_start = sorted(joined.tracks, key=lambda t: (int(t.frames[0]), float(t.keypoints_2d[0, 0, 0])))
+    walker_left, walker_right, late = by_start
+    for t in (walker_left, walker_right):
+        assert t.frames.tolist() == list(range(200)), "one track each, through the seam"
+        assert np.all(np.abs(np.diff(t.keypoints_2d[:, 0, 0])) < 3), "no jump at the seam: the right person joined"
+    assert late.frames.tolist() == list(range(150, 200))
+    assert len({t.uid for t in joined.tracks}) == 3
+    tracks = finish_followed(joined, 30.0)
+    assert [len(t) for t in tracks] == [200, 200, 50]
+
+
+def test_a_track_the_next_chunk_lost_keeps_the_overlap_and_its_new_ones_start_at_the_middle() -> None:
+    a = Followed([_walker(1, range(0, 100), 100, 2.0)], {f: f / 30 for f in range(100)})
+    b = Followed([_walker(4, range(80, 200), 1500, 0.0)], {f: f / 30 for f in range(80, 200)})  # someone else
+    joined = join_followed([a, b])
+    kept, new = sorted(joined.tracks, key=lambda t: int(t.frames[0]))
+    assert kept.frames.tolist() == list(range(100))  # the earlier chunk's through its end
+    assert new.frames.tolist() == list(range(90, 200))  # the later chunk's from the seam's middle
+
+
+def test_the_camera_path_is_chained_across_the_seam() -> None:
+    # The camera pans 3 px a frame; each chunk measures its pan from its own first frame.
+    a = Followed([], {f: f / 30 for f in range(100)}, pan={f: -3.0 * f for f in range(100)},
+                 path={f: np.array([[1, 0, -3.0 * f], [0, 1, 0], [0, 0, 1]]) for f in range(100)})  # fmt: skip
+    b = Followed([], {f: f / 30 for f in range(80, 200)}, pan={f: -3.0 * (f - 80) for f in range(80, 200)},
+                 path={f: np.array([[1, 0, -3.0 * (f - 80)], [0, 1, 0], [0, 0, 1]]) for f in range(80, 200)})  # fmt: skip
+    joined = join_followed([a, b])
+    assert [joined.pan[f] for f in (0, 89, 90, 199)] == pytest.approx([0.0, -267.0, -270.0, -597.0])
+    assert joined.path[199][0, 2] == pytest.approx(-597.0)
+
+
+def _people_per_frame(result: dict[str, Any]) -> np.ndarray:
+    count = np.zeros(len(result["timestamps_s"]), dtype=int)
+    for t in result["tracks"]:
+        count[t["frames"]] += 1
+    return count
+
+
+def _rider_px(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], float]:
+    ra = next(t for t in a["tracks"] if t["is_rider"])
+    rb = next(t for t in b["tracks"] if t["is_rider"])
+    common = sorted(set(ra["frames"]) & set(rb["frames"]))
+    ka = np.array(ra["keypoints_2d"])[np.searchsorted(ra["frames"], common)]
+    kb = np.array(rb["keypoints_2d"])[np.searchsorted(rb["frames"], common)]
+    return ra, rb, float(np.linalg.norm(ka[..., :2] - kb[..., :2], axis=-1).mean())
+
+
+def _both(clip: Path, out: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
+    serial = analyze(clip, out_dir=out / "serial", options=AnalyzeOptions(mesh=False, jobs=1), settings=settings)
+    chunked = analyze(clip, out_dir=out / "chunked", options=AnalyzeOptions(mesh=False, jobs=2), settings=settings)
+    assert serial.result["backend"]["jobs"] == 1
+    assert chunked.result["backend"]["jobs"] == 2, "the clip was cut into two chunks"
+    return serial.result, chunked.result
+
+
+@pytest.mark.parametrize(
+    ("name", "max_px"),
+    [
+        ("phalp_vid.mp4", 5.0),  # one runner, 1080p: measured 0 px apart
+        ("sports2d_demo.mp4", 20.0),  # up to three people, one only found by halves at the seam: measured 7 px
+    ],
+)
+def test_chunks_match_a_serial_run_on_real_clips(media: Path, tmp_path: Path, name: str, max_px: float) -> None:
+    # Two chunks of at least 2 s, overlapping by 1 s: the seam falls in the middle of these short clips.
+    settings = Settings(chunk_min_s=2.0, chunk_overlap_s=1.0)
+    a, b = _both(media / name, tmp_path, settings)
+    assert a["timestamps_s"] == b["timestamps_s"]
+    same = (_people_per_frame(a) == _people_per_frame(b)).mean()
+    assert same >= 0.95, f"the same people in {same:.0%} of the frames"
+    assert len(a["tracks"]) == len(b["tracks"])
+    ra, rb, px = _rider_px(a, b)
+    assert abs(len(ra["frames"]) - len(rb["frames"])) <= 0.03 * len(ra["frames"]), "the rider is one track throughout"
+    assert px < max_px, f"the rider's keypoints {px:.1f} px apart on average"
+
+
+@pytest.fixture(scope="module")
+def flip_clip(session_dir: Path, settings: Settings) -> Path:
+    """A 480x480, 30 fps synthetic backflip (the jump at frames 36-60, as the 360's)."""
+    from pose_service.synth import parse_trick, render_clip
+
+    clip = session_dir / "chunks_backflip.mp4"
+    if not clip.is_file():
+        render_clip(parse_trick("backflip"), clip, width=480, height=480, fps=30.0,
+                    anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+    return clip
+
+
+@pytest.mark.parametrize("trick", ["360", "backflip"])
+def test_jumps_match_a_serial_run_with_the_seam_inside_the_jump(
+    trick: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    import json
+
+    clip: Path = request.getfixturevalue("spin_clip" if trick == "360" else "flip_clip")
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    # 91 frames, the jump 36-60: chunks of 1.5 s overlapping by 0.5 s meet at frames 31-45, middle 38, so the later
+    # chunk starts cold 5 frames before the takeoff and holds the whole flight.
+    assert truth["video"]["frame_count"] == 91 and truth["jumps"][0]["takeoff_frame"] == 36
+    assert plan_chunks(91, 30.0, 2, overlap_s=0.5, min_chunk_s=1.5) == [(0, 46), (31, 91)]
+    a, b = _both(clip, tmp_path, Settings(chunk_min_s=1.5, chunk_overlap_s=0.5))
+    ja, jb = a["analysis"]["jumps"], b["analysis"]["jumps"]
+    assert len(ja) == len(jb) == len(truth["jumps"])
+    for x, y in zip(ja, jb, strict=True):
+        assert abs(x["takeoff_frame"] - y["takeoff_frame"]) <= 1
+        assert abs(x["landing_frame"] - y["landing_frame"]) <= 1
+        assert x.get("trick") == y.get("trick")
+        assert abs(x["spin_deg"] - y["spin_deg"]) <= 45.0 and abs(x["flip_deg"] - y["flip_deg"]) <= 45.0
+    ra, rb, px = _rider_px(a, b)
+    assert abs(len(ra["frames"]) - len(rb["frames"])) <= 3
+    assert px < 10.0, f"the rider's keypoints {px:.1f} px apart on average"  # measured 0 px on both
