@@ -186,6 +186,11 @@ def _jump_line(jump: dict[str, Any]) -> str:
     height = jump.get("height") or {}
     how = {"trajectory": "from the trajectory", "air_time": "from the air time"}.get(height.get("method", ""), "")
     parts = [f"{jump['trick']} ({stance}), {jump['air_time_s']:.2f} s in the air, {jump['height_m']:.2f} m high {how}"]
+    grab = jump.get("grab")
+    if grab:
+        tweak = ", tweaked" if grab.get("tweaked") else ""
+        parts.append(f"grab {grab['name']} {grab['start_s']:.2f}-{grab['end_s']:.2f} s (held {grab['duration_s']:.2f} s"
+                     f"{tweak})")  # fmt: skip
     for axis, r in (jump.get("rotation") or {}).items():
         if r["nominal_deg"] or r["measured_deg"] >= 45:
             parts.append(f"{axis} {r['nominal_deg']:.0f} nominal, {r['measured_deg']:.0f}° measured "
