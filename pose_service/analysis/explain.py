@@ -162,6 +162,7 @@ def grab_sentence(grab: Grab) -> str:
     1.40 s to 1.83 s (held 0.43 s)."."""
     where = {"middle": "between the bindings", "nose": "near the nose", "tail": "near the tail"}
     hands = " and ".join(
+        f"the {h.hand} hand on the board {where[h.zone]}" if h.edge == "unsure" else
         f"the {h.hand} hand on the {h.edge} edge {where[h.zone]}" if h.zone == "middle" else
         f"the {h.hand} hand {where[h.zone]} ({h.edge} edge)"
         for h in grab.hands

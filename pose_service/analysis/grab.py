@@ -7,12 +7,16 @@ toes point to (heel to foot index, the body's facing), its centre is midway betw
 `BOARD_HALF_LENGTH_M` either way from the centre, `BOARD_HALF_WIDTH_M` across.
 
 A hand (wrist, pinky, index and thumb points) is on the board in a frame when its nearest point lies within
-`REACH_M` of the board's outline (the pose model's hands and feet wander a few centimetres each, so the
-margin is a little wider than a hand's grip). A grab is such a run of airborne frames lasting `MIN_HOLD_S` or
+`REACH_M` of the board's outline in 3D, or the picture shows it within `PICTURE_REACH_M` of the board's line
+through the feet (at the rider's scale). A hand grips within a few centimetres, but the pose model's hands and
+feet wander by more than that, most in depth, and a hand hidden behind the body is put where the model guesses:
+on synthetic grabs the 3D distance read 0.02-0.33 m while the hand held the board and 0.7-1.1 m while it did
+not, so the margins sit between. A grab is such a run of airborne frames lasting `MIN_HOLD_S` or
 longer (a hand brushing past the board is not one); where a hand holds more than one run, the longest counts.
 Each hand's grab is read where it holds:
 
-- edge: "toe" or "heel" (the hand's side of the board's axis, across the board);
+- edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
+  `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab);
 - zone: "nose" or "tail" (beyond the front or back foot by `END_ZONE_M`), else "middle" (between the bindings);
 - route: "front" or "behind": the elbow on the toe side of the board (the arm reaching in front of the legs or
   between them) or the heel side (around behind the legs).
@@ -59,6 +63,10 @@ REACH_M = 0.28  # a hand point this close to the board's outline is on it (the p
 MIN_HOLD_S = 0.1
 END_ZONE_M = 0.1  # beyond a foot by this much along the board is the nose or the tail
 TWEAK_DEG = 25.0
+PICTURE_REACH_M = 0.15  # in the picture: a hand this close to the board's line (metres at the rider's scale)
+SECOND_HAND_M = 0.1  # a second hand counts (a two-hand grab) only this close to the board, 3D or picture
+EDGE_MARGIN_M = 0.06  # the hand this close to the board's axis (across it): which edge is not known
+ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
 # BlazePose indices.
@@ -248,6 +256,42 @@ def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(back, down))
 
 
+def _picture_distance(
+    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In the picture: per sample and hand ('left', 'right': (m,) each) the nearest hand point's distance to the
+    board's line through the feet (metres at the rider's scale; the line reaches `BOARD_HALF_LENGTH_M` past the
+    feet's centre either way), the hand's position along it (0 the back foot, 1 the front foot, per hand (m,)),
+    and the feet's distance apart in the picture (m,), metres."""
+    k = np.asarray(keypoints_2d, dtype=np.float64)[..., :2]
+    scale = np.asarray(scale_px_per_m, dtype=np.float64)
+    left = k[:, list(_FOOT["left"])].mean(axis=1)
+    right = k[:, list(_FOOT["right"])].mean(axis=1)
+    front, back = (right, left) if riding_stance == "goofy" else (left, right)
+    ab = front - back
+    length = np.linalg.norm(ab, axis=1)
+    dist, along = {}, {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        span = np.maximum(BOARD_HALF_LENGTH_M * scale / np.maximum(length, 1e-6), 0.5)  # board ends, in feet units
+        for side in ("left", "right"):
+            hand = k[:, list(_HAND[side])]
+            u = np.einsum("mpi,mi->mp", hand - back[:, None], ab) / np.maximum(length**2, 1e-9)[:, None]
+            u = np.clip(u, 0.5 - span[:, None], 0.5 + span[:, None])
+            foot = back[:, None] + u[..., None] * ab[:, None]
+            d = np.linalg.norm(hand - foot, axis=2) / scale[:, None]
+            dist[side] = np.nan_to_num(d, nan=np.inf).min(axis=1)
+            along[side] = np.nanmedian(u, axis=1)
+    return dist, along, length / scale
+
+
+def _edge(across_m: float) -> str:
+    """'toe' or 'heel' by the hand's side of the board's axis; 'unsure' within `EDGE_MARGIN_M` of it (the pose
+    model's depth, which decides the edge when the board points at the camera, is not better than that)."""
+    if not np.isfinite(across_m) or abs(across_m) < EDGE_MARGIN_M:
+        return "unsure"
+    return "toe" if across_m > 0 else "heel"
+
+
 def find_grab(
     times_s: np.ndarray,
     frames: np.ndarray,
@@ -257,10 +301,16 @@ def find_grab(
     landing_s: float,
     riding_stance: str | None,
     fps: float,
+    keypoints_2d: np.ndarray | None = None,
+    scale_px_per_m: np.ndarray | None = None,
 ) -> Grab | None:
     """The grab of the jump between `takeoff_s` and `landing_s`, or None (no hand held the board long enough).
 
-    times_s, frames: (m,) seconds and clip frame of each sample of one tracked person; keypoints_3d: (m, 33, 3).
+    times_s, frames: (m,) seconds and clip frame of each sample of one tracked person; keypoints_3d: (m, 33, 3);
+    keypoints_2d: (m, 33, 3) pixels and scale_px_per_m (m,) the picture's scale, when known: a hand is also on
+    the board when the picture shows it on the board's line within `PICTURE_REACH_M` (a hand the body hides
+    from the camera is where the pose model guesses it in depth, but the picture still places it), and where
+    the feet lie across the picture it says where along the board the hand holds.
     A run's end time is its last frame's time plus one frame (a run of one frame lasts 1 / fps).
     """
     t = np.asarray(times_s, dtype=np.float64)
@@ -269,41 +319,54 @@ def find_grab(
         return None
     k = np.asarray(keypoints_3d, dtype=np.float64)[air]
     centre, axes, half = board_frames(k, riding_stance)
-    hands: list[HandGrab] = []
+    picture = None
+    if keypoints_2d is not None and scale_px_per_m is not None:
+        picture = _picture_distance(np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance)
+    found = []
     for side in ("left", "right"):
         points = _to_board(k[:, list(_HAND[side])], centre, axes)  # (m, 4, 3)
         dist = np.nan_to_num(_outline_distance(points), nan=np.inf).min(axis=1)
+        near = dist <= REACH_M
+        close = dist
+        if picture is not None:
+            near |= picture[0][side] <= PICTURE_REACH_M
+            close = np.minimum(dist, picture[0][side])
         best = None
-        for a, b in _runs(dist <= REACH_M):
+        for a, b in _runs(near):
             duration = t[air[b]] - t[air[a]] + 1.0 / fps
             if duration + 1e-6 < MIN_HOLD_S:
                 continue
             if best is None or duration > best[2]:
                 best = (a, b, duration)
-        if best is None:
-            continue
-        a, b, _ = best
+        if best is not None:
+            a, b, duration = best
+            found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points))
+    if not found:
+        return None
+    # the hand that held longest (then closest) grabs; the other joins only when it is clearly on the board too
+    found.sort(key=lambda f: (-f[3], f[4]))
+    found = [found[0]] + [f for f in found[1:] if f[4] <= SECOND_HAND_M]
+    hands: list[HandGrab] = []
+    for side, a, b, _, closeness, points in found:
         held = slice(a, b + 1)
         grip = np.nanmedian(points[held].mean(axis=1), axis=0)  # the hand's centre, board coordinates
         elbow = np.nanmedian(_to_board(k[held, [_ELBOW[side]]], centre[held], axes[held])[:, 0], axis=0)
         feet = float(np.nanmedian(half[held]))
-        zone = "middle"
-        if grip[0] > feet + END_ZONE_M:
-            zone = "nose"
-        elif grip[0] < -feet - END_ZONE_M:
-            zone = "tail"
+        along = grip[0] / max(feet, 1e-6)  # in half feet-distances: +1 the front foot, -1 the back foot
+        if picture is not None and np.nanmedian(picture[2][held]) >= ACROSS_PICTURE_M:
+            along = 2.0 * float(np.nanmedian(picture[1][side][held])) - 1.0
+        margin = END_ZONE_M / max(feet, 0.1)
+        zone = "nose" if along > 1.0 + margin else "tail" if along < -1.0 - margin else "middle"
         hand = side
         if riding_stance in ("regular", "goofy"):
             leading = "left" if riding_stance == "regular" else "right"
             hand = "front" if side == leading else "back"
         hands.append(HandGrab(
-            hand=hand, side=side, edge="toe" if grip[1] >= 0 else "heel", zone=zone,
+            hand=hand, side=side, edge=_edge(float(grip[1])), zone=zone,
             route="front" if elbow[1] >= 0 else "behind", start=int(air[a]), end=int(air[b]),
             start_frame=int(frames[air[a]]), end_frame=int(frames[air[b]]), start_s=float(t[air[a]]),
-            end_s=float(t[air[b]] + 1.0 / fps), distance_m=float(np.median(dist[held])),
+            end_s=float(t[air[b]] + 1.0 / fps), distance_m=closeness,
         ))  # fmt: skip
-    if not hands:
-        return None
     first = min(h.start for h in hands) - air[0]
     last = max(h.end for h in hands) - air[0]
     tweaks = tweak_angles(k[first : last + 1])

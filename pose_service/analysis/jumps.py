@@ -284,7 +284,8 @@ def find_jumps(
                           camera_moving=up_unknown is not None)  # fmt: skip
         # the hands are named front and back by the stance seen, else by the rider's own (given) stance
         grab = find_grab(times, track.frames, track.keypoints_3d, takeoff_s=flight.takeoff_s,
-                         landing_s=flight.landing_s, riding_stance=stance.stance or natural_stance, fps=fps)  # fmt: skip
+                         landing_s=flight.landing_s, riding_stance=stance.stance or natural_stance, fps=fps,
+                         keypoints_2d=track.keypoints_2d, scale_px_per_m=scale)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
                     estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam, grab)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
