@@ -66,6 +66,8 @@ TWEAK_DEG = 25.0
 PICTURE_REACH_M = 0.15  # in the picture: a hand this close to the board's line (metres at the rider's scale)
 SECOND_HAND_M = 0.1  # a second hand counts (a two-hand grab) only this close to the board, 3D or picture
 EDGE_MARGIN_M = 0.06  # the hand this close to the board's axis (across it): which edge is not known
+MIN_HALF_FEET_M = 0.22  # half the feet's distance apart is at least this (a stance 0.44 m wide): the pose model
+# often draws the feet closer, most when the board points at the camera
 ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
@@ -257,12 +259,13 @@ def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
 
 
 def _picture_distance(
-    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """In the picture: per sample and hand ('left', 'right': (m,) each) the nearest hand point's distance to the
     board's line through the feet (metres at the rider's scale; the line reaches `BOARD_HALF_LENGTH_M` past the
-    feet's centre either way), the hand's position along it (0 the back foot, 1 the front foot, per hand (m,)),
-    and the feet's distance apart in the picture (m,), metres."""
+    feet's centre either way), the hand's position along it (0 the back foot, 1 the front foot), its offset from
+    the feet's centre towards the toes (heel to foot index in the picture; metres), and the feet's distance
+    apart in the picture (m,), metres."""
     k = np.asarray(keypoints_2d, dtype=np.float64)[..., :2]
     scale = np.asarray(scale_px_per_m, dtype=np.float64)
     left = k[:, list(_FOOT["left"])].mean(axis=1)
@@ -270,9 +273,14 @@ def _picture_distance(
     front, back = (right, left) if riding_stance == "goofy" else (left, right)
     ab = front - back
     length = np.linalg.norm(ab, axis=1)
-    dist, along = {}, {}
+    dist, along, across = {}, {}, {}
+    toes = sum(k[:, _FOOT[s][2]] - k[:, _FOOT[s][1]] for s in ("left", "right"))
+    centre = (front + back) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        span = np.maximum(BOARD_HALF_LENGTH_M * scale / np.maximum(length, 1e-6), 0.5)  # board ends, in feet units
+        toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
+        # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
+        # foreshortened the board is
+        span = BOARD_HALF_LENGTH_M / (2 * np.maximum(np.nan_to_num(half_m, nan=MIN_HALF_FEET_M), MIN_HALF_FEET_M))
         for side in ("left", "right"):
             hand = k[:, list(_HAND[side])]
             u = np.einsum("mpi,mi->mp", hand - back[:, None], ab) / np.maximum(length**2, 1e-9)[:, None]
@@ -281,7 +289,8 @@ def _picture_distance(
             d = np.linalg.norm(hand - foot, axis=2) / scale[:, None]
             dist[side] = np.nan_to_num(d, nan=np.inf).min(axis=1)
             along[side] = np.nanmedian(u, axis=1)
-    return dist, along, length / scale
+            across[side] = np.nanmedian(np.einsum("mpi,mi->mp", hand - centre[:, None], toes), axis=1) / scale
+    return dist, along, across, length / scale
 
 
 def _edge(across_m: float) -> str:
@@ -321,7 +330,9 @@ def find_grab(
     centre, axes, half = board_frames(k, riding_stance)
     picture = None
     if keypoints_2d is not None and scale_px_per_m is not None:
-        picture = _picture_distance(np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance)
+        picture = _picture_distance(
+            np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half
+        )
     found = []
     for side in ("left", "right"):
         points = _to_board(k[:, list(_HAND[side])], centre, axes)  # (m, 4, 3)
@@ -351,18 +362,21 @@ def find_grab(
         held = slice(a, b + 1)
         grip = np.nanmedian(points[held].mean(axis=1), axis=0)  # the hand's centre, board coordinates
         elbow = np.nanmedian(_to_board(k[held, [_ELBOW[side]]], centre[held], axes[held])[:, 0], axis=0)
-        feet = float(np.nanmedian(half[held]))
-        along = grip[0] / max(feet, 1e-6)  # in half feet-distances: +1 the front foot, -1 the back foot
-        if picture is not None and np.nanmedian(picture[2][held]) >= ACROSS_PICTURE_M:
-            along = 2.0 * float(np.nanmedian(picture[1][side][held])) - 1.0
-        margin = END_ZONE_M / max(feet, 0.1)
-        zone = "nose" if along > 1.0 + margin else "tail" if along < -1.0 - margin else "middle"
+        feet = max(float(np.nanmedian(half[held])), MIN_HALF_FEET_M)
+        along = float(grip[0])  # metres from the feet's centre towards the front foot
+        if picture is not None and np.nanmedian(picture[3][held]) >= ACROSS_PICTURE_M:
+            along = float(np.nanmedian((picture[1][side][held] - 0.5) * picture[3][held]))
+        edge = _edge(float(grip[1]))
+        if picture is not None and np.nanmedian(picture[3][held]) < ACROSS_PICTURE_M:
+            # the board points at the camera: its edges lie left and right in the picture, which tells them apart
+            edge = _edge(float(np.nanmedian(picture[2][side][held])))
+        zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
         hand = side
         if riding_stance in ("regular", "goofy"):
             leading = "left" if riding_stance == "regular" else "right"
             hand = "front" if side == leading else "back"
         hands.append(HandGrab(
-            hand=hand, side=side, edge=_edge(float(grip[1])), zone=zone,
+            hand=hand, side=side, edge=edge, zone=zone,
             route="front" if elbow[1] >= 0 else "behind", start=int(air[a]), end=int(air[b]),
             start_frame=int(frames[air[a]]), end_frame=int(frames[air[b]]), start_s=float(t[air[a]]),
             end_s=float(t[air[b]] + 1.0 / fps), distance_m=closeness,
