@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
     s.add_argument("--trick", required=True,
                    help="e.g. straight, 360, right540, backflip, wildcat, cork720, goofy,switch,bs540, "
-                        "regular,fs360,under=40, backflip,crash, 360,sketchy, 360,tiny, 360,hidden (a wrong one "
+                        "regular,fs360,under=40, backflip,crash, 360,sketchy, 360,tiny, 360,hidden, regular,fs360,indy,hold=0.4 "
+                        "(a grab; a wrong one "
                         "lists every form)")
     s.add_argument("--out", type=Path, required=True, help="the clip to write (.mp4); clip.truth.json goes beside it")
     s.add_argument("--size", default="480x480", help="WIDTHxHEIGHT (default 480x480)")
