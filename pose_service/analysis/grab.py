@@ -19,8 +19,13 @@ hand holds more than one run, the longest counts.
 Each hand's grab is read where it holds:
 
 - edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
-  `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab);
-- zone: "nose" or "tail" (beyond the front or back foot by `END_ZONE_M`), else "middle" (between the bindings);
+  `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab). Where the board
+  points at the camera (the feet under `ACROSS_PICTURE_M` apart in the picture) its edges lie left and right in
+  the picture, which reads them; where it lies across the picture the edge rests on the pose model's depth, a
+  weak reading (hence the margin);
+- zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
+  centre, by `END_ZONE_M`), else "middle" (between the bindings); along the board in the picture where it lies
+  across it, in 3D where it points at the camera;
 - route: "front" or "behind": the elbow on the toe side of the board (the arm reaching in front of the legs or
   between them) or the heel side (around behind the legs).
 
@@ -44,7 +49,7 @@ matching row wins; both hands on the board is a two-hand grab:
     | crail        | back         | toe   | nose          | any    | any     |
     | tail         | back         | any   | tail          | any    | any     |
     | seatbelt     | front        | any   | tail          | any    | any     |
-    | grab         | anything else, or the riding stance unseen (no front or back hand)           |
+    | grab         | anything else, an "unsure" edge where the row needs one, or the riding stance unseen |
 
 `find_grab` is the entry: a jump's airborne samples in, a `Grab` (or None) out.
 """
