@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from pose_service.analysis.grab import GRAB_NAMES, GRAB_TABLE, MIN_HOLD_S, name_grab
+from pose_service.analysis.grab import GRAB_NAMES, GRAB_TABLE, MIN_HOLD_S, find_grab, name_grab
 from pose_service.config import Settings
 
 # (hands: front/back -> (edge, zone, route), tweaked, the name riders give it)
@@ -47,6 +48,58 @@ def test_every_named_grab_of_the_issue_is_in_the_table() -> None:
     assert set(GRAB_NAMES) == wanted
     assert all(row[0] in GRAB_NAMES for row in GRAB_TABLE)
     assert {name for _, _, name in CASES} == wanted
+
+
+def _body(frames: int, hand: str | None, at: tuple[float, float, float], held: range) -> np.ndarray:
+    """(frames, 33, 3) world keypoints of a rider facing the camera (+z), the left side on +x, feet 0.5 m apart
+    under the hips, toes towards +z, arms out; during `held` the `hand` ('left'/'right') holds the point `at`."""
+    k = np.zeros((frames, 33, 3))
+    for side, x in (("left", 1.0), ("right", -1.0)):
+        i = 0 if side == "left" else 1
+        k[:, 11 + i] = (0.2 * x, 0.5, 0.0)  # shoulders
+        k[:, 23 + i] = (0.12 * x, 0.0, 0.0)  # hips
+        k[:, 25 + i] = (0.2 * x, -0.45, 0.1)  # knees
+        k[:, 27 + i] = (0.25 * x, -0.9, 0.0)  # ankle
+        k[:, 29 + i] = (0.25 * x, -0.95, -0.06)  # heel
+        k[:, 31 + i] = (0.25 * x, -0.95, 0.12)  # foot index
+        k[:, 13 + i] = (0.45 * x, 0.4, 0.0)  # elbow
+        k[:, [15 + i, 17 + i, 19 + i, 21 + i]] = (0.7 * x, 0.4, 0.0)  # wrist, pinky, index, thumb
+    if hand is not None:
+        i = 0 if hand == "left" else 1
+        k[held.start : held.stop, [15 + i, 17 + i, 19 + i, 21 + i]] = at
+        k[held.start : held.stop, 13 + i] = (at[0], -0.4, 0.25)  # the elbow in front of the legs
+    return k
+
+
+# (stance, hand holding, where (x: + the rider's left, y: up, z: + towards the toes), the name)
+GEOMETRY = [
+    ("regular", "right", (-0.1, -0.93, 0.16), "indy"),  # the right hand is the back one, toe edge
+    ("goofy", "right", (-0.1, -0.93, 0.16), "mute"),  # the same hand leads for a goofy rider
+    ("regular", "left", (0.55, -0.93, 0.05), "nose"),  # beyond the left (leading) foot
+    ("goofy", "left", (0.55, -0.93, 0.05), "tail"),  # beyond the left (trailing) foot
+    ("regular", "left", (0.1, -0.93, -0.16), "melon"),  # the front hand on the heel edge
+]
+
+
+@pytest.mark.parametrize(("stance", "hand", "at", "name"), GEOMETRY)
+def test_the_board_and_the_hand_from_keypoints(stance: str, hand: str, at: tuple[float, float, float], name: str) -> None:
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, hand, at, range(10, 22))  # held 12 frames: 0.4 s
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance=stance, fps=fps)
+    assert grab is not None and grab.name == name
+    (held,) = grab.hands
+    assert (held.side, held.start_frame, held.end_frame) == (hand, 10, 21)
+    assert grab.duration_s == pytest.approx(0.4)
+    assert not grab.tweaked
+
+
+def test_no_hand_near_the_board_is_no_grab_and_a_brush_is_not_a_hold() -> None:
+    times = np.arange(30) / 30.0
+    plain = _body(30, None, (0, 0, 0), range(0))
+    assert find_grab(times, np.arange(30), plain, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
+    brush = _body(30, "right", (-0.1, -0.93, 0.16), range(10, 13))  # 3 frames: 0.067 s first to last
+    assert find_grab(times, np.arange(30), brush, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
 
 
 GRAB_CLIPS = {
