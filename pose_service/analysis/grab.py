@@ -57,6 +57,7 @@ matching row wins; both hands on the board is a two-hand grab:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,7 +286,9 @@ def _picture_distance(
     dist, along, across = {}, {}, {}
     toes = sum(k[:, _FOOT[s][2]] - k[:, _FOOT[s][1]] for s in ("left", "right"))
     centre = (front + back) / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # samples with no feet or hands seen are NaN and stay so (no "all-NaN slice" warning for them)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
         # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
         # foreshortened the board is
