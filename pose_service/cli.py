@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
     s.add_argument("--trick", required=True,
                    help="e.g. straight, 360, right540, backflip, wildcat, cork720, goofy,switch,bs540, "
-                        "regular,fs360,under=40, backflip,crash, 360,sketchy, 360,tiny, 360,hidden (a wrong one "
+                        "regular,fs360,under=40, backflip,crash, 360,sketchy, 360,tiny, 360,hidden, regular,fs360,indy,hold=0.4 "
+                        "(a grab; a wrong one "
                         "lists every form)")
     s.add_argument("--out", type=Path, required=True, help="the clip to write (.mp4); clip.truth.json goes beside it")
     s.add_argument("--size", default="480x480", help="WIDTHxHEIGHT (default 480x480)")
@@ -196,6 +197,11 @@ def _jump_line(jump: dict[str, Any]) -> str:
     height = jump.get("height") or {}
     how = {"trajectory": "from the trajectory", "air_time": "from the air time"}.get(height.get("method", ""), "")
     parts = [f"{jump['trick']} ({stance}), {jump['air_time_s']:.2f} s in the air, {jump['height_m']:.2f} m high {how}"]
+    grab = jump.get("grab")
+    if grab:
+        tweak = ", tweaked" if grab.get("tweaked") else ""
+        parts.append(f"grab {grab['name']} {grab['start_s']:.2f}-{grab['end_s']:.2f} s (held {grab['duration_s']:.2f} s"
+                     f"{tweak})")  # fmt: skip
     for axis, r in (jump.get("rotation") or {}).items():
         if r["nominal_deg"] or r["measured_deg"] >= 45:
             parts.append(f"{axis} {r['nominal_deg']:.0f} nominal, {r['measured_deg']:.0f}° measured "

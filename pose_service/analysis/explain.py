@@ -4,6 +4,8 @@ The rules, in the order their sentences appear:
 1. What it was: air time, hip height (or the drop), the trick's name (`trick.py`), and per rotated axis the
    nominal count against the measured total: "540 nominal, 505° measured: 35° short, finished on landing"
    (finished on landing: the rest turned on the snow; turned back on landing: past, and back on the snow).
+1b. The grab (`grab.py`): its name, which hand held the board where, from when to when and for how long, and
+   the tweak when the board was pulled out of line with the legs.
 2. Takeoff extension: knees straighter than 155 deg at takeoff is a full pop; under 140 deg the legs were still
    bent when the board left the snow, which costs height.
 3. Wind-up: on a spin, shoulders turned 20 deg or more against the hips (towards the spin) at takeoff powered
@@ -31,9 +33,18 @@ import numpy as np
 from pose_service.analysis.landing import UNKNOWN
 
 if TYPE_CHECKING:
+    from pose_service.analysis.grab import Grab
     from pose_service.analysis.jumps import Jump
 
-__all__ = ["explain_jump", "explain_sentences", "nominal_against_measured", "summarize", "trick_name", "RULES"]
+__all__ = [
+    "explain_jump",
+    "explain_sentences",
+    "grab_sentence",
+    "nominal_against_measured",
+    "summarize",
+    "trick_name",
+    "RULES",
+]
 
 POP_FULL_KNEE_DEG = 155.0
 POP_BENT_KNEE_DEG = 140.0
@@ -81,6 +92,8 @@ def explain_sentences(jump: Jump) -> list[str]:
         f"measured {abs(r.spin_deg):.0f}° of spin and {abs(r.flip_deg):.0f}° of flip"
     )
     out = [f"{f.air_time_s:.2f} s in the air and {rise}: {jump.trick} ({measured})."]
+    if jump.grab is not None:
+        out.append(grab_sentence(jump.grab))
 
     knee = _knees(take)
     if np.isfinite(knee):
@@ -142,6 +155,22 @@ def explain_sentences(jump: Jump) -> list[str]:
         grade = "not graded" if jump.landing.grade == UNKNOWN else jump.landing.grade
         out.append(f"Landing {grade}: {'; '.join(jump.landing.reasons)}.")
     return out
+
+
+def grab_sentence(grab: Grab) -> str:
+    """The grab's sentence (rule 1b), e.g. "Grab: indy, the back hand on the toe edge between the bindings from
+    1.40 s to 1.83 s (held 0.43 s)."."""
+    where = {"middle": "between the bindings", "nose": "near the nose", "tail": "near the tail"}
+    hands = " and ".join(
+        f"the {h.hand} hand on the board {where[h.zone]}" if h.edge == "unsure" else
+        f"the {h.hand} hand on the {h.edge} edge {where[h.zone]}" if h.zone == "middle" else
+        f"the {h.hand} hand {where[h.zone]} ({h.edge} edge)"
+        for h in grab.hands
+    )  # fmt: skip
+    text = f"Grab: {grab.name}, {hands} from {grab.start_s:.2f} s to {grab.end_s:.2f} s (held {grab.duration_s:.2f} s)"
+    if grab.tweaked:
+        text += f", tweaked: the board pulled {grab.tweak_deg:.0f}° back out of line with the legs"
+    return text + "."
 
 
 def nominal_against_measured(jump: Jump) -> list[str]:

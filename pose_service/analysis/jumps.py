@@ -17,6 +17,7 @@ from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_m
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
 from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, stabilise
 from pose_service.analysis.explain import explain_sentences
+from pose_service.analysis.grab import Grab, find_grab
 from pose_service.analysis.landing import LandingGrade, grade_landing
 from pose_service.analysis.quality import (
     MIN_AIR_SEEN,
@@ -85,6 +86,7 @@ class Jump:
     confidence: Confidence | None = None
     unscored: str | None = None  # why this jump carries no trick numbers (the scoreability gate), else None
     camera: CameraAround | None = None  # what the camera did around the jump (None: not measured)
+    grab: Grab | None = None  # a hand held on the board in the air (`grab.py`), None: no grab
 
     @property
     def explanation(self) -> str:
@@ -92,8 +94,8 @@ class Jump:
 
     @property
     def cue(self) -> str:
-        """The first coaching sentence (after the one that says what the jump was), or ''."""
-        return self.sentences[1] if len(self.sentences) > 1 else ""
+        """The first coaching sentence (after the ones that say what the jump was and its grab), or ''."""
+        return next((s for s in self.sentences[1:] if not s.startswith("Grab:")), "")
 
     @property
     def spin_deg(self) -> float:
@@ -132,19 +134,23 @@ class Jump:
 
     @property
     def trick(self) -> str:
-        """The trick's name (see `trick.py`'s table)."""
-        return name_trick(
+        """The trick's name (see `trick.py`'s table), then the grab's (`grab.py`): "frontside 360 indy",
+        "straight air, melon"."""
+        name = name_trick(
             stance=self.riding_stance, switch=self.switch, spin_deg=self.spin_deg, spin_direction=self.spin_direction,
             flip_deg=self.flip_deg, flip_direction=self.flip_direction, roll_deg=self.roll_deg,
             roll_direction=self.roll_direction,
         )  # fmt: skip
+        if self.grab is None:
+            return name
+        return f"{name}, {self.grab.name}" if name == "straight air" else f"{name} {self.grab.name}"
 
     def with_gate(self, reason: str) -> Jump:
         """This jump with no trick numbers: the clip cannot be scored for `reason`."""
         sentences = (f"{self.flight.air_time_s:.2f} s in the air; not scored: {reason}.",)
         return Jump(self.flight, self.rotation, self.moments, self.landing_knee_min_deg, sentences, self.stance,
                     self.switch, self.turns, self.landing, self.height, self.confidence, reason,
-                    self.camera)  # fmt: skip
+                    self.camera, self.grab)  # fmt: skip
 
     def _rotation_result(self) -> dict[str, Any]:
         directions = {"spin": self.spin_direction, "flip": self.flip_direction, "roll": self.roll_direction}
@@ -196,6 +202,7 @@ class Jump:
             "confidence": self.confidence.to_result() if self.confidence else None,
             "unscored": self.unscored,
             "camera": self.camera.to_result() if self.camera else None,
+            "grab": self.grab.to_result() if self.grab else None,
         }
 
 
@@ -276,10 +283,14 @@ def find_jumps(
                           agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
                           camera_motion=_camera_motion(camera, times, track.bbox, flight),
                           camera_moving=up_unknown is not None)  # fmt: skip
+        # the hands are named front and back by the stance seen, else by the rider's own (given) stance
+        grab = find_grab(times, track.frames, track.keypoints_3d, takeoff_s=flight.takeoff_s,
+                         landing_s=flight.landing_s, riding_stance=stance.stance or natural_stance, fps=fps,
+                         keypoints_2d=track.keypoints_2d, scale_px_per_m=scale)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
-                    estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam)  # fmt: skip
+                    estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam, grab)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
-                          landing, jump.height, conf, None, cam))  # fmt: skip
+                          landing, jump.height, conf, None, cam, grab))  # fmt: skip
     return jumps
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from pose_service.errors import BadOption
 from pose_service.synth.body import BOARD_FACES, BOARD_PARTS, PosedBody, load_rider, pose_body
 from pose_service.synth.camera_path import MOVING_SPEED_M_S, check_camera_kind, make_camera_path
+from pose_service.synth.grab import apply_grab, grab_truth
 from pose_service.synth.motion import VIEW_YAW_DEG, Timeline, apex_height, make_motion, make_timeline
 from pose_service.synth.moving import encode_moving
 from pose_service.synth.render import (
@@ -130,7 +131,13 @@ def render_clip(
     box = None
     if trick.drop_m:
         box = _box_mesh(lip - 6.0, lip, trick.drop_m) if motion.travel > 0 else _box_mesh(lip, lip + 6.0, trick.drop_m)
+    grab_truth_block = None
+    if trick.grab:
+        motion, miss = apply_grab(rider, motion, trick.grab, trick.grab_hold_s, trick.riding_stance(view))
+        log.info("grab %s: the palm %.3f m from its place on the board", trick.grab, miss)
     body = pose_body(rider, motion)
+    if trick.grab:
+        grab_truth_block = grab_truth(rider, body.vertices, body.board, timeline.times, trick, trick.riding_stance(view))
     banner, hidden_share = None, None
     if trick.visibility == "hidden":
         banner, hidden_share = _banner(layout, body, timeline)
@@ -155,7 +162,7 @@ def render_clip(
         partial.unlink(missing_ok=True)
     truth = build_truth(
         video=out, trick=trick, timeline=timeline, camera=layout, body=body, view=view, seed=seed,
-        expected_trick=expected_trick, hidden_share=hidden_share, camera_path=camera_path,
+        expected_trick=expected_trick, hidden_share=hidden_share, camera_path=camera_path, grab=grab_truth_block,
     )  # fmt: skip
     if orbit_deg:
         truth["view"], truth["camera_orbit_deg"] = named_view, orbit_deg

@@ -39,6 +39,8 @@ TRICK_FORMS = (
     "down and counts as a cork: 720,axis=50 is a double cork 720)",
     "spin=540,spin_dir=right,flip=360,flip_dir=back,roll=360,roll_dir=wildcat,air=1.0,stance=goofy,switch=yes,"
     "landing=crash,rider=tiny,rate=vary20",
+    "360,grab=indy or straight,indy,hold=0.5 (a grab held 0.5 s mid-air, default 0.4; indy, mute, melon, "
+    "stalefish, method, japan, nose, tail, crail, seatbelt, truck_driver, roast_beef)",
     "ride (riding on, no jump), crouch (a deep crouch and up again, no jump), drop (off a box onto the snow)",
     "any of the above followed by ,air=SECONDS (for ride and crouch: how long the crouch is held)",
 )
@@ -85,6 +87,8 @@ class TrickSpec:
         takeoff; the spin's total is then the turn about that axis (whole turns, so the rider lands upright) and
         no flip or roll is given: past 45 degrees each turn takes the head below the hips once, a cork
         (`off_axis_turns`).
+    grab, grab_hold_s: a grab (`synth.grab.GRABS`) held this long in the middle of the flight (eased in and out
+        over `synth.grab.EASE_S` either side); None: no grab.
     """
 
     spin_deg: float = 0.0
@@ -104,6 +108,8 @@ class TrickSpec:
     rate: str = "steady"
     axis_tilt_deg: float = 0.0
     axis_toward: str = "front"
+    grab: str | None = None
+    grab_hold_s: float = 0.4
 
     def __post_init__(self) -> None:
         for name in ("spin_deg", "flip_deg", "roll_deg", "air_time_s", "spin_offset_deg", "axis_tilt_deg"):
@@ -150,6 +156,23 @@ class TrickSpec:
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {VISIBILITIES}, got {self.visibility!r}")
         self._check_rate_and_axis()
+        self._check_grab()
+
+    def _check_grab(self) -> None:
+        if isinstance(self.grab_hold_s, bool) or not isinstance(self.grab_hold_s, int | float):
+            raise ValueError(f"grab_hold_s must be a number, got {self.grab_hold_s!r}")
+        object.__setattr__(self, "grab_hold_s", float(self.grab_hold_s))
+        if self.grab is None:
+            return
+        from pose_service.synth.grab import EASE_S, grab_places
+
+        grab_places(self.grab)
+        if self.kind != "jump":
+            raise ValueError(f"a grab needs a jump, not a {self.kind}")
+        longest = self.air_time_s - 2 * EASE_S - 0.1
+        if not 0.1 <= self.grab_hold_s <= longest:
+            raise ValueError(f"hold= must be from 0.1 s to {longest:.2f} s (the air time less the reach to the "
+                             f"board and back), got {self.grab_hold_s!r}")  # fmt: skip
 
     def _check_rate_and_axis(self) -> None:
         rate = _RATE.match(self.rate) if isinstance(self.rate, str) else None
@@ -280,6 +303,8 @@ class TrickSpec:
             text += " Sketchy landing: a hand dragged on the snow."
         elif self.landing == "crash":
             text += " Crashed: the body went down to the snow."
+        if self.grab:
+            text += f" Grab: {self.grab.replace('_', ' ')}, held {self.grab_hold_s:.2f} s."
         return text
 
     def to_dict(self) -> dict[str, object]:
@@ -301,6 +326,8 @@ class TrickSpec:
             "rate": self.rate,
             "axis_tilt_deg": self.axis_tilt_deg,
             "axis_toward": self.axis_toward,
+            "grab": self.grab,
+            "grab_hold_s": self.grab_hold_s if self.grab else None,
         }
 
 
@@ -319,8 +346,10 @@ _FLIP = re.compile(rf"^(back|front)[-_ ]?flip[-_ ]?{_NUM}?$")
 _ROLL = re.compile(rf"^(wildcat|tamedog)[-_ ]?{_NUM}?$")
 _OFF_AXIS = re.compile(rf"^{_SIDE}(double[-_ ]?)?(cork|rodeo)[-_ ]?{_NUM}$")
 _KEYS = {"spin", "spin_dir", "flip", "flip_dir", "roll", "roll_dir", "air", "stance", "switch", "landing", "under",
-         "over", "rider", "rate", "axis"}  # fmt: skip
-_WORD_KEYS = {"spin_dir", "flip_dir", "roll_dir", "stance", "switch", "landing", "rider", "rate", "axis"}
+         "over", "rider", "rate", "axis", "grab", "hold"}  # fmt: skip
+_WORD_KEYS = {"spin_dir", "flip_dir", "roll_dir", "stance", "switch", "landing", "rider", "rate", "axis", "grab"}
+_GRAB_WORDS = ("indy", "mute", "melon", "stalefish", "method", "japan", "nose", "tail", "crail", "seatbelt",
+               "truck_driver", "roast_beef")
 _AXIS = re.compile(rf"^{_NUM}[-_ ]?(front|back|left|right)?$")
 _MODIFIERS = {
     **{s: ("stance", s) for s in STANCES},
@@ -329,6 +358,7 @@ _MODIFIERS = {
     **{g: ("landing", g) for g in LANDINGS},
     "tiny": ("rider", "tiny"),
     "hidden": ("rider", "hidden"),
+    **{g: ("grab", g) for g in _GRAB_WORDS},
 }
 _YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
 
@@ -424,6 +454,10 @@ def _resolve(values: dict[str, object]) -> dict[str, object]:
         out["axis_toward"] = axis.group(2) or "front"
     if "air" in values:
         out["air_time_s"] = values["air"]
+    if "grab" in values:
+        out["grab"] = values["grab"]
+    if "hold" in values:
+        out["grab_hold_s"] = values["hold"]
     if "kind" in values:
         out["kind"] = values["kind"]
     return out

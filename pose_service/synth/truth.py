@@ -10,6 +10,7 @@ import numpy as np
 
 from pose_service.synth.body import JOINT_NAMES, PosedBody
 from pose_service.synth.camera_path import CameraPath
+from pose_service.synth.grab import display_name
 from pose_service.synth.motion import Timeline, travel_sign
 from pose_service.synth.render import Camera
 from pose_service.synth.spec import TrickSpec
@@ -101,6 +102,7 @@ def expected_block(
         "scoreable": reason is None,
         "reason": reason,
         "rotation": rotation,
+        "grab": display_name(trick.grab) if trick.grab else None,
     }
 
 
@@ -126,11 +128,13 @@ def build_truth(
     expected_trick: str | None = None,
     hidden_share: np.ndarray | None = None,
     camera_path: CameraPath | None = None,
+    grab: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The truth document: video block, the jump, joints in 3D (world) and 2D (pixels), the camera, and what the
     trick report should say (`expected`). hidden_share: (N,) share of the joints behind an occluder per frame.
     camera_path: the camera per frame (a moving camera; None or kind "still": `camera` throughout). The keypoints
-    are projected by it, and `camera.world_to_camera` holds its pose per frame; `camera_path` holds it all."""
+    are projected by it, and `camera.world_to_camera` holds its pose per frame; `camera_path` holds it all.
+    grab: the grab's truth (`synth.grab.grab_truth`), written as the jump's "grab" (null: no grab)."""
     n = timeline.frame_count
     fps = round(float(timeline.fps), _DECIMALS)
     path = camera_path if camera_path is not None else CameraPath.still(camera, n)
@@ -160,6 +164,7 @@ def build_truth(
         "spin_in_air_deg": trick.spin_in_air_deg,
         "spin_offset_deg": trick.spin_offset_deg,
         "landing": trick.landing,
+        "grab": grab,
     }
     # The rider's height in the picture per frame: the projected body's vertical extent (hat to soles, no board).
     rows = (path.project(body.vertices) if moving else camera.project(body.vertices))[..., 1]

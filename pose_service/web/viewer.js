@@ -15,6 +15,7 @@ function jumpTitle(j, i) {
   const parts = [];
   if (j.spin_deg >= 90) parts.push(`${Math.round(j.spin_deg / 180) * 180 || Math.round(j.spin_deg)} spin ${DIR[j.spin_direction] || ""}`);
   if (j.flip_deg >= 90) parts.push(`${Math.round(j.flip_deg / 180) * 180} flip ${DIR[j.flip_direction] || ""}`);
+  if (j.grab) parts.push(j.grab.name);
   return `Jump ${i + 1}${parts.length ? `: ${parts.join(", ")}` : ""}`;
 }
 
@@ -233,9 +234,13 @@ export async function openViewer(root, id, { base = "" } = {}) {
         el("span", {}, `air ${fmt(j.air_time_s)}`),
         el("span", {}, `spin ${Math.round(j.spin_deg)}° ${DIR[j.spin_direction] || ""}`),
         el("span", {}, `flip ${Math.round(j.flip_deg)}° ${DIR[j.flip_direction] || ""}`),
-        j.height_m !== undefined && j.height_m !== null ? el("span", {}, `height ${j.height_m.toFixed(2)} m`) : null),
+        j.height_m !== undefined && j.height_m !== null ? el("span", {}, `height ${j.height_m.toFixed(2)} m`) : null,
+        j.grab ? el("span", { class: "grab" }, `grab ${j.grab.name} ${fmt(j.grab.start_s)}–${fmt(j.grab.end_s)}, `
+          + `held ${fmt(j.grab.duration_s)}${j.grab.tweaked ? ", tweaked" : ""}`) : null),
       el("p", {}, j.explanation),
-      el("button", { type: "button", class: "small", onclick: () => playJump(j) }, "Play at ¼ speed"))));
+      el("button", { type: "button", class: "small", onclick: () => playJump(j) }, "Play at ¼ speed"),
+      j.grab ? el("button", { type: "button", class: "small", onclick: () => playJump({ takeoff_s: j.grab.start_s }) },
+        "Play the grab") : null)));
     jumpsSection.append(timeline, list);
   }
 

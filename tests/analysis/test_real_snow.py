@@ -95,3 +95,20 @@ def test_the_rider_is_kept_in_the_air(real_snow, name: str, least: float) -> Non
     jump = annotated["jumps"][0]
     air = set(range(jump["takeoff"] + 1, jump["landing"]))
     assert len(air & seen) >= least * len(air), (name, len(air & seen), len(air))
+
+
+def test_a_grab_on_real_footage_lies_inside_its_flight(real_snow) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the pose model makes of a real rider's hands, a grab it reports is held in that jump's air, at
+    least 0.1 s, and named by the table (which grab it was is the benchmark's, `bench/grab_real.py`, by eye)."""
+    from pose_service.analysis.grab import GRAB_NAMES, MIN_HOLD_S
+
+    for name, (result, _) in real_snow.items():
+        for jump in result["analysis"]["jumps"]:
+            grab = jump.get("grab")
+            if grab is None:
+                continue
+            assert grab["name"] in GRAB_NAMES, name
+            assert jump["takeoff_frame"] <= grab["start_frame"] <= grab["end_frame"] <= jump["landing_frame"], name
+            assert grab["duration_s"] >= MIN_HOLD_S - 1e-6, name
+            if jump["trick"]:
+                assert grab["name"] in jump["trick"], name

@@ -1,0 +1,402 @@
+"""Grabs: a hand on the board in the air, which hand, where, for how long, and the grab's name.
+
+The board is read from the feet (BlazePose's ankle, heel and foot index of each foot, 3D world keypoints):
+its axis runs from the back foot's centre to the front foot's (which foot is the front one comes from the
+riding stance: regular, the left foot leads and the nose is on the left), its toe edge is on the side the
+toes point to (heel to foot index, the body's facing), its centre is midway between the feet, and it reaches
+`BOARD_HALF_LENGTH_M` either way from the centre, `BOARD_HALF_WIDTH_M` across.
+
+A hand (wrist, pinky, index and thumb points) is on the board in a frame when its nearest point lies within
+`REACH_M` of the board's outline in 3D, or the picture shows it within `PICTURE_REACH_M` of the board's line
+through the feet (at the rider's scale). A hand grips within a few centimetres, but the pose model's hands and
+feet wander by more than that, most in depth, and a hand hidden behind the body is put where the model guesses:
+on synthetic grabs the 3D distance read 0.02-0.33 m while the hand held the board and 0.7-1.1 m while it did
+not, so the margins sit between; 0.28 m in 3D read a real rider's hand held low beside the knees (snow_seg3,
+about 0.3 m from the board in the picture) as a grab, 0.22 m did not, and lost no synthetic grab. A grab is such a run of airborne frames whose first and last
+frames lie `MIN_HOLD_S` or more apart (a hand brushing past the board is not one; nor the 3 frames, at 30 fps, in
+which the pose model garbles a tucked, inverted body in a flip and puts a hand on the feet: on the still and
+moving-camera trick suites' 68 ungrabbed jumps that rule left 2 reported grabs, where 3 frames left 9); where a
+hand holds more than one run, the longest counts.
+Each hand's grab is read where it holds:
+
+- edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
+  `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab). Where the board
+  points at the camera (the feet under `ACROSS_PICTURE_M` apart in the picture) its edges lie left and right in
+  the picture, which reads them; where it lies across the picture the edge rests on the pose model's depth, a
+  weak reading (hence the margin);
+- zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
+  centre, by `END_ZONE_M`), else "middle" (between the bindings); along the board in the picture where it lies
+  across it, in 3D where it points at the camera;
+- route: "front" or "behind": the elbow on the toe side of the board (the arm reaching in front of the legs or
+  between them) or the heel side (around behind the legs).
+
+A tweak is the board pulled out of line with the legs: the hips-to-feet line swung back behind the torso's
+down axis, in degrees, over the grab; `TWEAK_DEG` or more counts as tweaked.
+
+The naming table (regular stance; a goofy rider mirrors, which the front and back hands already do), first
+matching row wins; both hands on the board is a two-hand grab:
+
+    | grab         | hand(s)      | edge  | zone          | route  | tweaked |
+    |--------------|--------------|-------|---------------|--------|---------|
+    | truck driver | front + back | any   | nose + tail, or middle toe + middle toe | any | any |
+    | method       | front        | heel  | middle        | any    | yes     |
+    | Japan        | front        | toe   | middle        | any    | yes     |
+    | mute         | front        | toe   | middle        | any    | no      |
+    | melon        | front        | heel  | middle        | any    | no      |
+    | indy         | back         | toe   | middle        | any    | any     |
+    | roast beef   | back         | heel  | middle        | front  | any     |
+    | stalefish    | back         | heel  | middle        | behind | any     |
+    | nose         | front        | any   | nose          | any    | any     |
+    | crail        | back         | toe   | nose          | any    | any     |
+    | tail         | back         | any   | tail          | any    | any     |
+    | seatbelt     | front        | any   | tail          | any    | any     |
+    | grab         | anything else, an "unsure" edge where the row needs one, or the riding stance unseen |
+
+`find_grab` is the entry: a jump's airborne samples in, a `Grab` (or None) out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pose_service.analysis.rotation import torso_frames
+
+__all__ = ["GRAB_TABLE", "GRAB_NAMES", "Grab", "HandGrab", "board_frames", "find_grab", "name_grab"]
+
+BOARD_HALF_LENGTH_M = 0.75
+BOARD_HALF_WIDTH_M = 0.13
+REACH_M = 0.22  # a hand point this close to the board's outline is on it (the pose model's error included)
+MIN_HOLD_S = 0.1
+END_ZONE_M = 0.1  # beyond a foot by this much along the board is the nose or the tail
+TWEAK_DEG = 25.0
+PICTURE_REACH_M = 0.15  # in the picture: a hand this close to the board's line (metres at the rider's scale)
+SECOND_HAND_M = 0.1  # a second hand counts (a two-hand grab) only this close to the board, 3D or picture
+EDGE_MARGIN_M = 0.06  # the hand this close to the board's axis (across it): which edge is not known
+MIN_HALF_FEET_M = 0.22  # half the feet's distance apart is at least this (a stance 0.44 m wide): the pose model
+# often draws the feet closer, most when the board points at the camera
+ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
+_GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
+
+# BlazePose indices.
+_FOOT = {"left": (27, 29, 31), "right": (28, 30, 32)}  # ankle, heel, foot index
+_HAND = {"left": (15, 17, 19, 21), "right": (16, 18, 20, 22)}  # wrist, pinky, index, thumb
+_ELBOW = {"left": 13, "right": 14}
+
+# (name, front hand's (edge, zone, route), back hand's, tweaked): the module's table as data; None: that hand is
+# not on the board; "any" matches every value; tweaked None matches either.
+GRAB_TABLE: tuple[tuple[str, tuple[str, str, str] | None, tuple[str, str, str] | None, bool | None], ...] = (
+    ("truck driver", ("any", "nose", "any"), ("any", "tail", "any"), None),
+    ("truck driver", ("toe", "middle", "any"), ("toe", "middle", "any"), None),
+    ("method", ("heel", "middle", "any"), None, True),
+    ("Japan", ("toe", "middle", "any"), None, True),
+    ("mute", ("toe", "middle", "any"), None, False),
+    ("melon", ("heel", "middle", "any"), None, False),
+    ("indy", None, ("toe", "middle", "any"), None),
+    ("roast beef", None, ("heel", "middle", "front"), None),
+    ("stalefish", None, ("heel", "middle", "behind"), None),
+    ("nose", ("any", "nose", "any"), None, None),
+    ("crail", None, ("toe", "nose", "any"), None),
+    ("tail", None, ("any", "tail", "any"), None),
+    ("seatbelt", ("any", "tail", "any"), None, None),
+)
+GRAB_NAMES = tuple(dict.fromkeys(row[0] for row in GRAB_TABLE)) + ("grab",)
+
+
+@dataclass(frozen=True)
+class HandGrab:
+    """One hand on the board: 'front'/'back' (by the stance; 'left'/'right' when it is unseen), the body side,
+    edge 'toe'/'heel', zone 'nose'/'middle'/'tail', route 'front'/'behind', the held run (sample indices into
+    the arrays `find_grab` was given, frames of the clip, seconds) and the median distance to the board (m)."""
+
+    hand: str
+    side: str
+    edge: str
+    zone: str
+    route: str
+    start: int
+    end: int
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    distance_m: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_result(self) -> dict[str, Any]:
+        return {
+            "hand": self.hand, "side": self.side, "edge": self.edge, "zone": self.zone, "route": self.route,
+            "start_frame": self.start_frame, "end_frame": self.end_frame, "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4), "duration_s": round(self.duration_s, 4),
+            "distance_m": round(self.distance_m, 3),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Grab:
+    """A jump's grab: its name (`GRAB_TABLE`), the hands on the board, the held span (the union of the hands'
+    runs) and the tweak (degrees the feet swung back behind the torso's down axis, the most over the hold)."""
+
+    name: str
+    hands: tuple[HandGrab, ...]
+    tweak_deg: float
+
+    @property
+    def start_s(self) -> float:
+        return min(h.start_s for h in self.hands)
+
+    @property
+    def end_s(self) -> float:
+        return max(h.end_s for h in self.hands)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def start_frame(self) -> int:
+        return min(h.start_frame for h in self.hands)
+
+    @property
+    def end_frame(self) -> int:
+        return max(h.end_frame for h in self.hands)
+
+    @property
+    def tweaked(self) -> bool:
+        return bool(np.isfinite(self.tweak_deg) and self.tweak_deg >= TWEAK_DEG)
+
+    def to_result(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4),
+            "duration_s": round(self.duration_s, 4),
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "tweak_deg": None if not np.isfinite(self.tweak_deg) else round(float(self.tweak_deg), 1),
+            "tweaked": self.tweaked,
+            "hands": [h.to_result() for h in self.hands],
+        }
+
+
+def _matches(want: str, got: str) -> bool:
+    return want == "any" or want == got
+
+
+def name_grab(hands: dict[str, tuple[str, str, str]], tweaked: bool) -> str:
+    """The grab's name by `GRAB_TABLE`: hands maps 'front'/'back' to (edge, zone, route); 'grab' when no row
+    matches (or the hands are 'left'/'right': the stance was not seen)."""
+    for name, front, back, tweak in GRAB_TABLE:
+        if (front is None) != ("front" not in hands) or (back is None) != ("back" not in hands):
+            continue
+        if tweak is not None and tweak != tweaked:
+            continue
+        ok = all(
+            all(_matches(w, g) for w, g in zip(want, hands[hand], strict=True))
+            for hand, want in (("front", front), ("back", back))
+            if want is not None
+        )
+        if ok:
+            return name
+    return "grab"
+
+
+def board_frames(keypoints_3d: np.ndarray, riding_stance: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sample the board's centre (m, 3) and its unit axes (m, 3, 3), columns: along (back foot to front foot;
+    left foot to right foot when the stance is unseen), across (towards the toe edge), normal (along x across,
+    out of the board's top when the feet point the toes along `across`); and the half distance between the
+    feet's centres (m,)."""
+    k = np.asarray(keypoints_3d, dtype=np.float64)
+    left = k[:, list(_FOOT["left"])].mean(axis=1)
+    right = k[:, list(_FOOT["right"])].mean(axis=1)
+    front, back = (right, left) if riding_stance == "goofy" else (left, right)
+    centre = (front + back) / 2
+    along = front - back
+    half = np.linalg.norm(along, axis=1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        along = along / np.linalg.norm(along, axis=1, keepdims=True)
+        toes = sum(k[:, _FOOT[s][2]] - k[:, _FOOT[s][1]] for s in ("left", "right"))
+        across = toes - np.einsum("ij,ij->i", toes, along)[:, None] * along
+        across = across / np.linalg.norm(across, axis=1, keepdims=True)
+    normal = np.cross(along, across)
+    return centre, np.stack([along, across, normal], axis=2), half
+
+
+def _to_board(points: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """(m, p, 3) points in board coordinates: along, across, normal (metres)."""
+    return np.einsum("mpi,mij->mpj", points - centre[:, None, :], axes)
+
+
+def _outline_distance(b: np.ndarray) -> np.ndarray:
+    """Distance (...,) from board-coordinate points (..., 3) to the board, a flat rectangle."""
+    da = np.maximum(np.abs(b[..., 0]) - BOARD_HALF_LENGTH_M, 0.0)
+    dc = np.maximum(np.abs(b[..., 1]) - BOARD_HALF_WIDTH_M, 0.0)
+    return np.sqrt(da**2 + dc**2 + b[..., 2] ** 2)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True, single-sample gaps (`_GAP_FRAMES`) bridged."""
+    m = mask.copy()
+    for i in range(1, len(m) - 1):
+        if not m[i] and m[i - 1] and m[i + 1 : i + 1 + _GAP_FRAMES].any():
+            m[i] = True
+    runs, start = [], None
+    for i, on in enumerate(m):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(m) - 1))
+    return runs
+
+
+def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
+    """(m,) degrees the hips-to-feet line swings back behind the torso's down axis (negative: feet in front)."""
+    k = np.asarray(keypoints_3d, dtype=np.float64)
+    frames = torso_frames(k)
+    legs = k[:, [27, 28, 29, 30]].mean(axis=1) - (k[:, 23] + k[:, 24]) / 2
+    down = -np.einsum("mi,mi->m", legs, frames[:, :, 1])
+    back = -np.einsum("mi,mi->m", legs, frames[:, :, 2])
+    return np.degrees(np.arctan2(back, down))
+
+
+def _picture_distance(
+    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """In the picture: per sample and hand ('left', 'right': (m,) each) the nearest hand point's distance to the
+    board's line through the feet (metres at the rider's scale; the line reaches `BOARD_HALF_LENGTH_M` past the
+    feet's centre either way), the hand's position along it (0 the back foot, 1 the front foot), its offset from
+    the feet's centre towards the toes (heel to foot index in the picture; metres), and the feet's distance
+    apart in the picture (m,), metres."""
+    k = np.asarray(keypoints_2d, dtype=np.float64)[..., :2]
+    scale = np.asarray(scale_px_per_m, dtype=np.float64)
+    left = k[:, list(_FOOT["left"])].mean(axis=1)
+    right = k[:, list(_FOOT["right"])].mean(axis=1)
+    front, back = (right, left) if riding_stance == "goofy" else (left, right)
+    ab = front - back
+    length = np.linalg.norm(ab, axis=1)
+    dist, along, across = {}, {}, {}
+    toes = sum(k[:, _FOOT[s][2]] - k[:, _FOOT[s][1]] for s in ("left", "right"))
+    centre = (front + back) / 2
+    # samples with no feet or hands seen are NaN and stay so (no "all-NaN slice" warning for them)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
+        # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
+        # foreshortened the board is
+        span = BOARD_HALF_LENGTH_M / (2 * np.maximum(np.nan_to_num(half_m, nan=MIN_HALF_FEET_M), MIN_HALF_FEET_M))
+        for side in ("left", "right"):
+            hand = k[:, list(_HAND[side])]
+            u = np.einsum("mpi,mi->mp", hand - back[:, None], ab) / np.maximum(length**2, 1e-9)[:, None]
+            u = np.clip(u, 0.5 - span[:, None], 0.5 + span[:, None])
+            foot = back[:, None] + u[..., None] * ab[:, None]
+            d = np.linalg.norm(hand - foot, axis=2) / scale[:, None]
+            dist[side] = np.nan_to_num(d, nan=np.inf).min(axis=1)
+            along[side] = np.nanmedian(u, axis=1)
+            across[side] = np.nanmedian(np.einsum("mpi,mi->mp", hand - centre[:, None], toes), axis=1) / scale
+    return dist, along, across, length / scale
+
+
+def _edge(across_m: float) -> str:
+    """'toe' or 'heel' by the hand's side of the board's axis; 'unsure' within `EDGE_MARGIN_M` of it (the pose
+    model's depth, which decides the edge when the board points at the camera, is not better than that)."""
+    if not np.isfinite(across_m) or abs(across_m) < EDGE_MARGIN_M:
+        return "unsure"
+    return "toe" if across_m > 0 else "heel"
+
+
+def find_grab(
+    times_s: np.ndarray,
+    frames: np.ndarray,
+    keypoints_3d: np.ndarray,
+    *,
+    takeoff_s: float,
+    landing_s: float,
+    riding_stance: str | None,
+    fps: float,
+    keypoints_2d: np.ndarray | None = None,
+    scale_px_per_m: np.ndarray | None = None,
+) -> Grab | None:
+    """The grab of the jump between `takeoff_s` and `landing_s`, or None (no hand held the board long enough).
+
+    times_s, frames: (m,) seconds and clip frame of each sample of one tracked person; keypoints_3d: (m, 33, 3);
+    keypoints_2d: (m, 33, 3) pixels and scale_px_per_m (m,) the picture's scale, when known: a hand is also on
+    the board when the picture shows it on the board's line within `PICTURE_REACH_M` (a hand the body hides
+    from the camera is where the pose model guesses it in depth, but the picture still places it), and where
+    the feet lie across the picture it says where along the board the hand holds.
+    A run's end time is its last frame's time plus one frame (a run of one frame lasts 1 / fps).
+    """
+    t = np.asarray(times_s, dtype=np.float64)
+    air = np.flatnonzero((t > takeoff_s) & (t < landing_s))
+    if len(air) < 2:
+        return None
+    k = np.asarray(keypoints_3d, dtype=np.float64)[air]
+    centre, axes, half = board_frames(k, riding_stance)
+    picture = None
+    if keypoints_2d is not None and scale_px_per_m is not None:
+        picture = _picture_distance(
+            np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half
+        )
+    found = []
+    for side in ("left", "right"):
+        points = _to_board(k[:, list(_HAND[side])], centre, axes)  # (m, 4, 3)
+        dist = np.nan_to_num(_outline_distance(points), nan=np.inf).min(axis=1)
+        near = dist <= REACH_M
+        close = dist
+        if picture is not None:
+            near |= picture[0][side] <= PICTURE_REACH_M
+            close = np.minimum(dist, picture[0][side])
+        best = None
+        for a, b in _runs(near):
+            if t[air[b]] - t[air[a]] + 1e-6 < MIN_HOLD_S:  # first to last frame on the board: 4 frames at 30 fps
+                continue
+            duration = t[air[b]] - t[air[a]] + 1.0 / fps
+            if best is None or duration > best[2]:
+                best = (a, b, duration)
+        if best is not None:
+            a, b, duration = best
+            found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points))
+    if not found:
+        return None
+    # the hand that held longest (then closest) grabs; the other joins only when it is clearly on the board too
+    found.sort(key=lambda f: (-f[3], f[4]))
+    found = [found[0]] + [f for f in found[1:] if f[4] <= SECOND_HAND_M]
+    hands: list[HandGrab] = []
+    for side, a, b, _, closeness, points in found:
+        held = slice(a, b + 1)
+        grip = np.nanmedian(points[held].mean(axis=1), axis=0)  # the hand's centre, board coordinates
+        elbow = np.nanmedian(_to_board(k[held, [_ELBOW[side]]], centre[held], axes[held])[:, 0], axis=0)
+        feet = max(float(np.nanmedian(half[held])), MIN_HALF_FEET_M)
+        along = float(grip[0])  # metres from the feet's centre towards the front foot
+        if picture is not None and np.nanmedian(picture[3][held]) >= ACROSS_PICTURE_M:
+            along = float(np.nanmedian((picture[1][side][held] - 0.5) * picture[3][held]))
+        edge = _edge(float(grip[1]))
+        if picture is not None and np.nanmedian(picture[3][held]) < ACROSS_PICTURE_M:
+            # the board points at the camera: its edges lie left and right in the picture, which tells them apart
+            edge = _edge(float(np.nanmedian(picture[2][side][held])))
+        zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
+        hand = side
+        if riding_stance in ("regular", "goofy"):
+            leading = "left" if riding_stance == "regular" else "right"
+            hand = "front" if side == leading else "back"
+        hands.append(HandGrab(
+            hand=hand, side=side, edge=edge, zone=zone,
+            route="front" if elbow[1] >= 0 else "behind", start=int(air[a]), end=int(air[b]),
+            start_frame=int(frames[air[a]]), end_frame=int(frames[air[b]]), start_s=float(t[air[a]]),
+            end_s=float(t[air[b]] + 1.0 / fps), distance_m=closeness,
+        ))  # fmt: skip
+    first = min(h.start for h in hands) - air[0]
+    last = max(h.end for h in hands) - air[0]
+    tweaks = tweak_angles(k[first : last + 1])
+    tweak = float(np.nanpercentile(tweaks, 75)) if np.isfinite(tweaks).any() else float("nan")
+    tweaked = bool(np.isfinite(tweak) and tweak >= TWEAK_DEG)
+    name = name_grab({h.hand: (h.edge, h.zone, h.route) for h in hands}, tweaked)
+    return Grab(name, tuple(sorted(hands, key=lambda h: h.start_s)), tweak)

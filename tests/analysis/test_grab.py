@@ -1,0 +1,171 @@
+"""Grabs (issue 19): the naming table row by row, and the detector end to end on small synthetic clips whose
+hand the generator put on the board by Anny's geometry (the analysis reads the pose model's keypoints of the
+rendered video). The full suite, every grab in two stances and three views, is `bench/grab_report.py`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pose_service.analysis.grab import GRAB_NAMES, GRAB_TABLE, MIN_HOLD_S, find_grab, name_grab
+from pose_service.config import Settings
+
+# (hands: front/back -> (edge, zone, route), tweaked, the name riders give it)
+CASES = [
+    ({"back": ("toe", "middle", "front")}, False, "indy"),  # back hand, toe edge between the bindings
+    ({"back": ("toe", "middle", "behind")}, True, "indy"),  # an indy stays an indy, tweaked or not
+    ({"front": ("toe", "middle", "front")}, False, "mute"),
+    ({"front": ("heel", "middle", "behind")}, False, "melon"),
+    ({"back": ("heel", "middle", "behind")}, False, "stalefish"),  # around behind the back leg
+    ({"back": ("heel", "middle", "front")}, False, "roast beef"),  # through between the legs
+    ({"front": ("heel", "middle", "behind")}, True, "method"),  # a melon, the board pulled back
+    ({"front": ("toe", "middle", "front")}, True, "Japan"),  # a mute, the board pulled back
+    ({"front": ("toe", "nose", "front")}, False, "nose"),
+    ({"front": ("heel", "nose", "behind")}, False, "nose"),  # either edge at the nose
+    ({"back": ("heel", "tail", "behind")}, False, "tail"),
+    ({"back": ("toe", "nose", "front")}, False, "crail"),  # the back hand reaching the nose's toe edge
+    ({"front": ("toe", "tail", "front")}, False, "seatbelt"),  # the front hand reaching across to the tail
+    ({"front": ("toe", "nose", "front"), "back": ("toe", "tail", "front")}, False, "truck driver"),
+    ({"front": ("toe", "middle", "front"), "back": ("toe", "middle", "front")}, False, "truck driver"),
+    ({"back": ("heel", "nose", "behind")}, False, "grab"),  # the back hand on the nose's heel edge: no name
+    ({"front": ("unsure", "middle", "front")}, False, "grab"),  # which edge is not known
+    ({"left": ("toe", "middle", "front")}, False, "grab"),  # stance unseen: no front or back hand
+]
+
+
+@pytest.mark.parametrize(("hands", "tweaked", "name"), CASES)
+def test_the_table_names_the_grab(hands: dict[str, tuple[str, str, str]], tweaked: bool, name: str) -> None:
+    assert name_grab(hands, tweaked) == name
+
+
+def test_every_named_grab_of_the_issue_is_in_the_table() -> None:
+    wanted = {"indy", "mute", "melon", "stalefish", "method", "nose", "tail", "Japan", "crail", "seatbelt",
+              "truck driver", "roast beef", "grab"}  # fmt: skip
+    assert set(GRAB_NAMES) == wanted
+    assert all(row[0] in GRAB_NAMES for row in GRAB_TABLE)
+    assert {name for _, _, name in CASES} == wanted
+
+
+def _body(frames: int, hand: str | None, at: tuple[float, float, float], held: range) -> np.ndarray:
+    """(frames, 33, 3) world keypoints of a rider facing the camera (+z), the left side on +x, feet 0.5 m apart
+    under the hips, toes towards +z, arms out; during `held` the `hand` ('left'/'right') holds the point `at`."""
+    k = np.zeros((frames, 33, 3))
+    for side, x in (("left", 1.0), ("right", -1.0)):
+        i = 0 if side == "left" else 1
+        k[:, 11 + i] = (0.2 * x, 0.5, 0.0)  # shoulders
+        k[:, 23 + i] = (0.12 * x, 0.0, 0.0)  # hips
+        k[:, 25 + i] = (0.2 * x, -0.45, 0.1)  # knees
+        k[:, 27 + i] = (0.25 * x, -0.9, 0.0)  # ankle
+        k[:, 29 + i] = (0.25 * x, -0.95, -0.06)  # heel
+        k[:, 31 + i] = (0.25 * x, -0.95, 0.12)  # foot index
+        k[:, 13 + i] = (0.45 * x, 0.4, 0.0)  # elbow
+        k[:, [15 + i, 17 + i, 19 + i, 21 + i]] = (0.7 * x, 0.4, 0.0)  # wrist, pinky, index, thumb
+    if hand is not None:
+        i = 0 if hand == "left" else 1
+        k[held.start : held.stop, [15 + i, 17 + i, 19 + i, 21 + i]] = at
+        k[held.start : held.stop, 13 + i] = (at[0], -0.4, 0.25)  # the elbow in front of the legs
+    return k
+
+
+# (stance, hand holding, where (x: + the rider's left, y: up, z: + towards the toes), the name)
+GEOMETRY = [
+    ("regular", "right", (-0.1, -0.93, 0.16), "indy"),  # the right hand is the back one, toe edge
+    ("goofy", "right", (-0.1, -0.93, 0.16), "mute"),  # the same hand leads for a goofy rider
+    ("regular", "left", (0.55, -0.93, 0.05), "nose"),  # beyond the left (leading) foot
+    ("goofy", "left", (0.55, -0.93, 0.05), "tail"),  # beyond the left (trailing) foot
+    ("regular", "left", (0.1, -0.93, -0.16), "melon"),  # the front hand on the heel edge
+]
+
+
+@pytest.mark.parametrize(("stance", "hand", "at", "name"), GEOMETRY)
+def test_the_board_and_the_hand_from_keypoints(stance: str, hand: str, at: tuple[float, float, float], name: str) -> None:
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, hand, at, range(10, 22))  # held 12 frames: 0.4 s
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance=stance, fps=fps)
+    assert grab is not None and grab.name == name
+    (held,) = grab.hands
+    assert (held.side, held.start_frame, held.end_frame) == (hand, 10, 21)
+    assert grab.duration_s == pytest.approx(0.4)
+    assert not grab.tweaked
+
+
+def test_no_hand_near_the_board_is_no_grab_and_a_brush_is_not_a_hold() -> None:
+    times = np.arange(30) / 30.0
+    plain = _body(30, None, (0, 0, 0), range(0))
+    assert find_grab(times, np.arange(30), plain, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
+    brush = _body(30, "right", (-0.1, -0.93, 0.16), range(10, 13))  # 3 frames: 0.067 s first to last
+    assert find_grab(times, np.arange(30), brush, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
+
+
+GRAB_CLIPS = {
+    "mute": "regular,straight,grab=mute,hold=0.4",  # front view: the front hand on the toe edge, 0.4 s
+    "plain": "regular,straight",  # no grab
+}
+
+
+@pytest.fixture(scope="session")
+def grab_results(session_dir: Path, settings: Settings) -> dict[str, tuple[dict[str, Any], dict[str, Any], str]]:
+    """clip -> (result.json, truth, what the CLI printed): 320x320, 30 fps, front view, rendered and analysed
+    once through the command line."""
+    import contextlib
+    import io
+
+    from pose_service.cli import main
+    from pose_service.synth import parse_trick, render_clip
+
+    out = {}
+    for name, spec in GRAB_CLIPS.items():
+        video = session_dir / f"grab_{name}.mp4"
+        truth_path = render_clip(parse_trick(spec), video, width=320, height=320, fps=30.0, view="front",
+                                 anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["analyze", str(video), "--no-mesh", "--stance", "regular", "--out",
+                         str(session_dir / f"grab_{name}_pose")])  # fmt: skip
+        assert code == 0, printed.getvalue()
+        result = json.loads((session_dir / f"grab_{name}_pose" / "result.json").read_text())
+        out[name] = (result, json.loads(truth_path.read_text()), printed.getvalue())
+    return out
+
+
+def test_a_held_grab_is_found_named_and_timed(grab_results) -> None:  # type: ignore[no-untyped-def]
+    result, truth, printed = grab_results["mute"]
+    true = truth["jumps"][0]["grab"]
+    assert true["name"] == "mute" and true["duration_s"] >= 0.4
+    (jump,) = result["analysis"]["jumps"]
+    grab = jump["grab"]
+    assert grab is not None, "no grab found on a 0.4 s mute"
+    assert grab["name"] == "mute"
+    assert [h["hand"] for h in grab["hands"]] == ["front"]
+    assert grab["hands"][0]["zone"] == "middle"
+    assert abs(grab["duration_s"] - true["duration_s"]) <= 0.1
+    assert grab["start_s"] > jump["takeoff_s"] and grab["end_s"] < jump["landing_s"] + 1e-6
+    assert grab["duration_s"] >= MIN_HOLD_S
+    assert jump["trick"] == "straight air, mute"
+    assert f"Grab: mute, the front hand on the toe edge between the bindings from {grab['start_s']:.2f} s" in (
+        jump["explanation"]
+    )
+    assert any("grab mute" in line for line in printed.splitlines() if line.strip().startswith("jump at"))
+    assert not jump["cue"].startswith("Grab:")  # the coaching cue stays a coaching sentence
+
+
+def test_an_air_with_no_grab_reports_none(grab_results) -> None:  # type: ignore[no-untyped-def]
+    result, truth, printed = grab_results["plain"]
+    (jump,) = result["analysis"]["jumps"]
+    assert truth["jumps"][0]["grab"] is None
+    assert jump["grab"] is None
+    assert jump["trick"] == "straight air"
+    jump_lines = [line for line in printed.splitlines() if line.strip().startswith("jump at")]
+    assert jump_lines and "Grab:" not in jump["explanation"] and not any("grab" in line for line in jump_lines)
+
+
+def test_the_grab_fits_the_result_schema(grab_results) -> None:  # type: ignore[no-untyped-def]
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).parents[2] / "pose_service" / "export" / "result.schema.json").read_text())
+    for result, _, _ in grab_results.values():
+        jsonschema.validate(result, schema)
