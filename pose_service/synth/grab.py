@@ -27,6 +27,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from pose_service.synth.motion import Motion
+from pose_service.synth.spec import TrickSpec
 
 __all__ = ["GRABS", "GrabPlace", "grab_places", "apply_grab", "grab_weights", "CONTACT_M", "EASE_S"]
 
@@ -97,7 +98,7 @@ _NOMINAL = np.array([0.0, 0.0, 0.0, 20.0, 25.0, 0.0, 0.0, 90.0, 120.0])
 _TWEAK_LEGS = (5.0, 125.0)  # a tweak: the hips nearly straight, the knees bent deep, the board behind
 
 
-def _rot_about(axis: np.ndarray, deg: np.ndarray) -> np.ndarray:
+def _rot_about(axis: np.ndarray | list[int], deg: np.ndarray) -> np.ndarray:
     return Rotation.from_rotvec(np.radians(deg)[:, None] * np.asarray(axis, dtype=np.float64)[None]).as_matrix()
 
 
@@ -188,7 +189,8 @@ class _Solver:
         for k, (place, side, target) in enumerate(zip(self.places, self.sides, self.targets(verts), strict=True)):
             palm = verts[:, self.palm[side]].mean(axis=1)
             res.append(4.0 * (palm - target))
-            elbow_y = heads[:, self.index[f"lowerarm01.{side}"], 1] - verts[:, self.rider.foot_vertices, 1].mean(1)  # type: ignore[attr-defined]
+            feet = np.asarray(self.rider.foot_vertices)  # type: ignore[attr-defined]
+            elbow_y = heads[:, self.index[f"lowerarm01.{side}"], 1] - verts[:, feet, 1].mean(1)
             want = {"front": -1.0, "behind": 1.0}.get(place.route)
             res.append(np.zeros((len(x), 1)) if want is None else 2.0 * np.maximum(0.08 - want * elbow_y, 0)[:, None])
             o = 9 + 4 * (k - 1) if k else 0
@@ -292,11 +294,14 @@ def board_distance(points: np.ndarray, board: np.ndarray) -> np.ndarray:
 
 
 def grab_truth(
-    rider: object, vertices: np.ndarray, board: np.ndarray, times: np.ndarray, trick: object, riding_stance: str | None
+    rider: object, vertices: np.ndarray, board: np.ndarray, times: np.ndarray, trick: TrickSpec,
+    riding_stance: str | None,
 ) -> dict[str, object]:
     """The truth's "grab" block: the name, then per hand where it holds and the frames its palm is within
     `CONTACT_M` of the board (measured on the posed mesh), and the grab's span over all its hands."""
-    name = trick.grab  # type: ignore[attr-defined]
+    name = trick.grab
+    if name is None:
+        raise ValueError("grab_truth needs a trick with a grab")
     places = grab_places(name)
     leading = "L" if riding_stance != "goofy" else "R"
     hands, spans = [], []
