@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonDict
@@ -65,9 +65,9 @@ class JobCreate(BaseModel):
         "naming what is missing when it cannot start) or auto (the GPU when it starts, else the CPU); default: the "
         "worker's setting (cpu; auto on `pose-service worker --gpu`)"
     )
-    pose_max_side: int | None = Field(
-        None, ge=0, description="the longer side, pixels, of the frame the pose model sees (0: full size); default: "
-        "full size on the CPU, 640 on the GPU delegate"
+    pose_max_side: Literal[0] | Annotated[int, Field(ge=64)] | None = Field(
+        None, description="the longer side, pixels, of the frame the pose model sees (0: full size, else at least 64); "
+        "default: full size on the CPU, 640 on the GPU delegate"
     )
 
 

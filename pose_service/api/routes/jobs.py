@@ -72,9 +72,10 @@ _CREATE_BODY = {
                     "stance": {"type": "string", "enum": ["regular", "goofy"], "description": "the rider's stance"},
                     "device": {"type": "string", "enum": ["cpu", "gpu", "auto"],
                                "description": "where the pose model runs (default: the worker's setting)"},
-                    "pose_max_side": {"type": "integer", "minimum": 0,
+                    "pose_max_side": {"anyOf": [{"type": "integer", "enum": [0]}, {"type": "integer", "minimum": 64}],
                                       "description": "the longer side, pixels, of the frame the pose model sees "
-                                                     "(0: full size; default: full size on the CPU, 640 on the GPU)"},
+                                                     "(0: full size, else at least 64; default: full size on the "
+                                                     "CPU, 640 on the GPU)"},
                     "rider": {"type": "string", **RIDER_SCHEMA, "description": "who rode it"},
                 },
             }},
