@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
+from pose_service.analysis.contact import ground_contact
 from pose_service.analysis.explain import summarize
-from pose_service.analysis.jumps import find_jumps, gate_jumps, overlay_labels, rider_chain
+from pose_service.analysis.jumps import camera_moved, find_jumps, gate_jumps, overlay_labels, rider_chain
 from pose_service.analysis.trick import STANCES
 from pose_service.config import Settings
 from pose_service.errors import BadOption
@@ -152,6 +153,9 @@ def analyze(
     t0 = time.perf_counter()
     rider_of = {t.id: t for t in tracks}
     chain = rider_chain(tracks, rider, fps=info.fps) if rider is not None and rider in rider_of else None
+    if chain is not None and camera_moved(chain, timestamps, info.width, info.height):
+        # A moving camera hides the flight's parabola; the snow under the feet shows its takeoff and landing.
+        chain.extras["ground_contact"] = ground_contact(info, chain)
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
                    image_width=info.width)  # fmt: skip

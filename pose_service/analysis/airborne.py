@@ -45,6 +45,11 @@ _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
 _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
 _MIN_DESCENT = 0.25  # with a moving camera, a flight comes down at least this share of its rise
 APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
+_CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this share is on the snow ...
+_CONTACT_OFF = 0.25  # ... and through a flight at most this on average
+_CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
+_CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
+_CONTACT_MIN_AIR_S = 0.4  # a flight found by the contact cue alone: at least this long (a shadow crossed is shorter)
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
 
 
@@ -143,6 +148,7 @@ def find_airborne(
     image_height: int,
     fps: float,
     moving_camera: bool = False,
+    contact: np.ndarray | None = None,
 ) -> list[Airborne]:
     """Every flight of one person, in time order.
 
@@ -153,6 +159,10 @@ def find_airborne(
     the feet leave or come back to is read as a line through their heights around it (a kicker's ramp, a
     landing slope), not their median. A still camera keeps every flight (hops in a rhythm follow each other
     closely) and a level ground.
+    contact: (m,) with a moving camera, the share of snow under the feet per sample (`analysis.contact`; nan where
+    unknown): where it confirms the snow on either side of a flight, the takeoff and landing are its last and
+    first frames on the snow (`_contact_ends`), and a flight it brackets is found even when the stabilised hips
+    miss their parabola (`_contact_flights`).
     """
     m = len(frames)
     times_s = np.asarray(times_s, dtype=np.float64)
@@ -186,7 +196,15 @@ def find_airborne(
             flights.append(flight)
             covered[start : end + 1] = True
     flights.sort(key=lambda f: f.start)
-    return _apart(flights, frames, times_s, h, feet, APART_S) if moving_camera else flights
+    if not moving_camera:
+        return flights
+    flights = _apart(flights, frames, times_s, h, feet, APART_S)
+    if contact is None or len(contact) != m:
+        return flights
+    contact = np.asarray(contact, dtype=np.float64)
+    ended = [_contact_ends(f, frames, times_s, h, contact) for f in flights]
+    ended += _contact_flights(frames, times_s, h, feet, contact, ended)
+    return _merged(sorted(ended, key=lambda f: f.start), frames, times_s, h)
 
 
 def _apart(
@@ -220,6 +238,105 @@ def _apart(
             continue
         kept.append(flight)
     return kept
+
+
+def _on_snow(t: np.ndarray, contact: np.ndarray, i: int, outward: int) -> bool:
+    """Sample i stands on the snow: the snow under its feet, and under theirs on average over the `_CONTACT_RUN_S`
+    outward of it (towards the run-in for a takeoff, -1; the run-out for a landing, +1), so one bright patch
+    under a board in the air is not a landing, nor one garbled pose on the run-in a flight."""
+    if not contact[i] >= _CONTACT_ON:
+        return False
+    near = (np.sign(t - t[i]) == outward) & (np.abs(t - t[i]) <= _CONTACT_RUN_S) & np.isfinite(contact)
+    return bool(near.any()) and float(np.mean(contact[near])) >= _CONTACT_ON
+
+
+def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int) -> int | None:
+    """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
+    samples between were off it (at most `_CONTACT_OFF` snow on average)."""
+    i = peak
+    while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
+        i += direction
+        if _on_snow(t, contact, i, direction):
+            lo, hi = sorted((peak, i))
+            between = contact[lo + 1 : hi]
+            between = between[np.isfinite(between)]
+            return i if between.size and float(between.mean()) <= _CONTACT_OFF else None
+    return None
+
+
+def _airborne(frames: np.ndarray, t: np.ndarray, h: np.ndarray, start: int, end: int) -> Airborne:
+    sl = slice(start, end + 1)
+    ok = np.isfinite(h[sl])
+    acc = -_free_accel(t[sl][ok], h[sl][ok]) / GRAVITY if ok.sum() >= 3 else float("nan")
+    rms = _fit_gravity(t[sl][ok] - t[start], h[sl][ok])[1] if ok.sum() >= 4 else float("nan")
+    return Airborne(start=start, end=end, takeoff_frame=int(frames[start]), landing_frame=int(frames[end]),
+                    takeoff_s=float(t[start]), landing_s=float(t[end]),
+                    apex_m=float(max(0.0, np.nanmax(h[sl]) - h[start])), drop_m=float(h[start] - h[end]),
+                    accel_g=acc, rms_m=rms)  # fmt: skip
+
+
+def _contact_ends(flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, contact: np.ndarray) -> Airborne:
+    """The flight with its takeoff and landing moved to the last and first samples on the snow around its apex,
+    where the snow under the feet shows them (`_contact_scan`); an end it does not show stays the parabola's.
+
+    With a follow-cam the stabilised hips fit a parabola over part of the flight only (on the real clips: its
+    last third, or from a few frames before the takeoff), so its ends can be anywhere inside the flight."""
+    peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
+    start = _contact_scan(t, contact, peak, -1)
+    end = _contact_scan(t, contact, peak, +1)
+    start = flight.start if start is None else start
+    end = flight.end if end is None else end
+    if (start, end) == (flight.start, flight.end) or not MIN_AIR_S <= t[end] - t[start] <= MAX_AIR_S:
+        return flight
+    return _airborne(frames, t, h, start, end)
+
+
+def _contact_flights(
+    frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray, known: list[Airborne]
+) -> list[Airborne]:
+    """Flights the snow under the feet brackets that no parabola found: off the snow for at least
+    `_CONTACT_MIN_AIR_S` between two samples on it, the rider seen (not gap-filled) in most of it, and the hips
+    and the feet rising above the line between takeoff and landing (`_bulge`), as a flight's do and a ride past
+    dark trees' do not."""
+    found: list[Airborne] = []
+    taken = np.zeros(len(t), dtype=bool)
+    for f in known:
+        taken[f.start : f.end + 1] = True
+    i = 0
+    while i < len(t) - 1:
+        if not _on_snow(t, contact, i, -1) or _on_snow(t, contact, i + 1, -1):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(t) and not _on_snow(t, contact, j, +1) and t[j] - t[i] <= MAX_AIR_S:
+            j += 1
+        if j >= len(t) or t[j] - t[i] > MAX_AIR_S:
+            i = j
+            continue
+        inside = contact[i + 1 : j]
+        seen = np.isfinite(inside)
+        if (
+            t[j] - t[i] >= _CONTACT_MIN_AIR_S
+            and seen.mean() >= 0.5
+            and float(inside[seen].mean()) <= _CONTACT_OFF
+            and not taken[i : j + 1].any()
+            and _bulge(t[i : j + 1], h[i : j + 1]) >= _MIN_HIP_BULGE_M
+            and _bulge(t[i : j + 1], feet[i : j + 1]) >= _MIN_FOOT_TRAVEL_M
+        ):
+            found.append(_airborne(frames, t, h, i, j))
+        i = j
+    return found
+
+
+def _merged(flights: list[Airborne], frames: np.ndarray, t: np.ndarray, h: np.ndarray) -> list[Airborne]:
+    """Overlapping flights as one (two parabolas of one flight both moved to its contacts)."""
+    out: list[Airborne] = []
+    for f in flights:
+        if out and f.start <= out[-1].end:
+            out[-1] = _airborne(frames, t, h, min(out[-1].start, f.start), max(out[-1].end, f.end))
+        else:
+            out.append(f)
+    return out
 
 
 def _likelihood(flight: Airborne) -> float:

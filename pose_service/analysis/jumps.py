@@ -234,8 +234,10 @@ def find_jumps(
     full_path = track.extras.get("camera_path")
     all_times = np.asarray(timestamps_s, dtype=np.float64)
     flight_2d = _flight_keypoints(track, full_path, all_times, image_width or image_height, image_height)
+    contact = track.extras.get("ground_contact")  # the snow under the feet per sample (`analysis.contact`)
     flights = find_airborne(track.frames, times, flight_2d, track.keypoints_3d, image_height=image_height, fps=fps,
-                            moving_camera=flight_2d is not track.keypoints_2d)  # fmt: skip
+                            moving_camera=flight_2d is not track.keypoints_2d,
+                            contact=contact if isinstance(contact, np.ndarray) else None)  # fmt: skip
     if not flights:
         return []
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
@@ -350,14 +352,22 @@ def _flight_keypoints(track: Track, path: object, times_s: np.ndarray, width: in
     else carried into the first frame's pixels (`camera.stabilise`). A follow-cam or a pan that keeps the rider
     centred takes the parabola out of the picture (the hips rise and fall a third as far as they do); the
     background's motion puts it back. A still camera keeps the picture's numbers exactly."""
-    if not isinstance(path, np.ndarray) or len(path) < 2 or len(track) < 2:
+    if not camera_moved(track, times_s, width, height):
         return track.keypoints_2d
+    return stabilise(track.keypoints_2d, track.frames, np.asarray(path))
+
+
+def camera_moved(track: Track, timestamps_s: np.ndarray | list[float], width: int, height: int) -> bool:
+    """Whether the camera moved (`CameraAround.moving`) over the track's time, by the tracker's camera path in
+    its extras (False where there is none)."""
+    path = track.extras.get("camera_path")
+    if not isinstance(path, np.ndarray) or len(path) < 2 or len(track) < 2:
+        return False
+    times_s = np.asarray(timestamps_s, dtype=np.float64)
     t = times_s[np.clip(track.frames, 0, len(times_s) - 1)]
     span = camera_around(path, times_s, takeoff_s=float(t[0]) + WINDOW_S, landing_s=float(t[-1]) - WINDOW_S,
                          frame_size=(width, height))  # fmt: skip
-    if span is None or not span.moving:
-        return track.keypoints_2d
-    return stabilise(track.keypoints_2d, track.frames, path)
+    return span is not None and span.moving
 
 
 def _camera_motion(camera_x: np.ndarray | None, times: np.ndarray, bbox: np.ndarray, flight: Airborne) -> float | None:
