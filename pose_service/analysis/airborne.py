@@ -46,6 +46,7 @@ _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its c
 _MIN_DESCENT = 0.25  # with a moving camera, a flight comes down at least this share of its rise
 APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
 _CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this share is on the snow ...
+_CONTACT_CLEAR = 0.75  # ... and where it would shorten a parabola's flight, at least this
 _CONTACT_OFF = 0.25  # ... and through a flight at most this on average
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
 _CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
@@ -240,23 +241,30 @@ def _apart(
     return kept
 
 
-def _on_snow(t: np.ndarray, contact: np.ndarray, i: int, outward: int) -> bool:
-    """Sample i stands on the snow: the snow under its feet, and under theirs on average over the `_CONTACT_RUN_S`
-    outward of it (towards the run-in for a takeoff, -1; the run-out for a landing, +1), so one bright patch
-    under a board in the air is not a landing, nor one garbled pose on the run-in a flight."""
-    if not contact[i] >= _CONTACT_ON:
+def _on_snow(t: np.ndarray, contact: np.ndarray, i: int, outward: int, least: float = 0.5) -> bool:
+    """Sample i stands on the snow: at least `least` snow under its feet, and under theirs on average over the
+    `_CONTACT_RUN_S` outward of it (towards the run-in for a takeoff, -1; the run-out for a landing, +1), so one
+    bright patch under a board in the air is not a landing, nor one garbled pose on the run-in a flight."""
+    if not contact[i] >= least:
         return False
     near = (np.sign(t - t[i]) == outward) & (np.abs(t - t[i]) <= _CONTACT_RUN_S) & np.isfinite(contact)
-    return bool(near.any()) and float(np.mean(contact[near])) >= _CONTACT_ON
+    return bool(near.any()) and float(np.mean(contact[near])) >= least
 
 
-def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int) -> int | None:
+def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int) -> int | None:
     """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
-    samples between were off it (at most `_CONTACT_OFF` snow on average)."""
+    samples between were off it (at most `_CONTACT_OFF` snow on average).
+
+    Inside the parabola's own end (`end`: its takeoff or landing sample) the contact must be clear
+    (`_CONTACT_CLEAR`): a camera at the rider's height sees the slope behind the rider right under the board in
+    the air, patchy where it is textured, and a parabola that fits the whole flight is then the better witness.
+    Outside it, the parabola has stopped short of the flight (the camera took part of it out) and the snow
+    decides."""
     i = peak
     while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
         i += direction
-        if _on_snow(t, contact, i, direction):
+        inside = (i - end) * direction < 0
+        if _on_snow(t, contact, i, direction, _CONTACT_CLEAR if inside else _CONTACT_ON):
             lo, hi = sorted((peak, i))
             between = contact[lo + 1 : hi]
             between = between[np.isfinite(between)]
@@ -282,8 +290,8 @@ def _contact_ends(flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.nda
     With a follow-cam the stabilised hips fit a parabola over part of the flight only (on the real clips: its
     last third, or from a few frames before the takeoff), so its ends can be anywhere inside the flight."""
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
-    start = _contact_scan(t, contact, peak, -1)
-    end = _contact_scan(t, contact, peak, +1)
+    start = _contact_scan(t, contact, peak, -1, flight.start)
+    end = _contact_scan(t, contact, peak, +1, flight.end)
     start = flight.start if start is None else start
     end = flight.end if end is None else end
     if (start, end) == (flight.start, flight.end) or not MIN_AIR_S <= t[end] - t[start] <= MAX_AIR_S:

@@ -1,0 +1,88 @@
+"""The snow under the feet (`analysis.contact`): read from a drawn frame, and the flights it times when a moving
+camera has taken the parabola out of the hips' height (measured on the real follow-cams: 0.1-0.5 g)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pose_service.analysis import find_airborne
+from pose_service.analysis.airborne import GRAVITY
+from pose_service.analysis.contact import snow_under_feet
+from tests.analysis.figures import orient, project
+
+FPS = 30.0
+SKY = (70, 130, 220)  # a clear sky: blue, saturated
+SNOW = (235, 238, 242)
+SHADED_SNOW = (120, 140, 170)  # snow in the rider's own shadow: the cue's known blind spot
+
+
+def _frame(horizon: int, below: tuple[int, int, int] = SNOW) -> np.ndarray:
+    rgb = np.empty((360, 640, 3), np.uint8)
+    rgb[:horizon] = SKY
+    rgb[horizon:] = below
+    return rgb
+
+
+def _rider(feet_y: float) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints of a standing figure 120 px tall whose lowest foot point is at feet_y, and its box."""
+    kp3d = orient(np.zeros(1), np.zeros(1))
+    kp2d = project(kp3d, np.zeros(1), scale=70.0)[0]
+    kp2d[:, 0] += 320 - kp2d[:, 0].mean()
+    kp2d[:, 1] += feet_y - kp2d[27:33, 1].max()
+    box = np.array([kp2d[:, 0].min(), kp2d[:, 1].min(), kp2d[:, 0].max(), kp2d[:, 1].max()])
+    return kp2d, box
+
+
+def test_feet_on_the_snow_stand_on_snow_and_feet_in_the_sky_do_not() -> None:
+    on_snow = snow_under_feet(_frame(200), *_rider(200))
+    in_the_air = snow_under_feet(_frame(300), *_rider(200))  # the snow a body size below the board
+    assert on_snow > 0.9 and in_the_air < 0.1, (on_snow, in_the_air)
+    assert snow_under_feet(_frame(200, SHADED_SNOW), *_rider(200)) < 0.1  # the blind spot, stated in the module
+
+
+def test_feet_outside_the_picture_are_unknown() -> None:
+    assert np.isnan(snow_under_feet(_frame(200), *_rider(400)))
+
+
+def _follow_cam_clip(n: int, takeoff: int, air_s: float, absorbed: float) -> tuple[np.ndarray, ...]:
+    """A flight whose parabola a tilting camera mostly absorbed: the hips show `1 - absorbed` of it."""
+    t = np.arange(n) / FPS
+    s = np.clip(t - takeoff / FPS, 0.0, air_s)
+    heights = (1.0 - absorbed) * 0.5 * GRAVITY * s * (air_s - s)
+    kp3d = orient(np.zeros(n), np.zeros(n))
+    kp2d = project(kp3d, heights, scale=100.0)
+    return np.arange(n), t, kp2d, kp3d
+
+
+def test_a_flight_the_camera_hid_is_timed_by_the_snow_under_the_feet() -> None:
+    takeoff, air_s = 40, 1.0
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.8)  # falls at 0.2 g
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.95)
+    contact[[20, 60, 100]] = np.nan  # frames where the band left the picture
+    contact[55] = 0.7  # a bright patch under the board in the air
+    blind = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True)
+    assert blind == []  # no parabola at 0.2 g
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+
+
+def test_a_shadow_crossed_on_the_snow_is_not_a_flight() -> None:
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, 40, 1.0, absorbed=1.0)  # the hips stay level
+    contact = np.full(120, 0.95)
+    contact[50:57] = 0.0  # 0.23 s in a tree's shadow
+    contact[80:100] = 0.0  # 0.67 s riding past dark trees with the camera low: the hips do not rise
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert flights == []
+
+
+def test_where_the_snow_is_never_seen_the_parabolas_ends_stand() -> None:
+    takeoff, air_s = 40, 0.8
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.0)
+    contact = np.zeros(120)  # snow in shade all along: the cue never sees the rider on the snow
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert len(flights) == 1
+    assert abs(flights[0].takeoff_frame - takeoff) <= 1 and abs(flights[0].landing_frame - takeoff - 24) <= 1
