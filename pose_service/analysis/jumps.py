@@ -493,7 +493,8 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
             near = [
                 (t, part)
                 for t, part in parts
-                if part is not None and _continues(chain, part, fps, max_gap_s, direction)
+                if part is not None
+                and _continues(chain, part, fps, _OWN_GAP_S if t.id == rider else max_gap_s, direction)
             ]
             if not near:
                 break
@@ -513,6 +514,10 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
     return chain
 
 
+# The rider's own track, cut where the pose model lost them (`_runs`), joins back over a longer gap: the tracker
+# already took both sides for one person, and a small rider can be lost through a whole flight (the real seg6's
+# first kicker: 0.8 s).
+_OWN_GAP_S = 1.0
 _TAKEOVER_MIN_OVERLAP = 4  # frames both tracks hold before the rider's track ends or degrades
 _TAKEOVER_MARGIN = 3  # how many more body-like samples the other track must hold over the overlap
 

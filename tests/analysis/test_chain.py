@@ -39,6 +39,16 @@ def test_a_stray_late_sample_of_the_rider_does_not_hide_the_track_that_took_over
     assert list(chain.frames) == list(range(0, 106))
 
 
+def test_the_riders_own_track_lost_through_a_flight_joins_back() -> None:
+    # The real seg6's first kicker: the small rider is lost from the lip for 0.8 s; the tracker picks them up
+    # again under the same id (another track had them for a few frames first). The run before the gap is the
+    # takeoff: it stays in the chain. Another person's track that late would not join (above: 20 frames).
+    rider = _track(1, list(range(0, 46)) + list(range(70, 120)), 100.0)
+    shred = _track(2, list(range(66, 80)), 110.0)
+    chain = rider_chain([rider, shred], 1, fps=30.0)
+    assert list(chain.frames) == list(range(0, 46)) + list(range(66, 120))
+
+
 def _body(track_id: int, frames: list[int], box: tuple[float, float, float, float], *, hips_y: float | None = None,
           filled: bool = False) -> Track:
     """A track whose hips lie at the box's middle (or at `hips_y`)."""
