@@ -8,6 +8,11 @@
     wall-clock or memory limit          -> killed, failed with the limit named (never retried); the wall-clock
                                            limit follows the clip's duration (pose_service/jobs/limits.py)
     cancel                              -> process group killed, cancelled
+
+Warm workers (`settings.warm_workers`, on by default): each pool slot starts its next worker ahead, `--warm`, so it
+imports the pipeline while no job is there; a job is handed to it on stdin and it runs exactly as a fresh one (its
+own process group, log, limits and heartbeats), then exits and the slot starts the next. A warm worker that died
+while waiting (a broken environment) is replaced by a fresh start for the job, which reports the error as always.
 """
 
 from __future__ import annotations
@@ -66,6 +71,34 @@ def worker_python(settings: Settings) -> str:
 def worker_command(settings: Settings, *, video: Path, out: Path, options: dict[str, Any], fd: int) -> list[str]:
     return [worker_python(settings), "-m", _WORKER_MODULE, "--video", str(video), "--out", str(out),
             "--options", json.dumps(options), "--progress-fd", str(fd)]
+
+
+def warm_command(settings: Settings, *, fd: int, log_path: Path) -> list[str]:
+    return [worker_python(settings), "-m", _WORKER_MODULE, "--warm", "--progress-fd", str(fd), "--warm-log",
+            str(log_path)]
+
+
+@dataclass(eq=False)
+class _Warm:
+    """A worker started ahead, waiting for its job on stdin (see the module's docstring)."""
+
+    proc: subprocess.Popen[bytes]
+    read_fd: int
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def discard(self) -> None:
+        """Kill it (if still waiting) and let go of its pipe and log."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            os.close(self.read_fd)
+        self.log_path.unlink(missing_ok=True)
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -149,6 +182,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._running: dict[str, subprocess.Popen[bytes]] = {}
         self._cancel: set[str] = set()
+        self._warm: set[_Warm] = set()
 
     # lifecycle ----------------------------------------------------------------------------------------
     def recover(self) -> list[Job]:
@@ -181,6 +215,11 @@ class WorkerPool:
             self._kill_group(proc.pid, signal.SIGKILL)
         for t in self._threads:
             t.join(timeout)
+        with self._wake:
+            waiting = list(self._warm)
+            self._warm.clear()
+        for warm in waiting:
+            warm.discard()
 
     def notify(self) -> None:
         """A job was queued."""
@@ -219,33 +258,90 @@ class WorkerPool:
 
     # the loop -----------------------------------------------------------------------------------------
     def _loop(self) -> None:
+        warm: _Warm | None = None
         while True:
             with self._wake:
                 if self._stopping:
                     return
+            if warm is None and self.settings.warm_workers:
+                warm = self._start_warm()
             job = self.store.claim_next()
             if job is None:
                 with self._wake:
                     if not self._stopping:
                         self._wake.wait(timeout=2.0)
                 continue
+            taken, warm = warm, None
             try:
-                self._run(job)
+                self._run(job, taken)
             except Exception as exc:  # the supervisor must outlive any one job
                 log.exception("supervising job %s failed", job.id)
                 self.store.finish(job.id, "failed", error={
                     "code": "supervisor", "message": f"the supervisor failed: {type(exc).__name__}: {exc}",
                     "hint": "see the server log", "log_tail": ""})
 
-    def _run(self, job: Job) -> None:
+    def _start_warm(self) -> _Warm | None:
+        """A worker started ahead for this slot's next job, or None when it cannot start (a fresh start will
+        then say why, with the job)."""
+        s = self.settings
+        folder = s.service_dir / "warm"
+        folder.mkdir(parents=True, exist_ok=True)
+        read_fd, write_fd = os.pipe()
+        log_path = folder / f"warm-{threading.get_ident()}-{time.monotonic_ns()}.log"
+        try:
+            with log_path.open("ab") as logf:
+                proc = subprocess.Popen(warm_command(s, fd=write_fd, log_path=log_path), stdin=subprocess.PIPE, stdout=logf,
+                                        stderr=subprocess.STDOUT, pass_fds=(write_fd,), start_new_session=True,
+                                        env=worker_env(s), cwd=str(folder))
+        except OSError as exc:
+            log.warning("cannot start a warm worker: %s", exc)
+            os.close(read_fd)
+            os.close(write_fd)
+            log_path.unlink(missing_ok=True)
+            return None
+        os.close(write_fd)
+        warm = _Warm(proc, read_fd, log_path)
+        with self._wake:
+            self._warm.add(warm)
+        return warm
+
+    def _hand_over(self, warm: _Warm, job: Job, out: Path, log_path: Path) -> bool:
+        """Give `job` to the waiting `warm` worker. False if it is gone (then discarded)."""
+        with self._wake:
+            self._warm.discard(warm)
+        if not warm.alive():
+            log.warning("warm worker %d died while waiting (exit %s); starting a fresh one", warm.proc.pid,
+                        warm.proc.returncode)
+            warm.discard()
+            return False
+        message = {"video": str(job.video_path), "out": str(out), "options": job.options, "log": str(log_path),
+                   "cwd": str(log_path.parent)}
+        try:
+            assert warm.proc.stdin is not None
+            warm.proc.stdin.write((json.dumps(message) + "\n").encode())
+            warm.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            warm.discard()
+            return False
+        return True  # the worker moves its start-up lines into the job's log itself
+
+    def _run(self, job: Job, warm: _Warm | None = None) -> None:
         s = self.settings
         folder = job_dir(s, job.id)
         out = folder / "out"
         out.mkdir(parents=True, exist_ok=True)
         log_path = folder / "job.log"
+        limit = self.time_limit(job)
+        if warm is not None:
+            with log_path.open("ab") as logf:
+                logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: warm worker pid {warm.proc.pid}\n"
+                           .encode())
+                logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
+            if self._hand_over(warm, job, out, log_path):
+                self._follow(job, warm.proc, warm.read_fd, limit, log_path)
+                return
         read_fd, write_fd = os.pipe()
         cmd = worker_command(s, video=Path(job.video_path), out=out, options=job.options, fd=write_fd)
-        limit = self.time_limit(job)
         with log_path.open("ab") as logf:
             logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: {' '.join(cmd[:3])}\n".encode())
             logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
@@ -263,6 +359,10 @@ class WorkerPool:
                     "log_tail": ""})
                 return
         os.close(write_fd)
+        self._follow(job, proc, read_fd, limit, log_path)
+
+    def _follow(self, job: Job, proc: subprocess.Popen[bytes], read_fd: int, limit: JobLimit, log_path: Path) -> None:
+        """Watch the worker running `job` to its end and record how it ended."""
         with self._wake:
             self._running[job.id] = proc
         self.store.set_pid(job.id, proc.pid)
