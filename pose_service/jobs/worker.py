@@ -11,10 +11,12 @@ lines on the pipe `--progress-fd`:
 The first log line is written before any heavy import, so a worker that dies importing torch or mediapipe
 still leaves a log that says how far it got.
 
-Warm (`--warm`, no --video/--out): the supervisor starts the worker before any job is there. It imports the pipeline
-(numpy, PyAV, MediaPipe) and waits for one job as a JSON line on stdin, {"video", "out", "options", "log", "cwd"};
-then its stdout and stderr become the job's log and it runs the job as above, and exits: one job per process, as
-isolated as a fresh one, without the start-up. An empty stdin (the supervisor gone) ends it.
+Warm (`--warm`, no --video/--out; pose_service/jobs/warm.py): the supervisor starts the worker before any job is
+there. It imports the pipeline (numpy, PyAV, MediaPipe), sends {"type": "warm"} and waits for one job as a JSON line
+on stdin, {"video", "out", "options", "log", "cwd", "warm_log_offset"}. The supervisor has copied the first
+`warm_log_offset` bytes of its warm log (`--warm-log`) into the job's log; the worker appends the rest, then its
+stdout and stderr become the job's log and it runs the job as above, and exits: one job per process, as isolated as
+a fresh one, without the start-up. An empty stdin (the supervisor gone) ends it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import select  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -120,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _job_handed() -> bool:
+    """Warm, the imports failed: was a job handed over meanwhile (then it fails as a fresh worker's would)?"""
+    return bool(select.select([sys.stdin], [], [], 0)[0])
+
+
 def _take_job(args: argparse.Namespace) -> bool:
     """Warm: wait for the job on stdin, then write to its log and work in its folder. False: no job will come."""
     line = sys.stdin.readline()
@@ -131,16 +139,20 @@ def _take_job(args: argparse.Namespace) -> bool:
     sys.stdout.flush()
     sys.stderr.flush()
     log_fd = os.open(job["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    if args.warm_log is not None:  # what it printed while it waited goes first (then the file goes)
+    if args.warm_log is not None:  # the supervisor copied its first bytes at the hand-over; what came after follows
         with contextlib.suppress(OSError):
-            os.write(log_fd, args.warm_log.read_bytes())
-            args.warm_log.unlink()
+            with args.warm_log.open("rb") as f:
+                f.seek(int(job.get("warm_log_offset") or 0))
+                rest = f.read()
+            while rest:
+                rest = rest[os.write(log_fd, rest):]
+            args.warm_log.unlink()  # moved: the supervisor copies it no more
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
     os.chdir(job["cwd"])
-    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} worker starting: {sys.executable} (pid {os.getpid()}, warm since "
-          f"{_WARM_SINCE}, the pipeline imported): {args.video.name}", flush=True)
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} worker starting: {sys.executable} (pid {os.getpid()}, started ahead "
+          f"at {_WARM_SINCE}): {args.video.name}", flush=True)
     return True
 
 
@@ -167,13 +179,15 @@ def main(argv: list[str] | None = None) -> int:
             importlib.import_module("mediapipe")
     except BaseException as exc:  # an environment without our packages: say which one, in the log and the job
         traceback.print_exc()
-        if not args.warm:  # a warm worker has no job to fail: the supervisor starts a fresh one, which says it
-            channel.send(type="error", code="environment", message=f"worker cannot start: {type(exc).__name__}: "
-                         f"{exc}", hint=f"install the project's packages for {sys.executable}, or run "
-                         "`pose-service doctor`")  # fmt: skip
+        # Warm without a job: nothing to fail (the supervisor tries again later, jobs start fresh workers meanwhile).
+        if args.warm and not (_job_handed() and _take_job(args)):
+            return 1
+        channel.send(type="error", code="environment", message=f"worker cannot start: {type(exc).__name__}: {exc}",
+                     hint=f"install the project's packages for {sys.executable}, or run `pose-service doctor`")
         return 1
     if args.warm:
         print(f"{time.strftime('%H:%M:%S')} warm: the pipeline is imported; waiting for a job", flush=True)
+        channel.send(type="warm")
         if not _take_job(args):
             return 0
         channel.send(type="progress", stage="loading", progress=0.0)
