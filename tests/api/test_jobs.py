@@ -228,19 +228,3 @@ def test_readyz_reports_every_check(client: httpx.Client) -> None:
     # The GPU row informs (usable or not, and why) and never makes the service "not ready": the CPU path works.
     gpu = next(c for c in body["checks"] if c["name"] == "GPU for the pose stage")
     assert gpu["required"] is False and (gpu["ok"] or gpu["detail"].startswith("GPU not usable: "))
-
-
-def test_jobs_run_on_workers_started_ahead_one_job_each(client: httpx.Client, clip: Path) -> None:
-    # The pool starts each worker ahead (`warm_workers`): it has imported the pipeline when the job comes, takes
-    # that one job and exits; the next job gets the next worker, never the same process.
-    pids = []
-    for _ in range(2):
-        job = wait_for(client, submit(client, clip, overlay="false", mesh="false")["id"], {"succeeded", "failed"})
-        assert job["state"] == "succeeded", job["error"]
-        log = client.get(f"/jobs/{job['id']}/log").text
-        header = next(line for line in log.splitlines() if line.startswith("=== attempt"))
-        assert "warm worker pid" in header, header
-        pids.append(int(header.rsplit(" ", 1)[1]))
-        assert "the pipeline is imported; waiting for a job" in log  # its start-up lines, copied into the job's log
-        assert f"(pid {pids[-1]}, warm since" in log and "done:" in log
-    assert pids[0] != pids[1]
