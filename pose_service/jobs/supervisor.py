@@ -338,17 +338,20 @@ class WorkerPool:
         """Give `job` to the waiting `warm` worker, its start-up lines into the job's log after the attempt's header.
         False if it is gone (then discarded, a line in the job's log says so)."""
         self._forget(warm)
-        alive = warm.drain()
-        if alive:
-            with log_path.open("ab") as logf:
-                logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: warm worker pid {warm.pid} "
-                           f"({worker_python(self.settings)} -m {_WORKER_MODULE}, started "
-                           f"{time.monotonic() - warm.started:.1f} s before)\n".encode())
-                logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
-            message = {"video": str(job.video_path), "out": str(out), "options": job.options, "log": str(log_path),
-                       "cwd": str(log_path.parent)}
-            if warm.hand_over(message, log_path):
-                return True
+        try:
+            if warm.drain():
+                with log_path.open("ab") as logf:
+                    logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: warm worker pid {warm.pid} "
+                               f"({worker_python(self.settings)} -m {_WORKER_MODULE}, started "
+                               f"{time.monotonic() - warm.started:.1f} s before)\n".encode())
+                    logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
+                message = {"video": str(job.video_path), "out": str(out), "options": job.options,
+                           "log": str(log_path), "cwd": str(log_path.parent)}
+                if warm.hand_over(message, log_path):
+                    return True
+        except BaseException:  # it is no longer in `_warm`: never leave it waiting
+            warm.discard()
+            raise
         log.warning("warm worker %d gone at the hand-over of job %s (%s); starting a fresh one", warm.pid, job.id,
                     warm.how_it_ended())
         with log_path.open("ab") as logf:
@@ -397,15 +400,15 @@ class WorkerPool:
             self._running[job.id] = proc
             self._starting.discard(job.id)
             cancelled_early, stopping = job.id in self._cancel, self._stopping
-        if stopping:  # stop() came while this worker was being started: it has not seen it
-            self._kill_group(proc.pid, signal.SIGKILL)
-        elif cancelled_early:  # cancelled while its worker was being started
-            self._kill_group(proc.pid, signal.SIGTERM)
-        self.store.set_pid(job.id, proc.pid)
-        log.info("job %s attempt %d: worker pid %d", job.id, job.attempts, proc.pid)
         run = _Run(limit=limit)
         started = time.monotonic()
         try:
+            if stopping:  # stop() came while this worker was being started: it has not seen it
+                self._kill_group(proc.pid, signal.SIGKILL)
+            elif cancelled_early:  # cancelled while its worker was being started
+                self._kill_group(proc.pid, signal.SIGTERM)
+            self.store.set_pid(job.id, proc.pid)
+            log.info("job %s attempt %d: worker pid %d", job.id, job.attempts, proc.pid)
             if then is not None:
                 then()
             self._watch(job, proc, read_fd, run, started)

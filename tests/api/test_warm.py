@@ -67,6 +67,19 @@ def wait_gone(pids: list[int], timeout: float = 15.0) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
+def assert_whole(log: str, pid: int, others: list[str]) -> None:
+    """`log` is one attempt's, run by warm worker `pid`: its start-up lines in order (what it wrote while warming,
+    the same first line as a fresh worker's), then the job's to the end; nothing of the jobs `others`."""
+    marks = [f"worker starting: {sys.executable} (pid {pid})", "importing the pipeline",
+             "warm: the pipeline is imported; waiting for a job", f"(pid {pid}, started ahead at ", "stage pose",
+             "done: "]
+    at = [log.find(m) for m in marks]
+    assert all(i >= 0 for i in at) and at == sorted(at), list(zip(marks, at, strict=True))
+    assert log.count("=== attempt") == 1 and log.count("worker starting") == 2
+    assert {int(p) for p in re.findall(r"\(pid (\d+)", log)} == {pid}
+    assert not [other for other in others if other in log]
+
+
 @pytest.fixture
 def warm_server(tmp_path: Path) -> Iterator[Server]:
     srv = Server(tmp_path / "state", env={"POSE_SERVICE_WARM_WORKERS": "1"}).start()
@@ -101,15 +114,7 @@ def test_a_warm_jobs_log_has_its_start_up_and_its_own_lines_only(warm_server: Se
             pids.append(pid)
             ids.append(job["id"])
     for log, pid, other in zip(logs, pids, reversed(ids), strict=True):
-        # Its start-up, in order: what it wrote while warming (the same first line as a fresh worker), then the job.
-        marks = [f"worker starting: {sys.executable} (pid {pid})", "importing the pipeline",
-                 "warm: the pipeline is imported; waiting for a job", f"(pid {pid}, started ahead at ", "stage pose",
-                 "done: "]
-        at = [log.find(m) for m in marks]
-        assert all(i >= 0 for i in at) and at == sorted(at), list(zip(marks, at, strict=True))
-        assert log.count("=== attempt") == 1 and log.count("worker starting") == 2
-        assert other not in log  # nothing of the other job
-        assert {int(p) for p in re.findall(r"\(pid (\d+)", log)} == {pid}
+        assert_whole(log, pid, others=[other])
     assert pids[0] != pids[1]  # one job per process
     assert len(list((warm_server.state_dir / "warm").glob("*.log"))) <= 1  # only the next one's own log is left
 
@@ -128,6 +133,8 @@ def test_a_warm_jobs_log_has_its_start_up_and_its_own_lines_only(warm_server: Se
 
 
 def test_jobs_queued_back_to_back_both_run_in_warm_workers(warm_server: Server, clip: Path) -> None:
+    # Sent as the server starts: the first is handed to a worker still importing (its start-up lines reach the
+    # job's log partly at the hand-over, the rest from the worker), the second to the one started meanwhile.
     with warm_server.client() as c:
         ids = [submit(c, clip)["id"] for _ in range(2)]
         pids = []
@@ -136,8 +143,23 @@ def test_jobs_queued_back_to_back_both_run_in_warm_workers(warm_server: Server, 
             assert job["state"] == "succeeded", job["error"]
             log = c.get(f"/jobs/{job_id}/log").text
             pids += [int(p) for p in _HEADER.findall(log)]
-            assert "done: " in log
+            assert_whole(log, pids[-1], others=[i for i in ids if i != job_id])
     assert len(pids) == 2 and pids[0] != pids[1], pids
+
+
+def test_a_cancel_at_any_moment_cancels(warm_server: Server, clip: Path) -> None:
+    # Queued, being handed to its worker, or running: a cancel is never refused and the job ends cancelled.
+    with warm_server.client() as c:
+        for delay in (0.0, 0.01, 0.03, 0.1):
+            ready_warm_worker(warm_server.state_dir)
+            job = submit(c, clip, mesh="true")
+            time.sleep(delay)
+            r = c.post(f"/jobs/{job['id']}/cancel")
+            assert r.status_code == 202, (delay, r.text)
+            job = wait_for(c, job["id"], {"cancelled", "failed", "succeeded"}, timeout=30)
+            assert job["state"] == "cancelled", (delay, job)
+        assert wait_for(c, submit(c, clip)["id"], {"succeeded", "failed"})["state"] == "succeeded"
+    assert len(workers_of(warm_server.state_dir)) == 1  # the next warm worker only
 
 
 def test_a_warm_worker_killed_while_waiting_is_replaced(warm_server: Server, clip: Path) -> None:
