@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(4 * 2**30, gt=0, description="largest accepted upload, bytes")
     workers: int = Field(1, ge=0, le=64, description="worker subprocesses run at once (0: accept jobs, run none)")
     worker_python: Path | None = Field(None, description="interpreter for workers (default: this one)")
+    warm_workers: bool = Field(
+        True, description="start each local worker ahead, importing the pipeline while no job waits (one job per "
+        "process still); off: every job starts its worker from scratch"
+    )
     job_timeout_s: float | None = Field(
         None, gt=0, description="a cap on the wall-clock limit of one worker run, seconds; the limit itself follows "
         "the clip (1.5 x (job overhead + seconds per video second x duration), pose_service.jobs.limits); the "

@@ -8,6 +8,14 @@
     wall-clock or memory limit          -> killed, failed with the limit named (never retried); the wall-clock
                                            limit follows the clip's duration (pose_service/jobs/limits.py)
     cancel                              -> process group killed, cancelled
+
+Warm workers (`settings.warm_workers`, on by default; pose_service/jobs/warm.py): each pool slot keeps one worker
+started ahead, `--warm`, which imports the pipeline while no job is there. A job is handed to it on stdin and it runs
+exactly as a fresh one (its own process group, a log holding its start-up lines and the job's, limits, heartbeats,
+cancel), then exits; the slot starts the next warm worker as soon as it has handed one a job, so a job queued behind
+finds one ready. A warm worker that ended while waiting is replaced (after a pause that grows while new ones keep
+dying before they are ready: a broken environment); a job that finds none waiting gets a fresh start, which reports
+any error as always. Stopping the pool kills the waiting ones; a new server kills those an old one left.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +39,7 @@ from pose_service.config import Settings
 from pose_service.jobs.limits import CAP_SETTING, JobLimit, job_limit
 from pose_service.jobs.metrics import ServiceMetrics
 from pose_service.jobs.store import Job, JobStore
+from pose_service.jobs.warm import WarmWorker, kill_stale
 
 __all__ = ["WorkerPool", "job_dir", "log_tail", "worker_command", "worker_env"]
 
@@ -66,6 +76,11 @@ def worker_python(settings: Settings) -> str:
 def worker_command(settings: Settings, *, video: Path, out: Path, options: dict[str, Any], fd: int) -> list[str]:
     return [worker_python(settings), "-m", _WORKER_MODULE, "--video", str(video), "--out", str(out),
             "--options", json.dumps(options), "--progress-fd", str(fd)]
+
+
+def warm_command(settings: Settings, *, fd: int, log_path: Path) -> list[str]:
+    return [worker_python(settings), "-m", _WORKER_MODULE, "--warm", "--progress-fd", str(fd), "--warm-log",
+            str(log_path)]
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -119,6 +134,18 @@ def _is_our_worker(pid: int) -> bool:
 
 
 @dataclass
+class _Slot:
+    """One pool thread's warm worker, and when to try again after warm workers that died before they were ready."""
+
+    warm: WarmWorker | None = None
+    failures: int = 0
+    retry_at: float = 0.0
+
+
+_WARM_RETRY_MAX_S = 300.0
+
+
+@dataclass
 class _Run:
     """What the supervisor learnt while one worker ran."""
 
@@ -149,10 +176,14 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._running: dict[str, subprocess.Popen[bytes]] = {}
         self._cancel: set[str] = set()
+        self._starting: set[str] = set()  # claimed, worker not yet started (a cancel then waits for it)
+        self._warm: set[WarmWorker] = set()
 
     # lifecycle ----------------------------------------------------------------------------------------
     def recover(self) -> list[Job]:
         """Kill workers a dead server left behind, then queue their jobs again or fail them."""
+        for pid in kill_stale(self._warm_folder):
+            log.warning("killed warm worker %d left waiting by an earlier server", pid)
         jobs, _ = self.store.list_jobs(state="running", limit=10_000)
         for job in jobs:
             if job.pid and _is_our_worker(job.pid):
@@ -177,10 +208,16 @@ class WorkerPool:
             self._stopping = True
             self._wake.notify_all()
             running = list(self._running.values())
-        for proc in running:
-            self._kill_group(proc.pid, signal.SIGKILL)
+            waiting = list(self._warm)
+        for pid in [proc.pid for proc in running] + [warm.pid for warm in waiting]:
+            self._kill_group(pid, signal.SIGKILL)
         for t in self._threads:
             t.join(timeout)
+        with self._wake:
+            waiting = list(self._warm)
+            self._warm.clear()
+        for warm in waiting:  # reaped, their pipes closed and their logs deleted
+            warm.discard()
 
     def notify(self) -> None:
         """A job was queued."""
@@ -193,10 +230,11 @@ class WorkerPool:
             return True
         with self._wake:
             proc = self._running.get(job_id)
-            if proc is None:
+            if proc is None and job_id not in self._starting:
                 return False
-            self._cancel.add(job_id)
-        self._kill_group(proc.pid, signal.SIGTERM)
+            self._cancel.add(job_id)  # one being started is stopped as soon as its worker runs (`_follow`)
+        if proc is not None:
+            self._kill_group(proc.pid, signal.SIGTERM)
         return True
 
     def is_running(self, job_id: str) -> bool:
@@ -219,33 +257,123 @@ class WorkerPool:
 
     # the loop -----------------------------------------------------------------------------------------
     def _loop(self) -> None:
+        slot = _Slot()
+        warm_on = self.settings.warm_workers
         while True:
             with self._wake:
                 if self._stopping:
                     return
+            if warm_on:
+                self._keep_warm(slot)
             job = self.store.claim_next()
             if job is None:
                 with self._wake:
                     if not self._stopping:
                         self._wake.wait(timeout=2.0)
                 continue
+            with self._wake:
+                self._starting.add(job.id)
+            taken, slot.warm = slot.warm, None
             try:
-                self._run(job)
+                self._run(job, taken, then=(lambda: self._keep_warm(slot)) if warm_on else None)
             except Exception as exc:  # the supervisor must outlive any one job
                 log.exception("supervising job %s failed", job.id)
                 self.store.finish(job.id, "failed", error={
                     "code": "supervisor", "message": f"the supervisor failed: {type(exc).__name__}: {exc}",
                     "hint": "see the server log", "log_tail": ""})
+            finally:
+                with self._wake:
+                    self._starting.discard(job.id)
+                    self._cancel.discard(job.id)
 
-    def _run(self, job: Job) -> None:
+    @property
+    def _warm_folder(self) -> Path:
+        return self.settings.service_dir / "warm"
+
+    def _keep_warm(self, slot: _Slot) -> None:
+        """See that `slot` has a live warm worker: replace one that ended while waiting, start one if none."""
+        warm = slot.warm
+        if warm is not None and not warm.drain():
+            self._forget(warm)
+            slot.warm = None
+            if warm.ready:  # killed from outside, or it ran out of memory: replace it at once
+                slot.failures, slot.retry_at = 0, 0.0
+            else:  # it could not even import the pipeline: try again later, then less and less often
+                slot.failures += 1
+                slot.retry_at = time.monotonic() + min(2.0 ** (slot.failures - 1), _WARM_RETRY_MAX_S)
+            log.warning("warm worker %d ended while waiting (%s); %s", warm.pid, warm.how_it_ended(),
+                        "starting another" if not slot.failures
+                        else f"next try in {slot.retry_at - time.monotonic():.0f} s; jobs start fresh workers meanwhile")
+            warm.discard()
+        elif warm is not None and warm.ready:
+            slot.failures = 0
+        if slot.warm is None and time.monotonic() >= slot.retry_at:
+            slot.warm = self._start_warm()
+
+    def _forget(self, warm: WarmWorker) -> None:
+        with self._wake:
+            self._warm.discard(warm)
+
+    def _start_warm(self) -> WarmWorker | None:
+        """A worker started ahead for this slot's next job, or None when it cannot start (a fresh start will
+        then say why, with the job)."""
+        s = self.settings
+        with self._wake:
+            if self._stopping:
+                return None
+        try:
+            warm = WarmWorker.start(lambda fd, path: warm_command(s, fd=fd, log_path=path), env=worker_env(s),
+                                    folder=self._warm_folder)
+        except OSError as exc:
+            log.warning("cannot start a warm worker: %s", exc)
+            return None
+        with self._wake:
+            if not self._stopping:
+                self._warm.add(warm)
+                return warm
+        warm.discard()  # stop() has already let go of the others
+        return None
+
+    def _hand_over(self, warm: WarmWorker, job: Job, out: Path, log_path: Path, limit: JobLimit) -> bool:
+        """Give `job` to the waiting `warm` worker, its start-up lines into the job's log after the attempt's header.
+        False if it is gone (then discarded, a line in the job's log says so)."""
+        self._forget(warm)
+        try:
+            if warm.drain():
+                with log_path.open("ab") as logf:
+                    logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: warm worker pid {warm.pid} "
+                               f"({worker_python(self.settings)} -m {_WORKER_MODULE}, started "
+                               f"{time.monotonic() - warm.started:.1f} s before)\n".encode())
+                    logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
+                message = {"video": str(job.video_path), "out": str(out), "options": job.options,
+                           "log": str(log_path), "cwd": str(log_path.parent)}
+                if warm.hand_over(message, log_path):
+                    return True
+        except BaseException:  # it is no longer in `_warm`: never leave it waiting
+            warm.discard()
+            raise
+        log.warning("warm worker %d gone at the hand-over of job %s (%s); starting a fresh one", warm.pid, job.id,
+                    warm.how_it_ended())
+        with log_path.open("ab") as logf:
+            logf.write(f"=== warm worker pid {warm.pid} was gone ({warm.how_it_ended()}); a fresh worker "
+                       "starts\n".encode())
+        warm.discard()
+        return False
+
+    def _run(self, job: Job, warm: WarmWorker | None = None, *, then: Callable[[], None] | None = None) -> None:
+        """Run one attempt of `job`, in `warm` if given and still alive, else in a fresh worker; `then` runs once the
+        worker has the job (the slot starts its next warm worker)."""
         s = self.settings
         folder = job_dir(s, job.id)
         out = folder / "out"
         out.mkdir(parents=True, exist_ok=True)
         log_path = folder / "job.log"
+        limit = self.time_limit(job)
+        if warm is not None and self._hand_over(warm, job, out, log_path, limit):
+            self._follow(job, warm.proc, warm.read_fd, limit, log_path, warm=warm, then=then)
+            return
         read_fd, write_fd = os.pipe()
         cmd = worker_command(s, video=Path(job.video_path), out=out, options=job.options, fd=write_fd)
-        limit = self.time_limit(job)
         with log_path.open("ab") as logf:
             logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: {' '.join(cmd[:3])}\n".encode())
             logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())
@@ -263,16 +391,36 @@ class WorkerPool:
                     "log_tail": ""})
                 return
         os.close(write_fd)
+        self._follow(job, proc, read_fd, limit, log_path, then=then)
+
+    def _follow(self, job: Job, proc: subprocess.Popen[bytes], read_fd: int, limit: JobLimit, log_path: Path, *,
+                warm: WarmWorker | None = None, then: Callable[[], None] | None = None) -> None:
+        """Watch the worker running `job` to its end and record how it ended."""
         with self._wake:
             self._running[job.id] = proc
-        self.store.set_pid(job.id, proc.pid)
-        log.info("job %s attempt %d: worker pid %d", job.id, job.attempts, proc.pid)
+            self._starting.discard(job.id)
+            cancelled_early, stopping = job.id in self._cancel, self._stopping
         run = _Run(limit=limit)
         started = time.monotonic()
         try:
+            if stopping:  # stop() came while this worker was being started: it has not seen it
+                self._kill_group(proc.pid, signal.SIGKILL)
+            elif cancelled_early:  # cancelled while its worker was being started
+                self._kill_group(proc.pid, signal.SIGTERM)
+            self.store.set_pid(job.id, proc.pid)
+            log.info("job %s attempt %d: worker pid %d", job.id, job.attempts, proc.pid)
+            if then is not None:
+                then()
             self._watch(job, proc, read_fd, run, started)
         finally:
-            os.close(read_fd)
+            if proc.poll() is None:  # only if watching failed: never leave the worker behind
+                self._kill_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+            if warm is None:
+                os.close(read_fd)
+            else:
+                warm.settle_log(log_path)
+                warm.discard()
             with self._wake:
                 self._running.pop(job.id, None)
                 cancelled = job.id in self._cancel

@@ -10,6 +10,13 @@ lines on the pipe `--progress-fd`:
 
 The first log line is written before any heavy import, so a worker that dies importing torch or mediapipe
 still leaves a log that says how far it got.
+
+Warm (`--warm`, no --video/--out; pose_service/jobs/warm.py): the supervisor starts the worker before any job is
+there. It imports the pipeline (numpy, PyAV, MediaPipe), sends {"type": "warm"} and waits for one job as a JSON line
+on stdin, {"video", "out", "options", "log", "cwd", "warm_log_offset"}. The supervisor has copied the first
+`warm_log_offset` bytes of its warm log (`--warm-log`) into the job's log; the worker appends the rest, then its
+stdout and stderr become the job's log and it runs the job as above, and exits: one job per process, as isolated as
+a fresh one, without the start-up. An empty stdin (the supervisor gone) ends it.
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} worker starting: {sys.executable} (
       flush=True)
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import select  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -32,6 +42,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any, BinaryIO  # noqa: E402
 
 __all__ = ["STAGE_WEIGHTS", "main", "stage_weights"]
+
+_WARM_SINCE = time.strftime("%H:%M:%S")  # when this process started (a warm worker's job starts later)
 
 # Share of the whole run each pipeline stage takes, for one 0..1 progress figure; unknown stages get a little.
 STAGE_WEIGHTS = {"pose": 0.55, "mesh": 0.3, "overlay": 0.1}
@@ -102,31 +114,83 @@ class _ChannelProgress:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pose_service.jobs.worker", description=__doc__.split("\n")[0])
-    p.add_argument("--video", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--video", type=Path)
+    p.add_argument("--out", type=Path)
     p.add_argument("--options", default="{}", help="AnalyzeOptions as JSON")
     p.add_argument("--progress-fd", type=int, required=True)
+    p.add_argument("--warm", action="store_true", help="import the pipeline, then wait for one job on stdin")
+    p.add_argument("--warm-log", type=Path, help="the file a warm worker's output goes to until its job comes")
     return p
+
+
+def _job_handed() -> bool:
+    """Warm, the imports failed: was a job handed over meanwhile (then it fails as a fresh worker's would)?"""
+    return bool(select.select([sys.stdin], [], [], 0)[0])
+
+
+def _take_job(args: argparse.Namespace) -> bool:
+    """Warm: wait for the job on stdin, then write to its log and work in its folder. False: no job will come."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        print("no job came (the supervisor is gone); stopping", flush=True)
+        return False
+    job = json.loads(line)
+    args.video, args.out, args.options = Path(job["video"]), Path(job["out"]), json.dumps(job.get("options") or {})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log_fd = os.open(job["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    if args.warm_log is not None:  # the supervisor copied its first bytes at the hand-over; what came after follows
+        with contextlib.suppress(OSError):
+            with args.warm_log.open("rb") as f:
+                f.seek(int(job.get("warm_log_offset") or 0))
+                rest = f.read()
+            while rest:
+                rest = rest[os.write(log_fd, rest):]
+            args.warm_log.unlink()  # moved: the supervisor copies it no more
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.chdir(job["cwd"])
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} worker starting: {sys.executable} (pid {os.getpid()}, started ahead "
+          f"at {_WARM_SINCE}): {args.video.name}", flush=True)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not args.warm and (args.video is None or args.out is None):
+        _parser().error("--video and --out are needed (or --warm)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     channel = _Channel(args.progress_fd)
+    # Warm too: a job handed over while the imports still run must not look stalled (idle, the heartbeats wait
+    # in the pipe for the supervisor, which reads them once it has a job for this worker).
     threading.Thread(target=channel.heartbeat_forever, name="heartbeat", daemon=True).start()
-    channel.send(type="progress", stage="loading", progress=0.0)
+    if not args.warm:
+        channel.send(type="progress", stage="loading", progress=0.0)
     try:
         from pose_service.config import Settings
         from pose_service.errors import InputError, PoseServiceError
 
         print("importing the pipeline (numpy, PyAV, mediapipe)", flush=True)
         from pose_service.pipeline import AnalyzeOptions, analyze
+
+        if args.warm:  # the pipeline imports MediaPipe after the probe (a bad file fails fast); warm, have it ready
+            importlib.import_module("mediapipe")
     except BaseException as exc:  # an environment without our packages: say which one, in the log and the job
         traceback.print_exc()
+        # Warm without a job: nothing to fail (the supervisor tries again later, jobs start fresh workers meanwhile).
+        if args.warm and not (_job_handed() and _take_job(args)):
+            return 1
         channel.send(type="error", code="environment", message=f"worker cannot start: {type(exc).__name__}: {exc}",
                      hint=f"install the project's packages for {sys.executable}, or run `pose-service doctor`")
         return 1
+    if args.warm:
+        print(f"{time.strftime('%H:%M:%S')} warm: the pipeline is imported; waiting for a job", flush=True)
+        channel.send(type="warm")
+        if not _take_job(args):
+            return 0
+        channel.send(type="progress", stage="loading", progress=0.0)
     try:
         raw = json.loads(args.options)
         options = AnalyzeOptions(**raw)
