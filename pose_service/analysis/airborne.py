@@ -46,7 +46,7 @@ _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its c
 _MIN_DESCENT = 0.25  # with a moving camera, a flight comes down at least this share of its rise
 APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
 _CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this share is on the snow ...
-_CONTACT_CLEAR = 0.75  # ... and where it would shorten a parabola's flight, at least this
+_CONTACT_CLEAR = 0.9  # ... and where it would shorten a parabola's flight, at least this (pristine)
 _CONTACT_OFF = 0.25  # ... and through a flight at most this on average
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
 _CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
@@ -255,11 +255,12 @@ def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int,
     """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
     samples between were off it (at most `_CONTACT_OFF` snow on average).
 
-    Inside the parabola's own end (`end`: its takeoff or landing sample) the contact must be clear
-    (`_CONTACT_CLEAR`): a camera at the rider's height sees the slope behind the rider right under the board in
-    the air, patchy where it is textured, and a parabola that fits the whole flight is then the better witness.
-    Outside it, the parabola has stopped short of the flight (the camera took part of it out) and the snow
-    decides."""
+    Inside the parabola's own end (`end`: its takeoff or landing sample) the contact must be pristine
+    (`_CONTACT_CLEAR`, on the sample and for 0.3 s outward, as on a groomed run-in in daylight): a camera near the
+    snow sees the slope behind the rider right under the board for the first and last few frames of a flight
+    (on the synthetic follow-cams, where the ground runs on behind the kicker, 2-6 frames), and a parabola that
+    fits the whole flight is then the better witness. Outside it, the parabola has stopped short of the flight
+    (the camera took part of it out) and the snow decides."""
     i = peak
     while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
         i += direction
