@@ -95,6 +95,9 @@ class AnalyzeOptions:
         if self.frame_rate not in FRAME_RATES:
             raise BadOption(f"frame_rate must be full or adaptive, got {str(self.frame_rate)[:40]!r}",
                             hint="full: the pose model on every frame; adaptive: at full rate around jumps only")
+        if self.frame_rate == "adaptive" and self.backend != "mediapipe":
+            raise BadOption("frame_rate adaptive works with the mediapipe backend only",
+                            hint="the hmr2 backend poses every frame itself: use frame_rate full")  # fmt: skip
         if self.jobs is not None and (type(self.jobs) is not int or not 1 <= self.jobs <= 64):
             raise BadOption(f"jobs must be a whole number from 1 to 64, got {str(self.jobs)[:40]!r}",
                             hint="1 poses the clip in one pass; N cuts a long clip into N chunks posed side by side")

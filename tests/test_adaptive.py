@@ -82,6 +82,8 @@ def test_tracker_skip_keeps_time_and_fills_the_frames_between() -> None:
 def test_frame_rate_option_is_checked() -> None:
     with pytest.raises(BadOption, match="frame_rate"):
         AnalyzeOptions(frame_rate="half")
+    with pytest.raises(BadOption, match="mediapipe backend only"):
+        AnalyzeOptions(frame_rate="adaptive", backend="hmr2")
 
 
 @pytest.fixture(scope="session")
