@@ -17,6 +17,7 @@ import pytest
 from pose_service.adaptive import FlightWatch
 from pose_service.config import Settings
 from pose_service.errors import BadOption
+from pose_service.export import validate_result
 from pose_service.pipeline import AnalyzeOptions, analyze
 from pose_service.tracking import PoseTracker, TrackerConfig
 from tests.tracking.bodies import frame, person
@@ -124,6 +125,8 @@ def test_adaptive_rate_poses_fewer_frames_and_says_so(both_rates: dict[str, dict
     assert adaptive["frames_posed"] <= 0.9 * n
     # Every window holds the flight (truth: frames 36-60).
     assert any(first <= 36 and last >= 60 for first, last in adaptive["windows"])
+    for result in both_rates.values():
+        validate_result(result)
     # The rider's skipped frames are filled and marked.
     rider = next(t for t in both_rates["adaptive"]["tracks"] if t["is_rider"])
     assert sum(rider["interpolated"]) >= n - adaptive["frames_posed"] - 5
