@@ -47,7 +47,9 @@ def _best(jumps: list[dict[str, Any]], truth: dict[str, Any]) -> dict[str, Any] 
     return best if best is not None and overlap(best) > 0 else None
 
 
-def run_clip(clip: MovingClip, out: Path, size: int, fps: float, settings: Settings) -> dict[str, Any]:
+def run_clip(
+    clip: MovingClip, out: Path, size: int, fps: float, settings: Settings, frame_rate: str = "full"
+) -> dict[str, Any]:
     video = out / f"{clip.name}_{size}_{fps:g}.mp4"
     truth_path = video.with_suffix(".truth.json")
     render_s = None
@@ -61,7 +63,7 @@ def run_clip(clip: MovingClip, out: Path, size: int, fps: float, settings: Setti
                            "rotation": _true_rotation(truth), "render_s": render_s, "got": None, "error": None}  # fmt: skip
     started = time.perf_counter()
     try:
-        result = analyze(video, out_dir=out / f"{video.stem}_pose", options=AnalyzeOptions(mesh=False),
+        result = analyze(video, out_dir=out / f"{video.stem}_pose", options=AnalyzeOptions(mesh=False, frame_rate=frame_rate),
                          settings=settings)  # fmt: skip
         jumps = result.result["analysis"]["jumps"]
         row["n_jumps"] = len(jumps)
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated clip names (see --list)")
     parser.add_argument("--camera", default="", help="comma-separated camera kinds")
     parser.add_argument("--list", action="store_true", help="print the suite's clip names and exit")
+    parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
+                        help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     clips = moving_suite()
@@ -163,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     rows = []
     for clip in clips:
-        row = run_clip(clip, args.out, args.size, args.fps, settings)
+        row = run_clip(clip, args.out, args.size, args.fps, settings, args.frame_rate)
         rendered = "cached" if row["render_s"] is None else f"rendered in {row['render_s']:.1f} s"
         print(f"{clip.name}: {rendered}, analysed in {row['analyze_s']:.1f} s", file=sys.stderr, flush=True)
         rows.append(row)

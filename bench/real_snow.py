@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--media", type=Path, default=MEDIA, help="folder holding the clips and truth.json")
     parser.add_argument("--clips", default="", help="comma-separated clip names (default: every annotated clip)")
     parser.add_argument("--json", type=Path, help="also write the scores here")
+    parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
+                        help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
     truth_file = args.media / "truth.json"
     if not truth_file.is_file():
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         clip = next(args.media.glob(f"{name}.*"))
         t0 = time.perf_counter()
-        outcome = analyze(clip, out_dir=out_root / f"{name}_pose", options=AnalyzeOptions(mesh=False),
+        outcome = analyze(clip, out_dir=out_root / f"{name}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
                           settings=settings)  # fmt: skip
         print(f"{name}: analysed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         scores.append(score_clip(name, outcome.result, truth[name]))

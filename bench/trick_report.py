@@ -114,12 +114,14 @@ def _render(clip: Clip, view: str, size: int, fps: float, cache: Path, fresh: bo
     return path
 
 
-def _analyze(video: Path, stance: str | None) -> tuple[dict[str, Any] | None, str, int]:
+def _analyze(video: Path, stance: str | None, frame_rate: str = "full") -> tuple[dict[str, Any] | None, str, int]:
     """Run the command line in this process; (result.json or None, what it printed, exit code)."""
     from pose_service.cli import main
 
     out_dir = video.with_name(video.stem + "_pose")
     argv = ["analyze", str(video), "--no-mesh", "--out", str(out_dir)]
+    if frame_rate != "full":
+        argv += ["--frame-rate", frame_rate]
     if stance:
         argv += ["--stance", stance]
     printed, errors = io.StringIO(), io.StringIO()
@@ -129,7 +131,7 @@ def _analyze(video: Path, stance: str | None) -> tuple[dict[str, Any] | None, st
         except SystemExit as exc:  # argparse: an option this version does not know (--stance before issue 11)
             code = int(exc.code or 0)
     if code == 2 and "--stance" in errors.getvalue():
-        return _analyze(video, None)
+        return _analyze(video, None, frame_rate)
     text = printed.getvalue() + "".join(
         line + "\n" for line in errors.getvalue().splitlines() if "pose-service:" in line
     )
@@ -229,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="results file (JSON; default in the clip cache)")
     parser.add_argument("--show", default="", help="comma-separated clip names whose CLI report is printed too")
     parser.add_argument("--fresh", action="store_true", help="render again even when a cached clip exists")
+    parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
+                        help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
     names = {c.name for c in SUITE}
     wanted = [n for n in args.clips.split(",") if n]
@@ -254,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             own = trick_name(parse_trick(clip.spec), view)
             if clip.scoreable and own != clip.trick:
                 print(f"warning: {clip.name}: the table says {clip.trick!r}, the truth's reading {own!r}", flush=True)
-            result, printed, code = _analyze(video, truth["expected"]["natural_stance"])
+            result, printed, code = _analyze(video, truth["expected"]["natural_stance"], args.frame_rate)
             row = compare(clip, view, truth, result)
             row.update(
                 exit_code=code,

@@ -55,6 +55,11 @@ class PoseSetup:
     max_side: int = 0
     num_poses: int = 4
     redetect_every: int = 0
+    # full: the model on every frame; adaptive: at full rate only around candidate flights, every `frame_step`-th
+    # frame elsewhere, `frame_margin_s` of full rate either side (pose_service.adaptive).
+    frame_rate: str = "full"
+    frame_step: int = 3
+    frame_margin_s: float = 0.5
 
 
 def default_jobs() -> int:
@@ -100,6 +105,11 @@ def follow_frames(
     a serial run's video graph may carry a person from earlier frames whom the whole frame's detector does not
     find on its own (a small or half-hidden one: on sports2d_demo one person went unseen for 100 frames), while
     in a half of the frame it does; once the tracker holds them, its second looks keep them."""
+    if setup.frame_rate == "adaptive":
+        from pose_service.adaptive import follow_adaptive
+
+        return follow_adaptive(info, setup, tracker, start=start, stop=stop, pts=pts, advance=advance,
+                               on_pose_start=on_pose_start, seed_frames=seed_frames)  # fmt: skip
     # Imported here: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend
     from pose_service.pose.rotated import RotatedLook
@@ -138,6 +148,8 @@ def follow_frames(
                 advance(1)
         if pending is not None:
             pending.result()
+    n = len(timestamps)
+    backend_info["frame_rate"] = {"mode": "full", "frames": n, "frames_posed": n, "pose_runs": n}
     return timestamps, backend_info
 
 
@@ -218,6 +230,13 @@ def follow_in_chunks(
     followed = join_followed([results[k][0] for k in range(len(chunks))])
     timestamps = [followed.times[f] for f in range(info.frame_count) if f in followed.times]
     backend_info = results[0][2] | {"jobs": len(chunks)}
+    rates = [results[k][2].get("frame_rate") for k in range(len(chunks))]
+    if all(isinstance(r, dict) for r in rates):  # the chunks' counts added up (their overlaps counted twice)
+        backend_info["frame_rate"] = dict(rates[0]) | {  # type: ignore[arg-type]
+            key: sum(r[key] for r in rates) for key in ("frames", "frames_posed", "pose_runs")  # type: ignore[index]
+        }
+        if "windows" in rates[0]:  # type: ignore[operator]
+            backend_info["frame_rate"]["windows"] = [w for r in rates for w in r["windows"]]  # type: ignore[index]
     log.info("%s: chunks posed and joined in %.1f s", info.name, time.perf_counter() - t0)
     return followed, timestamps, backend_info
 

@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: one per core, or POSE_SERVICE_JOBS; clips under 20 s stay serial; 1: serial)")
     a.add_argument("--redetect-every", type=int, default=None, metavar="N",
                    help="run the person detector every N frames while everyone is followed (default: off)")
+    a.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
+                   help="full (default): the pose model on every frame; adaptive: on every frame only around "
+                        "candidate takeoffs, flights and landings (a first look at every third frame finds them), "
+                        "plain riding at a third of the rate, interpolated between")
     a.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
     s = sub.add_parser("synth", help="render a synthetic rider clip with exact ground truth")
@@ -147,6 +151,7 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
         pose_max_side=args.pose_max_side,
         jobs=args.jobs,
         redetect_every=args.redetect_every if args.redetect_every is not None else AnalyzeOptions.redetect_every,
+        frame_rate=args.frame_rate,
     )
     # MediaPipe's C++ logs to fd 2 through the progress bars: into the log (debug, `-vv` shows it) instead.
     with native_stderr_to_log("mediapipe"):

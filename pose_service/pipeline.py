@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("mediapipe", "hmr2")
 DEVICES = ("cpu", "gpu", "auto")  # as pose_service.pose.gpu.DEVICES (not imported here: it stays light)
+FRAME_RATES = ("full", "adaptive")  # as pose_service.adaptive.FRAME_RATES
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class AnalyzeOptions:
     # Processes posing chunks of a long clip side by side (pose_service.chunks); None: the process's setting (one
     # per core); 1: one serial pass. A clip shorter than two chunks (Settings.chunk_min_s) stays serial.
     jobs: int | None = None
+    # full: the pose model on every frame; adaptive: on every frame only around candidate takeoffs, flights and
+    # landings found by a first look at every third frame, the plain riding between interpolated (marked
+    # `interpolated`); see pose_service.adaptive. result.json's backend.frame_rate says what was posed.
+    frame_rate: str = "full"
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -88,6 +93,12 @@ class AnalyzeOptions:
         ):
             raise BadOption(f"pose_max_side must be 0 (full size) or a whole number of pixels >= 64, "
                             f"got {str(self.pose_max_side)[:40]!r}")  # fmt: skip
+        if self.frame_rate not in FRAME_RATES:
+            raise BadOption(f"frame_rate must be full or adaptive, got {str(self.frame_rate)[:40]!r}",
+                            hint="full: the pose model on every frame; adaptive: at full rate around jumps only")
+        if self.frame_rate == "adaptive" and self.backend != "mediapipe":
+            raise BadOption("frame_rate adaptive works with the mediapipe backend only",
+                            hint="the hmr2 backend poses every frame itself: use frame_rate full")  # fmt: skip
         if self.jobs is not None and (type(self.jobs) is not int or not 1 <= self.jobs <= 64):
             raise BadOption(f"jobs must be a whole number from 1 to 64, got {str(self.jobs)[:40]!r}",
                             hint="1 poses the clip in one pass; N cuts a long clip into N chunks posed side by side")
@@ -228,7 +239,7 @@ def _mediapipe_tracks(
     max_side = pose_max_side(options.pose_max_side if options.pose_max_side is not None else settings.pose_max_side,
                              device)  # fmt: skip
     setup = PoseSetup(bundle, device=device, max_side=max_side, num_poses=options.num_poses,
-                      redetect_every=options.redetect_every)  # fmt: skip
+                      redetect_every=options.redetect_every, frame_rate=options.frame_rate)  # fmt: skip
     config = TrackerConfig(min_frames=max(3, round(info.fps * 0.15)))
     jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
     chunks = plan_chunks(info.frame_count, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
@@ -260,6 +271,11 @@ def _mediapipe_tracks(
             t0 = time.perf_counter()
             tracks = tracker.finish()
     seconds["track"] = time.perf_counter() - t0
+    rate = backend_info.get("frame_rate") or {}
+    if rate.get("mode") == "adaptive":
+        log.info("%s: frame rate adaptive: the pose model looked at %d of %d frames (%.0f %%), %d model runs",
+                 info.name, rate["frames_posed"], rate["frames"], 100.0 * rate["frames_posed"] / max(rate["frames"], 1),
+                 rate["pose_runs"])  # fmt: skip
     return tracks, timestamps, backend_info
 
 

@@ -73,6 +73,7 @@ def job_options(raw: dict[str, Any], default_num_poses: int) -> dict[str, Any]:
         stance=None if stance in (None, "") else str(stance).strip().lower(),
         device=None if device in (None, "") else str(device).strip().lower(),  # None: the worker's own setting
         pose_max_side=None if max_side in (None, "") else int(str(max_side).strip()),  # None: by the device
+        frame_rate=str(raw.get("frame_rate") or "full").strip().lower(),
     )
     return dataclasses.asdict(options)
 

@@ -69,6 +69,10 @@ class JobCreate(BaseModel):
         None, description="the longer side, pixels, of the frame the pose model sees (0: full size, else at least 64); "
         "default: full size on the CPU, 640 on the GPU delegate"
     )
+    frame_rate: Literal["full", "adaptive"] = Field(
+        "full", description="full: the pose model on every frame; adaptive: on every frame only around candidate "
+        "takeoffs, flights and landings, plain riding at a third of the rate and interpolated"
+    )
 
 
 class AttemptPublic(BaseModel):

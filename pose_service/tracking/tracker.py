@@ -229,16 +229,7 @@ class PoseTracker:
         cfg = self.config
 
         if rgb is not None and cfg.camera_motion:
-            affine = self._camera.update(rgb, self._prev_boxes)
-            centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
-            self._pan_x += float(affine[0, :2] @ centre + affine[0, 2] - centre[0])
-            self._pan[frame] = self._pan_x
-            self._path_now = np.vstack([affine, [0.0, 0.0, 1.0]]) @ self._path_now
-            self._path[frame] = self._path_now
-            for t in self._live:
-                t.kf.apply_camera(affine)
-                t.last_box = _moved_box(t.last_box, affine)
-                t.last_kp = _moved_keypoints(t.last_kp, affine)
+            self._follow_camera(frame, rgb)
         for t in self._live:
             for _ in range(steps):
                 t.kf.predict()
@@ -286,6 +277,38 @@ class PoseTracker:
                 self._open(frame, now, j, poses, boxes, hists[j])
         self._done.extend(t for t in self._live if t.state is TrackState.REMOVED and t.confirmed)
         self._live = [t for t in self._live if t.state is not TrackState.REMOVED]
+
+    def skip(self, frame: int, *, rgb: np.ndarray | None = None, time_s: float | None = None) -> None:
+        """A frame the pose model did not look at (`analyze --frame-rate adaptive` poses plain riding at a lower
+        rate): its time and the camera's motion are kept, every track's filter predicts through it, and nobody
+        is matched or missed. `finish` fills the track through it by interpolation (marked `interpolated`)."""
+        if self._last_frame is not None and frame <= self._last_frame:
+            raise ValueError(f"frames must increase: got {frame} after {self._last_frame}")
+        steps = 1 if self._last_frame is None else frame - self._last_frame
+        self._last_frame = frame
+        self._times[frame] = float(time_s) if time_s is not None else frame / self.fps
+        if rgb is not None and self.config.camera_motion:
+            affine = self._follow_camera(frame, rgb)
+            # The people are masked where they were last seen, carried with the picture.
+            self._prev_boxes = np.array([_moved_box(b, affine) for b in self._prev_boxes],
+                                        dtype=np.float32).reshape(-1, 4)  # fmt: skip
+        for t in self._live:
+            for _ in range(steps):
+                t.kf.predict()
+
+    def _follow_camera(self, frame: int, rgb: np.ndarray) -> np.ndarray:
+        """The camera's motion since the last frame (2x3 affine): recorded in the path, every track moved by it."""
+        affine = self._camera.update(rgb, self._prev_boxes)
+        centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
+        self._pan_x += float(affine[0, :2] @ centre + affine[0, 2] - centre[0])
+        self._pan[frame] = self._pan_x
+        self._path_now = np.vstack([affine, [0.0, 0.0, 1.0]]) @ self._path_now
+        self._path[frame] = self._path_now
+        for t in self._live:
+            t.kf.apply_camera(affine)
+            t.last_box = _moved_box(t.last_box, affine)
+            t.last_kp = _moved_keypoints(t.last_kp, affine)
+        return affine
 
     def search_regions(self, width: int, height: int) -> list[np.ndarray]:
         """Square boxes (x0, y0, x1, y1 pixels) around where each recently lost confirmed track should be in

@@ -76,7 +76,8 @@ def test_bad_files_are_refused_with_the_probes_message(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("num_poses", "99"), ("num_poses", "two"), ("overlay", "maybe"), ("stance", "sideways"), ("device", "tpu")],
+    [("num_poses", "99"), ("num_poses", "two"), ("overlay", "maybe"), ("stance", "sideways"), ("device", "tpu"),
+     ("frame_rate", "half")],  # fmt: skip
 )
 def test_bad_options_are_400(client: httpx.Client, clip: Path, field: str, value: str) -> None:
     r = client.post("/jobs", files={"video": (clip.name, clip.read_bytes(), "video/mp4")}, data={field: value})
@@ -92,6 +93,11 @@ def test_a_bad_stance_in_a_json_job_is_422(client: httpx.Client) -> None:
 def test_a_bad_device_in_a_json_job_is_422(client: httpx.Client) -> None:
     r = client.post("/jobs", json={"upload_id": "0" * 32, "device": "tpu"})
     assert r.status_code == 422 and "device" in r.json()["error"]["message"]
+
+
+def test_a_bad_frame_rate_in_a_json_job_is_422(client: httpx.Client) -> None:
+    r = client.post("/jobs", json={"upload_id": "0" * 32, "frame_rate": "half"})
+    assert r.status_code == 422 and "frame_rate" in r.json()["error"]["message"]
 
 
 def test_the_device_option_is_kept_with_the_job(client: httpx.Client, clip: Path) -> None:

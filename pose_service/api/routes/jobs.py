@@ -76,6 +76,9 @@ _CREATE_BODY = {
                                       "description": "the longer side, pixels, of the frame the pose model sees "
                                                      "(0: full size, else at least 64; default: full size on the "
                                                      "CPU, 640 on the GPU)"},
+                    "frame_rate": {"type": "string", "enum": ["full", "adaptive"], "default": "full",
+                                   "description": "full: the pose model on every frame; adaptive: at full rate "
+                                                  "around jumps only"},
                     "rider": {"type": "string", **RIDER_SCHEMA, "description": "who rode it"},
                 },
             }},
