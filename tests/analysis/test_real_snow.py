@@ -75,8 +75,9 @@ def test_a_moving_camera_is_said_to_move_and_up_is_not_guessed(real_snow) -> Non
 
 def test_the_follow_cam_jumps_are_found_by_the_snow_under_the_feet(real_snow) -> None:  # type: ignore[no-untyped-def]
     """The straight air of seg1 (filmed from below, its hips' parabola hidden by the camera's tilt) and the
-    second kicker of seg6 (the camera passes under the rider) are found; seg1's is timed within the annotation's
-    5 frames (measured: 0 and -2 frames), where the hips alone found its last half (+20 frames at takeoff)."""
+    second kicker of seg6 (the camera passes under the rider) are found. seg1's takeoff is the snow's (measured:
+    0 frames off), where the hips alone found the flight's last half (+20 frames); its landing stays the
+    parabola's (measured +4: the snow there is not pristine), asserted with room for another CPU's numbers."""
     found = {}
     for name, (result, annotated) in real_snow.items():
         for want in annotated["jumps"]:
@@ -85,7 +86,7 @@ def test_the_follow_cam_jumps_are_found_by_the_snow_under_the_feet(real_snow) ->
                     found[name, want["takeoff"]] = (jump["takeoff_frame"], jump["landing_frame"])
     assert ("snow_seg6", 187) in found, found
     takeoff, landing = found["snow_seg1", 59]
-    assert abs(takeoff - 59) <= 5 and abs(landing - 91) <= 5, (takeoff, landing)
+    assert abs(takeoff - 59) <= 5 and abs(landing - 91) <= 8, (takeoff, landing)
 
 
 def _chain(result: dict[str, Any]) -> Track:
