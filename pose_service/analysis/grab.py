@@ -78,6 +78,7 @@ SECOND_HAND_M = 0.1  # a second hand counts (a two-hand grab) only this close to
 EDGE_MARGIN_M = 0.06  # the hand this close to the board's axis (across it): which edge is not known
 MIN_HALF_FEET_M = 0.22  # half the feet's distance apart is at least this (a stance 0.44 m wide): the pose model
 # often draws the feet closer, most when the board points at the camera
+SAME_PLACE_M = 0.1  # both hands this close in the picture: one hand, the other drawn on it by the pose model
 ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
@@ -269,13 +270,17 @@ def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
 
 
 def _picture_distance(
-    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray
+    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray,
+    keypoints_3d: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """In the picture: per sample and hand ('left', 'right': (m,) each) the nearest hand point's distance to the
-    board's line through the feet (metres at the rider's scale; the line reaches `BOARD_HALF_LENGTH_M` past the
-    feet's centre either way), the hand's position along it (0 the back foot, 1 the front foot), its offset from
-    the feet's centre towards the toes (heel to foot index in the picture; metres), and the feet's distance
-    apart in the picture (m,), metres."""
+    board as the picture shows it (metres at the rider's scale): the line through the feet, reaching
+    `BOARD_HALF_LENGTH_M` past the feet's centre either way, widened by `BOARD_HALF_WIDTH_M` towards the toes and the
+    heels as far as the feet show the board's width (heel to foot index in the picture against its length in 3D,
+    given `keypoints_3d`: the whole width where the board points at the camera, none where it is seen edge-on);
+    the hand's position along it (0 the back foot, 1 the front foot), its offset from the feet's centre towards
+    the toes (heel to foot index in the picture; metres), and the feet's distance apart in the picture (m,),
+    metres."""
     k = np.asarray(keypoints_2d, dtype=np.float64)[..., :2]
     scale = np.asarray(scale_px_per_m, dtype=np.float64)
     left = k[:, list(_FOOT["left"])].mean(axis=1)
@@ -289,6 +294,15 @@ def _picture_distance(
     # samples with no feet or hands seen are NaN and stay so (no "all-NaN slice" warning for them)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        width = np.zeros(len(k))
+        if keypoints_3d is not None:
+            k3 = np.asarray(keypoints_3d, dtype=np.float64)
+            seen = np.nanmedian(np.stack([
+                np.linalg.norm(k[:, _FOOT[s][2]] - k[:, _FOOT[s][1]], axis=1) / scale
+                / np.linalg.norm(k3[:, _FOOT[s][2]] - k3[:, _FOOT[s][1]], axis=1)
+                for s in ("left", "right")
+            ], axis=1), axis=1)  # fmt: skip
+            width = BOARD_HALF_WIDTH_M * np.nan_to_num(np.clip(seen, 0.0, 1.0), nan=0.0) * scale
         toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
         # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
         # foreshortened the board is
@@ -298,11 +312,33 @@ def _picture_distance(
             u = np.einsum("mpi,mi->mp", hand - back[:, None], ab) / np.maximum(length**2, 1e-9)[:, None]
             u = np.clip(u, 0.5 - span[:, None], 0.5 + span[:, None])
             foot = back[:, None] + u[..., None] * ab[:, None]
-            d = np.linalg.norm(hand - foot, axis=2) / scale[:, None]
+            off = hand - foot
+            c = np.nan_to_num(np.einsum("mpi,mi->mp", off, toes))
+            off = off - np.clip(c, -width[:, None], width[:, None])[..., None] * np.nan_to_num(toes)[:, None]
+            d = np.linalg.norm(off, axis=2) / scale[:, None]
             dist[side] = np.nan_to_num(d, nan=np.inf).min(axis=1)
             along[side] = np.nanmedian(u, axis=1)
             across[side] = np.nanmedian(np.einsum("mpi,mi->mp", hand - centre[:, None], toes), axis=1) / scale
     return dist, along, across, length / scale
+
+
+def _one_hand_drawn_twice(found: list[Any], keypoints_2d: np.ndarray, scale: np.ndarray) -> list[Any]:
+    """Both hands' runs (side, first, last, ...) as `find_grab` found them, or only the one the pose model saw: a
+    hand the body hides is drawn where the model guesses, often on the visible hand (on a synthetic indy seen from
+    the side, the hidden hand 2-5 px from the holding one); where both hands lie within `SAME_PLACE_M` of each other
+    in the picture over the frames both hold, they are one hand, the one with the higher wrist visibility."""
+    first, last = max(f[1] for f in found), min(f[2] for f in found)
+    if first > last:
+        return found
+    both = slice(first, last + 1)
+    centres = {f[0]: keypoints_2d[both][:, list(_HAND[f[0]]), :2].mean(axis=1) for f in found}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        apart = float(np.nanmedian(np.linalg.norm(centres["left"] - centres["right"], axis=1) / scale[both]))
+        if not apart < SAME_PLACE_M:
+            return found
+        seen = [float(np.nanmedian(keypoints_2d[f[1] : f[2] + 1, _HAND[f[0]][0], 2])) for f in found]
+    return [found[int(np.nanargmax(seen))]] if np.isfinite(seen).any() else found
 
 
 def _edge(across_m: float) -> str:
@@ -343,7 +379,7 @@ def find_grab(
     picture = None
     if keypoints_2d is not None and scale_px_per_m is not None:
         picture = _picture_distance(
-            np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half
+            np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half, k
         )
     found = []
     for side in ("left", "right"):
@@ -366,6 +402,9 @@ def find_grab(
             found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points))
     if not found:
         return None
+    if picture is not None and len(found) == 2:
+        found = _one_hand_drawn_twice(found, np.asarray(keypoints_2d, dtype=np.float64)[air],
+                                      np.asarray(scale_px_per_m, dtype=np.float64)[air])  # fmt: skip
     # the hand that held longest (then closest) grabs; the other joins only when it is clearly on the board too
     found.sort(key=lambda f: (-f[3], f[4]))
     found = [found[0]] + [f for f in found[1:] if f[4] <= SECOND_HAND_M]
