@@ -10,6 +10,11 @@ reads the pose model's keypoints of the rendered video.
     .venv/bin/python bench/grab_report.py                               # the whole suite, 320x320, 30 fps
     .venv/bin/python bench/grab_report.py --grabs indy,melon --views front --size 256
     .venv/bin/python bench/grab_report.py --part 1/2 & .venv/bin/python bench/grab_report.py --part 2/2   # halves
+    .venv/bin/python bench/grab_report.py --reuse-poses      # the grab read again from the cached result.json files
+
+--reuse-poses skips the pose model: where a clip's result.json is cached, only the grab is read again (`find_grab`
+on the rider's track and the reported jump's times and stance, as `analysis.jumps` calls it), so a change to
+`analysis/grab.py` is measured in seconds; the rest of the result (the jump, its trick) stays as cached.
 
 Figures: right grab (name) among grabbed airs; no grab reported among ungrabbed airs; held time within 0.1 s among
 the grabs found.
@@ -94,6 +99,35 @@ def _analyze(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int]
     if code != 0 or not result_path.exists():
         return None, printed.getvalue() + errors.getvalue()[-500:], code
     return json.loads(result_path.read_text()), printed.getvalue(), code
+
+
+def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] | None:
+    """The cached result.json of `video` with each jump's grab read again by the current `find_grab`; None when
+    there is no cached result."""
+    import numpy as np
+
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.grab import find_grab
+
+    path = video.with_name(video.stem + "_pose") / "result.json"
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text())
+    track = next((t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"]), None)
+    if track is None:
+        return result, "cached (no rider)", 0
+    frames = np.asarray(track["frames"])
+    times = np.asarray(result["timestamps_s"], dtype=np.float64)[frames]
+    k2 = np.asarray(track["keypoints_2d"], dtype=np.float64)
+    k3 = np.asarray(track["keypoints_3d"], dtype=np.float64)
+    fps = float(result["video"]["fps"])
+    scale = pixels_per_metre(k2, k3, smooth=max(3, round(fps * 0.5)) | 1)
+    for jump in result["analysis"]["jumps"]:
+        grab = find_grab(times, frames, k3, takeoff_s=jump["takeoff_s"], landing_s=jump["landing_s"],
+                         riding_stance=jump.get("stance") or stance, fps=fps, keypoints_2d=k2,
+                         scale_px_per_m=scale)  # fmt: skip
+        jump["grab"] = grab.to_result() if grab else None
+    return result, "cached poses, grab read again", 0
 
 
 def _jump(result: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any] | None:
@@ -184,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="where the clips are rendered and analysed")
     parser.add_argument("--out", type=Path, default=None, help="results file (JSON; default in the cache)")
     parser.add_argument("--fresh", action="store_true", help="render again even when a cached clip exists")
+    parser.add_argument("--reuse-poses", action="store_true",
+                        help="read only the grab again from each clip's cached result.json (no pose model)")
     parser.add_argument("--table", nargs="*", type=Path, help="only print the table of these results files")
     args = parser.parse_args(argv)
     if args.table:
@@ -203,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         video = _render(clip, args.size, args.fps, cache, args.fresh)
         rendered = time.perf_counter() - started
         truth = json.loads(video.with_suffix(".truth.json").read_text())
-        result, printed, code = _analyze(video, clip.stance)
+        cached = _regrab(video, clip.stance) if args.reuse_poses else None
+        result, printed, code = cached if cached is not None else _analyze(video, clip.stance)
         row = compare(clip, truth, result)
         row.update(exit_code=code, render_s=round(rendered, 1),
                    analyze_s=round(time.perf_counter() - started - rendered, 1))  # fmt: skip
