@@ -102,6 +102,39 @@ def test_no_hand_near_the_board_is_no_grab_and_a_brush_is_not_a_hold() -> None:
     assert find_grab(times, np.arange(30), brush, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
 
 
+def _side_indy() -> dict[str, Any]:
+    return json.loads((Path(__file__).parent / "data" / "grab_indy_side_keypoints.json").read_text())
+
+
+def test_a_hand_on_the_toe_edge_of_a_board_pointing_at_the_camera_is_on_the_board() -> None:
+    """The pose model's keypoints of a rendered indy seen from the side: the board points at the camera, so the
+    picture shows its width; the hand on the toe edge lies 0.16-0.2 m from the feet's line there, past the picture's
+    reach of the line alone, and on the board once the width the feet show is counted. The hidden left hand is
+    drawn on the right one: one hand holds, not two (which read a truck driver)."""
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.grab import PICTURE_REACH_M, SAME_PLACE_M, _picture_distance, board_frames
+
+    d = _side_indy()
+    k2, k3 = np.asarray(d["keypoints_2d"], dtype=np.float64), np.asarray(d["keypoints_3d"], dtype=np.float64)
+    frames, times = np.asarray(d["frames"]), np.asarray(d["times_s"])
+    scale = pixels_per_metre(k2, k3, smooth=15)
+    true = d["truth_grab"]
+    held = (frames >= true["start_frame"] + 2) & (frames <= true["end_frame"] - 2)  # well inside the hold
+    _, _, half = board_frames(k3[held], "regular")
+    line_only = _picture_distance(k2[held], scale[held], "regular", half)[0]["right"]
+    with_width = _picture_distance(k2[held], scale[held], "regular", half, k3[held])[0]["right"]
+    assert np.median(line_only) > PICTURE_REACH_M  # the line alone misses the hand
+    assert np.median(with_width) < 0.8 * PICTURE_REACH_M
+    apart = np.linalg.norm(k2[held][:, 15, :2] - k2[held][:, 16, :2], axis=1) / scale[held]
+    assert np.median(apart) < 0.7 * SAME_PLACE_M  # the left hand is drawn on the right one
+    grab = find_grab(times, frames, k3, takeoff_s=d["takeoff_s"], landing_s=d["landing_s"],
+                     riding_stance=d["natural_stance"], fps=d["fps"], keypoints_2d=k2, scale_px_per_m=scale)  # fmt: skip
+    assert grab is not None and grab.name == true["name"] == "indy"
+    (hand,) = grab.hands
+    assert (hand.hand, hand.side, hand.edge, hand.zone) == ("back", "right", "toe", "middle")
+    assert abs(grab.duration_s - true["duration_s"]) <= 0.1
+
+
 GRAB_CLIPS = {
     "mute": "regular,straight,grab=mute,hold=0.4",  # front view: the front hand on the toe edge, 0.4 s
     "plain": "regular,straight",  # no grab
