@@ -8,7 +8,9 @@ toes point to (heel to foot index, the body's facing), its centre is midway betw
 
 A hand (wrist, pinky, index and thumb points) is on the board in a frame when its nearest point lies within
 `REACH_M` of the board's outline in 3D, or the picture shows it within `PICTURE_REACH_M` of the board's line
-through the feet (at the rider's scale). A hand grips within a few centimetres, but the pose model's hands and
+through the feet (at the rider's scale), the line widened by the board's half width as far as the board is turned
+towards the camera (where it points at the camera the picture shows its whole width: a synthetic indy seen from
+the side held the toe edge 0.25 m from the feet in the picture). A hand grips within a few centimetres, but the pose model's hands and
 feet wander by more than that, most in depth, and a hand hidden behind the body is put where the model guesses:
 on synthetic grabs the 3D distance read 0.02-0.33 m while the hand held the board and 0.7-1.1 m while it did
 not, so the margins sit between; 0.28 m in 3D read a real rider's hand held low beside the knees (snow_seg3,
@@ -16,14 +18,19 @@ about 0.3 m from the board in the picture) as a grab, 0.22 m did not, and lost n
 frames lie `MIN_HOLD_S` or more apart (a hand brushing past the board is not one; nor the 3 frames, at 30 fps, in
 which the pose model garbles a tucked, inverted body in a flip and puts a hand on the feet: on the still and
 moving-camera trick suites' 68 ungrabbed jumps that rule left 2 reported grabs, where 3 frames left 9); where a
-hand holds more than one run, the longest counts.
+hand holds more than one run, the longest counts. A hand the body hides is often drawn on the visible one: both
+hands within `SAME_PLACE_M` of each other in the picture over their runs are one hand, the more visible.
 Each hand's grab is read where it holds:
 
 - edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
   `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab). Where the board
   points at the camera (the feet under `ACROSS_PICTURE_M` apart in the picture) its edges lie left and right in
   the picture, which reads them; where it lies across the picture the edge rests on the pose model's depth, a
-  weak reading (hence the margin);
+  weak reading (hence the margin), and only where that depth puts the hand on the board (within `REACH_M`): a hand
+  the picture shows on the board but the depth puts 0.3-0.7 m off it is where the model guessed, and the guess
+  is no guide (on the synthetic grab suite's front and back views such hands read the heel side whichever edge
+  they held: 7 heel, 7 toe grabs). Seen from the front or the back, the picture itself cannot tell the edges
+  apart: the generator's toe and heel grabs put the wrist within a few pixels of the same place;
 - zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
   centre, by `END_ZONE_M`), else "middle" (between the bindings); along the board in the picture where it lies
   across it, in 3D where it points at the camera;
@@ -271,13 +278,12 @@ def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
 
 def _picture_distance(
     keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray,
-    keypoints_3d: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """In the picture: per sample and hand ('left', 'right': (m,) each) the nearest hand point's distance to the
     board as the picture shows it (metres at the rider's scale): the line through the feet, reaching
     `BOARD_HALF_LENGTH_M` past the feet's centre either way, widened by `BOARD_HALF_WIDTH_M` towards the toes and the
-    heels as far as the feet show the board's width (heel to foot index in the picture against its length in 3D,
-    given `keypoints_3d`: the whole width where the board points at the camera, none where it is seen edge-on);
+    heels as far as the board is turned towards the camera (the feet's distance apart in the picture against their
+    distance in 3D, `half_m`: the whole width where the board points at the camera, none where it lies across);
     the hand's position along it (0 the back foot, 1 the front foot), its offset from the feet's centre towards
     the toes (heel to foot index in the picture; metres), and the feet's distance apart in the picture (m,),
     metres."""
@@ -294,15 +300,11 @@ def _picture_distance(
     # samples with no feet or hands seen are NaN and stay so (no "all-NaN slice" warning for them)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        width = np.zeros(len(k))
-        if keypoints_3d is not None:
-            k3 = np.asarray(keypoints_3d, dtype=np.float64)
-            seen = np.nanmedian(np.stack([
-                np.linalg.norm(k[:, _FOOT[s][2]] - k[:, _FOOT[s][1]], axis=1) / scale
-                / np.linalg.norm(k3[:, _FOOT[s][2]] - k3[:, _FOOT[s][1]], axis=1)
-                for s in ("left", "right")
-            ], axis=1), axis=1)  # fmt: skip
-            width = BOARD_HALF_WIDTH_M * np.nan_to_num(np.clip(seen, 0.0, 1.0), nan=0.0) * scale
+        # how far the board is turned towards the camera: the feet's distance apart in the picture against in 3D
+        # (the foot's own length in the picture is no guide: in the air the toes point down, drawing the feet long)
+        apart_m = 2 * np.maximum(np.nan_to_num(half_m, nan=MIN_HALF_FEET_M), MIN_HALF_FEET_M)
+        turned = np.nan_to_num(np.clip(1.0 - length / scale / apart_m, 0.0, 1.0), nan=0.0)
+        width = BOARD_HALF_WIDTH_M * turned * scale
         toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
         # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
         # foreshortened the board is
@@ -379,7 +381,7 @@ def find_grab(
     picture = None
     if keypoints_2d is not None and scale_px_per_m is not None:
         picture = _picture_distance(
-            np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half, k
+            np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half
         )
     found = []
     for side in ("left", "right"):
@@ -399,7 +401,8 @@ def find_grab(
                 best = (a, b, duration)
         if best is not None:
             a, b, duration = best
-            found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points))
+            found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points,
+                          float(np.median(dist[a : b + 1]))))  # fmt: skip
     if not found:
         return None
     if picture is not None and len(found) == 2:
@@ -409,7 +412,7 @@ def find_grab(
     found.sort(key=lambda f: (-f[3], f[4]))
     found = [found[0]] + [f for f in found[1:] if f[4] <= SECOND_HAND_M]
     hands: list[HandGrab] = []
-    for side, a, b, _, closeness, points in found:
+    for side, a, b, _, closeness, points, depth_on_board in found:
         held = slice(a, b + 1)
         grip = np.nanmedian(points[held].mean(axis=1), axis=0)  # the hand's centre, board coordinates
         elbow = np.nanmedian(_to_board(k[held, [_ELBOW[side]]], centre[held], axes[held])[:, 0], axis=0)
@@ -417,7 +420,10 @@ def find_grab(
         along = float(grip[0])  # metres from the feet's centre towards the front foot
         if picture is not None and np.nanmedian(picture[3][held]) >= ACROSS_PICTURE_M:
             along = float(np.nanmedian((picture[1][side][held] - 0.5) * picture[3][held]))
-        edge = _edge(float(grip[1]))
+        # the depth tells the edge only where it puts the hand on the board: a hand the picture shows on the board
+        # but the 3D reading puts off it is where the pose model guessed (on synthetic grabs seen from the front or
+        # the back, 0.3-0.7 m off, always on the heel side, whichever edge the hand held)
+        edge = _edge(float(grip[1])) if depth_on_board <= REACH_M else "unsure"
         if picture is not None and np.nanmedian(picture[3][held]) < ACROSS_PICTURE_M:
             # the board points at the camera: its edges lie left and right in the picture, which tells them apart
             edge = _edge(float(np.nanmedian(picture[2][side][held])))
