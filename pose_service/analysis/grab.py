@@ -25,7 +25,8 @@ Each hand's grab is read where it holds:
 - edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
   `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab). Where the board
   points at the camera (the feet under `ACROSS_PICTURE_M` apart in the picture) its edges lie left and right in
-  the picture, which reads them; where it lies across the picture the edge rests on the pose model's depth, a
+  the picture, which reads them while the board lies flat (not where it is tweaked: pulled back behind the legs it
+  turns its edges up and down); where it lies across the picture the edge rests on the pose model's depth, a
   weak reading (hence the margin), and only where that depth puts the hand on the board (within `REACH_M`): a hand
   the picture shows on the board but the depth puts 0.3-0.7 m off it is where the model guessed, and the guess
   is no guide (on the synthetic grab suite's front and back views such hands read the heel side whichever edge
@@ -306,9 +307,12 @@ def _picture_distance(
         turned = np.nan_to_num(np.clip(1.0 - length / scale / apart_m, 0.0, 1.0), nan=0.0)
         width = BOARD_HALF_WIDTH_M * turned * scale
         toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
-        # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
-        # foreshortened the board is
-        span = BOARD_HALF_LENGTH_M / (2 * np.maximum(np.nan_to_num(half_m, nan=MIN_HALF_FEET_M), MIN_HALF_FEET_M))
+        # the board's ends in feet units (0 the back foot, 1 the front one): foreshortened as the feet are, their
+        # distance in the picture against the pose model's own in 3D, never longer than the board (seen from behind, a
+        # crouched rider's feet were drawn 0.15-0.2 m apart in the picture and 0.16 m in 3D where they stood 0.5 m
+        # apart: with the 3D distance taken at least `MIN_HALF_FEET_M` either side, the board ended 0.27 m from its
+        # centre in the picture and a hand on the tail lay past it)
+        span = BOARD_HALF_LENGTH_M / np.maximum(length / scale, 2 * np.nan_to_num(half_m, nan=MIN_HALF_FEET_M))
         for side in ("left", "right"):
             hand = k[:, list(_HAND[side])]
             u = np.einsum("mpi,mi->mp", hand - back[:, None], ab) / np.maximum(length**2, 1e-9)[:, None]
@@ -425,8 +429,12 @@ def find_grab(
         # the back, 0.3-0.7 m off, always on the heel side, whichever edge the hand held)
         edge = _edge(float(grip[1])) if depth_on_board <= REACH_M else "unsure"
         if picture is not None and np.nanmedian(picture[3][held]) < ACROSS_PICTURE_M:
-            # the board points at the camera: its edges lie left and right in the picture, which tells them apart
-            edge = _edge(float(np.nanmedian(picture[2][side][held])))
+            # the board points at the camera: its edges lie left and right in the picture, which tells them apart, as
+            # long as it lies flat under the feet; pulled back behind the legs (a tweak) it turns its edges up and
+            # down (synthetic Japan grabs seen from the side read the heel edge)
+            tweaks = tweak_angles(k[held])
+            flat = not (np.isfinite(tweaks).any() and np.nanpercentile(tweaks, 75) >= TWEAK_DEG)
+            edge = _edge(float(np.nanmedian(picture[2][side][held]))) if flat else "unsure"
         zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
         hand = side
         if riding_stance in ("regular", "goofy"):
