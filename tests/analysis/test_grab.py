@@ -136,6 +136,30 @@ def test_a_hand_on_the_toe_edge_of_a_board_pointing_at_the_camera_is_on_the_boar
     assert abs(grab.duration_s - true["duration_s"]) <= 0.1
 
 
+def test_the_board_in_the_picture_is_foreshortened_as_the_feet_are() -> None:
+    """The pose model's keypoints of a rendered tail grab seen from behind: the crouched rider's feet are drawn
+    close together (about 0.16 m in the picture and in 3D, where they stand 0.5 m apart), so the board's ends in the
+    picture come from the feet's foreshortening, the picture's against the model's own 3D: the hand on the tail is
+    on the board, where ends placed by a stance of at least `MIN_HALF_FEET_M` either side fell short of it."""
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.grab import MIN_HALF_FEET_M
+
+    d = json.loads((Path(__file__).parent / "data" / "grab_tail_back_keypoints.json").read_text())
+    k2, k3 = np.asarray(d["keypoints_2d"], dtype=np.float64), np.asarray(d["keypoints_3d"], dtype=np.float64)
+    frames, times = np.asarray(d["frames"]), np.asarray(d["times_s"])
+    true = d["truth_grab"]
+    held = (frames >= true["start_frame"] + 2) & (frames <= true["end_frame"] - 2)
+    feet_3d = np.linalg.norm(k3[held][:, 27:33:2].mean(axis=1) - k3[held][:, 28:33:2].mean(axis=1), axis=1)
+    assert np.median(feet_3d) < MIN_HALF_FEET_M  # under half the narrowest stance the analysis takes
+    scale = pixels_per_metre(k2, k3, smooth=15)
+    grab = find_grab(times, frames, k3, takeoff_s=d["takeoff_s"], landing_s=d["landing_s"], riding_stance=d["stance"],
+                     fps=d["fps"], keypoints_2d=k2, scale_px_per_m=scale)  # fmt: skip
+    assert grab is not None and grab.name == true["name"] == "tail"
+    (hand,) = grab.hands
+    assert (hand.hand, hand.side, hand.zone) == ("back", "right", "tail")
+    assert abs(grab.duration_s - true["duration_s"]) <= 0.1
+
+
 GRAB_CLIPS = {
     "mute": "regular,straight,grab=mute,hold=0.4",  # front view: the front hand on the toe edge, 0.4 s
     "plain": "regular,straight",  # no grab
