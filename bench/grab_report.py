@@ -10,6 +10,11 @@ reads the pose model's keypoints of the rendered video.
     .venv/bin/python bench/grab_report.py                               # the whole suite, 320x320, 30 fps
     .venv/bin/python bench/grab_report.py --grabs indy,melon --views front --size 256
     .venv/bin/python bench/grab_report.py --part 1/2 & .venv/bin/python bench/grab_report.py --part 2/2   # halves
+    .venv/bin/python bench/grab_report.py --reuse-poses      # the grab read again from the cached result.json files
+
+--reuse-poses skips the pose model: where a clip's result.json is cached, only the grab is read again (`find_grab`
+on the rider's track and the reported jump's times and stance, as `analysis.jumps` calls it), so a change to
+`analysis/grab.py` is measured in seconds; the rest of the result (the jump, its trick) stays as cached.
 
 Figures: right grab (name) among grabbed airs; no grab reported among ungrabbed airs; held time within 0.1 s among
 the grabs found.
@@ -96,6 +101,35 @@ def _analyze(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int]
     return json.loads(result_path.read_text()), printed.getvalue(), code
 
 
+def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] | None:
+    """The cached result.json of `video` with each jump's grab read again by the current `find_grab`; None when
+    there is no cached result."""
+    import numpy as np
+
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.grab import find_grab
+
+    path = video.with_name(video.stem + "_pose") / "result.json"
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text())
+    track = next((t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"]), None)
+    if track is None:
+        return result, "cached (no rider)", 0
+    frames = np.asarray(track["frames"])
+    times = np.asarray(result["timestamps_s"], dtype=np.float64)[frames]
+    k2 = np.asarray(track["keypoints_2d"], dtype=np.float64)
+    k3 = np.asarray(track["keypoints_3d"], dtype=np.float64)
+    fps = float(result["video"]["fps"])
+    scale = pixels_per_metre(k2, k3, smooth=max(3, round(fps * 0.5)) | 1)
+    for jump in result["analysis"]["jumps"]:
+        grab = find_grab(times, frames, k3, takeoff_s=jump["takeoff_s"], landing_s=jump["landing_s"],
+                         riding_stance=jump.get("stance") or stance, fps=fps, keypoints_2d=k2,
+                         scale_px_per_m=scale)  # fmt: skip
+        jump["grab"] = grab.to_result() if grab else None
+    return result, "cached poses, grab read again", 0
+
+
 def _jump(result: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any] | None:
     """The reported jump overlapping the true flight most."""
     jumps = result["analysis"]["jumps"]
@@ -123,6 +157,11 @@ def compare(clip: Clip, truth: dict[str, Any], result: dict[str, Any] | None) ->
         row["edge_ok"] = {(w[0], w[1]) for w in want} == {(g[0], g[1]) for g in got}
         row["zone_ok"] = {(w[0], w[2]) for w in want} == {(g[0], g[2]) for g in got}
         row["name_ok"] = bool(grab) and grab["name"].lower() == true_grab["name"].lower()
+        # right but for an edge the analysis said it could not read (seen from the front or the back the picture
+        # puts the hand of a toe and a heel grab within a few pixels of the same place)
+        unsure = bool(got) and all(g[1] == "unsure" for g in got)
+        row["seen_ok"] = row["name_ok"] or (row["hand_ok"] and row["zone_ok"] and unsure)
+        row["wrong_name"] = bool(grab) and not row["name_ok"] and grab["name"] != "grab"
         held = row["reported_held_s"]
         row["held_ok"] = held is not None and abs(held - true_grab["duration_s"]) <= DURATION_TOLERANCE_S
         row["ok"] = row["name_ok"] and row["held_ok"]
@@ -158,17 +197,23 @@ def table(rows: list[dict[str, Any]]) -> str:
 
     lines += ["", f"right grab: {share(grabbed, 'name_ok')}; hand right {share(grabbed, 'hand_ok')}, edge right "
               f"{share(grabbed, 'edge_ok')}, zone right {share(grabbed, 'zone_ok')}; a grab found "
-              f"{len(found)} of {len(grabbed)}",
+              f"{len(found)} of {len(grabbed)}; right but for an edge reported unsure {share(grabbed, 'seen_ok')}; "
+              f"a wrong name given {share(grabbed, 'wrong_name')}",
               f"no grab reported on ungrabbed airs: {share(plain, 'ok')}",
               f"held time within {DURATION_TOLERANCE_S} s: {share(found, 'held_ok')} of the grabs found"]  # fmt: skip
     for view in ("front", "back", "side"):
         part = [r for r in grabbed if r["view"] == view and r["camera"] == "still"]
         if part:
             lines.append(f"- {view} view (still camera): right grab {share(part, 'name_ok')}, edge right "
-                         f"{share(part, 'edge_ok')}")  # fmt: skip
+                         f"{share(part, 'edge_ok')}, right but for an unsure edge {share(part, 'seen_ok')}, a wrong "
+                         f"name {share(part, 'wrong_name')}")  # fmt: skip
     moving = [r for r in grabbed if r["camera"] != "still"]
     if moving:
-        lines.append(f"- moving camera: right grab {share(moving, 'name_ok')}")
+        lines.append(f"- moving camera: right grab {share(moving, 'name_ok')}, a wrong name {share(moving, 'wrong_name')}")
+    names = sorted({r["true_grab"] for r in grabbed})
+    lines.append("- per grab (right / clips): " + ", ".join(
+        f"{n} {sum(bool(r['name_ok']) for r in grabbed if r['true_grab'] == n)}/"
+        f"{sum(r['true_grab'] == n for r in grabbed)}" for n in names))  # fmt: skip
     return "\n".join(lines)
 
 
@@ -184,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="where the clips are rendered and analysed")
     parser.add_argument("--out", type=Path, default=None, help="results file (JSON; default in the cache)")
     parser.add_argument("--fresh", action="store_true", help="render again even when a cached clip exists")
+    parser.add_argument("--reuse-poses", action="store_true",
+                        help="read only the grab again from each clip's cached result.json (no pose model)")
     parser.add_argument("--table", nargs="*", type=Path, help="only print the table of these results files")
     args = parser.parse_args(argv)
     if args.table:
@@ -203,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         video = _render(clip, args.size, args.fps, cache, args.fresh)
         rendered = time.perf_counter() - started
         truth = json.loads(video.with_suffix(".truth.json").read_text())
-        result, printed, code = _analyze(video, clip.stance)
+        cached = _regrab(video, clip.stance) if args.reuse_poses else None
+        result, printed, code = cached if cached is not None else _analyze(video, clip.stance)
         row = compare(clip, truth, result)
         row.update(exit_code=code, render_s=round(rendered, 1),
                    analyze_s=round(time.perf_counter() - started - rendered, 1))  # fmt: skip

@@ -8,7 +8,9 @@ toes point to (heel to foot index, the body's facing), its centre is midway betw
 
 A hand (wrist, pinky, index and thumb points) is on the board in a frame when its nearest point lies within
 `REACH_M` of the board's outline in 3D, or the picture shows it within `PICTURE_REACH_M` of the board's line
-through the feet (at the rider's scale). A hand grips within a few centimetres, but the pose model's hands and
+through the feet (at the rider's scale), the line widened by the board's half width as far as the board is turned
+towards the camera (where it points at the camera the picture shows its whole width: a synthetic indy seen from
+the side held the toe edge 0.25 m from the feet in the picture). A hand grips within a few centimetres, but the pose model's hands and
 feet wander by more than that, most in depth, and a hand hidden behind the body is put where the model guesses:
 on synthetic grabs the 3D distance read 0.02-0.33 m while the hand held the board and 0.7-1.1 m while it did
 not, so the margins sit between; 0.28 m in 3D read a real rider's hand held low beside the knees (snow_seg3,
@@ -16,14 +18,20 @@ about 0.3 m from the board in the picture) as a grab, 0.22 m did not, and lost n
 frames lie `MIN_HOLD_S` or more apart (a hand brushing past the board is not one; nor the 3 frames, at 30 fps, in
 which the pose model garbles a tucked, inverted body in a flip and puts a hand on the feet: on the still and
 moving-camera trick suites' 68 ungrabbed jumps that rule left 2 reported grabs, where 3 frames left 9); where a
-hand holds more than one run, the longest counts.
+hand holds more than one run, the longest counts. A hand the body hides is often drawn on the visible one: both
+hands within `SAME_PLACE_M` of each other in the picture over their runs are one hand, the more visible.
 Each hand's grab is read where it holds:
 
 - edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
   `EDGE_MARGIN_M` of the axis (only the table's rows that take any edge can name such a grab). Where the board
   points at the camera (the feet under `ACROSS_PICTURE_M` apart in the picture) its edges lie left and right in
-  the picture, which reads them; where it lies across the picture the edge rests on the pose model's depth, a
-  weak reading (hence the margin);
+  the picture, which reads them while the board lies flat (not where it is tweaked: pulled back behind the legs it
+  turns its edges up and down); where it lies across the picture the edge rests on the pose model's depth, a
+  weak reading (hence the margin), and only where that depth puts the hand on the board (within `REACH_M`): a hand
+  the picture shows on the board but the depth puts 0.3-0.7 m off it is where the model guessed, and the guess
+  is no guide (on the synthetic grab suite's front and back views such hands read the heel side whichever edge
+  they held: 7 heel, 7 toe grabs). Seen from the front or the back, the picture itself cannot tell the edges
+  apart: the generator's toe and heel grabs put the wrist within a few pixels of the same place;
 - zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
   centre, by `END_ZONE_M`), else "middle" (between the bindings); along the board in the picture where it lies
   across it, in 3D where it points at the camera;
@@ -78,6 +86,7 @@ SECOND_HAND_M = 0.1  # a second hand counts (a two-hand grab) only this close to
 EDGE_MARGIN_M = 0.06  # the hand this close to the board's axis (across it): which edge is not known
 MIN_HALF_FEET_M = 0.22  # half the feet's distance apart is at least this (a stance 0.44 m wide): the pose model
 # often draws the feet closer, most when the board points at the camera
+SAME_PLACE_M = 0.1  # both hands this close in the picture: one hand, the other drawn on it by the pose model
 ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
@@ -269,13 +278,16 @@ def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
 
 
 def _picture_distance(
-    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray
+    keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, riding_stance: str | None, half_m: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """In the picture: per sample and hand ('left', 'right': (m,) each) the nearest hand point's distance to the
-    board's line through the feet (metres at the rider's scale; the line reaches `BOARD_HALF_LENGTH_M` past the
-    feet's centre either way), the hand's position along it (0 the back foot, 1 the front foot), its offset from
-    the feet's centre towards the toes (heel to foot index in the picture; metres), and the feet's distance
-    apart in the picture (m,), metres."""
+    board as the picture shows it (metres at the rider's scale): the line through the feet, reaching
+    `BOARD_HALF_LENGTH_M` past the feet's centre either way, widened by `BOARD_HALF_WIDTH_M` towards the toes and the
+    heels as far as the board is turned towards the camera (the feet's distance apart in the picture against their
+    distance in 3D, `half_m`: the whole width where the board points at the camera, none where it lies across);
+    the hand's position along it (0 the back foot, 1 the front foot), its offset from the feet's centre towards
+    the toes (heel to foot index in the picture; metres), and the feet's distance apart in the picture (m,),
+    metres."""
     k = np.asarray(keypoints_2d, dtype=np.float64)[..., :2]
     scale = np.asarray(scale_px_per_m, dtype=np.float64)
     left = k[:, list(_FOOT["left"])].mean(axis=1)
@@ -289,20 +301,50 @@ def _picture_distance(
     # samples with no feet or hands seen are NaN and stay so (no "all-NaN slice" warning for them)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        # how far the board is turned towards the camera: the feet's distance apart in the picture against in 3D
+        # (the foot's own length in the picture is no guide: in the air the toes point down, drawing the feet long)
+        apart_m = 2 * np.maximum(np.nan_to_num(half_m, nan=MIN_HALF_FEET_M), MIN_HALF_FEET_M)
+        turned = np.nan_to_num(np.clip(1.0 - length / scale / apart_m, 0.0, 1.0), nan=0.0)
+        width = BOARD_HALF_WIDTH_M * turned * scale
         toes = toes / np.linalg.norm(toes, axis=1, keepdims=True)
-        # the board's ends in feet units (0 the back foot, 1 the front one): as far in the picture as in 3D, however
-        # foreshortened the board is
-        span = BOARD_HALF_LENGTH_M / (2 * np.maximum(np.nan_to_num(half_m, nan=MIN_HALF_FEET_M), MIN_HALF_FEET_M))
+        # the board's ends in feet units (0 the back foot, 1 the front one): foreshortened as the feet are, their
+        # distance in the picture against the pose model's own in 3D, never longer than the board (seen from behind, a
+        # crouched rider's feet were drawn 0.15-0.2 m apart in the picture and 0.16 m in 3D where they stood 0.5 m
+        # apart: with the 3D distance taken at least `MIN_HALF_FEET_M` either side, the board ended 0.27 m from its
+        # centre in the picture and a hand on the tail lay past it)
+        span = BOARD_HALF_LENGTH_M / np.maximum(length / scale, 2 * np.nan_to_num(half_m, nan=MIN_HALF_FEET_M))
         for side in ("left", "right"):
             hand = k[:, list(_HAND[side])]
             u = np.einsum("mpi,mi->mp", hand - back[:, None], ab) / np.maximum(length**2, 1e-9)[:, None]
             u = np.clip(u, 0.5 - span[:, None], 0.5 + span[:, None])
             foot = back[:, None] + u[..., None] * ab[:, None]
-            d = np.linalg.norm(hand - foot, axis=2) / scale[:, None]
+            off = hand - foot
+            c = np.nan_to_num(np.einsum("mpi,mi->mp", off, toes))
+            off = off - np.clip(c, -width[:, None], width[:, None])[..., None] * np.nan_to_num(toes)[:, None]
+            d = np.linalg.norm(off, axis=2) / scale[:, None]
             dist[side] = np.nan_to_num(d, nan=np.inf).min(axis=1)
             along[side] = np.nanmedian(u, axis=1)
             across[side] = np.nanmedian(np.einsum("mpi,mi->mp", hand - centre[:, None], toes), axis=1) / scale
     return dist, along, across, length / scale
+
+
+def _one_hand_drawn_twice(found: list[Any], keypoints_2d: np.ndarray, scale: np.ndarray) -> list[Any]:
+    """Both hands' runs (side, first, last, ...) as `find_grab` found them, or only the one the pose model saw: a
+    hand the body hides is drawn where the model guesses, often on the visible hand (on a synthetic indy seen from
+    the side, the hidden hand 2-5 px from the holding one); where both hands lie within `SAME_PLACE_M` of each other
+    in the picture over the frames both hold, they are one hand, the one with the higher wrist visibility."""
+    first, last = max(f[1] for f in found), min(f[2] for f in found)
+    if first > last:
+        return found
+    both = slice(first, last + 1)
+    centres = {f[0]: keypoints_2d[both][:, list(_HAND[f[0]]), :2].mean(axis=1) for f in found}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        apart = float(np.nanmedian(np.linalg.norm(centres["left"] - centres["right"], axis=1) / scale[both]))
+        if not apart < SAME_PLACE_M:
+            return found
+        seen = [float(np.nanmedian(keypoints_2d[f[1] : f[2] + 1, _HAND[f[0]][0], 2])) for f in found]
+    return [found[int(np.nanargmax(seen))]] if np.isfinite(seen).any() else found
 
 
 def _edge(across_m: float) -> str:
@@ -363,14 +405,18 @@ def find_grab(
                 best = (a, b, duration)
         if best is not None:
             a, b, duration = best
-            found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points))
+            found.append((side, a, b, duration, float(np.median(close[a : b + 1])), points,
+                          float(np.median(dist[a : b + 1]))))  # fmt: skip
     if not found:
         return None
+    if picture is not None and len(found) == 2:
+        found = _one_hand_drawn_twice(found, np.asarray(keypoints_2d, dtype=np.float64)[air],
+                                      np.asarray(scale_px_per_m, dtype=np.float64)[air])  # fmt: skip
     # the hand that held longest (then closest) grabs; the other joins only when it is clearly on the board too
     found.sort(key=lambda f: (-f[3], f[4]))
     found = [found[0]] + [f for f in found[1:] if f[4] <= SECOND_HAND_M]
     hands: list[HandGrab] = []
-    for side, a, b, _, closeness, points in found:
+    for side, a, b, _, closeness, points, depth_on_board in found:
         held = slice(a, b + 1)
         grip = np.nanmedian(points[held].mean(axis=1), axis=0)  # the hand's centre, board coordinates
         elbow = np.nanmedian(_to_board(k[held, [_ELBOW[side]]], centre[held], axes[held])[:, 0], axis=0)
@@ -378,10 +424,17 @@ def find_grab(
         along = float(grip[0])  # metres from the feet's centre towards the front foot
         if picture is not None and np.nanmedian(picture[3][held]) >= ACROSS_PICTURE_M:
             along = float(np.nanmedian((picture[1][side][held] - 0.5) * picture[3][held]))
-        edge = _edge(float(grip[1]))
+        # the depth tells the edge only where it puts the hand on the board: a hand the picture shows on the board
+        # but the 3D reading puts off it is where the pose model guessed (on synthetic grabs seen from the front or
+        # the back, 0.3-0.7 m off, always on the heel side, whichever edge the hand held)
+        edge = _edge(float(grip[1])) if depth_on_board <= REACH_M else "unsure"
         if picture is not None and np.nanmedian(picture[3][held]) < ACROSS_PICTURE_M:
-            # the board points at the camera: its edges lie left and right in the picture, which tells them apart
-            edge = _edge(float(np.nanmedian(picture[2][side][held])))
+            # the board points at the camera: its edges lie left and right in the picture, which tells them apart, as
+            # long as it lies flat under the feet; pulled back behind the legs (a tweak) it turns its edges up and
+            # down (synthetic Japan grabs seen from the side read the heel edge)
+            tweaks = tweak_angles(k[held])
+            flat = not (np.isfinite(tweaks).any() and np.nanpercentile(tweaks, 75) >= TWEAK_DEG)
+            edge = _edge(float(np.nanmedian(picture[2][side][held]))) if flat else "unsure"
         zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
         hand = side
         if riding_stance in ("regular", "goofy"):

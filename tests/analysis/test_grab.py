@@ -102,6 +102,64 @@ def test_no_hand_near_the_board_is_no_grab_and_a_brush_is_not_a_hold() -> None:
     assert find_grab(times, np.arange(30), brush, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
 
 
+def _side_indy() -> dict[str, Any]:
+    return json.loads((Path(__file__).parent / "data" / "grab_indy_side_keypoints.json").read_text())
+
+
+def test_a_hand_on_the_toe_edge_of_a_board_pointing_at_the_camera_is_on_the_board() -> None:
+    """The pose model's keypoints of a rendered indy seen from the side: the board points at the camera, so the
+    picture shows its width (the feet lie on one another); the hand on the toe edge lies about 0.25 m from the feet
+    there, past the picture's reach of the feet's line alone, and on the board once the board's width is counted.
+    The hidden left hand is drawn on the right one: one hand holds, not two (which read a truck driver)."""
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.grab import PICTURE_REACH_M, SAME_PLACE_M, _picture_distance, board_frames
+
+    d = _side_indy()
+    k2, k3 = np.asarray(d["keypoints_2d"], dtype=np.float64), np.asarray(d["keypoints_3d"], dtype=np.float64)
+    frames, times = np.asarray(d["frames"]), np.asarray(d["times_s"])
+    scale = pixels_per_metre(k2, k3, smooth=15)
+    true = d["truth_grab"]
+    held = (frames >= true["start_frame"] + 2) & (frames <= true["end_frame"] - 2)  # well inside the hold
+    _, _, half = board_frames(k3[held], "regular")
+    feet = k2[held][:, 27:33, :2].mean(axis=1)  # the feet lie on one another in the picture: the line is a point
+    line_only = np.linalg.norm(k2[held][:, [16, 18, 20, 22], :2] - feet[:, None], axis=2).min(axis=1) / scale[held]
+    with_width = _picture_distance(k2[held], scale[held], "regular", half)[0]["right"]
+    assert np.median(line_only) > PICTURE_REACH_M  # the line alone misses the hand
+    assert np.median(with_width) < PICTURE_REACH_M - 0.03
+    apart = np.linalg.norm(k2[held][:, 15, :2] - k2[held][:, 16, :2], axis=1) / scale[held]
+    assert np.median(apart) < 0.7 * SAME_PLACE_M  # the left hand is drawn on the right one
+    grab = find_grab(times, frames, k3, takeoff_s=d["takeoff_s"], landing_s=d["landing_s"],
+                     riding_stance=d["natural_stance"], fps=d["fps"], keypoints_2d=k2, scale_px_per_m=scale)  # fmt: skip
+    assert grab is not None and grab.name == true["name"] == "indy"
+    (hand,) = grab.hands
+    assert (hand.hand, hand.side, hand.edge, hand.zone) == ("back", "right", "toe", "middle")
+    assert abs(grab.duration_s - true["duration_s"]) <= 0.1
+
+
+def test_the_board_in_the_picture_is_foreshortened_as_the_feet_are() -> None:
+    """The pose model's keypoints of a rendered tail grab seen from behind: the crouched rider's feet are drawn
+    close together (about 0.16 m in the picture and in 3D, where they stand 0.5 m apart), so the board's ends in the
+    picture come from the feet's foreshortening, the picture's against the model's own 3D: the hand on the tail is
+    on the board, where ends placed by a stance of at least `MIN_HALF_FEET_M` either side fell short of it."""
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.grab import MIN_HALF_FEET_M
+
+    d = json.loads((Path(__file__).parent / "data" / "grab_tail_back_keypoints.json").read_text())
+    k2, k3 = np.asarray(d["keypoints_2d"], dtype=np.float64), np.asarray(d["keypoints_3d"], dtype=np.float64)
+    frames, times = np.asarray(d["frames"]), np.asarray(d["times_s"])
+    true = d["truth_grab"]
+    held = (frames >= true["start_frame"] + 2) & (frames <= true["end_frame"] - 2)
+    feet_3d = np.linalg.norm(k3[held][:, 27:33:2].mean(axis=1) - k3[held][:, 28:33:2].mean(axis=1), axis=1)
+    assert np.median(feet_3d) < MIN_HALF_FEET_M  # under half the narrowest stance the analysis takes
+    scale = pixels_per_metre(k2, k3, smooth=15)
+    grab = find_grab(times, frames, k3, takeoff_s=d["takeoff_s"], landing_s=d["landing_s"], riding_stance=d["stance"],
+                     fps=d["fps"], keypoints_2d=k2, scale_px_per_m=scale)  # fmt: skip
+    assert grab is not None and grab.name == true["name"] == "tail"
+    (hand,) = grab.hands
+    assert (hand.hand, hand.side, hand.zone) == ("back", "right", "tail")
+    assert abs(grab.duration_s - true["duration_s"]) <= 0.1
+
+
 GRAB_CLIPS = {
     "mute": "regular,straight,grab=mute,hold=0.4",  # front view: the front hand on the toe edge, 0.4 s
     "plain": "regular,straight",  # no grab
