@@ -150,7 +150,7 @@ def explain_sentences(jump: Jump) -> list[str]:
         )
     if jump.camera is not None and jump.camera.moving:
         out.append(f"Filmed by a moving camera ({jump.camera.reason}): the takeoff and landing frames are less sure, "
-                   "the height comes from the air time alone, and the trunk's lean is not measured.")  # fmt: skip
+                   "the height comes from the air time alone, and the trunk's lean and grabs are not measured.")  # fmt: skip
     if jump.landing is not None:
         grade = "not graded" if jump.landing.grade == UNKNOWN else jump.landing.grade
         out.append(f"Landing {grade}: {'; '.join(jump.landing.reasons)}.")

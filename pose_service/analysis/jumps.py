@@ -285,8 +285,10 @@ def find_jumps(
                           agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
                           camera_motion=_camera_motion(camera, times, track.bbox, flight),
                           camera_moving=up_unknown is not None)  # fmt: skip
-        # the hands are named front and back by the stance seen, else by the rider's own (given) stance
-        grab = find_grab(times, track.frames, track.keypoints_3d, takeoff_s=flight.takeoff_s,
+        # the hands are named front and back by the stance seen, else by the rider's own (given) stance. Not read
+        # with a moving camera: on the real follow-cams 3 of 4 airs read a grab and by eye at least 2 were hands
+        # held out at the sides; the synthetic follow-cam grabs were right in 1 of 4.
+        grab = None if up_unknown is not None else find_grab(times, track.frames, track.keypoints_3d, takeoff_s=flight.takeoff_s,
                          landing_s=flight.landing_s, riding_stance=stance.stance or natural_stance, fps=fps,
                          keypoints_2d=track.keypoints_2d, scale_px_per_m=scale)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
