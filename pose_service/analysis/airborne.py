@@ -241,14 +241,19 @@ def _apart(
     return kept
 
 
-def _on_snow(t: np.ndarray, contact: np.ndarray, i: int, outward: int, least: float = 0.5) -> bool:
+def _on_snow(t: np.ndarray, contact: np.ndarray, i: int, outward: int, least: float = _CONTACT_ON) -> bool:
     """Sample i stands on the snow: at least `least` snow under its feet, and under theirs on average over the
     `_CONTACT_RUN_S` outward of it (towards the run-in for a takeoff, -1; the run-out for a landing, +1), so one
     bright patch under a board in the air is not a landing, nor one garbled pose on the run-in a flight."""
     if not contact[i] >= least:
         return False
-    near = (np.sign(t - t[i]) == outward) & (np.abs(t - t[i]) <= _CONTACT_RUN_S) & np.isfinite(contact)
-    return bool(near.any()) and float(np.mean(contact[near])) >= least
+    # The samples within `_CONTACT_RUN_S` outward of i (times increase: a slice, not a pass over the whole track).
+    if outward > 0:
+        window = contact[i + 1 : int(np.searchsorted(t, t[i] + _CONTACT_RUN_S, side="right"))]
+    else:
+        window = contact[int(np.searchsorted(t, t[i] - _CONTACT_RUN_S, side="left")) : i]
+    window = window[np.isfinite(window)]
+    return bool(window.size) and float(window.mean()) >= least
 
 
 def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int) -> int | None:
