@@ -81,6 +81,8 @@ class RemoteAttemptPublic(BaseModel):
     last_heartbeat: float
     finished_at: float | None
     outcome: str | None
+    parts: list[dict[str, object]] = Field(default_factory=list, description="a chunked attempt's parts: each "
+                                           "chunk (frames start..stop-1) and the join, the worker that ran it, its state")
 
 
 class Heartbeat(BaseModel):
@@ -191,9 +193,12 @@ def job_attempts(job_id: JobId, svc: ServiceDep) -> list[RemoteAttemptPublic]:
     """Which worker ran each attempt of a job, and when it last reported."""
     if svc.store.get(job_id) is None:
         raise ApiError(404, "job_not_found", f"no job with id {job_id}")
+    registry = _queue(svc).registry
     return [RemoteAttemptPublic(n=a.n, worker=a.worker, claimed_at=a.claimed_at, last_heartbeat=a.last_heartbeat,
-                                finished_at=a.finished_at, outcome=a.outcome)
-            for a in _queue(svc).registry.attempts(job_id)]
+                                finished_at=a.finished_at, outcome=a.outcome,
+                                parts=[{"part": p.part, "start": p.start, "stop": p.stop, "worker": p.worker,
+                                        "state": p.state} for p in registry.parts(job_id, a.n)])
+            for a in registry.attempts(job_id)]
 
 
 @router.post("/jobs/{job_id}/claim", response_model=ClaimPublic)
