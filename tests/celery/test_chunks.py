@@ -135,3 +135,41 @@ def test_a_failing_chunk_fails_the_job_naming_the_chunk(
     parts = {p["part"]: p["state"] for p in attempts[-1]["parts"]}
     assert parts == {"0": "failed", "1": "failed", "join": "failed"}, parts
     print(f"\nfailed chunk: {json.dumps(error['message'])}")
+
+
+def test_cancel_stops_every_running_chunk(chunk_server: tuple[Server, Path], redis_server: Redis,
+                                          spin_clip: Path) -> None:
+    """Cancelled while both chunks run on two workers: each learns at its next heartbeat (409), kills its
+    subprocess and sends nothing more; the join never runs."""
+    srv, folder = chunk_server
+    with httpx.Client(base_url=srv.url, headers=AUTH, timeout=30) as api:
+        workers = _workers(folder, redis_server.url(2), api, ["k1@test", "k2@test"])
+        try:
+            job = submit(api, spin_clip)
+            deadline = time.monotonic() + 120
+            parts: dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                attempts = api.get(f"/workers/jobs/{job['id']}/attempts").json()
+                parts = {p["part"]: p["state"] for p in attempts[-1]["parts"]} if attempts else {}
+                if parts.get("0") == parts.get("1") == "running":
+                    break
+                time.sleep(0.2)
+            assert parts.get("0") == parts.get("1") == "running", parts
+            r = api.post(f"/jobs/{job['id']}/cancel")
+            assert r.status_code == 202 and r.json()["state"] == "cancelled"
+            stopped = {"attempt 1 part 0 stale", "attempt 1 part 1 stale"}
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(any(s in w.text() for w in workers) for s in stopped):
+                time.sleep(0.5)
+            logs = "".join(w.text() for w in workers)
+        finally:
+            for w in workers:
+                w.stop()
+        assert all(s in logs for s in stopped), logs[-3000:]
+        done = api.get(f"/jobs/{job['id']}").json()
+        assert done["state"] == "cancelled"
+        attempts = api.get(f"/workers/jobs/{job['id']}/attempts").json()
+        assert {p["part"]: p["state"] for p in attempts[-1]["parts"]} == {"0": "cancelled", "1": "cancelled",
+                                                                         "join": "cancelled"}
+        assert api.get(f"/jobs/{job['id']}/result.json").status_code == 404
+        assert "[join]" not in api.get(f"/jobs/{job['id']}/log").text

@@ -235,6 +235,7 @@ class CeleryQueue:
             if sent is not None and sent.updated_at == job.updated_at and sent.task_id not in missing:
                 continue
             limits = self.limits(job)
+            self.plan(job)  # here, not in the claim's request: a long clip's timestamps take a read of the file
             task_id = new_id()
             self.celery.send_task(TASK_NAME, args=[job.id], task_id=task_id, queue=queue_for(job.options),
                                   soft_time_limit=limits.soft_s, time_limit=limits.hard_s)

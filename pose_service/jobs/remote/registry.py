@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS remote_parts (
     start INTEGER NOT NULL,          -- the chunk's frames start..stop-1 (the join: the whole clip)
     stop INTEGER NOT NULL,
     task_id TEXT NOT NULL,
-    state TEXT NOT NULL,             -- waiting (the join, until the chunks are done), queued, running, done, failed
+    state TEXT NOT NULL,             -- waiting (the join, until the chunks are done), queued, running, done,
+                                     -- failed, cancelled
     queued_at REAL,
     worker TEXT,
     claimed_at REAL,
@@ -366,7 +367,7 @@ class Registry(WalDatabase):
         db.execute("UPDATE remote_attempts SET finished_at = ?, last_heartbeat = ?, outcome = ?"
                    " WHERE job_id = ? AND n = ?", (now, now, outcome, job_id, n))
         db.execute("UPDATE remote_parts SET state = CASE WHEN state = 'running' AND ? = 'succeeded' THEN 'done'"
-                   " WHEN state IN ('done', 'failed') THEN state ELSE 'failed' END, finished_at = ?"
+                   " WHEN state IN ('done', 'failed', 'cancelled') THEN state ELSE 'failed' END, finished_at = ?"
                    " WHERE job_id = ? AND n = ? AND finished_at IS NULL", (state, now, job_id, n))
         self._seen(db, worker, now)
         data: dict[str, Any] = {"state": state, "attempt": n, "worker": worker}
@@ -490,6 +491,8 @@ class Registry(WalDatabase):
                     return "done", False
                 db.execute("UPDATE remote_parts SET state = 'queued', queued_at = ? WHERE job_id = ? AND n = ?"
                            " AND part = 'join' AND state = 'waiting'", (now, job_id, n))
+                db.execute("UPDATE jobs SET progress = ?, stage = 'join', updated_at = ? WHERE id = ?",
+                           (POSE_SHARE, now, job_id))
                 self._event(db, job_id, "progress", {"progress": POSE_SHARE, "stage": "join"})
                 return "done", True
             err = dict(error or {"code": outcome, "message": f"it ended {state}", "hint": ""})
@@ -515,6 +518,9 @@ class Registry(WalDatabase):
                        " AND n = (SELECT attempts FROM jobs WHERE id = ?) AND ended_at IS NULL", (now, job_id, job_id))
             db.execute("UPDATE remote_attempts SET finished_at = ?, outcome = 'cancelled' WHERE job_id = ?"
                        " AND n = (SELECT attempts FROM jobs WHERE id = ?) AND finished_at IS NULL",
+                       (now, job_id, job_id))
+            db.execute("UPDATE remote_parts SET state = 'cancelled', finished_at = ? WHERE job_id = ?"
+                       " AND n = (SELECT attempts FROM jobs WHERE id = ?) AND state NOT IN ('done', 'failed')",
                        (now, job_id, job_id))
             self._event(db, job_id, "state", {"state": "cancelled"})
         return True
