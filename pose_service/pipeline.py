@@ -253,8 +253,11 @@ def pose_chunk(
     progress: Progress | None = None,
 ) -> int:
     """Pose and track frames start..stop of `video` as one chunk of a chunked run, into `out_file` (`save_chunk`):
-    what a Celery worker does for one chunk of a long job. The number of frames followed."""
-    from pose_service.chunks import follow_chunk, save_chunk
+    what a Celery worker does for one chunk of a long job. The number of frames followed.
+
+    A chunk long enough is itself cut among this machine's cores as `analyze --jobs` cuts a clip (`options.jobs`,
+    else `Settings.jobs`, `chunk_min_s`), so a remote chunk uses a worker's cores as a whole job would."""
+    from pose_service.chunks import default_jobs, follow_chunk, follow_in_chunks, plan_chunks, save_chunk
 
     options = options or AnalyzeOptions()
     settings = settings or Settings()
@@ -267,8 +270,14 @@ def pose_chunk(
         raise PipelineError(f"{info.name}: some frames have no timestamp, so the clip cannot be cut into chunks",
                             hint="turn POSE_SERVICE_REMOTE_CHUNKS off for such clips")  # fmt: skip
     setup, config = _pose_setup(info, options, settings)
+    jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
+    parts = [(start + a, start + b) for a, b in plan_chunks(stop - start, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
+                                                           min_chunk_s=settings.chunk_min_s)]  # fmt: skip
     with progress.stage("pose", stop - start) as advance:
-        followed, timestamps, backend_info = follow_chunk(info, setup, config, start, stop, pts, advance=advance)
+        if len(parts) > 1:
+            followed, timestamps, backend_info = follow_in_chunks(info, setup, config, parts, advance=advance, pts=pts)
+        else:
+            followed, timestamps, backend_info = follow_chunk(info, setup, config, start, stop, pts, advance=advance)
     save_chunk(out_file, followed, timestamps, backend_info)
     return len(timestamps)
 

@@ -269,7 +269,8 @@ class _Supervised:
         self.folder = job_dir(self.local, self.run_id)
         self.store = _ApiStore()
         # The server's limit for this clip caps the one this worker computes (the same formula, maybe other settings).
-        self.pool = WorkerPool(cast(Any, self.store), self.local, cap_name="the API server's limit for this job")
+        what = "job" if part is None else "join" if part == "join" else "chunk"
+        self.pool = WorkerPool(cast(Any, self.store), self.local, cap_name=f"the API server's limit for this {what}")
         self.reporter = _Reporter(client, job_id, n, self.folder / "job.log", settings.remote_heartbeat_s,
                                   on_stale=lambda: self.pool.cancel(self.run_id), part=part)
         self.store.reporter = self.reporter
