@@ -90,6 +90,7 @@ def test_a_long_job_runs_as_chunk_tasks_and_matches_a_serial_run(
     for k, (start, stop) in enumerate(CHUNKS):
         assert f"chunk {k} (frames {start}-{stop - 1}) on worker" in log
         assert f"[chunk {k}] " in log and f"done: chunk frames {start}-{stop - 1}" in log
+    assert "the clip runs as 2 chunk tasks (frames 0-45, 31-90) on any workers, then a join task" in log
     assert "the join on worker" in log and "[join] joining 2 chunks" in log
     assert result["backend"]["jobs"] == 2, "the clip was joined from two chunks"
     # The result matches a serial run within the local chunked path's tolerances.

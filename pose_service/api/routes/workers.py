@@ -215,6 +215,9 @@ def claim_job(job_id: JobId, body: ClaimRequest, svc: ServiceDep) -> ClaimPublic
                        "drop the task")
     job = svc.store.get_required(job_id)
     if chunks:
+        with (job_dir(svc.settings, job_id) / "job.log").open("a") as f:
+            f.write(f"=== attempt {claim.n} claimed by worker {body.worker}: the clip runs as {len(chunks)} chunk "
+                    f"tasks (frames {', '.join(f'{a}-{b - 1}' for a, b in chunks)}) on any workers, then a join task\n")
         q.publish_parts(job, claim.n)
     limits = q.limits(job)
     return ClaimPublic(attempt=claim.n, max_attempts=job.max_attempts, options=job.options, video_name=job.video_name,
