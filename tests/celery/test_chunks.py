@@ -174,3 +174,33 @@ def test_cancel_stops_every_running_chunk(chunk_server: tuple[Server, Path], red
                                                                          "join": "cancelled"}
         assert api.get(f"/jobs/{job['id']}/result.json").status_code == 404
         assert "[join]" not in api.get(f"/jobs/{job['id']}/log").text
+
+
+def test_a_chunk_whose_message_vanished_is_sent_again(chunk_server: tuple[Server, Path], redis_server: Redis,
+                                                       spin_clip: Path) -> None:
+    """One worker: it fans the job out and takes chunk 0, chunk 1 waits in Redis; Redis restarts without
+    persistence, so that message is gone. The server finds the part queued with no message in the broker (it reads
+    the broker every 30 s) and sends it again: the job still succeeds, never stuck waiting."""
+    srv, folder = chunk_server
+    with httpx.Client(base_url=srv.url, headers=AUTH, timeout=30) as api:
+        workers = _workers(folder, redis_server.url(2), api, ["r1@test"])
+        try:
+            job = submit(api, spin_clip)
+            deadline = time.monotonic() + 120
+            parts: dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                attempts = api.get(f"/workers/jobs/{job['id']}/attempts").json()
+                parts = {p["part"]: p["state"] for p in attempts[-1]["parts"]} if attempts else {}
+                if parts.get("0") == "running":
+                    break
+                time.sleep(0.1)
+            assert parts == {"0": "running", "1": "queued", "join": "waiting"}, parts
+            redis_server.stop()
+            time.sleep(2)
+            redis_server.start()
+            done = wait_for(api, job["id"], {"succeeded", "failed", "cancelled"}, timeout=180)
+        finally:
+            for w in workers:
+                w.stop()
+    assert done["state"] == "succeeded", done["error"]
+    assert srv.log.read_text().count(f"job {job['id']} attempt 1: part 1 (frames 31-90) published as task") == 2
