@@ -111,6 +111,7 @@ def test_parts_waiting_for_a_worker_are_not_silence(stores: tuple[JobStore, Regi
     assert registry.expire_lost() == [(job_id, 1, "failed")]
     job = store.get_required(job_id)
     assert job.error is not None and "chunk 0 (frames 0-45)" in job.error["message"] and "a@test" in job.error["message"]
+    assert {p.part: p.state for p in registry.parts(job_id, 1)} == {"0": "lost", "1": "lost", "join": "lost"}
 
 
 def test_a_redelivered_chunk_task_takes_its_part_over(stores: tuple[JobStore, Registry]) -> None:

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS remote_parts (
     stop INTEGER NOT NULL,
     task_id TEXT NOT NULL,
     state TEXT NOT NULL,             -- waiting (the join, until the chunks are done), queued, running, done,
-                                     -- failed, cancelled
+                                     -- failed, cancelled, lost (the attempt was given up)
     queued_at REAL,
     worker TEXT,
     claimed_at REAL,
@@ -244,6 +244,8 @@ class Registry(WalDatabase):
         message = f"attempt {n} was lost: {how}"
         db.execute("UPDATE remote_attempts SET finished_at = ?, outcome = 'lost' WHERE job_id = ? AND n = ?"
                    " AND finished_at IS NULL", (now, job_id, n))
+        db.execute("UPDATE remote_parts SET state = 'lost', finished_at = ? WHERE job_id = ? AND n = ?"
+                   " AND state NOT IN ('done', 'failed', 'cancelled')", (now, job_id, n))
         db.execute("UPDATE attempts SET ended_at = ?, outcome = ? WHERE job_id = ? AND n = ? AND ended_at IS NULL",
                    (now, message, job_id, n))
         if state == "queued":
@@ -367,7 +369,7 @@ class Registry(WalDatabase):
         db.execute("UPDATE remote_attempts SET finished_at = ?, last_heartbeat = ?, outcome = ?"
                    " WHERE job_id = ? AND n = ?", (now, now, outcome, job_id, n))
         db.execute("UPDATE remote_parts SET state = CASE WHEN state = 'running' AND ? = 'succeeded' THEN 'done'"
-                   " WHEN state IN ('done', 'failed', 'cancelled') THEN state ELSE 'failed' END, finished_at = ?"
+                   " WHEN state IN ('done', 'failed', 'cancelled', 'lost') THEN state ELSE 'failed' END, finished_at = ?"
                    " WHERE job_id = ? AND n = ? AND finished_at IS NULL", (state, now, job_id, n))
         self._seen(db, worker, now)
         data: dict[str, Any] = {"state": state, "attempt": n, "worker": worker}

@@ -243,7 +243,15 @@ def join_chunks(task: Any, job_id: str, n: int) -> str:
 
     run = _Supervised(client, worker, job_id, n, claim, part="join")
     run.run(fetch)
-    return run.deliver(lambda files: _finish_attempt(client, job_id, n, files, run.body()))
+
+    def send(files: list[Path]) -> str:
+        body = run.body()
+        if body["error"]:  # named as a failed chunk is
+            body["error"] = dict(body["error"], message=f"the join of {claim['chunks']} chunks on worker {worker}: "
+                                                        f"{body['error'].get('message', '')}")
+        return _finish_attempt(client, job_id, n, files, body)
+
+    return run.deliver(send)
 
 
 def _finish_attempt(client: ApiClient, job_id: str, n: int, files: list[Path], body: dict[str, Any]) -> str:
