@@ -204,3 +204,34 @@ def test_a_chunk_whose_message_vanished_is_sent_again(chunk_server: tuple[Server
                 w.stop()
     assert done["state"] == "succeeded", done["error"]
     assert srv.log.read_text().count(f"job {job['id']} attempt 1: part 1 (frames 31-90) published as task") == 2
+
+
+def test_a_worker_dying_mid_chunk_loses_the_attempt_naming_the_chunk(
+    chunk_server: tuple[Server, Path], redis_server: Redis, spin_clip: Path
+) -> None:
+    """SIGKILL to the whole worker running chunk 1 (the machine is gone): once it has been silent for the heartbeat
+    timeout the attempt is lost, and with no attempts left the job fails saying which chunk's worker went silent."""
+    srv, folder = chunk_server
+    with httpx.Client(base_url=srv.url, headers=AUTH, timeout=30) as api:
+        workers = _workers(folder, redis_server.url(2), api, ["d1@test", "d2@test"])
+        victim: Worker | None = None
+        try:
+            job = submit(api, spin_clip)
+            deadline = time.monotonic() + 120
+            parts: dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                attempts = api.get(f"/workers/jobs/{job['id']}/attempts").json()
+                parts = {p["part"]: p for p in attempts[-1]["parts"]} if attempts else {}
+                if parts and parts["1"]["state"] == "running":
+                    break
+                time.sleep(0.1)
+            victim = next(w for w in workers if w.name == parts["1"]["worker"])
+            victim.kill()
+            done = wait_for(api, job["id"], {"succeeded", "failed", "cancelled"}, timeout=120)
+        finally:
+            for w in workers:
+                if w is not victim:
+                    w.stop()
+    assert done["state"] == "failed"
+    assert done["error"]["code"] == "worker_lost" and victim is not None
+    assert f"the worker {victim.name} running chunk 1 (frames 31-90) was silent for" in done["error"]["message"]
