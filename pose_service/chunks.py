@@ -14,6 +14,7 @@ first half for that reason. How close the two runs come is measured in `tests/te
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -31,10 +32,11 @@ import numpy as np
 from pose_service import errors
 from pose_service.tracking import PoseTracker, TrackerConfig
 from pose_service.tracking.seams import join_followed
-from pose_service.tracking.tracker import Followed
+from pose_service.tracking.tracker import Followed, FollowedTrack
 from pose_service.video import VideoInfo, VideoReader, frame_pts
 
-__all__ = ["PoseSetup", "default_jobs", "follow_frames", "follow_in_chunks", "halves", "plan_chunks"]
+__all__ = ["PoseSetup", "default_jobs", "follow_chunk", "follow_frames", "follow_in_chunks", "halves", "join_chunks",
+           "load_chunk", "plan_chunks", "save_chunk"]
 
 log = logging.getLogger(__name__)
 
@@ -227,18 +229,81 @@ def follow_in_chunks(
         for p in procs:
             p.join(timeout=30)
         messages.close()
-    followed = join_followed([results[k][0] for k in range(len(chunks))])
+    followed, timestamps, backend_info = join_chunks(info, [results[k] for k in range(len(chunks))])
+    log.info("%s: chunks posed and joined in %.1f s", info.name, time.perf_counter() - t0)
+    return followed, timestamps, backend_info
+
+
+def join_chunks(
+    info: VideoInfo, results: list[tuple[Followed, list[float], dict[str, Any]]]
+) -> tuple[Followed, list[float], dict[str, Any]]:
+    """The chunks' results (what `follow_chunk` gives, in order) joined at the seams: the whole clip as followed,
+    the timestamps of every frame and the backend's description, its frame counts added up."""
+    followed = join_followed([r[0] for r in results])
     timestamps = [followed.times[f] for f in range(info.frame_count) if f in followed.times]
-    backend_info = results[0][2] | {"jobs": len(chunks)}
-    rates = [results[k][2].get("frame_rate") for k in range(len(chunks))]
+    backend_info = results[0][2] | {"jobs": len(results)}
+    rates = [r[2].get("frame_rate") for r in results]
     if all(isinstance(r, dict) for r in rates):  # the chunks' counts added up (their overlaps counted twice)
         backend_info["frame_rate"] = dict(rates[0]) | {  # type: ignore[arg-type]
             key: sum(r[key] for r in rates) for key in ("frames", "frames_posed", "pose_runs")  # type: ignore[index]
         }
         if "windows" in rates[0]:  # type: ignore[operator]
             backend_info["frame_rate"]["windows"] = [w for r in rates for w in r["windows"]]  # type: ignore[index]
-    log.info("%s: chunks posed and joined in %.1f s", info.name, time.perf_counter() - t0)
     return followed, timestamps, backend_info
+
+
+def follow_chunk(
+    info: VideoInfo,
+    setup: PoseSetup,
+    config: TrackerConfig,
+    start: int,
+    stop: int,
+    pts: np.ndarray,
+    *,
+    advance: Callable[[int], None] | None = None,
+) -> tuple[Followed, list[float], dict[str, Any]]:
+    """One chunk of a long clip, frames start..stop, posed and tracked as `follow_in_chunks` does each: what
+    was followed (not finished), the frames' timestamps and the backend's description."""
+    from pose_service.native_stderr import native_stderr_to_log
+
+    tracker = PoseTracker(info.fps, config)
+    with native_stderr_to_log("mediapipe"):
+        timestamps, backend_info = follow_frames(info, setup, tracker, start=start, stop=stop, pts=pts,
+                                                 advance=advance, seed_frames=SEED_FRAMES if start else 0)  # fmt: skip
+    return tracker.followed(), timestamps, backend_info
+
+
+def save_chunk(path: Path, followed: Followed, timestamps: list[float], backend_info: dict[str, Any]) -> None:
+    """A chunk's result as one .npz file (no pickle): each track's arrays, the frames' times, the camera's pan and
+    path, and the timestamps and backend description as JSON. `load_chunk` gives back exactly the same."""
+    arrays: dict[str, np.ndarray] = {
+        "uids": np.array([t.uid for t in followed.tracks], dtype=np.int64),
+        "times_f": np.array(list(followed.times), dtype=np.int64),
+        "times_s": np.array(list(followed.times.values()), dtype=np.float64),
+        "pan_f": np.array(list(followed.pan), dtype=np.int64),
+        "pan": np.array(list(followed.pan.values()), dtype=np.float64),
+        "path_f": np.array(list(followed.path), dtype=np.int64),
+        "path": np.array(list(followed.path.values()), dtype=np.float64).reshape(len(followed.path), 3, 3),
+        "meta": np.array(json.dumps({"timestamps": timestamps, "backend": backend_info})),
+    }
+    for i, t in enumerate(followed.tracks):
+        arrays[f"t{i}_frames"], arrays[f"t{i}_kp2d"], arrays[f"t{i}_kp3d"] = t.frames, t.keypoints_2d, t.keypoints_3d
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("wb") as f:
+        np.savez(f, **arrays)  # type: ignore[arg-type]
+    tmp.replace(path)
+
+
+def load_chunk(path: Path) -> tuple[Followed, list[float], dict[str, Any]]:
+    """What `save_chunk` wrote."""
+    with np.load(path, allow_pickle=False) as z:
+        tracks = [FollowedTrack(int(uid), z[f"t{i}_frames"], z[f"t{i}_kp2d"], z[f"t{i}_kp3d"])
+                  for i, uid in enumerate(z["uids"])]  # fmt: skip
+        times = {int(f): float(t) for f, t in zip(z["times_f"], z["times_s"], strict=True)}
+        pan = {int(f): float(v) for f, v in zip(z["pan_f"], z["pan"], strict=True)}
+        path_ = {int(f): m for f, m in zip(z["path_f"], z["path"], strict=True)}
+        meta = json.loads(str(z["meta"]))
+    return Followed(tracks, times, pan, path_), list(meta["timestamps"]), dict(meta["backend"])
 
 
 def _chunk_main(
@@ -253,9 +318,6 @@ def _chunk_main(
 ) -> None:
     """A chunk's process: pose and track frames start..stop, send what was followed (or the error)."""
     try:
-        from pose_service.native_stderr import native_stderr_to_log
-
-        tracker = PoseTracker(info.fps, config)
         lock = threading.Lock()
         pending = [0]
 
@@ -266,12 +328,10 @@ def _chunk_main(
                     messages.put(("frames", k, pending[0]))
                     pending[0] = 0
 
-        with native_stderr_to_log("mediapipe"):
-            timestamps, backend_info = follow_frames(info, setup, tracker, start=start, stop=stop, pts=pts,
-                                                     advance=advance, seed_frames=SEED_FRAMES if start else 0)  # fmt: skip
+        result = follow_chunk(info, setup, config, start, stop, pts, advance=advance)
         if pending[0]:
             messages.put(("frames", k, pending[0]))
-        messages.put(("done", k, (tracker.followed(), timestamps, backend_info)))
+        messages.put(("done", k, result))
     except errors.PoseServiceError as exc:
         messages.put(("error", k, (type(exc).__name__, exc.message, exc.hint)))
     except Exception as exc:  # any other failure, as one line for the parent

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         "the Celery time limits)"
     )
     remote_heartbeat_s: float = Field(5.0, gt=0, description="how often a remote worker reports to the API")
+    remote_chunks: Literal["off", "auto"] = Field(
+        "auto", description="auto: a long clip's job runs as Celery tasks, one per chunk (any workers), joined by one "
+        "more task (as `analyze --jobs`); off: every job is one task"
+    )
+    remote_chunk_min_s: float = Field(
+        60.0, gt=0, description="the shortest chunk of a remote job, seconds: a clip shorter than two runs as one task"
+    )
+    remote_max_chunks: int = Field(8, ge=2, le=64, description="the most chunk tasks one remote job is cut into")
 
     # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")

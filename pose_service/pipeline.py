@@ -22,7 +22,7 @@ from pose_service.analysis.explain import summarize
 from pose_service.analysis.jumps import camera_moved, find_jumps, gate_jumps, overlay_labels, rider_chain
 from pose_service.analysis.trick import STANCES
 from pose_service.config import Settings
-from pose_service.errors import BadOption
+from pose_service.errors import BadOption, PipelineError
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
 from pose_service.progress import NullProgress, Progress
 from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
@@ -30,9 +30,10 @@ from pose_service.tracking.finalise import finalise_track
 from pose_service.video import VideoInfo, frame_pts, probe
 
 if TYPE_CHECKING:  # the pose stage is imported where it is used, after the probe
+    from pose_service.chunks import PoseSetup
     from pose_service.pose.core import PoseTrack
 
-__all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir", "finish_backend_tracks"]
+__all__ = ["AnalyzeOptions", "AnalyzeOutcome", "analyze", "default_out_dir", "finish_backend_tracks", "pose_chunk"]
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,11 @@ def analyze(
     options: AnalyzeOptions | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    chunk_files: Sequence[Path] | None = None,
 ) -> AnalyzeOutcome:
-    """Run every stage on `video` and write the result files into `out_dir`."""
+    """Run every stage on `video` and write the result files into `out_dir`. `chunk_files`: the clip's chunks,
+    posed and tracked elsewhere (`pose_chunk`, on Celery workers), in order: joined at the seams as a local
+    chunked run joins its chunks, instead of posing here."""
     options = options or AnalyzeOptions()
     settings = settings or Settings()
     progress = progress or NullProgress()
@@ -150,7 +154,7 @@ def analyze(
     if options.backend == "hmr2":
         tracks, timestamps, backend_info, backend_files = _hmr2_tracks(info, out_dir, settings, progress, seconds)
     else:
-        tracks, timestamps, backend_info = _mediapipe_tracks(info, options, settings, progress, seconds)
+        tracks, timestamps, backend_info = _mediapipe_tracks(info, options, settings, progress, seconds, chunk_files)
     t0 = time.perf_counter()
     try:
         rider = pick_rider(
@@ -223,16 +227,11 @@ def analyze(
     return AnalyzeOutcome(out_dir=out_dir, files=files, result=result, frames=len(timestamps), stage_seconds=seconds)
 
 
-def _mediapipe_tracks(
-    info: VideoInfo, options: AnalyzeOptions, settings: Settings, progress: Progress, seconds: dict[str, float]
-) -> tuple[list[Track], list[float], dict[str, Any]]:
-    """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`; a long clip in chunks
-    posed side by side (`options.jobs`, `pose_service.chunks`)."""
-    # Imported after the probe: a bad file is rejected before mediapipe's slow import.
-    from pose_service.chunks import PoseSetup, default_jobs, follow_frames, follow_in_chunks, plan_chunks
+def _pose_setup(info: VideoInfo, options: AnalyzeOptions, settings: Settings) -> tuple[PoseSetup, TrackerConfig]:
+    """What each process posing this clip needs: the pose stage's setup and the tracker's settings."""
+    from pose_service.chunks import PoseSetup
     from pose_service.pose import ensure_bundle
     from pose_service.pose.gpu import pose_max_side, resolve_device
-    from pose_service.tracking.tracker import finish_followed
 
     bundle = ensure_bundle(settings.models_dir)
     device = resolve_device(options.device or settings.device, bundle)  # "cpu" or "gpu"; a bad gpu raises
@@ -240,7 +239,73 @@ def _mediapipe_tracks(
                              device)  # fmt: skip
     setup = PoseSetup(bundle, device=device, max_side=max_side, num_poses=options.num_poses,
                       redetect_every=options.redetect_every, frame_rate=options.frame_rate)  # fmt: skip
-    config = TrackerConfig(min_frames=max(3, round(info.fps * 0.15)))
+    return setup, TrackerConfig(min_frames=max(3, round(info.fps * 0.15)))
+
+
+def pose_chunk(
+    video: str | Path,
+    out_file: Path,
+    start: int,
+    stop: int,
+    *,
+    options: AnalyzeOptions | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Pose and track frames start..stop of `video` as one chunk of a chunked run, into `out_file` (`save_chunk`):
+    what a Celery worker does for one chunk of a long job. The number of frames followed.
+
+    A chunk long enough is itself cut among this machine's cores as `analyze --jobs` cuts a clip (`options.jobs`,
+    else `Settings.jobs`, `chunk_min_s`), so a remote chunk uses a worker's cores as a whole job would."""
+    from pose_service.chunks import default_jobs, follow_chunk, follow_in_chunks, plan_chunks, save_chunk
+
+    options = options or AnalyzeOptions()
+    settings = settings or Settings()
+    progress = progress or NullProgress()
+    info = probe(Path(video), max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s)
+    if not 0 <= start < stop <= info.frame_count:
+        raise BadOption(f"chunk frames {start}-{stop - 1} are not within the clip's {info.frame_count} frames")
+    pts = frame_pts(info)
+    if pts is None:
+        raise PipelineError(f"{info.name}: some frames have no timestamp, so the clip cannot be cut into chunks",
+                            hint="turn POSE_SERVICE_REMOTE_CHUNKS off for such clips")  # fmt: skip
+    setup, config = _pose_setup(info, options, settings)
+    jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
+    parts = [(start + a, start + b) for a, b in plan_chunks(stop - start, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
+                                                           min_chunk_s=settings.chunk_min_s)]  # fmt: skip
+    with progress.stage("pose", stop - start) as advance:
+        if len(parts) > 1:
+            followed, timestamps, backend_info = follow_in_chunks(info, setup, config, parts, advance=advance, pts=pts)
+        else:
+            followed, timestamps, backend_info = follow_chunk(info, setup, config, start, stop, pts, advance=advance)
+    save_chunk(out_file, followed, timestamps, backend_info)
+    return len(timestamps)
+
+
+def _mediapipe_tracks(
+    info: VideoInfo,
+    options: AnalyzeOptions,
+    settings: Settings,
+    progress: Progress,
+    seconds: dict[str, float],
+    chunk_files: Sequence[Path] | None = None,
+) -> tuple[list[Track], list[float], dict[str, Any]]:
+    """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`; a long clip in chunks
+    posed side by side (`options.jobs`, `pose_service.chunks`), or posed elsewhere (`chunk_files`)."""
+    # Imported after the probe: a bad file is rejected before mediapipe's slow import.
+    from pose_service.chunks import default_jobs, follow_frames, follow_in_chunks, join_chunks, load_chunk, plan_chunks
+    from pose_service.tracking.tracker import finish_followed
+
+    if chunk_files:
+        config = TrackerConfig(min_frames=max(3, round(info.fps * 0.15)))
+        t0 = time.perf_counter()
+        with progress.stage("join", len(chunk_files)) as advance:
+            followed, timestamps, backend_info = join_chunks(info, [load_chunk(p) for p in chunk_files])
+            tracks = finish_followed(followed, info.fps, config)
+            advance(len(chunk_files))
+        seconds["track"] = time.perf_counter() - t0
+        return tracks, timestamps, backend_info
+    setup, config = _pose_setup(info, options, settings)
     jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
     chunks = plan_chunks(info.frame_count, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
                          min_chunk_s=settings.chunk_min_s)  # fmt: skip

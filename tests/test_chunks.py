@@ -188,3 +188,55 @@ def test_jumps_match_a_serial_run_with_the_seam_inside_the_jump(
     ra, rb, px = _rider_px(a, b)
     assert abs(len(ra["frames"]) - len(rb["frames"])) <= 3
     assert px < 10.0, f"the rider's keypoints {px:.1f} px apart on average"  # measured 0 px on both
+
+
+def test_a_chunk_file_round_trips_what_was_followed_exactly(tmp_path: Path) -> None:
+    """A remote job's chunk travels as a file (`save_chunk`): the join must see exactly what the chunk followed."""
+    from pose_service.chunks import load_chunk, save_chunk
+
+    a = _walker(3, range(80, 200), 100, 2.0 / 3.0)  # keypoints with no short binary form
+    b = _walker(8, range(150, 160), 900, 0.0)
+    times = {f: f / 29.97 for f in range(80, 200)}
+    pan = {f: -0.1 * f for f in range(80, 200)}
+    path = {f: np.array([[1, 0, -0.1 * f], [0, 1, 1 / 3], [0, 0, 1]]) for f in range(80, 200)}
+    backend = {"name": "mediapipe", "version": "0.10.21", "frame_rate": {"mode": "full", "frames": 120}}
+    save_chunk(tmp_path / "0.npz", Followed([a, b], times, pan, path), list(times.values()), backend)
+    followed, timestamps, backend_back = load_chunk(tmp_path / "0.npz")
+    assert timestamps == list(times.values()) and backend_back == backend
+    assert followed.times == times and followed.pan == pan
+    assert followed.path.keys() == path.keys() and all(np.array_equal(followed.path[f], path[f]) for f in path)
+    for x, y in zip(followed.tracks, [a, b], strict=True):
+        assert x.uid == y.uid and x.frames.dtype == y.frames.dtype
+        assert np.array_equal(x.frames, y.frames) and np.array_equal(x.keypoints_2d, y.keypoints_2d)
+        assert np.array_equal(x.keypoints_3d, y.keypoints_3d) and x.keypoints_2d.dtype == y.keypoints_2d.dtype
+    # No track, no camera path: a chunk where nobody was found.
+    save_chunk(tmp_path / "1.npz", Followed([], {0: 0.0}), [0.0], backend)
+    empty, _, _ = load_chunk(tmp_path / "1.npz")
+    assert empty.tracks == [] and empty.times == {0: 0.0} and empty.path == {}
+
+
+def test_a_remote_chunk_is_cut_among_the_cores_as_a_clip_is(spin_clip: Path, tmp_path: Path) -> None:
+    """`pose_chunk` (one chunk of a remote job, on one worker) cuts its frames among the machine's cores as
+    `analyze --jobs` cuts a clip: the same frames followed, the rider within the local path's tolerance."""
+    from pose_service.chunks import load_chunk
+    from pose_service.pipeline import pose_chunk
+
+    settings = Settings(chunk_min_s=0.8, chunk_overlap_s=0.5)  # frames 31-90: sub-chunks 31-60 and 46-90
+    assert [(31 + a, 31 + b) for a, b in plan_chunks(60, 30.0, 2, overlap_s=0.5, min_chunk_s=0.8)] == [(31, 61), (46, 91)]
+    n = {}
+    for jobs in (1, 2):
+        assert pose_chunk(spin_clip, tmp_path / f"{jobs}.npz", 31, 91, options=AnalyzeOptions(mesh=False, jobs=jobs),
+                          settings=settings) == 60
+        n[jobs] = load_chunk(tmp_path / f"{jobs}.npz")
+    (one, t1, b1), (cut, t2, b2) = n[1], n[2]
+    assert "jobs" not in b1 and b2["jobs"] == 2
+    assert t1 == t2 and sorted(one.times) == sorted(cut.times) == list(range(31, 91))
+    a, b = (max(f.tracks, key=lambda t: len(t.frames)) for f in (one, cut))
+    assert abs(len(a.frames) - len(b.frames)) <= 3
+    common = np.intersect1d(a.frames, b.frames)
+    ka = a.keypoints_2d[np.searchsorted(a.frames, common)]
+    kb = b.keypoints_2d[np.searchsorted(b.frames, common)]
+    px = float(np.linalg.norm(ka[..., :2] - kb[..., :2], axis=-1).mean())
+    assert px < 10.0, f"the rider's keypoints {px:.1f} px apart on average"
+    with pytest.raises(BadOption, match="not within"):
+        pose_chunk(spin_clip, tmp_path / "bad.npz", 80, 120, options=AnalyzeOptions(mesh=False), settings=settings)

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,11 @@ def worker_python(settings: Settings) -> str:
     return str(settings.worker_python) if settings.worker_python else sys.executable
 
 
-def worker_command(settings: Settings, *, video: Path, out: Path, options: dict[str, Any], fd: int) -> list[str]:
+def worker_command(settings: Settings, *, video: Path, out: Path, options: dict[str, Any], fd: int,
+                   extra: Sequence[str] = ()) -> list[str]:
+    """The worker's command line; `extra`: more of its arguments (a remote job's chunk: --chunk, --join-chunks)."""
     return [worker_python(settings), "-m", _WORKER_MODULE, "--video", str(video), "--out", str(out),
-            "--options", json.dumps(options), "--progress-fd", str(fd)]
+            "--options", json.dumps(options), "--progress-fd", str(fd), *extra]
 
 
 def warm_command(settings: Settings, *, fd: int, log_path: Path) -> list[str]:
@@ -360,20 +362,21 @@ class WorkerPool:
         warm.discard()
         return False
 
-    def _run(self, job: Job, warm: WarmWorker | None = None, *, then: Callable[[], None] | None = None) -> None:
+    def _run(self, job: Job, warm: WarmWorker | None = None, *, then: Callable[[], None] | None = None,
+             extra: Sequence[str] = ()) -> None:
         """Run one attempt of `job`, in `warm` if given and still alive, else in a fresh worker; `then` runs once the
-        worker has the job (the slot starts its next warm worker)."""
+        worker has the job (the slot starts its next warm worker); `extra`: more arguments of a fresh worker."""
         s = self.settings
         folder = job_dir(s, job.id)
         out = folder / "out"
         out.mkdir(parents=True, exist_ok=True)
         log_path = folder / "job.log"
         limit = self.time_limit(job)
-        if warm is not None and self._hand_over(warm, job, out, log_path, limit):
+        if warm is not None and not extra and self._hand_over(warm, job, out, log_path, limit):
             self._follow(job, warm.proc, warm.read_fd, limit, log_path, warm=warm, then=then)
             return
         read_fd, write_fd = os.pipe()
-        cmd = worker_command(s, video=Path(job.video_path), out=out, options=job.options, fd=write_fd)
+        cmd = worker_command(s, video=Path(job.video_path), out=out, options=job.options, fd=write_fd, extra=extra)
         with log_path.open("ab") as logf:
             logf.write(f"=== attempt {job.attempts} of {job.max_attempts}: {' '.join(cmd[:3])}\n".encode())
             logf.write(f"=== time limit {limit.seconds:.0f} s: {limit.describe()}\n".encode())

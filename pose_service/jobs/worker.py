@@ -118,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
     p.add_argument("--options", default="{}", help="AnalyzeOptions as JSON")
     p.add_argument("--progress-fd", type=int, required=True)
+    p.add_argument("--chunk", metavar="START:STOP", help="pose and track only frames START..STOP-1 into OUT/chunk.npz "
+                   "(one chunk of a remote job cut into chunks)")
+    p.add_argument("--join-chunks", type=Path, metavar="DIR", help="join the chunk files DIR/0.npz, 1.npz, ... instead "
+                   "of posing, then finish the pipeline")
     p.add_argument("--warm", action="store_true", help="import the pipeline, then wait for one job on stdin")
     p.add_argument("--warm-log", type=Path, help="the file a warm worker's output goes to until its job comes")
     return p
@@ -173,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         from pose_service.errors import InputError, PoseServiceError
 
         print("importing the pipeline (numpy, PyAV, mediapipe)", flush=True)
-        from pose_service.pipeline import AnalyzeOptions, analyze
+        from pose_service.pipeline import AnalyzeOptions, analyze, pose_chunk
 
         if args.warm:  # the pipeline imports MediaPipe after the probe (a bad file fails fast); warm, have it ready
             importlib.import_module("mediapipe")
@@ -194,8 +198,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw = json.loads(args.options)
         options = AnalyzeOptions(**raw)
+        if args.chunk:
+            start, stop = (int(x) for x in args.chunk.split(":"))
+            args.out.mkdir(parents=True, exist_ok=True)
+            n = pose_chunk(args.video, args.out / "chunk.npz", start, stop, options=options, settings=Settings(),
+                           progress=_ChannelProgress(channel, {"pose": 0.96}))
+            print(f"done: chunk frames {start}-{stop - 1}, {n} frames followed", flush=True)
+            channel.send(type="done", files=["chunk.npz"], summary=f"{n} frames")
+            return 0
+        chunk_files = None
+        if args.join_chunks is not None:
+            chunk_files = sorted(args.join_chunks.glob("*.npz"), key=lambda p: int(p.stem))
+            print(f"joining {len(chunk_files)} chunks: {', '.join(p.name for p in chunk_files)}", flush=True)
         outcome = analyze(args.video, out_dir=args.out, options=options, settings=Settings(),
-                          progress=_ChannelProgress(channel, stage_weights(raw)))
+                          progress=_ChannelProgress(channel, stage_weights(raw)), chunk_files=chunk_files)
     except InputError as exc:
         print(f"bad input: {exc.one_line()}", flush=True)
         channel.send(type="error", code=exc.code, message=exc.message, hint=exc.hint)

@@ -7,7 +7,7 @@ const MAX_STREAMS = 4; // a browser keeps ~6 connections per server; leave room 
 const POLL_MS = 5000;
 const STAGES = {
   starting: "starting", pose: "finding and tracking people", mesh: "fitting body meshes",
-  overlay: "drawing the overlay video",
+  overlay: "drawing the overlay video", join: "joining the chunks posed on several workers",
 };
 
 const jobs = new Map(); // id -> job (as the API returns it)

@@ -12,6 +12,7 @@ from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from pose_service.api.deps import ServiceDep
@@ -19,8 +20,9 @@ from pose_service.api.errors import ApiError
 from pose_service.api.intake import ID_PATTERN
 from pose_service.api.models import ErrorPublic
 from pose_service.api.service import Service
+from pose_service.jobs.remote.celery_app import Limits
 from pose_service.jobs.remote.queue import CeleryQueue
-from pose_service.jobs.remote.registry import install_files
+from pose_service.jobs.remote.registry import JOIN, install_files
 from pose_service.jobs.supervisor import job_dir
 
 __all__ = ["router"]
@@ -43,6 +45,8 @@ router = APIRouter(prefix="/workers", tags=["workers"], responses=_ERRORS,  # ty
                    dependencies=[Depends(_token)])
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="32 hex digits")]
+PartName = Annotated[str, Path(pattern=r"^(join|[0-9]{1,3})$", description="a chunk's number, or join")]
+ChunkNo = Annotated[str, Path(pattern=r"^[0-9]{1,3}$", description="a chunk's number")]
 WorkerName = Annotated[str, Path(pattern=r"^[A-Za-z0-9._@-]{1,200}$", description="NAME@HOST")]
 FileName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 AttemptNo = Annotated[int, Path(ge=1, le=1000)]
@@ -77,6 +81,8 @@ class RemoteAttemptPublic(BaseModel):
     last_heartbeat: float
     finished_at: float | None
     outcome: str | None
+    parts: list[dict[str, object]] = Field(default_factory=list, description="a chunked attempt's parts: each "
+                                           "chunk (frames start..stop-1) and the join, the worker that ran it, its state")
 
 
 class Heartbeat(BaseModel):
@@ -99,6 +105,31 @@ class ClaimPublic(BaseModel):
     video_name: str
     video_size: int
     limits: dict[str, float]
+    chunks: list[tuple[int, int]] | None = Field(
+        None, description="the attempt runs in parts: these chunks (frames start..stop-1), each its own task on "
+        "any worker, then a join task; the claiming task has nothing more to do")
+
+
+class PartClaimPublic(BaseModel):
+    """Part `part` of attempt n is this worker's: a chunk's frames start..stop-1, or the join of `chunks` chunks."""
+
+    attempt: int
+    part: str
+    start: int
+    stop: int
+    chunks: int
+    options: dict[str, object]
+    video_name: str
+    video_size: int
+    limits: dict[str, float]
+
+
+class PartFinishReport(BaseModel):
+    worker: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,200}$")
+    state: Literal["succeeded", "failed", "cancelled", "queued"]
+    outcome: str = Field(max_length=200)
+    exit_code: int | None = None
+    error: dict[str, str] | None = None
 
 
 class ProgressReport(BaseModel):
@@ -162,27 +193,120 @@ def job_attempts(job_id: JobId, svc: ServiceDep) -> list[RemoteAttemptPublic]:
     """Which worker ran each attempt of a job, and when it last reported."""
     if svc.store.get(job_id) is None:
         raise ApiError(404, "job_not_found", f"no job with id {job_id}")
+    registry = _queue(svc).registry
     return [RemoteAttemptPublic(n=a.n, worker=a.worker, claimed_at=a.claimed_at, last_heartbeat=a.last_heartbeat,
-                                finished_at=a.finished_at, outcome=a.outcome)
-            for a in _queue(svc).registry.attempts(job_id)]
+                                finished_at=a.finished_at, outcome=a.outcome,
+                                parts=[{"part": p.part, "start": p.start, "stop": p.stop, "worker": p.worker,
+                                        "state": p.state} for p in registry.parts(job_id, a.n)])
+            for a in registry.attempts(job_id)]
 
 
 @router.post("/jobs/{job_id}/claim", response_model=ClaimPublic)
 def claim_job(job_id: JobId, body: ClaimRequest, svc: ServiceDep) -> ClaimPublic:
     """Start the next attempt of a queued job (or one whose run was lost) on the calling worker."""
     q = _queue(svc)
-    claim = q.registry.claim(job_id, worker=body.worker, task_id=body.task_id)
+    job = svc.store.get(job_id)
+    chunks, frame_count, _ = q.plan(job) if job is not None and job.state in ("queued", "running") else (None, 0, 0.0)
+    claim = q.registry.claim(job_id, worker=body.worker, task_id=body.task_id, chunks=chunks, frame_count=frame_count)
     if claim.status == "gone":
         raise ApiError(404, "job_not_found", f"no job with id {job_id}: {claim.detail}")
     if claim.status != "ok":
         raise ApiError(409, f"job_{claim.status}", f"job {job_id} cannot be claimed: {claim.detail}",
                        "drop the task")
     job = svc.store.get_required(job_id)
+    if chunks:
+        with (job_dir(svc.settings, job_id) / "job.log").open("a") as f:
+            f.write(f"=== attempt {claim.n} claimed by worker {body.worker}: the clip runs as {len(chunks)} chunk "
+                    f"tasks (frames {', '.join(f'{a}-{b - 1}' for a, b in chunks)}) on any workers, then a join task\n")
+        q.publish_parts(job, claim.n)
     limits = q.limits(job)
     return ClaimPublic(attempt=claim.n, max_attempts=job.max_attempts, options=job.options, video_name=job.video_name,
-                       video_size=FsPath(job.video_path).stat().st_size,
-                       limits={"expected_s": limits.expected_s, "run_s": limits.run_s, "soft_s": limits.soft_s,
-                               "hard_s": limits.hard_s})
+                       video_size=FsPath(job.video_path).stat().st_size, limits=_limits(limits), chunks=chunks)
+
+
+def _limits(limits: Limits) -> dict[str, float]:
+    return {"expected_s": limits.expected_s, "run_s": limits.run_s, "soft_s": limits.soft_s, "hard_s": limits.hard_s}
+
+
+def _chunk_file(svc: Service, job_id: str, n: int, k: str) -> FsPath:
+    return job_dir(svc.settings, job_id) / "attempts" / str(n) / "chunks" / f"{k}.npz"
+
+
+@router.post("/jobs/{job_id}/attempts/{n}/parts/{part}/claim", response_model=PartClaimPublic)
+def claim_part(job_id: JobId, n: AttemptNo, part: PartName, body: ClaimRequest, svc: ServiceDep) -> PartClaimPublic:
+    """Start part `part` (a chunk, or the join) of a chunked attempt on the calling worker."""
+    q = _queue(svc)
+    claim = q.registry.claim_part(job_id, n, part, worker=body.worker, task_id=body.task_id)
+    if claim.status == "gone":
+        raise ApiError(404, "part_not_found", f"job {job_id}: {claim.detail}")
+    if claim.status != "ok":
+        raise ApiError(409, "stale_attempt" if claim.status == "stale" else f"part_{claim.status}",
+                       f"part {part} of attempt {n} of job {job_id} cannot be claimed: {claim.detail}", "drop the task")
+    job = svc.store.get_required(job_id)
+    parts = q.registry.parts(job_id, n)
+    row = next(p for p in parts if p.part == part)
+    return PartClaimPublic(attempt=n, part=part, start=row.start, stop=row.stop, chunks=len(parts) - 1,
+                           options=job.options, video_name=job.video_name,
+                           video_size=FsPath(job.video_path).stat().st_size, limits=_limits(q.part_limits(job, row)))
+
+
+@router.post("/jobs/{job_id}/attempts/{n}/parts/{part}/progress", status_code=204, response_class=Response)
+def part_progress(job_id: JobId, n: AttemptNo, part: PartName, body: ProgressReport, svc: ServiceDep) -> None:
+    """A part's heartbeat: its progress (folded into the job's) and the next whole lines of its log."""
+    ok = _queue(svc).registry.part_progress(job_id, n, part, worker=body.worker, progress=body.progress,
+                                            stage=body.stage, log_offset=body.log_offset, log_end=body.log_end,
+                                            log=body.log.encode(), log_path=job_dir(svc.settings, job_id) / "job.log")
+    if not ok:
+        raise _stale(job_id, n, svc)
+
+
+@router.put("/jobs/{job_id}/attempts/{n}/parts/{part}/file", status_code=204, response_class=Response,
+            openapi_extra={"requestBody": {"required": True,
+                                           "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                               "format": "binary"}}}}})
+async def upload_chunk(job_id: JobId, n: AttemptNo, part: ChunkNo, request: Request, svc: ServiceDep,
+                       worker: Annotated[str, Query(pattern=r"^[A-Za-z0-9._@-]{1,200}$")]) -> None:
+    """A chunk's tracks (`pose_service.chunks.save_chunk`), kept for the join; sending it again replaces it."""
+    q = _queue(svc)
+    if not q.registry.is_running_part(job_id, n, part, worker):
+        raise _stale(job_id, n, svc)
+    await _receive(request, _chunk_file(svc, job_id, n, part), svc.settings.max_upload_bytes)
+
+
+@router.get("/jobs/{job_id}/attempts/{n}/parts/{part}/file", response_class=FileResponse)
+def download_chunk(job_id: JobId, n: AttemptNo, part: ChunkNo, svc: ServiceDep) -> FileResponse:
+    """A finished chunk's tracks, for the join."""
+    q = _queue(svc)
+    path = _chunk_file(svc, job_id, n, part)
+    if not any(p.part == part and p.state == "done" for p in q.registry.parts(job_id, n)) or not path.is_file():
+        raise ApiError(404, "chunk_not_found", f"attempt {n} of job {job_id} has no finished chunk {part}")
+    return FileResponse(path, media_type="application/octet-stream")
+
+
+@router.post("/jobs/{job_id}/attempts/{n}/parts/{part}/finish", response_model=FinishPublic)
+def finish_part(job_id: JobId, n: AttemptNo, part: ChunkNo, body: PartFinishReport, svc: ServiceDep) -> FinishPublic:
+    """End a chunk: its file must be there if it succeeded; the last one sends the join; a failed one fails the job.
+    (The join finishes through the attempt's own finish.)"""
+    q = _queue(svc)
+    if body.state == "succeeded" and q.registry.is_running_part(job_id, n, part, body.worker) and \
+            not _chunk_file(svc, job_id, n, part).is_file():
+        raise ApiError(422, "missing_files", f"chunk {part} of attempt {n} finished without its file",
+                       "upload the chunk's file, then finish again")
+    error = dict(body.error) if body.error else None
+    if error is not None:
+        error.setdefault("log_tail", "")
+    result, join_due = q.registry.finish_part(job_id, n, part, worker=body.worker, state=body.state, error=error,
+                                              exit_code=body.exit_code, outcome=body.outcome)
+    if result == "stale":
+        raise _stale(job_id, n, svc)
+    job = svc.store.get_required(job_id)
+    if join_due:
+        q.publish_parts(job, n, only=JOIN)
+    if job.state == "queued":
+        q.notify()
+    elif result == "done" and job.terminal and svc.metrics:
+        svc.metrics.job_outcomes.labels(body.outcome).inc()
+    return FinishPublic(result=result, state=job.state)  # type: ignore[arg-type]
 
 
 @router.post("/jobs/{job_id}/attempts/{n}/progress", status_code=204, response_class=Response)
@@ -205,19 +329,23 @@ async def upload_file(job_id: JobId, n: AttemptNo, name: FileName, request: Requ
     q = _queue(svc)
     if not q.registry.is_current(job_id, n, worker):
         raise _stale(job_id, n, svc)
-    limit = svc.settings.max_upload_bytes
-    staged = job_dir(svc.settings, job_id) / "attempts" / str(n) / "out"
-    staged.mkdir(parents=True, exist_ok=True)
-    part = staged / f".{name}.part"
+    await _receive(request, job_dir(svc.settings, job_id) / "attempts" / str(n) / "out" / name,
+                   svc.settings.max_upload_bytes)
+
+
+async def _receive(request: Request, dest: FsPath, limit: int) -> None:
+    """The request's body into `dest`, whole or not at all."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.part")
     size = 0
     try:
         with part.open("wb") as f:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise ApiError(413, "too_large", f"{name} is over the limit of {limit:,} bytes")
+                    raise ApiError(413, "too_large", f"{dest.name} is over the limit of {limit:,} bytes")
                 f.write(chunk)
-        part.replace(staged / name)
+        part.replace(dest)
     finally:
         part.unlink(missing_ok=True)
 

@@ -21,10 +21,13 @@ from pose_service.jobs.limits import RUN_FACTOR, expected_seconds
 if TYPE_CHECKING:
     from celery import Celery
 
-__all__ = ["GPU_QUEUE_NAME", "QUEUE_NAME", "TASK_NAME", "Limits", "job_limits", "make_celery", "queue_for",
+__all__ = ["CHUNK_TASK_NAME", "GPU_QUEUE_NAME", "JOIN_TASK_NAME", "QUEUE_NAME", "TASK_NAME", "Limits", "job_limits", "make_celery", "queue_for",
            "visibility_timeout_s"]
 
 TASK_NAME = "pose_service.analyze_job"
+# A long clip's job in parts (Settings.remote_chunks): one task per chunk, then one that joins them.
+CHUNK_TASK_NAME = "pose_service.pose_chunk"
+JOIN_TASK_NAME = "pose_service.join_chunks"
 QUEUE_NAME = "pose-service"
 # Jobs of the 4D-Humans backend (`backend=hmr2`) need a GPU machine: only `worker --gpu` consumes this queue.
 GPU_QUEUE_NAME = "pose-service-gpu"

@@ -113,20 +113,25 @@ class ApiClient:
             raise OSError(f"job {job_id}: could not download its video ({size} bytes) from {self.api_url}")
 
     def progress(self, job_id: str, n: int, *, progress: float, stage: str | None, log_offset: int,
-                 log_end: int, log_text: str) -> None:
-        """Report progress (the attempt's heartbeat) and new log lines; raises Stale if n is not current."""
-        r = self._request("POST", f"/workers/jobs/{job_id}/attempts/{n}/progress", tries=2,
+                 log_end: int, log_text: str, part: str | None = None) -> None:
+        """Report progress (the attempt's heartbeat) and new log lines, of the attempt or of one `part` of it;
+        raises Stale if n is not current."""
+        where = f"/parts/{part}" if part is not None else ""
+        r = self._request("POST", f"/workers/jobs/{job_id}/attempts/{n}{where}/progress", tries=2,
                           json={"worker": self.worker, "progress": progress, "stage": stage,
                                 "log_offset": log_offset, "log_end": log_end, "log": log_text})
         if r.status_code == 409:
             raise Stale(r.json().get("error", {}).get("message", "stale attempt"))
         r.raise_for_status()
 
-    def upload(self, job_id: str, n: int, path: Path) -> None:
-        """PUT one result file of attempt n (idempotent: the same file twice is the same file)."""
+    def upload(self, job_id: str, n: int, path: Path, *, chunk: str | None = None) -> None:
+        """PUT one result file of attempt n, or the file of its chunk `chunk` (idempotent: the same file twice is
+        the same file)."""
+        url = f"/workers/jobs/{job_id}/attempts/{n}/" + (f"parts/{chunk}/file" if chunk is not None else
+                                                          f"files/{path.name}")
         for attempt in range(_TRIES):
             with path.open("rb") as f:
-                r = self._request("PUT", f"/workers/jobs/{job_id}/attempts/{n}/files/{path.name}", content=f,
+                r = self._request("PUT", url, content=f,
                                   params={"worker": self.worker}, headers={"Content-Type": "application/octet-stream",
                                                                           "Content-Length": str(path.stat().st_size)})
             if r.status_code == 409:
@@ -134,6 +139,49 @@ class ApiClient:
             if r.status_code < 500 or attempt == _TRIES - 1:
                 r.raise_for_status()
                 return
+
+    def claim_part(self, job_id: str, n: int, part: str, task_id: str) -> dict[str, Any] | None:
+        """Part `part` (a chunk's number, or join) of attempt n, now this worker's; None if it is not to run."""
+        r = self._request("POST", f"/workers/jobs/{job_id}/attempts/{n}/parts/{part}/claim",
+                          json={"worker": self.worker, "task_id": task_id})
+        if r.status_code in (404, 409):
+            log.info("job %s attempt %d part %s: not claimed (%s)", job_id, n, part,
+                     r.json().get("error", {}).get("message", r.status_code))
+            return None
+        r.raise_for_status()
+        claim: dict[str, Any] = r.json()
+        return claim
+
+    def download_chunk(self, job_id: str, n: int, chunk: int, dest: Path) -> None:
+        """GET chunk `chunk`'s file of attempt n into `dest` (again from the start after a break)."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        delay = 0.5
+        for attempt in range(_TRIES):
+            try:
+                with self._http.stream("GET", f"/workers/jobs/{job_id}/attempts/{n}/parts/{chunk}/file") as r:
+                    if r.status_code in (404, 409):
+                        raise Stale(f"job {job_id} attempt {n}: chunk {chunk}'s file is gone ({r.status_code})")
+                    r.raise_for_status()
+                    with dest.open("wb") as f:
+                        for data in r.iter_bytes(_CHUNK):
+                            f.write(data)
+                return
+            except httpx.TransportError as exc:
+                if attempt == _TRIES - 1:
+                    raise
+                log.warning("job %s: chunk %d's download broke (%s); again", job_id, chunk, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def finish_part(self, job_id: str, n: int, chunk: str, body: dict[str, Any]) -> str:
+        """End chunk `chunk` of attempt n; `done`, `duplicate` or `stale`."""
+        r = self._request("POST", f"/workers/jobs/{job_id}/attempts/{n}/parts/{chunk}/finish",
+                          json={"worker": self.worker, **body})
+        if r.status_code == 409:
+            return "stale"
+        r.raise_for_status()
+        result: str = r.json()["result"]
+        return result
 
     def finish(self, job_id: str, n: int, body: dict[str, Any]) -> str:
         """End attempt n; `done`, `duplicate` (already ended so) or `stale`."""

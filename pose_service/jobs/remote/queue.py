@@ -21,7 +21,9 @@ from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.jobs.metrics import ServiceMetrics
 from pose_service.jobs.remote.celery_app import (
+    CHUNK_TASK_NAME,
     GPU_QUEUE_NAME,
+    JOIN_TASK_NAME,
     QUEUE_NAME,
     TASK_NAME,
     Limits,
@@ -29,7 +31,7 @@ from pose_service.jobs.remote.celery_app import (
     make_celery,
     queue_for,
 )
-from pose_service.jobs.remote.registry import Registry
+from pose_service.jobs.remote.registry import JOIN, Part, Registry
 from pose_service.jobs.store import Job, JobStore, new_id
 
 __all__ = ["CeleryQueue"]
@@ -90,6 +92,7 @@ class CeleryQueue:
         self._thread: threading.Thread | None = None
         self._sent: dict[str, _Sent] = {}
         self._durations: dict[str, float] = {}
+        self._plans: dict[str, tuple[list[tuple[int, int]] | None, int, float]] = {}
         self._reconciled = time.monotonic()
         if metrics is not None:
             metrics.registry.register(_WorkerMetrics(self.registry))
@@ -137,6 +140,55 @@ class CeleryQueue:
             self._durations[job.id] = duration
         return job_limits(self.settings, duration)
 
+    # chunks -------------------------------------------------------------------------------------------
+    def plan(self, job: Job) -> tuple[list[tuple[int, int]] | None, int, float]:
+        """The chunks a job's attempt runs in (None: one task), the clip's frame count and frame rate; decided once
+        per job: with `remote_chunks` auto, a mediapipe job whose clip makes at least two chunks of
+        `remote_chunk_min_s` (`plan_chunks`, the rule of `analyze --jobs`) and whose frames all have timestamps."""
+        if job.id in self._plans:
+            return self._plans[job.id]
+        s = self.settings
+        plan: tuple[list[tuple[int, int]] | None, int, float] = (None, 0, 0.0)
+        if s.remote_chunks == "auto" and job.options.get("backend", "mediapipe") == "mediapipe":
+            try:
+                from pose_service.chunks import plan_chunks
+                from pose_service.video import frame_pts, probe
+
+                info = probe(job.video_path, max_side_px=s.max_side_px, max_duration_s=s.max_duration_s)
+                chunks = plan_chunks(info.frame_count, info.fps, s.remote_max_chunks, overlap_s=s.chunk_overlap_s,
+                                     min_chunk_s=s.remote_chunk_min_s)
+                if len(chunks) > 1 and frame_pts(info) is None:
+                    log.info("job %s: frames without timestamps: one task, not chunks", job.id)
+                    chunks = [(0, info.frame_count)]
+                plan = (chunks if len(chunks) > 1 else None, info.frame_count, info.fps)
+            except Exception as exc:  # the job was probed when accepted; its one task reports what is wrong now
+                log.warning("job %s: cannot plan chunks (%s); one task", job.id, exc)
+        self._plans[job.id] = plan
+        return plan
+
+    def part_limits(self, job: Job, part: Part) -> Limits:
+        """A chunk's limits follow its own length; the join's, the whole clip's (it analyses and exports it all)."""
+        _, _, fps = self.plan(job)
+        if part.part == JOIN or fps <= 0:
+            return self.limits(job)
+        return job_limits(self.settings, (part.stop - part.start) / fps)
+
+    def publish_parts(self, job: Job, n: int, *, only: str | None = None) -> None:
+        """Send the queued parts of attempt n (or only part `only`) to the workers, each with its own task id."""
+        for part in self.registry.parts(job.id, n):
+            if part.state != "queued" or (only is not None and part.part != only):
+                continue
+            self._send_part(job, part)
+
+    def _send_part(self, job: Job, part: Part) -> None:
+        limits = self.part_limits(job, part)
+        name, args = (JOIN_TASK_NAME, [job.id, part.n]) if part.part == JOIN else \
+            (CHUNK_TASK_NAME, [job.id, part.n, int(part.part)])
+        self.celery.send_task(name, args=args, task_id=part.task_id, queue=queue_for(job.options),
+                              soft_time_limit=limits.soft_s, time_limit=limits.hard_s)
+        log.info("job %s attempt %d: part %s (frames %d-%d) published as task %s", job.id, part.n, part.part,
+                 part.start, part.stop - 1, part.task_id)
+
     # the loop -----------------------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
@@ -166,15 +218,24 @@ class CeleryQueue:
             if self.store.get(gone) is None or self.store.get_required(gone).terminal:
                 self._sent.pop(gone, None)
                 self._durations.pop(gone, None)
+                self._plans.pop(gone, None)
         missing: set[str] = set()
-        if jobs and time.monotonic() - self._reconciled > _RECONCILE_S:
+        if time.monotonic() - self._reconciled > _RECONCILE_S:
             self._reconciled = time.monotonic()
-            missing = self._lost_messages({s.task_id for j, s in self._sent.items() if j in queued})
+            # Parts of chunked attempts wait in the broker as queued jobs do; a part whose message vanished is sent
+            # again with its own task id (never one just queued: its message may be on its way).
+            waiting = self.registry.queued_parts(older_than_s=_RECONCILE_S)
+            missing = self._lost_messages({s.task_id for j, s in self._sent.items() if j in queued} |
+                                          {p.task_id for p in waiting})
+            for part in waiting:
+                if part.task_id in missing and (job := self.store.get(part.job_id)) is not None:
+                    self._send_part(job, part)
         for job in reversed(jobs):  # oldest first
             sent = self._sent.get(job.id)
             if sent is not None and sent.updated_at == job.updated_at and sent.task_id not in missing:
                 continue
             limits = self.limits(job)
+            self.plan(job)  # here, not in the claim's request: a long clip's timestamps take a read of the file
             task_id = new_id()
             self.celery.send_task(TASK_NAME, args=[job.id], task_id=task_id, queue=queue_for(job.options),
                                   soft_time_limit=limits.soft_s, time_limit=limits.hard_s)

@@ -12,6 +12,17 @@ One task, `pose_service.analyze_job(job_id)`, per job:
 
 A 409 at any step means attempt n is no longer the job's current one (cancelled, or given up and run again
 elsewhere): the worker kills its subprocess and drops the task without sending anything more.
+
+A long clip's claim may answer with chunks (Settings.remote_chunks): the server has then sent one task per chunk
+and the claiming task is done. The chunks run on any workers, then one join task:
+
+    `pose_service.pose_chunk(job_id, n, k)`   claim part k -> download the video -> the supervised subprocess
+                                              poses and tracks frames start..stop only (`--chunk`) -> PUT its
+                                              chunk.npz (`pose_service.chunks.save_chunk`) -> finish part k
+    `pose_service.join_chunks(job_id, n)`     claim the join -> download the video and every chunk's file -> the
+                                              supervised subprocess joins them at the seams as `analyze --jobs`
+                                              does and finishes the pipeline (`--join-chunks`) -> upload the
+                                              result files -> finish attempt n as above
 """
 
 from __future__ import annotations
@@ -28,7 +39,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from pose_service.config import Settings
-from pose_service.jobs.remote.celery_app import GPU_QUEUE_NAME, QUEUE_NAME, TASK_NAME, make_celery
+from pose_service.jobs.remote.celery_app import (
+    CHUNK_TASK_NAME,
+    GPU_QUEUE_NAME,
+    JOIN_TASK_NAME,
+    QUEUE_NAME,
+    TASK_NAME,
+    make_celery,
+)
 from pose_service.jobs.remote.client import ApiClient, Stale
 from pose_service.jobs.store import Job
 from pose_service.jobs.supervisor import WorkerPool, job_dir
@@ -94,9 +112,12 @@ class _Reporter(threading.Thread):
     """Attempt n's heartbeat: progress, stage and new log bytes, every few seconds and soon after a change."""
 
     def __init__(self, client: ApiClient, job_id: str, n: int, log_path: Path, every_s: float,
-                 on_stale: Any) -> None:
+                 on_stale: Any, part: str | None = None) -> None:
         super().__init__(name=f"report-{job_id[:8]}", daemon=True)
         self.client, self.job_id, self.n, self.log_path = client, job_id, n, log_path
+        # A part's log lines are marked with the part in the job's log: it sends whole lines until the end.
+        self.part = part
+        self._final = False
         self.every_s = every_s
         self.on_stale = on_stale
         self.stale: str | None = None
@@ -132,12 +153,14 @@ class _Reporter(threading.Thread):
                 data = f.read(_LOG_CHUNK)
         except OSError:
             data = b""
-        if len(data) == _LOG_CHUNK and b"\n" in data:  # whole lines only, so no character is cut in two
-            data = data[: data.rindex(b"\n") + 1]
+        if (len(data) == _LOG_CHUNK or (self.part is not None and not self._final)) and b"\n" in data:
+            data = data[: data.rindex(b"\n") + 1]  # whole lines only, so no character is cut in two
+        elif self.part is not None and not self._final:
+            data = b""
         try:
             self.client.progress(self.job_id, self.n, progress=self._progress, stage=self._stage,
                                  log_offset=self._offset, log_end=self._offset + len(data),
-                                 log_text=data.decode("utf-8", "replace"))
+                                 log_text=data.decode("utf-8", "replace"), part=self.part)
             self._offset += len(data)
         except Stale as exc:
             log.warning("job %s attempt %d is stale (%s): stopping it", self.job_id, self.n, exc)
@@ -150,6 +173,7 @@ class _Reporter(threading.Thread):
         self._halt.set()
         self._changed.set()
         self.join(30)
+        self._final = True
         for _ in range(100):
             if self.stale:
                 return
@@ -160,74 +184,164 @@ class _Reporter(threading.Thread):
 
 
 def analyze_job(task: Any, job_id: str) -> str:
-    """The Celery task: one attempt of one job, from claim to finish."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
+    """The Celery task: one attempt of one job, from claim to finish (or to its chunks, sent by the server)."""
     worker = str(task.request.hostname or worker_name())
     client = _client(worker)
     claim = client.claim(job_id, str(task.request.id))
     if claim is None:
         return "not claimed"
     n = int(claim["attempt"])
-    settings: Settings = _CONFIG["settings"]
-    local = settings.model_copy(update={"state_dir": settings.service_dir / "remote",
-                                        "job_timeout_s": float(claim["limits"]["run_s"])})
-    folder = job_dir(local, job_id)
-    video = folder / "input" / claim["video_name"]
+    if claim.get("chunks"):
+        log.info("job %s attempt %d claimed by %s: runs as %d chunk tasks %s, then a join task", job_id, n, worker,
+                 len(claim["chunks"]), claim["chunks"])
+        return f"attempt {n}: {len(claim['chunks'])} chunks"
     log.info("job %s attempt %d claimed by %s (%d bytes)", job_id, n, worker, claim["video_size"])
-    store = _ApiStore()
-    # The server's limit for this clip caps the one this worker computes (the same formula, maybe other settings).
-    pool = WorkerPool(cast(Any, store), local, cap_name="the API server's limit for this job")
-    reporter = _Reporter(client, job_id, n, folder / "job.log", settings.remote_heartbeat_s,
-                         on_stale=lambda: pool.cancel(job_id))
-    store.reporter = reporter
-    shutil.rmtree(folder / "out", ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "job.log").unlink(missing_ok=True)
-    reporter.start()
-    try:
-        reporter.update(0.0, "download")
-        client.download(job_id, video, int(claim["video_size"]))
-        if reporter.stale:  # cancelled or given up while downloading
-            raise Stale(reporter.stale)
-        now = time.time()
-        job = Job(id=job_id, state="running", progress=0.0, stage="starting", video_name=claim["video_name"],
-                  video_path=str(video), options=claim["options"], attempts=n, max_attempts=claim["max_attempts"],
-                  created_at=now, started_at=now, finished_at=None, updated_at=now, error=None)
-        pool._run(job)  # the local pool's supervisor, reused whole: one run, reported through _ApiStore
-    except SoftTimeLimitExceeded:
-        if store.pid:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(store.pid, signal.SIGKILL)
-        store.outcome = ("failed", {"code": "time_limit", "message": f"the job passed its Celery soft time limit "
-                                    f"({claim['limits']['soft_s']:.0f} s)", "hint": "raise "
-                                    "POSE_SERVICE_REMOTE_SECONDS_PER_VIDEO_S or send a shorter clip"}, None, "time_limit")
-    except Stale as exc:
-        reporter.stale = str(exc)
-    except Exception as exc:  # a download that never completed, a full disk: let the server try again
-        log.exception("job %s attempt %d: the worker failed", job_id, n)
-        store.outcome = ("queued", {"code": "worker_error", "message": f"worker {worker} failed: "
-                                    f"{type(exc).__name__}: {exc}"[:500], "hint": "see the worker's log"},
-                         None, "worker_error")
-    finally:
-        reporter.stop()
-    if reporter.stale:
-        shutil.rmtree(folder, ignore_errors=True)
-        return f"attempt {n} stale: {reporter.stale}"
-    state, error, exit_code, outcome = store.outcome or ("failed", None, None, "no_outcome")
-    body: dict[str, Any] = {"state": state, "error": error, "exit_code": exit_code, "outcome": outcome}
-    try:
-        if state == "succeeded":
-            files = sorted(p for p in (folder / "out").iterdir() if p.is_file())
-            for path in files:
-                client.upload(job_id, n, path)
-            body["files"] = {p.name: p.stat().st_size for p in files}
-        result = client.finish(job_id, n, body)
-    except Stale as exc:
-        result = f"stale: {exc}"
-    log.info("job %s attempt %d: %s (%s)", job_id, n, state, result)
-    shutil.rmtree(folder, ignore_errors=True)
-    return f"attempt {n}: {state} ({result})"
+    run = _Supervised(client, worker, job_id, n, claim)
+    run.run()
+    return run.deliver(lambda files: _finish_attempt(client, job_id, n, files, run.body()))
+
+
+def pose_chunk(task: Any, job_id: str, n: int, k: int) -> str:
+    """The Celery task of one chunk of a chunked attempt: pose and track its frames, send its file."""
+    worker = str(task.request.hostname or worker_name())
+    client = _client(worker)
+    claim = client.claim_part(job_id, n, str(k), str(task.request.id))
+    if claim is None:
+        return "not claimed"
+    start, stop = int(claim["start"]), int(claim["stop"])
+    log.info("job %s attempt %d chunk %d (frames %d-%d) claimed by %s", job_id, n, k, start, stop - 1, worker)
+    run = _Supervised(client, worker, job_id, n, claim, part=str(k))
+    run.run(lambda folder: ["--chunk", f"{start}:{stop}"])
+
+    def send(files: list[Path]) -> str:
+        body = run.body()
+        if body["state"] == "succeeded":
+            chunk_file = next((f for f in files if f.name == "chunk.npz"), None)
+            if chunk_file is None:
+                body.update(state="failed", outcome="missing_files", error={
+                    "code": "missing_files", "message": "the chunk's worker wrote no chunk.npz", "hint": "see the log"})
+            else:
+                client.upload(job_id, n, chunk_file, chunk=str(k))
+        return client.finish_part(job_id, n, str(k), body)
+
+    return run.deliver(send)
+
+
+def join_chunks(task: Any, job_id: str, n: int) -> str:
+    """The Celery task that joins a chunked attempt's chunks and finishes the job as `analyze_job` would."""
+    worker = str(task.request.hostname or worker_name())
+    client = _client(worker)
+    claim = client.claim_part(job_id, n, "join", str(task.request.id))
+    if claim is None:
+        return "not claimed"
+    log.info("job %s attempt %d: joining its %d chunks on %s", job_id, n, claim["chunks"], worker)
+
+    def fetch(folder: Path) -> list[str]:
+        for k in range(int(claim["chunks"])):
+            client.download_chunk(job_id, n, k, folder / "chunks" / f"{k}.npz")
+        return ["--join-chunks", str(folder / "chunks")]
+
+    run = _Supervised(client, worker, job_id, n, claim, part="join")
+    run.run(fetch)
+
+    def send(files: list[Path]) -> str:
+        body = run.body()
+        if body["error"]:  # named as a failed chunk is
+            body["error"] = dict(body["error"], message=f"the join of {claim['chunks']} chunks on worker {worker}: "
+                                                        f"{body['error'].get('message', '')}")
+        return _finish_attempt(client, job_id, n, files, body)
+
+    return run.deliver(send)
+
+
+def _finish_attempt(client: ApiClient, job_id: str, n: int, files: list[Path], body: dict[str, Any]) -> str:
+    if body["state"] == "succeeded":
+        for path in files:
+            client.upload(job_id, n, path)
+        body["files"] = {p.name: p.stat().st_size for p in files}
+    return client.finish(job_id, n, body)
+
+
+class _Supervised:
+    """One supervised run on this worker (a whole attempt, or one part of a chunked one): the video downloaded,
+    the local pool's supervisor run on it, its heartbeat and log sent to the API, its outcome kept for `deliver`."""
+
+    def __init__(self, client: ApiClient, worker: str, job_id: str, n: int, claim: dict[str, Any],
+                 part: str | None = None) -> None:
+        settings: Settings = _CONFIG["settings"]
+        self.client, self.worker, self.job_id, self.n, self.claim, self.part = client, worker, job_id, n, claim, part
+        self.local = settings.model_copy(update={"state_dir": settings.service_dir / "remote",
+                                                 "job_timeout_s": float(claim["limits"]["run_s"])})
+        # Parts of one job may run side by side on one machine: each its own folder.
+        self.run_id = job_id if part is None else f"{job_id}-{part}"
+        self.folder = job_dir(self.local, self.run_id)
+        self.store = _ApiStore()
+        # The server's limit for this clip caps the one this worker computes (the same formula, maybe other settings).
+        what = "job" if part is None else "join" if part == "join" else "chunk"
+        self.pool = WorkerPool(cast(Any, self.store), self.local, cap_name=f"the API server's limit for this {what}")
+        self.reporter = _Reporter(client, job_id, n, self.folder / "job.log", settings.remote_heartbeat_s,
+                                  on_stale=lambda: self.pool.cancel(self.run_id), part=part)
+        self.store.reporter = self.reporter
+
+    def run(self, prepare: Any = None) -> None:
+        """Download, `prepare(folder)` (more inputs; gives more arguments of the worker), run, stop reporting."""
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        store, reporter, claim = self.store, self.reporter, self.claim
+        video = self.folder / "input" / claim["video_name"]
+        shutil.rmtree(self.folder / "out", ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "job.log").unlink(missing_ok=True)
+        reporter.start()
+        try:
+            reporter.update(0.0, "download")
+            self.client.download(self.job_id, video, int(claim["video_size"]))
+            extra = prepare(self.folder) if prepare is not None else []
+            if reporter.stale:  # cancelled or given up while downloading
+                raise Stale(reporter.stale)
+            now = time.time()
+            job = Job(id=self.run_id, state="running", progress=0.0, stage="starting", video_name=claim["video_name"],
+                      video_path=str(video), options=claim["options"], attempts=self.n,
+                      max_attempts=claim.get("max_attempts", self.n), created_at=now, started_at=now, finished_at=None,
+                      updated_at=now, error=None)
+            self.pool._run(job, extra=extra)  # the local pool's supervisor, reused whole: one run, via _ApiStore
+        except SoftTimeLimitExceeded:
+            if store.pid:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(store.pid, signal.SIGKILL)
+            store.outcome = ("failed", {"code": "time_limit", "message": f"the job passed its Celery soft time limit "
+                                        f"({claim['limits']['soft_s']:.0f} s)", "hint": "raise "
+                                        "POSE_SERVICE_REMOTE_SECONDS_PER_VIDEO_S or send a shorter clip"}, None,
+                             "time_limit")
+        except Stale as exc:
+            reporter.stale = str(exc)
+        except Exception as exc:  # a download that never completed, a full disk: let the server try again
+            log.exception("job %s attempt %d: the worker failed", self.job_id, self.n)
+            store.outcome = ("queued", {"code": "worker_error", "message": f"worker {self.worker} failed: "
+                                        f"{type(exc).__name__}: {exc}"[:500], "hint": "see the worker's log"},
+                             None, "worker_error")
+        finally:
+            reporter.stop()
+
+    def body(self) -> dict[str, Any]:
+        state, error, exit_code, outcome = self.store.outcome or ("failed", None, None, "no_outcome")
+        return {"state": state, "error": error, "exit_code": exit_code, "outcome": outcome}
+
+    def deliver(self, send: Any) -> str:
+        """`send(result files)` unless the run went stale; the folder removed either way; the task's result line."""
+        what = f"attempt {self.n}" + (f" part {self.part}" if self.part is not None else "")
+        if self.reporter.stale:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return f"{what} stale: {self.reporter.stale}"
+        state = self.body()["state"]
+        try:
+            out = self.folder / "out"
+            result = send(sorted(p for p in out.iterdir() if p.is_file()) if out.is_dir() else [])
+        except Stale as exc:
+            result = f"stale: {exc}"
+        log.info("job %s %s: %s (%s)", self.job_id, what, state, result)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return f"{what}: {state} ({result})"
 
 
 def _heartbeat_forever(client: ApiClient, every_s: float, concurrency: int) -> None:
@@ -257,6 +371,8 @@ def run_worker(settings: Settings, *, broker: str, api: str, token: str, concurr
     log.warning("worker %s: API %s accepted the token; connecting to the broker", worker, api)
     app = make_celery(broker, settings)
     app.task(name=TASK_NAME, bind=True)(analyze_job)
+    app.task(name=CHUNK_TASK_NAME, bind=True)(pose_chunk)
+    app.task(name=JOIN_TASK_NAME, bind=True)(join_chunks)
 
     def _ready(**_: Any) -> None:
         threading.Thread(target=_heartbeat_forever, args=(_client(worker), settings.remote_heartbeat_s, concurrency),
