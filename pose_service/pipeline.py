@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
-from pose_service.analysis.contact import ground_contact
+from pose_service.analysis.contact import read_ground
 from pose_service.analysis.explain import summarize
 from pose_service.analysis.jumps import camera_moved, find_jumps, gate_jumps, overlay_labels, rider_chain
 from pose_service.analysis.trick import STANCES
@@ -169,8 +169,10 @@ def analyze(
     rider_of = {t.id: t for t in tracks}
     chain = rider_chain(tracks, rider, fps=info.fps) if rider is not None and rider in rider_of else None
     if chain is not None and camera_moved(chain, timestamps, info.width, info.height):
-        # A moving camera hides the flight's parabola; the snow under the feet shows its takeoff and landing.
-        chain.extras["ground_contact"] = ground_contact(info, chain)
+        # A moving camera hides the flight's parabola; the snow under the feet shows its takeoff and landing, and
+        # the ground at the feet's depth the rider's travel (the stance).
+        ground = read_ground(info, chain)
+        chain.extras["ground_contact"], chain.extras["ground_shift_px"] = ground.snow, ground.shift_px
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
                    image_width=info.width)  # fmt: skip

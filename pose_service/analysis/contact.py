@@ -16,19 +16,25 @@ the sky, not the snow the board still rides on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 
 from pose_service.tracking.core import Track
 from pose_service.video import VideoInfo
 from pose_service.video.decode import VideoReader
 
-__all__ = ["BAND", "snow_under_feet", "ground_contact"]
+__all__ = ["BAND", "Ground", "ground_shift", "read_ground", "snow_under_feet"]
 
 BAND = (0.04, 0.14)  # body sizes (the box's longer side) below the lowest foot point: the board, then the snow
 _ROWS, _COLUMNS = 5, 9  # sample points in the band: depths x positions across the feet
 SNOW_MIN_VALUE = 170  # of 255: snow in daylight is bright ...
 SNOW_MAX_SATURATION = 0.2  # ... and colourless (sky: saturated blue; trees: dark)
 _FEET = slice(27, 33)  # ankles, heels and foot tips (BlazePose)
+ROW_BAND = 0.3  # the ground's motion is read this many body sizes above and below the feet's row ...
+_ROW_MARGIN = 0.3  # ... outside the person's box widened by this many body sizes either side
+_MIN_POINTS = 5  # points followed from one frame to the next: fewer, the ground's motion is unknown
 
 
 def snow_under_feet(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> float:
@@ -55,20 +61,70 @@ def snow_under_feet(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray)
     return float(np.mean((value > SNOW_MIN_VALUE) & (saturation < SNOW_MAX_SATURATION)))
 
 
-def ground_contact(info: VideoInfo, track: Track) -> np.ndarray:
-    """(m,) `snow_under_feet` for every sample of `track`, read from the video once more (frames outside the
-    track's span are skipped undecoded at the end); nan where the pose model did not see the person (gap-filled
-    samples) or the band left the picture."""
-    out = np.full(len(track), np.nan)
+def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> float:
+    """How far the ground at the feet's depth moved across the picture from one frame to the next, pixels
+    (positive: to the right); nan where too little could be followed there.
+
+    The camera's motion from the whole background (`tracking.camera_motion`, one similarity) is the motion of
+    what dominates the picture. With a camera travelling beside the rider the near snow, the rider's ground and
+    the far trees move at different speeds, even different ways, and the rider's travel against the dominant one
+    can come out backwards: on the synthetic fisheye follow-cams the background moved right while the ground at
+    the rider's feet moved left, and every fisheye clip's stance was read goofy for regular. On a level ground
+    seen by a level camera, a row of the picture is one distance away: the points followed here lie in the rows
+    around the feet (`ROW_BAND`), left and right of the person (their median motion). A camera rolled against the
+    horizon tilts those rows across distances (the synthetic rolled follow-cams: the motion there reads near 0).
+    previous, current: two successive upright RGB frames; keypoints_2d, bbox: the person in `previous`."""
+    height, width = current.shape[:2]
+    size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
+    feet_y = float(np.max(keypoints_2d[_FEET, 1]))
+    if not np.isfinite(feet_y) or size <= 0:
+        return float("nan")
+    y0, y1 = int(max(0.0, feet_y - ROW_BAND * size)), int(min(float(height), feet_y + ROW_BAND * size))
+    if y1 - y0 < 8:
+        return float("nan")
+    grey0, grey1 = (cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in (previous, current))
+    mask = np.zeros((height, width), np.uint8)
+    mask[y0:y1] = 255
+    mask[:, int(max(0.0, bbox[0] - _ROW_MARGIN * size)) : int(min(float(width), bbox[2] + _ROW_MARGIN * size))] = 0
+    points = cv2.goodFeaturesToTrack(grey0, 80, 0.01, 5, mask=mask)
+    if points is None or len(points) < _MIN_POINTS:
+        return float("nan")
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(grey0, grey1, points, np.empty_like(points), winSize=(15, 15), maxLevel=2)
+    ok = status.ravel() == 1
+    if ok.sum() < _MIN_POINTS:
+        return float("nan")
+    return float(np.median(moved[ok, 0, 0] - points[ok, 0, 0]))
+
+
+@dataclass(frozen=True)
+class Ground:
+    """What lies under a track's feet, per sample: `snow` (`snow_under_feet`) and `shift_px` (`ground_shift` from
+    the frame before; nan where that frame is not the track's, or unknown)."""
+
+    snow: np.ndarray
+    shift_px: np.ndarray
+
+
+def read_ground(info: VideoInfo, track: Track) -> Ground:
+    """`Ground` for every sample of `track`, read from the video once more (frames outside the track's span are
+    skipped undecoded at the end); nan where the pose model did not see the person (gap-filled samples) or the
+    band left the picture."""
+    snow = np.full(len(track), np.nan)
+    shift = np.full(len(track), np.nan)
     if len(track) == 0:
-        return out
+        return Ground(snow, shift)
     where = {int(f): i for i, f in enumerate(track.frames) if not track.interpolated[i]}
     last = int(track.frames[-1])
+    previous: np.ndarray | None = None
     with VideoReader(info) as reader:
         for frame in reader:
             if frame.index > last:
                 break
             i = where.get(frame.index)
+            before = where.get(frame.index - 1)
             if i is not None:
-                out[i] = snow_under_feet(frame.rgb, track.keypoints_2d[i], track.bbox[i])
-    return out
+                snow[i] = snow_under_feet(frame.rgb, track.keypoints_2d[i], track.bbox[i])
+                if before is not None and previous is not None:
+                    shift[i] = ground_shift(previous, frame.rgb, track.keypoints_2d[before], track.bbox[before])
+            previous = frame.rgb
+    return Ground(snow, shift)

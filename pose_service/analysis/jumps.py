@@ -245,6 +245,7 @@ def find_jumps(
     width = stance_width_m(track.keypoints_3d)
     path = track.extras.get("camera_path_x")  # the tracker's camera path, per frame of the clip
     camera = path[np.clip(track.frames, 0, len(path) - 1)] if isinstance(path, np.ndarray) and len(path) else None
+    ground = _ground_drift(track.extras.get("ground_shift_px"), camera)  # the travel is read against this
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
     jumps = []
     for flight in flights:
@@ -274,7 +275,7 @@ def find_jumps(
         knee_min = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
         stance = riding_stance(
             times, track.keypoints_2d, track.keypoints_3d, scale, takeoff_s=flight.takeoff_s,
-            camera_dx_px=camera,
+            camera_dx_px=ground,
         )  # fmt: skip
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
         turns = _axis_turns(times, track.keypoints_3d, rotation, flight)
@@ -357,6 +358,16 @@ def _flight_keypoints(track: Track, path: object, times_s: np.ndarray, width: in
     if not camera_moved(track, times_s, width, height):
         return track.keypoints_2d
     return stabilise(track.keypoints_2d, track.frames, np.asarray(path))
+
+
+def _ground_drift(shift_px: object, camera: np.ndarray | None) -> np.ndarray | None:
+    """How far the ground at the rider's feet has moved across the picture since the first sample, pixels, per
+    sample: the ground's own motion frame to frame where it was read (`contact.ground_shift`, with a moving
+    camera), the whole background's (`camera`) where not; `camera` as it is without the ground's."""
+    if not isinstance(shift_px, np.ndarray) or camera is None or len(shift_px) != len(camera):
+        return camera
+    steps = np.diff(camera, prepend=camera[:1])
+    return np.cumsum(np.where(np.isfinite(shift_px), shift_px, steps))
 
 
 def camera_moved(track: Track, timestamps_s: np.ndarray | list[float], width: int, height: int) -> bool:

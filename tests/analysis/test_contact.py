@@ -135,3 +135,28 @@ def test_the_feet_bend_where_they_leave_and_meet_the_snow_whatever_the_camera_do
     times, feet = _feet_over_a_kicker(n, takeoff, air_s, np.zeros(n))
     contact = np.where((np.arange(n) >= takeoff - 10) & (np.arange(n) <= landing + 10), 0.0, 0.95)
     assert _kink_at(times, feet, landing, takeoff + 8, +1, need, contact) is None
+
+
+def test_the_ground_at_the_feet_is_followed_not_the_background_nor_the_rider() -> None:
+    from pose_service.analysis.contact import ground_shift
+
+    rng = np.random.default_rng(7)
+    texture = (rng.random((360, 720)) * 255).astype(np.uint8)
+    texture = np.repeat(np.repeat(texture[::4, ::4], 4, 0), 4, 1)[:360, :720]  # blobs a corner finder can hold
+    kp2d, box = _rider(200)  # feet at row 200, the person about 120 px tall around x = 320
+
+    def frame(ground_x: int, far_x: int, rider_x: int) -> np.ndarray:
+        grey = np.empty((360, 640), np.uint8)
+        grey[:150] = texture[:150, far_x : far_x + 640]  # the far background: trees, the far slope
+        grey[150:] = texture[150:, ground_x : ground_x + 640]  # the ground at the rider's distance
+        x0, x1 = int(box[0]) - 10, int(box[2]) + 10  # the rider (and the shadow) travel with the camera
+        grey[int(box[1]) : int(box[3]) + 10, x0:x1] = texture[:10, rider_x : rider_x + x1 - x0].repeat(
+            (int(box[3]) + 10 - int(box[1])) // 10 + 1, 0)[: int(box[3]) + 10 - int(box[1])]  # fmt: skip
+        return np.repeat(grey[:, :, None], 3, 2)
+
+    # the ground moves 6 px left, the far background 9 px right, the rider stays: the ground's motion is read
+    shift = ground_shift(frame(20, 40, 0), frame(26, 31, 0), kp2d, box)
+    assert abs(shift + 6) < 1, shift
+    # feet at the picture's bottom edge with nothing around them: unknown, never a guess
+    blank = np.full((360, 640, 3), 235, np.uint8)
+    assert np.isnan(ground_shift(blank, blank, kp2d, box))
