@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path as FsPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -43,6 +43,9 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 router = APIRouter(prefix="/workers", tags=["workers"], responses=_ERRORS,  # type: ignore[arg-type]
                    dependencies=[Depends(_token)])
+# A file sent as the raw request body (a result file, a chunk's tracks), as the OpenAPI document describes it.
+_BINARY_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}  # fmt: skip
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="32 hex digits")]
 PartName = Annotated[str, Path(pattern=r"^(join|[0-9]{1,3})$", description="a chunk's number, or join")]
@@ -261,9 +264,7 @@ def part_progress(job_id: JobId, n: AttemptNo, part: PartName, body: ProgressRep
 
 
 @router.put("/jobs/{job_id}/attempts/{n}/parts/{part}/file", status_code=204, response_class=Response,
-            openapi_extra={"requestBody": {"required": True,
-                                           "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                               "format": "binary"}}}}})
+            openapi_extra=_BINARY_BODY)
 async def upload_chunk(job_id: JobId, n: AttemptNo, part: ChunkNo, request: Request, svc: ServiceDep,
                        worker: Annotated[str, Query(pattern=r"^[A-Za-z0-9._@-]{1,200}$")]) -> None:
     """A chunk's tracks (`pose_service.chunks.save_chunk`), kept for the join; sending it again replaces it."""
@@ -320,9 +321,7 @@ def attempt_progress(job_id: JobId, n: AttemptNo, body: ProgressReport, svc: Ser
 
 
 @router.put("/jobs/{job_id}/attempts/{n}/files/{name}", status_code=204, response_class=Response,
-            openapi_extra={"requestBody": {"required": True,
-                                           "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                               "format": "binary"}}}}})
+            openapi_extra=_BINARY_BODY)
 async def upload_file(job_id: JobId, n: AttemptNo, name: FileName, request: Request, svc: ServiceDep,
                       worker: Annotated[str, Query(pattern=r"^[A-Za-z0-9._@-]{1,200}$")]) -> None:
     """One result file of attempt n, kept aside until the attempt finishes; sending it again replaces it."""
