@@ -213,7 +213,7 @@ def follow_adaptive(
             else:
                 counts["posed"] += 1
                 poses = look_again(look, tracker, frame.rgb, poses)  # its still-image model: no video state
-                poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
+                poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0), frame.time_s)
                 pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             if advance is not None:

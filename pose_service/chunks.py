@@ -141,7 +141,7 @@ def follow_frames(
             # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
             poses = look_again(backend, tracker, frame.rgb, poses)
             # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
-            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
+            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0), frame.time_s)
             pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             if advance is not None:
