@@ -240,7 +240,7 @@ def follow_adaptive(
     log.info("%s: adaptive frame rate: %d of %d frames posed (%d model runs), full rate in %d windows %s",
              info.name, counts["posed"], frames, counts["runs"], len(watch.windows), stats["windows"])  # fmt: skip
     backend_info = {"name": look.name, "version": look.version, "device": setup.device,
-                    "pose_max_side": setup.max_side, "frame_rate": stats}  # fmt: skip
+                    "pose_max_side": setup.max_side, "frame_rate": stats, "second_look": rotated.stats()}  # fmt: skip
     return timestamps, backend_info
 
 

@@ -150,6 +150,7 @@ def follow_frames(
             pending.result()
     n = len(timestamps)
     backend_info["frame_rate"] = {"mode": "full", "frames": n, "frames_posed": n, "pose_runs": n}
+    backend_info["second_look"] = rotated.stats()
     return timestamps, backend_info
 
 
@@ -237,6 +238,9 @@ def follow_in_chunks(
         }
         if "windows" in rates[0]:  # type: ignore[operator]
             backend_info["frame_rate"]["windows"] = [w for r in rates for w in r["windows"]]  # type: ignore[index]
+    looks = [results[k][2].get("second_look") for k in range(len(chunks))]
+    if all(isinstance(x, dict) for x in looks):  # the chunks' counts added up (their overlaps counted twice)
+        backend_info["second_look"] = {key: sum(x[key] for x in looks) for key in looks[0]}  # type: ignore[index, union-attr]
     log.info("%s: chunks posed and joined in %.1f s", info.name, time.perf_counter() - t0)
     return followed, timestamps, backend_info
 

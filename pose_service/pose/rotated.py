@@ -391,6 +391,11 @@ class RotatedLook:
                 self.found += 1
         return poses
 
+    def stats(self) -> dict[str, int]:
+        """What the second look cost and found so far: frames searched (a track per frame), crops given to the
+        model (turned crops and the followers' crops), poses found or improved."""
+        return {"frames": self.looks, "crops": self.crops, "found": self.found}
+
     def close(self) -> None:
         for uid in list(self._followers):
             self._end(uid)
