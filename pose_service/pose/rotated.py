@@ -141,13 +141,17 @@ class RotatedLook:
         frame, and once found, the landmark model keeps them from frame to frame as the whole frame's graph
         would (seg1: every one of the 31 air frames, readings that follow the body, where the whole frame
         saw none and the turned crops 26). One size does not suit every clip (a rider smaller in the air
-        than on the run-in, or growing as they come closer): seg6's rider was kept at 1.8 and lost at 3.0,
-        seg1's found at 3.0 and never at 2.0.
+        than on the run-in, or growing as they come closer): over seg6's first lip 1.8 found the rider three
+        frames before 3.0 did; seg1's rider, followed with their own box, was found at 3.0 in all 31 air frames
+        and at 2.0 in none. While a follower holds the body its crop stays where the body was found last (the
+        tracker's expected box lags and overshoots, and moved the carried region off the body: seg6's rider was
+        lost over the lip, frame 41, and kept to 47 this way).
     follow_score: least score of a follower's pose: the followers run every frame of the gap, and a body read
         weakly by the landmark model is more often a misreading.
-    follow_first: the followers' pose counts before the turned crops' (and they are skipped); off, where the
-        turned crops find nobody (measured: first lost seg6's first kicker, the turned crops' readings of the
-        tucked, inverted rider later in the flight found less often once the track followed the followers).
+    follow_first: the followers' pose counts before the turned crops' (which are then skipped); off (the
+        default), only where the turned crops find nobody. First, seg6's first kicker was not found at all: the
+        turned crops found the tucked rider later in the flight less often once the track had followed the
+        followers (each crop's place depends on the track's history), and seg1 came to 29 of 31.
     near: a followed pose counts only when its box's centre lies within this many body sizes of where the
         body is expected (a tree read as a person at the crop's edge is not the rider).
     resize: ... and only when its box's longer side is within this factor of the body's size as last found
