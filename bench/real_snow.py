@@ -159,17 +159,23 @@ def main(argv: list[str] | None = None) -> int:
     names = [c for c in args.clips.split(",") if c] or sorted(truth)
     settings = Settings()
     out_root = settings.data_dir / "bench-real-snow"
-    scores = []
+    scores, costs = [], []
     for name in names:
         clip = next(args.media.glob(f"{name}.*"))
         t0 = time.perf_counter()
         outcome = analyze(clip, out_dir=out_root / f"{name}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
                           settings=settings)  # fmt: skip
-        print(f"{name}: analysed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        seconds = time.perf_counter() - t0
+        print(f"{name}: analysed in {seconds:.1f} s", file=sys.stderr)
         scores.append(score_clip(name, outcome.result, truth[name]))
+        look = outcome.result["backend"].get("second_look") or {}
+        costs.append(f"- {name}: analysed in {seconds:.1f} s; second look: {look.get('frames', 0)} frames searched, "
+                     f"{look.get('crops', 0)} crops, {look.get('found', 0)} poses found")  # fmt: skip
     print(table(scores))
     print()
     print(summary(scores))
+    print()
+    print("\n".join(costs))
     if args.json:
         args.json.write_text(json.dumps(scores, indent=1, default=list))
     return 0

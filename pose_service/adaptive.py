@@ -213,7 +213,7 @@ def follow_adaptive(
             else:
                 counts["posed"] += 1
                 poses = look_again(look, tracker, frame.rgb, poses)  # its still-image model: no video state
-                poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
+                poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0), frame.time_s)
                 pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             if advance is not None:
@@ -240,7 +240,7 @@ def follow_adaptive(
     log.info("%s: adaptive frame rate: %d of %d frames posed (%d model runs), full rate in %d windows %s",
              info.name, counts["posed"], frames, counts["runs"], len(watch.windows), stats["windows"])  # fmt: skip
     backend_info = {"name": look.name, "version": look.version, "device": setup.device,
-                    "pose_max_side": setup.max_side, "frame_rate": stats}  # fmt: skip
+                    "pose_max_side": setup.max_side, "frame_rate": stats, "second_look": rotated.stats()}  # fmt: skip
     return timestamps, backend_info
 
 

@@ -143,7 +143,7 @@ def follow_frames(
             # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
             poses = look_again(backend, tracker, frame.rgb, poses)
             # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
-            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0))
+            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0), frame.time_s)
             pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             if advance is not None:
@@ -152,6 +152,7 @@ def follow_frames(
             pending.result()
     n = len(timestamps)
     backend_info["frame_rate"] = {"mode": "full", "frames": n, "frames_posed": n, "pose_runs": n}
+    backend_info["second_look"] = rotated.stats()
     return timestamps, backend_info
 
 
@@ -249,6 +250,9 @@ def join_chunks(
         }
         if "windows" in rates[0]:  # type: ignore[operator]
             backend_info["frame_rate"]["windows"] = [w for r in rates for w in r["windows"]]  # type: ignore[index]
+    looks = [r[2].get("second_look") for r in results]
+    if all(isinstance(x, dict) for x in looks):  # the chunks' counts added up (their overlaps counted twice)
+        backend_info["second_look"] = {key: sum(x[key] for x in looks) for key in looks[0]}  # type: ignore[index, union-attr]
     return followed, timestamps, backend_info
 
 

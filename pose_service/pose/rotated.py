@@ -1,4 +1,4 @@
-"""A second look at a tracked person the pose model lost: the crop around them, turned 0/90/180/270°.
+"""A second look at a tracked person the pose model lost: crops around them, turned, or followed frame to frame.
 
 BlazePose's detector and landmark model were trained on mostly upright people; a flipping rider, upside down
 or lying in the air, is lost for most of the flight, which is exactly when a flip happens. Turning the crop
@@ -7,7 +7,10 @@ until the body stands upright again recovers most of those frames (docs/design.m
 mapped back to the upright frame, and the world keypoints turned back about the camera axis.
 
 `RotatedLook` holds a second PoseLandmarker in IMAGE mode (made from the same bundle, so the video graph's
-own tracking is untouched) and runs only for confirmed tracks the frame's detections do not cover, within a
+own tracking is untouched), and for each lost track crop followers (`pose.follower`, VIDEO mode, one person)
+fed a crop around it on every frame of its gap: a small rider in the air the whole frame's detector does not
+find is found in the crop, and then kept from frame to frame by the landmark model alone, as the whole
+frame's graph keeps a person. It runs only for confirmed tracks the frame's detections do not cover, within a
 budget of frames per gap: a clip where nobody is lost costs nothing more.
 """
 
@@ -19,13 +22,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pose_service.errors import EnvironmentProblem
+from pose_service.pose.follower import CropFollower
 from pose_service.pose.landmarker import poses_from_result
 from pose_service.skeleton import Poses
 
-__all__ = ["RotatedLook", "rotate_back"]
+__all__ = ["RotatedLook", "rotate_back", "turn_back", "turn_order"]
 
 log = logging.getLogger(__name__)
 
@@ -62,32 +67,96 @@ def rotate_back(poses: Poses, quarter_turns: int, width: int, height: int) -> Po
     return Poses(kp2, (kp3 * _WORLD_TO_OURS).astype(np.float32), poses.score.copy())
 
 
+def turn_back(poses: Poses, angle_deg: float, to_frame: np.ndarray) -> Poses:
+    """Poses found in a crop turned `angle_deg` counter-clockwise (as `cv2.getRotationMatrix2D` turns), in the
+    frame's own pixels: 2D by `to_frame` (the 2x3 affine from the crop's pixels to the frame's), the world
+    keypoints turned back about the camera axis by the same angle (a quarter turn as `rotate_back`)."""
+    if not len(poses):
+        return poses
+    kp2 = poses.keypoints_2d.copy()
+    kp2[..., :2] = poses.keypoints_2d[..., :2] @ to_frame[:, :2].T + to_frame[:, 2]
+    a = np.radians(angle_deg)
+    c, s = np.cos(a), np.sin(a)
+    mp3 = poses.keypoints_3d * _WORLD_TO_OURS  # MediaPipe's axes: x right, y down (as the image's)
+    kp3 = mp3.copy()
+    kp3[..., 0] = c * mp3[..., 0] - s * mp3[..., 1]
+    kp3[..., 1] = s * mp3[..., 0] + c * mp3[..., 1]
+    return Poses(kp2, (kp3 * _WORLD_TO_OURS).astype(np.float32), poses.score.copy())
+
+
+def turn_order(first_deg: float, step_deg: float) -> list[float]:
+    """Every turn of a full circle in `step_deg` steps, nearest to `first_deg` first, alternating sides
+    (a rotating body is found again near the angle that found it last: 90, 135, 45, 180, 0, ...)."""
+    n = max(int(round(360.0 / step_deg)), 1)
+    out = [float(first_deg % 360.0)]
+    for k in range(1, n // 2 + 1):
+        for sign in (1, -1):
+            angle = float((first_deg + sign * k * step_deg) % 360.0)
+            if all(abs((angle - a + 180.0) % 360.0 - 180.0) > 1e-6 for a in out):
+                out.append(angle)
+    return out
+
+
 @dataclass
 class _Gap:
     looks: int = 0  # frames searched in this gap
     fruitless: int = 0  # consecutive searches that found nobody
-    turns: int = 0  # the quarter turns that found the body last
+    angle: float = 0.0  # the turn (degrees, counter-clockwise) that found the body last
     size: float = 0.0  # the larger side of the body's box when last detected well, pixels
+    found: float = 0.0  # the larger side of the body's box when last found in this gap, pixels
 
 
 @dataclass
 class RotatedLook:
-    """Finds confirmed tracks the frame's detections missed (or saw weakly) in turned crops around them.
+    """Finds confirmed tracks the frame's detections missed (or saw weakly): in turned crops around them, and
+    by MediaPipe's own frame-to-frame tracking in crops that follow them (`CropFollower`).
 
     bundle_path: the pose model bundle (`ensure_bundle`).
     budget_frames: most frames searched per track and gap (a gap ends when the detector covers it again).
-    give_up: a gap's search stops after this many frames in a row where no turn found anybody (20: a small
+    give_up: a gap's search stops after this many frames in a row where no look found anybody (20: a small
         rider can be missed by every look for a third of a second in the air and found again: on the real
-        seg6's first kicker 6 gave the search up at frame 51 of a flight to 79, 20 keeps it; rider seen in the
-        air 11 of 37 frames against 20; crops searched on sports2d_demo, seg1 and seg3 unchanged).
+        seg6's first kicker 6 gave the search up at frame 51 of a flight to 79, 20 keeps it).
     weak_score: a detection covering the track with a lower score is taken as weak, and replaced by a
         turned one that scores higher.
     min_score: least score (mean keypoint visibility) for a pose found in a turned crop.
-    crop_size: the crop's side in box sizes (the larger side of the track's expected box).
-    wide_crop_size: a second, wider crop tried when the tight one finds nobody: a small rider in the air
-        against trees or sky (60-120 px in a 640x360 follow-cam clip) is found by the detector with about three
-        body sizes of context around them, not in a tight crop (measured on the real snowboard clips: a crop
-        of 3.3 body sizes found the rider at each of three frames the whole frame had missed, 1.5 found junk).
+    good_score: a pose scoring this in a turned crop ends the turns at once; a weaker one is kept while the
+        other turns of the same crop are tried.
+    crop_sizes: the turned crops' sides in body sizes (the larger side of the body's box when last seen well),
+        tried in order until one finds the body: a small rider in the air against trees or sky (60-120 px in
+        a 640x360 follow-cam clip) is found with about three body sizes of context around them, seldom in a
+        tight crop (on the real snowboard clips a crop of 3.3 body sizes found the rider at each of three
+        frames the whole frame had missed, 1.5 found junk).
+    turn_step: the turned crops' step in degrees, a full circle, from the turn that found the body last
+        (upright in a new gap), nearest first. 90 (quarter turns, lossless); 45 found a few more frames
+        (seg6's first kicker: 22 of 37 air frames against 20) at twice the crops, and more misreadings.
+    detection_score: the person detector's and the landmarks' presence threshold in the turned crops (the
+        whole frame keeps MediaPipe's 0.5). Lower finds more: at 0.2, around the rider's own box, seg6's
+        crops held "a person" in 35 of 37 air frames against 22 at 0.5, but drawn over the picture most of
+        those extra skeletons lay across the trees, limbs reaching out of the body: misreadings that score
+        0.5-0.7 like the real ones and pull the track away. Kept at 0.5.
+    fit: judge what the turned crops find as the followers' is judged (`near`, `resize`); off, they take the
+        nearest person as before.
+    follow_sizes: the crop followers' sides in body sizes, each fixed for the gap (one follower per size; 0
+        sizes: none). A lost rider is often found by the detector in a crop where it is not in the whole
+        frame, and once found, the landmark model keeps them from frame to frame as the whole frame's graph
+        would (seg1: every one of the 31 air frames, readings that follow the body, where the whole frame
+        saw none and the turned crops 26). One size does not suit every clip (a rider smaller in the air
+        than on the run-in, or growing as they come closer): over seg6's first lip 1.8 found the rider three
+        frames before 3.0 did; seg1's rider, followed with their own box, was found at 3.0 in all 31 air frames
+        and at 2.0 in none. While a follower holds the body its crop stays where the body was found last (the
+        tracker's expected box lags and overshoots, and moved the carried region off the body: seg6's rider was
+        lost over the lip, frame 41, and kept to 47 this way).
+    follow_score: least score of a follower's pose: the followers run every frame of the gap, and a body read
+        weakly by the landmark model is more often a misreading.
+    follow_first: the followers' pose counts before the turned crops' (which are then skipped); off (the
+        default), only where the turned crops find nobody. First, seg6's first kicker was not found at all: the
+        turned crops found the tucked rider later in the flight less often once the track had followed the
+        followers (each crop's place depends on the track's history), and seg1 came to 29 of 31.
+    near: a followed pose counts only when its box's centre lies within this many body sizes of where the
+        body is expected (a tree read as a person at the crop's edge is not the rider).
+    resize: ... and only when its box's longer side is within this factor of the body's size as last found
+        (a leg or a branch read as a whole small person is not the rider; the tracker's `_RESHAPE_SIZE`
+        likewise).
     """
 
     bundle_path: Path
@@ -95,12 +164,23 @@ class RotatedLook:
     give_up: int = 20
     weak_score: float = 0.5
     min_score: float = 0.5
-    crop_size: float = 1.8
-    wide_crop_size: float = 3.2
+    good_score: float = 0.8
+    crop_sizes: tuple[float, ...] = (1.8, 3.2)
+    turn_step: float = 90.0
+    detection_score: float = 0.5
+    follow_sizes: tuple[float, ...] = (1.8, 3.0)
+    follow_score: float = 0.7
+    fit: bool = False
+    follow_first: bool = False
+    near: float = 0.75
+    resize: float = 1.6
     device: str = "cpu"  # MediaPipe's delegate: cpu or gpu (as the video graph's, `pose.gpu.resolve_device`)
-    looks: int = field(default=0, init=False)  # crops searched so far (for the log and the bench)
+    looks: int = field(default=0, init=False)  # frames searched so far (for the log and the bench)
+    crops: int = field(default=0, init=False)  # turned crops given to the model so far
     found: int = field(default=0, init=False)  # poses found or improved so far
     _gaps: dict[int, _Gap] = field(default_factory=dict, init=False, repr=False)
+    _followers: dict[int, list[CropFollower]] = field(default_factory=dict, init=False, repr=False)
+    _follow_at: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _landmarker: Any = field(default=None, init=False, repr=False)
     _mp: Any = field(default=None, init=False, repr=False)
 
@@ -109,14 +189,22 @@ class RotatedLook:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-        for name in ("weak_score", "min_score"):
+        for name in ("weak_score", "min_score", "good_score", "detection_score", "follow_score"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("crop_size", "wide_crop_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not value > 0:
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        sizes = self.crop_sizes
+        if not isinstance(sizes, tuple) or not sizes or not all(isinstance(v, int | float) and v > 0 for v in sizes):
+            raise ValueError(f"crop_sizes must be a non-empty tuple of numbers > 0, got {sizes!r}")
+        if not isinstance(self.turn_step, int | float) or not 0 < self.turn_step <= 360:
+            raise ValueError(f"turn_step must be a number of degrees in (0, 360], got {self.turn_step!r}")
+        sizes = self.follow_sizes
+        if not isinstance(sizes, tuple) or not all(isinstance(v, int | float) and v > 0 for v in sizes):
+            raise ValueError(f"follow_sizes must be a tuple of numbers > 0, got {sizes!r}")
+        if not isinstance(self.near, int | float) or not self.near > 0:
+            raise ValueError(f"near must be a number > 0, got {self.near!r}")
+        if not isinstance(self.resize, int | float) or not self.resize >= 1:
+            raise ValueError(f"resize must be a number >= 1, got {self.resize!r}")
         if self.device not in ("cpu", "gpu"):
             raise ValueError(f"device must be cpu or gpu, got {self.device!r}")
         if not Path(self.bundle_path).is_file():
@@ -137,60 +225,132 @@ class RotatedLook:
                 ),
                 running_mode=vision.RunningMode.IMAGE,
                 num_poses=2,
+                min_pose_detection_confidence=float(self.detection_score),
+                min_pose_presence_confidence=float(self.detection_score),
                 output_segmentation_masks=False,
             )
             self._mp = mp
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
         return self._landmarker
 
-    def detect_turned(self, rgb: np.ndarray, box: np.ndarray, *, first_turns: int = 0) -> tuple[Poses, int]:
-        """The best pose in the crop `box` (x0, y0, x1, y1 pixels, clipped to the frame) over the four quarter
-        turns, in whole-frame pixels, and the turns that found it (empty `Poses` when none scores
-        `min_score`). `first_turns` is tried first; a confident pose there ends the search."""
+    def detect_turned(
+        self, rgb: np.ndarray, box: np.ndarray, *, first_angle: float = 0.0, body: float | None = None
+    ) -> tuple[Poses, float]:
+        """The best pose in the square crop around `box` (x0, y0, x1, y1 pixels; its longer side) over a circle
+        of turns, in whole-frame pixels, and the turn (degrees) that found it (empty `Poses` when none scores
+        `min_score`). With `body` (the body's expected size, pixels) a pose counts only when its box's centre
+        lies within `near` bodies of the crop's and its longer side within a factor `resize` of `body`.
+        `first_angle` is tried first, then its neighbours; a pose scoring `good_score` ends the search."""
+        centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float64)
+        side = int(round(max(float(box[2] - box[0]), float(box[3] - box[1]))))
+        if side < 16:
+            return Poses.empty(), first_angle
+        model = self._model()
+        best, best_angle = Poses.empty(), first_angle
+        # The turn that worked last frame first (a body mid-flip read upright scores well but wrongly), then its
+        # neighbours; a new gap starts upright.
         height, width = rgb.shape[:2]
         x0, y0 = max(int(np.floor(box[0])), 0), max(int(np.floor(box[1])), 0)
         x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            return Poses.empty(), first_turns
-        model = self._model()
-        crop = rgb[y0:y1, x0:x1]
-        centre = np.array([(box[0] + box[2]) / 2 - x0, (box[1] + box[3]) / 2 - y0])
-        best, best_turns = Poses.empty(), first_turns
-        # The turns that worked last frame first (a body mid-flip read upright scores well but wrongly), then
-        # upright; a new gap starts upright.
-        for k in dict.fromkeys([first_turns % 4, 0, 1, 2, 3]):
-            turned = np.ascontiguousarray(np.rot90(crop, k))
-            result = model.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=turned))
-            poses = rotate_back(poses_from_result(result, turned.shape[1], turned.shape[0]), k, x1 - x0, y1 - y0)
+        for angle in turn_order(first_angle, self.turn_step):
+            self.crops += 1
+            if angle % 90 == 0:  # a quarter turn: the crop clipped to the frame, turned losslessly
+                if x1 - x0 < 16 or y1 - y0 < 16:
+                    continue
+                k = int(angle // 90)
+                turned = np.ascontiguousarray(np.rot90(rgb[y0:y1, x0:x1], k))
+                result = model.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=turned))
+                poses = rotate_back(poses_from_result(result, turned.shape[1], turned.shape[0]), k, x1 - x0, y1 - y0)
+                poses.keypoints_2d[..., 0] += x0
+                poses.keypoints_2d[..., 1] += y0
+            else:
+                # Frame -> crop: turned about the expected centre, which lands in the crop's middle. Pixels beyond
+                # the frame repeat its edge (a black band draws the detector's eye).
+                to_crop = np.asarray(cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0),
+                                     np.float64)  # fmt: skip
+                to_crop[:, 2] += side / 2 - centre
+                crop = cv2.warpAffine(rgb, to_crop, (side, side), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+                result = model.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop))
+                poses = turn_back(poses_from_result(result, side, side), angle, cv2.invertAffineTransform(to_crop))
             if not len(poses):
                 continue
-            # Of two people in the crop, the one nearest where the track is expected.
-            centres = poses.bboxes()
-            near = int(np.argmin(np.hypot((centres[:, 0] + centres[:, 2]) / 2 - centre[0],
-                                          (centres[:, 1] + centres[:, 3]) / 2 - centre[1])))  # fmt: skip
+            near = self._nearest(poses, centre, body)
+            if near is None:
+                continue
             pose = poses[near]
             if pose.score[0] >= self.min_score and (not len(best) or pose.score[0] > best.score[0]):
-                best, best_turns = pose, k
-                if pose.score[0] >= 0.8:
+                best, best_angle = pose, angle
+                if pose.score[0] >= self.good_score:
                     break
-        if len(best):
-            best.keypoints_2d[:, :, 0] += x0
-            best.keypoints_2d[:, :, 1] += y0
-        return best, best_turns
+        return best, best_angle
 
-    def look(self, rgb: np.ndarray, poses: Poses, expected: dict[int, np.ndarray]) -> Poses:
+    def _nearest(self, poses: Poses, centre: np.ndarray, body: float | None) -> int | None:
+        """Of the people in a crop, the one nearest where the track is expected (`centre`); with `body` only one
+        whose box's centre lies within `near` bodies of it and whose longer side is within a factor `resize` of
+        it (a leg, or a branch read as a small person, is not the body)."""
+        if not len(poses):
+            return None
+        boxes = poses.bboxes()
+        gaps = np.hypot((boxes[:, 0] + boxes[:, 2]) / 2 - centre[0], (boxes[:, 1] + boxes[:, 3]) / 2 - centre[1])
+        if body is not None:
+            long = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+            fits = (gaps <= self.near * body) & (long >= body / self.resize) & (long <= body * self.resize)
+            gaps = np.where(fits, gaps, np.inf)
+        near = int(np.argmin(gaps))
+        return near if np.isfinite(gaps[near]) else None
+
+    def _follow(self, uid: int, rgb: np.ndarray, centre: np.ndarray, size: float, body: float, time_s: float) -> Poses:
+        """The track's person as the crop followers (made at the gap's first frame, `follow_sizes` times `size`)
+        find them: the best that fits `body` (`_nearest`) and scores `follow_score`."""
+        followers = self._followers.get(uid)
+        if followers is None:
+            # Each crop keeps its side through the gap: the region a follower carries from frame to frame is a share
+            # of its crop (made anew for a body read at another size, it would start cold, without the region).
+            followers = self._followers[uid] = [CropFollower(self.bundle_path, k * size, device=self.device)
+                                                for k in self.follow_sizes]  # fmt: skip
+        # While they hold the body, the crops stay where it was found last (as the whole frame's graph carries its
+        # region over the picture): the tracker's expected box lags and overshoots, and moves the region off it.
+        at = self._follow_at.pop(uid, None)
+        look_at = centre if at is None else at
+        best = Poses.empty()
+        for follower in followers:
+            self.crops += 1
+            poses = follower.look(rgb, (float(look_at[0]), float(look_at[1])), time_s)
+            near = self._nearest(poses, look_at, body)
+            if near is not None and poses.score[near] >= self.follow_score and (
+                not len(best) or poses.score[near] > best.score[0]
+            ):
+                best = poses[near]
+        if len(best):
+            b = best.bboxes()[0]
+            self._follow_at[uid] = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
+        return best
+
+    def _end(self, uid: int) -> None:
+        self._follow_at.pop(uid, None)
+        for follower in self._followers.pop(uid, []):
+            follower.close()
+
+    def look(
+        self, rgb: np.ndarray, poses: Poses, expected: dict[int, np.ndarray], time_s: float | None = None
+    ) -> Poses:
         """`poses` (one frame's detections) with the tracks of `expected` (track id -> box where the tracker
-        expects it) that no detection covers, or covers only weakly, found again in turned crops."""
+        expects it) that no detection covers, or covers only weakly, found again: by the crop follower (with
+        the frame's time `time_s`, frames in order), else in turned crops."""
         height, width = rgb.shape[:2]
         boxes = poses.bboxes()
         for uid in [u for u in self._gaps if u not in expected]:
             del self._gaps[uid]
+            self._end(uid)
         for uid, box in expected.items():
             cover = _covering(boxes, box)
             gap = self._gaps.setdefault(uid, _Gap())
             if cover is not None and poses.score[cover] >= self.weak_score:
-                gap.looks = gap.fruitless = gap.turns = 0  # seen well: the next loss is a new gap
+                gap.looks = gap.fruitless = 0  # seen well: the next loss is a new gap
+                gap.angle, gap.found = 0.0, 0.0
                 gap.size = float(max(boxes[cover, 2] - boxes[cover, 0], boxes[cover, 3] - boxes[cover, 1]))
+                self._end(uid)
                 continue
             centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
             if gap.looks >= self.budget_frames or gap.fruitless >= self.give_up:
@@ -200,19 +360,31 @@ class RotatedLook:
             # A tumbling body's keypoint box shrinks along its length (lying flat it is a short, wide box):
             # the crop keeps the size the body had when last seen well.
             # (and a lost track's filter box can stretch into a thin sliver: that size is not the body's).
-            size = gap.size if gap.size > 0 else max(float(box[2] - box[0]), float(box[3] - box[1]))
+            size = max(gap.size if gap.size > 0 else max(float(box[2] - box[0]), float(box[3] - box[1])), 8.0)
+            # What is found is judged against the body as last found in this gap (a body coming closer grows).
+            body = gap.found or size
             gap.looks += 1
             self.looks += 1
-            for crop in (self.crop_size, self.wide_crop_size):
-                half = crop * max(size, 8.0) / 2
+            found, angle = Poses.empty(), gap.angle
+            # The follower sees every frame of the gap (it carries the body from one to the next); what it finds
+            # counts where the turned crops find nobody.
+            followed = Poses.empty()
+            if time_s is not None and self.follow_sizes:
+                followed = self._follow(uid, rgb, np.asarray(centre), size, body, time_s)
+            for crop in self.crop_sizes if not (self.follow_first and len(followed)) else ():
+                half = crop * size / 2
                 region = np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half])
-                found, turns = self.detect_turned(rgb, region, first_turns=gap.turns)
+                found, angle = self.detect_turned(rgb, region, first_angle=gap.angle, body=body if self.fit else None)
                 if len(found):
                     break
+            if not len(found) and len(followed):
+                found, angle = followed, gap.angle
             if not len(found):
                 gap.fruitless += 1
                 continue
-            gap.fruitless, gap.turns = 0, turns
+            gap.fruitless, gap.angle = 0, angle
+            box_found = found.bboxes()[0]
+            gap.found = float(max(box_found[2] - box_found[0], box_found[3] - box_found[1]))
             if cover is not None:
                 if found.score[0] > poses.score[cover]:
                     poses = _replace(poses, cover, found)
@@ -223,12 +395,19 @@ class RotatedLook:
                 self.found += 1
         return poses
 
+    def stats(self) -> dict[str, int]:
+        """What the second look cost and found so far: frames searched (a track per frame), crops given to the
+        model (turned crops and the followers' crops), poses found or improved."""
+        return {"frames": self.looks, "crops": self.crops, "found": self.found}
+
     def close(self) -> None:
+        for uid in list(self._followers):
+            self._end(uid)
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
         if self.looks:
-            log.info("rotated look: %d crops searched, %d poses found", self.looks, self.found)
+            log.info("rotated look: %d frames searched (%d crops), %d poses found", self.looks, self.crops, self.found)
 
     def __enter__(self) -> RotatedLook:
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.pose.rotated import RotatedLook, rotate_back
+from pose_service.pose.rotated import RotatedLook, rotate_back, turn_back, turn_order
 from pose_service.skeleton import Poses
 
 
@@ -44,3 +44,70 @@ def test_bad_arguments_are_named(tmp_path) -> None:  # type: ignore[no-untyped-d
         RotatedLook(tmp_path / "x.task", budget_frames=-1)
     with pytest.raises(ValueError, match="min_score"):
         RotatedLook(tmp_path / "x.task", min_score=2.0)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_crop_turned_by_any_angle_turns_back_as_a_quarter_turn_does(turns: int) -> None:
+    # turn_back, given the crop's affine, agrees with rotate_back on quarter turns: in 2D and in 3D.
+    import cv2
+
+    side = 40
+    rng = np.random.default_rng(turns)
+    kp2 = np.concatenate([rng.uniform(0, side, (1, 33, 2)), np.ones((1, 33, 1))], axis=2).astype(np.float32)
+    kp3 = rng.normal(size=(1, 33, 3)).astype(np.float32)
+    poses = Poses(kp2, kp3, np.ones(1, np.float32))
+    to_crop = cv2.getRotationMatrix2D((side / 2, side / 2), 90.0 * turns, 1.0)
+    back = turn_back(poses, 90.0 * turns, cv2.invertAffineTransform(to_crop))
+    quarter = rotate_back(poses, turns, side, side)
+    np.testing.assert_allclose(back.keypoints_2d, quarter.keypoints_2d, atol=1e-3)
+    np.testing.assert_allclose(back.keypoints_3d, quarter.keypoints_3d, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("first", "step", "want"),
+    [
+        (0.0, 90.0, [0.0, 90.0, 270.0, 180.0]),  # a new gap: upright, then either quarter turn, then upside down
+        (90.0, 45.0, [90.0, 135.0, 45.0, 180.0, 0.0, 225.0, 315.0, 270.0]),  # nearest the last good turn first
+        (-45.0, 90.0, [315.0, 45.0, 225.0, 135.0]),  # any start, taken round the circle
+    ],
+)
+def test_turns_are_tried_nearest_the_last_good_one_first(first: float, step: float, want: list[float]) -> None:
+    assert turn_order(first, step) == want
+
+
+def test_bad_search_settings_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for name, value in (("turn_step", 0.0), ("follow_sizes", (0.0,)), ("crop_sizes", ()), ("resize", 0.5)):
+        with pytest.raises(ValueError, match=name):
+            RotatedLook(tmp_path / "x.task", **{name: value})
+
+
+def test_the_crop_follower_finds_the_body_where_the_whole_frame_does(spin_clip, settings) -> None:  # type: ignore[no-untyped-def]
+    """Real model, real encoded video: a follower fed crops around the rider (3 body sizes, off-centre, resized
+    for the model) returns keypoints in the frame's pixels, where the whole frame's graph puts them."""
+    from pose_service.pose import PoseLandmarkerBackend, ensure_bundle
+    from pose_service.pose.follower import CropFollower
+    from pose_service.video import VideoReader, probe
+
+    bundle = ensure_bundle(settings.models_dir)
+    gaps, seen = [], 0
+    with (
+        VideoReader(probe(spin_clip)) as reader,
+        PoseLandmarkerBackend(bundle, num_poses=1) as whole,
+        CropFollower(bundle, 300.0) as follower,
+    ):
+        for n, frame in enumerate(reader):
+            if n >= 20:
+                break
+            truth = whole.detect(frame.rgb, frame.time_s)
+            if not len(truth):
+                continue
+            box = truth.bboxes()[0]
+            centre = ((box[0] + box[2]) / 2 + 20.0, (box[1] + box[3]) / 2 - 15.0)  # the crop off the body's centre
+            found = follower.look(frame.rgb, centre, frame.time_s)
+            if len(found):
+                seen += 1
+                side = float(max(box[2] - box[0], box[3] - box[1]))
+                gaps.append(np.median(np.linalg.norm(found.keypoints_2d[0, :, :2] - truth.keypoints_2d[0, :, :2], axis=1))
+                            / side)  # fmt: skip
+    assert seen >= 10, seen
+    assert np.median(gaps) < 0.1, gaps
