@@ -307,6 +307,14 @@ def _contact_ends(
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     start = _kink_at(t, feet, flight.start, peak, -1, need, contact) if start is None else start
     end = _kink_at(t, feet, flight.end, peak, +1, need, contact) if end is None else end
+    return _with_ends(flight, frames, t, h, start, end)
+
+
+def _with_ends(
+    flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, start: int | None, end: int | None
+) -> Airborne:
+    """The flight with its takeoff and landing samples moved to `start` and `end` (None: where they are), unless
+    that makes it no flight (`MIN_AIR_S`, `MAX_AIR_S`)."""
     start = flight.start if start is None else start
     end = flight.end if end is None else end
     if (start, end) == (flight.start, flight.end) or not MIN_AIR_S <= t[end] - t[start] <= MAX_AIR_S:
@@ -325,14 +333,9 @@ def _bent_ends(
     is middling (0.6 on the synthetic pan and zoom clips) where a real run-in or landing reads above 0.9."""
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
-    start, end = flight.start, flight.end
-    if not contact[start] >= _CONTACT_CLEAR:
-        start = _kink_at(t, feet, start, peak, -1, need, contact) or start
-    if not contact[end] >= _CONTACT_CLEAR:
-        end = _kink_at(t, feet, end, peak, +1, need, contact) or end
-    if (start, end) == (flight.start, flight.end) or not MIN_AIR_S <= t[end] - t[start] <= MAX_AIR_S:
-        return flight
-    return _airborne(frames, t, h, start, end)
+    start = _kink_at(t, feet, flight.start, peak, -1, need, contact) if not contact[flight.start] >= _CONTACT_CLEAR else None
+    end = _kink_at(t, feet, flight.end, peak, +1, need, contact) if not contact[flight.end] >= _CONTACT_CLEAR else None
+    return _with_ends(flight, frames, t, h, start, end)
 
 
 def _kink_at(

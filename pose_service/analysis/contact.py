@@ -73,7 +73,7 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     seen by a level camera, a row of the picture is one distance away: the points followed here lie in the rows
     around the feet (`ROW_BAND`), left and right of the person (their median motion). A camera rolled against the
     horizon tilts those rows across distances (the synthetic rolled follow-cams: the motion there reads near 0).
-    previous, current: two successive upright RGB frames; keypoints_2d, bbox: the person in `previous`."""
+    previous, current: two successive upright frames, grey (uint8); keypoints_2d, bbox: the person in `previous`."""
     height, width = current.shape[:2]
     size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
     feet_y = float(np.max(keypoints_2d[_FEET, 1]))
@@ -82,14 +82,13 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     y0, y1 = int(max(0.0, feet_y - ROW_BAND * size)), int(min(float(height), feet_y + ROW_BAND * size))
     if y1 - y0 < 8:
         return float("nan")
-    grey0, grey1 = (cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in (previous, current))
     mask = np.zeros((height, width), np.uint8)
     mask[y0:y1] = 255
     mask[:, int(max(0.0, bbox[0] - _ROW_MARGIN * size)) : int(min(float(width), bbox[2] + _ROW_MARGIN * size))] = 0
-    points = cv2.goodFeaturesToTrack(grey0, 80, 0.01, 5, mask=mask)
+    points = cv2.goodFeaturesToTrack(previous, 80, 0.01, 5, mask=mask)
     if points is None or len(points) < _MIN_POINTS:
         return float("nan")
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(grey0, grey1, points, np.empty_like(points), winSize=(15, 15), maxLevel=2)
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, points, np.empty_like(points), winSize=(15, 15), maxLevel=2)
     ok = status.ravel() == 1
     if ok.sum() < _MIN_POINTS:
         return float("nan")
@@ -122,9 +121,11 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
                 break
             i = where.get(frame.index)
             before = where.get(frame.index - 1)
+            grey = None  # greyed once, for this frame's shift and the next one's
             if i is not None:
+                grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
                 snow[i] = snow_under_feet(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if before is not None and previous is not None:
-                    shift[i] = ground_shift(previous, frame.rgb, track.keypoints_2d[before], track.bbox[before])
-            previous = frame.rgb
+                    shift[i] = ground_shift(previous, grey, track.keypoints_2d[before], track.bbox[before])
+            previous = grey
     return Ground(snow, shift)

@@ -152,11 +152,38 @@ def test_the_ground_at_the_feet_is_followed_not_the_background_nor_the_rider() -
         x0, x1 = int(box[0]) - 10, int(box[2]) + 10  # the rider (and the shadow) travel with the camera
         grey[int(box[1]) : int(box[3]) + 10, x0:x1] = texture[:10, rider_x : rider_x + x1 - x0].repeat(
             (int(box[3]) + 10 - int(box[1])) // 10 + 1, 0)[: int(box[3]) + 10 - int(box[1])]  # fmt: skip
-        return np.repeat(grey[:, :, None], 3, 2)
+        return grey
 
     # the ground moves 6 px left, the far background 9 px right, the rider stays: the ground's motion is read
     shift = ground_shift(frame(20, 40, 0), frame(26, 31, 0), kp2d, box)
     assert abs(shift + 6) < 1, shift
     # feet at the picture's bottom edge with nothing around them: unknown, never a guess
-    blank = np.full((360, 640, 3), 235, np.uint8)
+    blank = np.full((360, 640), 235, np.uint8)
     assert np.isnan(ground_shift(blank, blank, kp2d, box))
+
+
+def test_where_the_snow_is_unknown_the_feet_bend_times_a_flight_the_camera_followed() -> None:
+    n, takeoff, air_s = 120, 40, 0.8
+    t = np.arange(n) / FPS
+    s = np.clip(t - takeoff / FPS, 0.0, air_s)
+    rise = 0.5 * GRAVITY * s * (air_s - s)
+    camera = np.zeros(n)
+    for i in range(1, n):  # a follow-cam tilting after the rider, 0.2 s behind, taking out 90 % of the rise
+        camera[i] = camera[i - 1] + (rise[i - 1] - camera[i - 1]) / (0.2 * FPS)
+    kp3d = orient(np.zeros(n), np.zeros(n))
+    kp2d = project(kp3d, rise - 0.9 * camera, scale=100.0)
+    frames = np.arange(n)
+    parabola = find_airborne(frames, t, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True)
+    unknown = np.full(n, np.nan)  # the snow never seen (the band out of the picture)
+    bent = find_airborne(frames, t, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=unknown)
+    assert [(f.takeoff_frame, f.landing_frame) for f in bent] == [(takeoff, takeoff + 24)]
+    assert parabola[0].takeoff_frame != takeoff  # the parabola alone leaves it a frame early
+
+
+def test_the_travel_is_read_against_the_grounds_own_motion_where_it_was_read() -> None:
+    from pose_service.analysis.jumps import _ground_drift
+
+    camera = np.array([0.0, 5.0, 10.0, 15.0, 20.0])  # the whole background: to the right
+    shift = np.array([np.nan, -3.0, np.nan, -3.0, -3.0])  # the ground at the feet: to the left, one frame unread
+    assert np.allclose(_ground_drift(shift, camera), [0.0, -3.0, 2.0, -1.0, -4.0])
+    assert _ground_drift(None, camera) is camera
