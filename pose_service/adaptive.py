@@ -182,7 +182,7 @@ def follow_adaptive(
     with (
         graph() as look,
         _Lazy(graph) as full,
-        RotatedLook(setup.bundle, device=setup.device) as rotated,
+        RotatedLook(setup.bundle, device=setup.device, follow_sizes=setup.follow_sizes) as rotated,
         VideoReader(info, prefetch=4, start=start, stop=stop, pts=pts) as reader,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
     ):

@@ -62,6 +62,13 @@ class PoseSetup:
     frame_rate: str = "full"
     frame_step: int = 3
     frame_margin_s: float = 0.5
+    crop_followers: bool = False  # the second look's crop followers (`pose.rotated.FOLLOW_SIZES`); off by default
+
+    @property
+    def follow_sizes(self) -> tuple[float, ...]:
+        from pose_service.pose.rotated import FOLLOW_SIZES
+
+        return FOLLOW_SIZES if self.crop_followers else ()
 
 
 def default_jobs() -> int:
@@ -123,7 +130,7 @@ def follow_frames(
             setup.bundle, num_poses=setup.num_poses, redetect_every=setup.redetect_every, device=setup.device,
             max_side=setup.max_side,
         ) as backend,
-        RotatedLook(setup.bundle, device=setup.device) as rotated,
+        RotatedLook(setup.bundle, device=setup.device, follow_sizes=setup.follow_sizes) as rotated,
         VideoReader(info, prefetch=4, start=start, stop=stop, pts=pts) as reader,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
     ):

@@ -97,6 +97,9 @@ def turn_order(first_deg: float, step_deg: float) -> list[float]:
     return out
 
 
+FOLLOW_SIZES = (1.8, 3.0)  # the crop followers' sides when they are on (`follow_sizes`)
+
+
 @dataclass
 class _Gap:
     looks: int = 0  # frames searched in this gap
@@ -137,7 +140,10 @@ class RotatedLook:
     fit: judge what the turned crops find as the followers' is judged (`near`, `resize`); off, they take the
         nearest person as before.
     follow_sizes: the crop followers' sides in body sizes, each fixed for the gap (one follower per size; 0
-        sizes: none). A lost rider is often found by the detector in a crop where it is not in the whole
+        sizes, the default: none; `FOLLOW_SIZES` with `analyze`'s `crop_followers` option). Off by default
+        because they cost seg6's first takeoff 3 frames (+4 to +7, outside the 5-frame tolerance: the frames
+        they add just after the lip show the lip's snow under the board, which the snow cue reads as still on
+        it), for seg1's rider seen in all 31 air frames (26 without) and seg6's first kicker in 22 of 37 (20). A lost rider is often found by the detector in a crop where it is not in the whole
         frame, and once found, the landmark model keeps them from frame to frame as the whole frame's graph
         would (seg1: every one of the 31 air frames, readings that follow the body, where the whole frame
         saw none and the turned crops 26). One size does not suit every clip (a rider smaller in the air
@@ -168,7 +174,7 @@ class RotatedLook:
     crop_sizes: tuple[float, ...] = (1.8, 3.2)
     turn_step: float = 90.0
     detection_score: float = 0.5
-    follow_sizes: tuple[float, ...] = (1.8, 3.0)
+    follow_sizes: tuple[float, ...] = ()
     follow_score: float = 0.7
     fit: bool = False
     follow_first: bool = False
