@@ -54,6 +54,7 @@ _CONTACT_MIN_AIR_S = 0.4  # a flight found by the contact cue alone: at least th
 _KINK_REACH_S = 0.27  # a takeoff or landing is looked for in the feet's height this far either side of the parabola's
 _KINK_INWARD_S = 0.05  # ... but at most this far inside it (the hips fall freely only in the air)
 _KINK_SHARE = 0.5  # ... where their vertical speed changes by at least this share of the flight's g T / 2
+_CLEAR_OVERRULE = 2.0  # ... and where the snow alone found an end on pristine snow, twice that: a whole g T / 2
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
 
 
@@ -326,17 +327,28 @@ def _with_ends(
 def _bent_ends(
     flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray
 ) -> Airborne:
-    """A flight the snow alone found (`_contact_flights`), each end that stands on less than pristine snow
-    (`_CONTACT_CLEAR`) moved to the feet's bend near it (`_kink_at`), where there is one.
+    """A flight the snow alone found (`_contact_flights`), each end moved to the feet's bend near it (`_kink_at`),
+    where there is one: a bend of half a flight's g T / 2 where the end stands on less than pristine snow
+    (`_CONTACT_CLEAR`), of a whole g T / 2 where it stands on pristine snow (`_overrule`).
 
     A camera near the snow sees the ground behind the rider under the board for the first and last few frames of
     a flight where nothing drops away behind a kicker (the synthetic world: 4-6 frames); the share of snow there
-    is middling (0.6 on the synthetic pan and zoom clips) where a real run-in or landing reads above 0.9."""
+    is middling (0.6 on the synthetic pan and zoom clips) where a real run-in or landing reads above 0.9, but
+    the synthetic zoom clip's backflip reads pristine snow (1.0) for 4 frames after leaving flat snow, where the
+    feet bend by 6.8 times half g T / 2. On the real clips a pristine end's bend is weaker (seg6's second
+    landing: 1.6 times, 2 frames late): the snow's end stands there. The factor is set on those few clips; a
+    kicker's lip, where the feet leave with the ramp's own vertical speed, bends less than a flat take-off."""
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
-    start = _kink_at(t, feet, flight.start, peak, -1, need, contact) if not contact[flight.start] >= _CONTACT_CLEAR else None
-    end = _kink_at(t, feet, flight.end, peak, +1, need, contact) if not contact[flight.end] >= _CONTACT_CLEAR else None
+    start = _kink_at(t, feet, flight.start, peak, -1, need * _overrule(contact[flight.start]), contact)
+    end = _kink_at(t, feet, flight.end, peak, +1, need * _overrule(contact[flight.end]), contact)
     return _with_ends(flight, frames, t, h, start, end)
+
+
+def _overrule(snow: float) -> float:
+    """How many times `_KINK_SHARE` of a flight's g T / 2 a bend must reach to move an end the snow alone found:
+    once where its snow is middling, `_CLEAR_OVERRULE` times where it is pristine (`_CONTACT_CLEAR`)."""
+    return _CLEAR_OVERRULE if snow >= _CONTACT_CLEAR else 1.0
 
 
 def _kink_at(

@@ -144,6 +144,26 @@ def test_the_feet_bend_where_they_leave_and_meet_the_snow_whatever_the_camera_do
     assert _kink_at(times, feet, landing, takeoff + 8, +1, need, contact) is None
 
 
+def test_pristine_snow_under_a_board_just_off_flat_snow_gives_way_to_a_whole_flights_bend() -> None:
+    from pose_service.analysis.airborne import _airborne, _bent_ends
+
+    n, takeoff, air_s = 120, 40, 0.8
+    landing = takeoff + round(air_s * FPS)
+    t = np.arange(n) / FPS
+    s = np.clip(t - takeoff / FPS, 0.0, air_s)
+    hips = 0.5 * GRAVITY * s * (air_s - s)  # off flat snow and back onto it: the feet leave at g T / 2
+    frames = np.arange(n)
+    # the snow under the board reads pristine for 4 frames after the takeoff (a camera above sees the snow behind)
+    contact = np.where((frames > takeoff + 4) & (frames < landing), 0.0, 0.95)
+    snow_only = _airborne(frames, t, hips, takeoff + 4, landing)
+    bent = _bent_ends(snow_only, frames, t, hips, hips - 0.9, contact)
+    assert (bent.takeoff_frame, bent.landing_frame) == (takeoff, landing)
+    # over a kicker the feet leave with the ramp's own speed and bend less: the pristine snow's end stands
+    _, feet = _feet_over_a_kicker(n, takeoff, air_s, np.zeros(n))
+    kicker = _bent_ends(snow_only, frames, t, feet + 0.9, feet, contact)
+    assert kicker.takeoff_frame == takeoff + 4
+
+
 def test_the_ground_at_the_feet_is_followed_not_the_background_nor_the_rider() -> None:
     from pose_service.analysis.contact import ground_shift
 
