@@ -48,6 +48,7 @@ APART_S = 0.7  # with a moving camera, two flights closer than this are one (and
 _CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this share is on the snow ...
 _CONTACT_CLEAR = 0.9  # ... and where it would shorten a parabola's flight, at least this (pristine)
 _CONTACT_OFF = 0.25  # ... and through a flight at most this on average
+_CLEAR_RUN_S = 0.2  # ... pristine snow, this long (`_contact_scan`)
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
 _CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
 _CONTACT_MIN_AIR_S = 0.4  # a flight found by the contact cue alone: at least this long (a shadow crossed is shorter)
@@ -246,17 +247,19 @@ def _apart(
     return kept
 
 
-def _on_snow(t: np.ndarray, contact: np.ndarray, i: int, outward: int, least: float = _CONTACT_ON) -> bool:
+def _on_snow(
+    t: np.ndarray, contact: np.ndarray, i: int, outward: int, least: float = _CONTACT_ON, run_s: float = _CONTACT_RUN_S
+) -> bool:
     """Sample i stands on the snow: at least `least` snow under its feet, and under theirs on average over the
-    `_CONTACT_RUN_S` outward of it (towards the run-in for a takeoff, -1; the run-out for a landing, +1), so one
+    `run_s` outward of it (towards the run-in for a takeoff, -1; the run-out for a landing, +1), so one
     bright patch under a board in the air is not a landing, nor one garbled pose on the run-in a flight."""
     if not contact[i] >= least:
         return False
-    # The samples within `_CONTACT_RUN_S` outward of i (times increase: a slice, not a pass over the whole track).
+    # The samples within `run_s` outward of i (times increase: a slice, not a pass over the whole track).
     if outward > 0:
-        window = contact[i + 1 : int(np.searchsorted(t, t[i] + _CONTACT_RUN_S, side="right"))]
+        window = contact[i + 1 : int(np.searchsorted(t, t[i] + run_s, side="right"))]
     else:
-        window = contact[int(np.searchsorted(t, t[i] - _CONTACT_RUN_S, side="left")) : i]
+        window = contact[int(np.searchsorted(t, t[i] - run_s, side="left")) : i]
     window = window[np.isfinite(window)]
     return bool(window.size) and float(window.mean()) >= least
 
@@ -266,7 +269,9 @@ def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int,
     samples between were off it (at most `_CONTACT_OFF` snow on average).
 
     Inside the parabola's own end (`end`: its takeoff or landing sample) the contact must be pristine
-    (`_CONTACT_CLEAR`, on the sample and for 0.3 s outward, as on a groomed run-in in daylight): a camera near the
+    (`_CONTACT_CLEAR`, on the sample and for `_CLEAR_RUN_S` outward, as on a groomed run-in in daylight; not
+    longer: seg1's rider lands on sunlit snow and rides into shade 0.2 s later, and its landing stood 4 frames
+    late on the parabola's end with 0.3 s, 1 frame early with 0.2 s): a camera near the
     snow sees the slope behind the rider right under the board for the first and last few frames of a flight
     (on the synthetic follow-cams, where the ground runs on behind the kicker, 2-6 frames), and a parabola that
     fits the whole flight is then the better witness. Outside it, the parabola has stopped short of the flight
@@ -275,7 +280,8 @@ def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int,
     while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
         i += direction
         inside = (i - end) * direction < 0
-        if _on_snow(t, contact, i, direction, _CONTACT_CLEAR if inside else _CONTACT_ON):
+        least, run_s = (_CONTACT_CLEAR, _CLEAR_RUN_S) if inside else (_CONTACT_ON, _CONTACT_RUN_S)
+        if _on_snow(t, contact, i, direction, least, run_s):
             lo, hi = sorted((peak, i))
             between = contact[lo + 1 : hi]
             between = between[np.isfinite(between)]

@@ -88,6 +88,20 @@ def test_where_the_snow_is_never_seen_the_parabolas_ends_stand() -> None:
     assert abs(flights[0].takeoff_frame - takeoff) <= 1 and abs(flights[0].landing_frame - takeoff - 24) <= 1
 
 
+def test_a_landing_on_sunlit_snow_counts_inside_the_parabola_though_the_rider_rides_into_shade() -> None:
+    from pose_service.analysis.airborne import _contact_scan
+
+    t = np.arange(120) / FPS
+    landing, end = 91, 95  # the stabilised hips keep falling 4 frames past the landing (the camera's own tilt)
+    contact = np.zeros(120)
+    contact[landing : landing + 7] = 0.97  # sunlit snow for 0.2 s after the landing ...
+    contact[landing + 7 :] = 0.3  # ... then the rider's own shade (seg1)
+    assert _contact_scan(t, contact, 80, +1, end) == landing
+    # the slope behind the rider seen under the board for the last frames of the flight: middling, not pristine
+    contact[landing - 4 : landing] = 0.6
+    assert _contact_scan(t, contact, 80, +1, end) == landing
+
+
 def _feet_over_a_kicker(n: int, takeoff: int, air_s: float, camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Times and the feet's height in a stabilised picture: up a ramp at 1 m/s, a flight of `air_s` seconds
     landing 0.3 m lower, then down the slope at 1 m/s; less what the camera's leftover motion took out of the
