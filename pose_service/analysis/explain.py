@@ -1,7 +1,8 @@
 """What a coach would say about a jump: every rule in this one file, each sentence backed by a measured number.
 
 The rules, in the order their sentences appear:
-1. What it was: air time, hip height (or the drop), the trick's name (`trick.py`), and per rotated axis the
+1. What it was: air time, hip height (or the drop; with a moving camera the air time's height, g t^2 / 8), the
+   trick's name (`trick.py`), and per rotated axis the
    nominal count against the measured total: "540 nominal, 505° measured: 35° short, finished on landing"
    (finished on landing: the rest turned on the snow; turned back on landing: past, and back on the snow).
 1b. The grab (`grab.py`): its name, which hand held the board where, from when to when and for how long, and
@@ -88,6 +89,9 @@ def explain_sentences(jump: Jump) -> list[str]:
     f, r = jump.flight, jump.rotation
     take, peak, land = (jump.moments[m] for m in ("takeoff", "peak", "landing"))
     rise = f"the hips rose {f.apex_m:.2f} m" if f.drop_m < 0.3 else f"dropped {f.drop_m:.1f} m"
+    if jump.camera is not None and jump.camera.moving and jump.height is not None:
+        # the stabilised picture rises and falls with the camera: its rise and drop are not the body's
+        rise = f"about {jump.height.height_m:.1f} m high by the air time alone"
     measured = "; ".join(nominal_against_measured(jump)) or (
         f"measured {abs(r.spin_deg):.0f}° of spin and {abs(r.flip_deg):.0f}° of flip"
     )

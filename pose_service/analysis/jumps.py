@@ -187,7 +187,8 @@ class Jump:
             "flip_measured_deg": round(abs(r.flip_deg), 1),
             "rotation_agreement": round(r.agreement, 3),
             "height_m": round(self.height.height_m if self.height else f.apex_m, 3),
-            "drop_m": round(f.drop_m, 3),
+            # with a moving camera the stabilised picture's drop is the camera's as much as the rider's: withheld
+            "drop_m": None if self.camera is not None and self.camera.moving else round(f.drop_m, 3),
             "landing_knee_min_deg": _num(self.landing_knee_min_deg),
             "angles": {moment: {k: _num(v) for k, v in values.items()} for moment, values in self.moments.items()},
             "roll_deg": self.roll_deg,

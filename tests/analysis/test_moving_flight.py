@@ -45,5 +45,7 @@ def test_the_follow_cams_spin_is_counted_and_the_camera_said_to_move(follow_fron
     jump = result["analysis"]["jumps"][0]
     assert jump["spin_deg"] == truth["trick"]["spin_deg"] and jump["spin_direction"] == truth["trick"]["spin_direction"]
     assert jump["camera"]["moving"] is True
+    # the stabilised picture's drop is the camera's too: withheld, the height is the air time's
+    assert jump["drop_m"] is None and "by the air time alone" in jump["explanation"]
     # Gravity's up is not the picture's with such a camera: the landing is not graded on the picture's up.
     assert (jump["landing"] or {}).get("grade") == "unknown"
