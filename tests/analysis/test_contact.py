@@ -158,6 +158,27 @@ def test_the_feet_bend_where_they_leave_and_meet_the_snow_whatever_the_camera_do
     assert _kink_at(times, feet, landing, takeoff + 8, +1, need, contact) is None
 
 
+def test_a_parabola_cut_short_beyond_one_reach_walks_back_to_the_takeoff() -> None:
+    from pose_service.analysis.airborne import _kink_at, _kink_walk
+
+    # The lowest foot's stabilised height (m), frames 25-68 of the rendered follow-front 360 (`bench/moving_camera.py`,
+    # 480 px; takeoff 36, landing 60), as the pose model read it: the camera coming closer leaves the rise almost
+    # straight, so the hips' parabola covers frames 50-60 only, and the feet's rise steepens at 44.
+    feet = np.array([-1.10, -1.09, -1.06, -1.14, -1.21, -1.29, -1.37, -1.44, -1.53, -1.57, -1.59, -1.58, -1.48, -1.43,
+                     -1.35, -1.20, -1.04, -0.91, -0.77, -0.66, -0.51, -0.39, -0.28, -0.17, -0.10, -0.07, -0.07, -0.17,
+                     -0.31, -0.46, -0.60, -0.76, -0.89, -1.02, -1.14, -1.26, -1.26, -1.29, -1.28, -1.24, -1.22, -1.22,
+                     -1.25, -1.25])  # fmt: skip
+    first = 25
+    t = (np.arange(len(feet)) + first) / FPS
+    need = 0.5 * GRAVITY * (10 / FPS) / 2  # half g T / 2 of the parabola's 10 frames
+    unknown = np.full(len(feet), np.nan)
+    assert _kink_at(t, feet, 50 - first, 51 - first, -1, need) + first == 44  # one reach: where the rise steepens
+    assert abs(_kink_walk(t, feet, 50 - first, 51 - first, -1, need, unknown) + first - 36) <= 1  # walked: the takeoff
+    # a ride swaying gently never starts a walk
+    ride = 1.0 * t + 0.05 * np.sin(2 * np.pi * t / 1.0)
+    assert all(_kink_walk(t, ride, i, 0, +1, need, unknown) is None for i in range(5, 40, 5))
+
+
 def test_pristine_snow_under_a_board_just_off_flat_snow_gives_way_to_a_whole_flights_bend() -> None:
     from pose_service.analysis.airborne import _airborne, _bent_ends
 
