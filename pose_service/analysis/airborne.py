@@ -330,7 +330,7 @@ def _kink_walk(
     stabilised hips rise almost straight, the parabola starts 14 frames after the takeoff): the first search then
     finds where the feet's rise steepens, not where it began, and the next one, from there, the takeoff (on the
     rendered suite 24 of 24 clips within 3 frames against 23, mean error 0.8 frames against 1.0; the real clips
-    unchanged). Each step needs a bend as sharp as the first (a whole half of g T / 2)."""
+    unchanged). Each step needs a bend as sharp as the first one's (half the flight's g T / 2)."""
     found = _kink_at(t, feet, near, peak, side, need, contact)
     for _ in range(_KINK_WALK):
         if found is None or (t[found] - t[near]) * side < _KINK_STEP_S:
@@ -412,9 +412,9 @@ def _kink_at(
     (`_CONTACT_OFF`), a bend there is not a contact (seg3's landing in shade bent at 76 and at 81; truth 82).
     The hips fall freely only in the air, so a parabola's end lies at most a frame or so outside the flight (the
     legs' push or give): a bend further inside it is the feet's own swing, a flip's legs coming round or a spin
-    seen from above turning the lowest foot (on the rendered suite the two bends found further inside were
-    wrong by 3 and 4 frames, and the ones a frame inside by a frame, as often as not; with the bound, 22 of 24
-    clips within 3 frames against 21, mean error 1.0 frame against 1.15)."""
+    seen from above turning the lowest foot (on the rendered suite the only two bends found further inside were
+    both wrong, by 3 and 4 frames; with the bound, 22 of 24 clips within 3 frames against 21, mean error 1.0
+    frame against 1.15)."""
     lo = int(np.searchsorted(t, t[near] - _KINK_REACH_S, side="left"))
     hi = int(np.searchsorted(t, t[near] + _KINK_REACH_S, side="right")) - 1
     lo, hi = (lo, min(hi, peak)) if side < 0 else (max(lo, peak), hi)
@@ -422,8 +422,10 @@ def _kink_at(
     if len(seen) < 5:
         return None
     # the contact is looked for outward of the parabola's end, and at most `_KINK_INWARD_S` inside it
-    inside = int(np.searchsorted(t, t[near] - side * _KINK_INWARD_S, side="left" if side > 0 else "right"))
-    first, last = (lo + 2, min(hi - 2, inside - (side < 0))) if side < 0 else (max(lo + 2, inside), hi - 2)
+    if side < 0:  # a takeoff: the flight lies after it
+        first, last = lo + 2, min(hi - 2, int(np.searchsorted(t, t[near] + _KINK_INWARD_S, side="right")) - 1)
+    else:
+        first, last = max(lo + 2, int(np.searchsorted(t, t[near] - _KINK_INWARD_S, side="left"))), hi - 2
     best: tuple[float, int] | None = None
     for b in range(first, last + 1):
         dt = t[seen] - t[b]
