@@ -468,7 +468,7 @@ def _search_varying(
         for heading in headings:
             ia = np.rint((heading + spins[:, None] * w) / _TABLE_STEP).astype(np.int64) % g * g
             # table[frame, ia, ib] summed over the frames, looked up through one flat index (the same values, summed
-            # in the same order, at a third of the cost of indexing with three arrays)
+            # in the same order, at half the cost of indexing with three arrays)
             cost = flat.take(ia[:, None, :] + ib[None, :, :]).sum(axis=-1)
             i, j = np.unravel_index(np.argmin(cost), cost.shape)
             found.append((float(cost[i, j]), float(spins[i]), float(seconds[j]), knots, heading))
