@@ -22,7 +22,8 @@ def _keep_freed_memory() -> None:
     10-14 CPU s in the kernel for `analyze --no-mesh --jobs 2` on a 60 s 1080p clip (phalp_vid.mp4 looped), of
     112-128 CPU s in all. Blocks under 32 MB now come from the heap and up to 256 MB freed stay there: 0.25
     million faults, 1.5-5 CPU s in the kernel, 111-119 CPU s in all; the largest process's peak memory the same
-    within 20 MB. Not glibc (no `mallopt`): left as it is."""
+    within 20 MB (a serial run on phalp_vid.mp4: 50 MB more, the ground's pass keeping its whole-frame buffers).
+    Not glibc (no `mallopt`): left as it is."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
