@@ -321,7 +321,7 @@ def _mediapipe_tracks(
         chunks = [(0, info.frame_count)]
     t0 = time.perf_counter()
     with progress.stage("pose", info.frame_count) as advance:
-        if options.mesh:  # torch and Anny load meanwhile (after mediapipe's import, not racing it)
+        if options.mesh:  # torch and Anny load on a thread, so the mesh stage starts fitting at once
             start_preload = threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start
         else:
             start_preload = None
@@ -335,8 +335,12 @@ def _mediapipe_tracks(
             tracks = finish_followed(followed, info.fps, config)
         else:
             tracker = PoseTracker(info.fps, config)
-            timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance,
-                                                     on_pose_start=start_preload)  # fmt: skip
+            timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance)
+            if start_preload is not None:
+                # After the pose stage, not during it: there the model's threads, the decoder's and the tracker
+                # keep two cores busy and 2.5 CPU s of loading slowed it down; the ground's pass and the jump
+                # analysis that follow run on one core, and the loading takes the other.
+                start_preload()
             backend_info["jobs"] = 1
             seconds["decode+pose"] = time.perf_counter() - t0
             t0 = time.perf_counter()

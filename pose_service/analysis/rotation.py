@@ -36,6 +36,7 @@ in, so past 45 degrees every turn takes the head below the hips once, a cork: th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -355,7 +356,15 @@ def _warp(u: np.ndarray, knots: tuple[float, ...] | np.ndarray) -> np.ndarray:
     """The progress w(u): u for a steady rate, else linear between `knots` at evenly spaced u."""
     if len(knots) == 0:
         return np.asarray(u, dtype=np.float64)
-    return np.interp(u, np.linspace(0.0, 1.0, len(knots)), np.asarray(knots, dtype=np.float64))
+    return np.interp(u, _even(len(knots)), np.asarray(knots, dtype=np.float64))
+
+
+@functools.lru_cache(maxsize=8)
+def _even(count: int) -> np.ndarray:
+    """`count` evenly spaced points from 0 to 1 (read only: shared between calls)."""
+    points = np.linspace(0.0, 1.0, count)
+    points.flags.writeable = False
+    return points
 
 
 def _tilt_axis(tilt_deg: float, toward_deg: float) -> np.ndarray:
@@ -450,14 +459,17 @@ def _search_varying(
     table = table.reshape(len(u), g, g)
     spins = np.arange(-_SPIN_RANGE, _SPIN_RANGE + 1e-9, _STEPS[0])
     seconds = np.arange(-_FLIP_RANGE, _FLIP_RANGE + 1e-9, _STEPS[0])
-    rows = np.arange(len(u))[None, None, :]
+    flat = table.reshape(-1)
+    rows = np.arange(len(u)) * (g * g)
     found = []
     for knots in _shapes():
         w = _warp(u, knots)
-        ib = np.rint(seconds[:, None] * w / _TABLE_STEP).astype(np.int64) % g
+        ib = np.rint(seconds[:, None] * w / _TABLE_STEP).astype(np.int64) % g + rows
         for heading in headings:
-            ia = np.rint((heading + spins[:, None] * w) / _TABLE_STEP).astype(np.int64) % g
-            cost = table[rows, ia[:, None, :], ib[None, :, :]].sum(axis=-1)
+            ia = np.rint((heading + spins[:, None] * w) / _TABLE_STEP).astype(np.int64) % g * g
+            # table[frame, ia, ib] summed over the frames, looked up through one flat index (the same values, summed
+            # in the same order, at half the cost of indexing with three arrays)
+            cost = flat.take(ia[:, None, :] + ib[None, :, :]).sum(axis=-1)
             i, j = np.unravel_index(np.argmin(cost), cost.shape)
             found.append((float(cost[i, j]), float(spins[i]), float(seconds[j]), knots, heading))
     found.sort(key=lambda c: c[0])
@@ -568,12 +580,17 @@ def model_frames(heading_deg: float, spin_deg: np.ndarray, second_deg: np.ndarra
     a = np.radians(heading_deg + np.asarray(spin_deg, dtype=np.float64))
     b = np.radians(np.asarray(second_deg, dtype=np.float64))
     ca, sa, cb, sb = np.cos(a), np.sin(a), np.cos(b), np.sin(b)
-    zero = np.zeros_like(a)
+    ca, sa, cb, sb = np.broadcast_arrays(ca, sa, cb, sb)
+    out = np.zeros(ca.shape + (3, 3))  # filled in place: the search builds these thousands of times
     if roll:
-        rows = [[ca * cb, -ca * sb, sa], [sb, cb, zero], [-sa * cb, sa * sb, ca]]
+        out[..., 0, 0], out[..., 0, 1], out[..., 0, 2] = ca * cb, -ca * sb, sa
+        out[..., 1, 0], out[..., 1, 1] = sb, cb
+        out[..., 2, 0], out[..., 2, 1], out[..., 2, 2] = -sa * cb, sa * sb, ca
     else:
-        rows = [[ca, sa * sb, sa * cb], [zero, cb, -sb], [-sa, ca * sb, ca * cb]]
-    return np.stack([np.stack(r, -1) for r in rows], -2)
+        out[..., 0, 0], out[..., 0, 1], out[..., 0, 2] = ca, sa * sb, sa * cb
+        out[..., 1, 1], out[..., 1, 2] = cb, -sb
+        out[..., 2, 0], out[..., 2, 1], out[..., 2, 2] = -sa, ca * sb, ca * cb
+    return out
 
 
 def body_turn(
