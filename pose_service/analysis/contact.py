@@ -82,12 +82,17 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     y0, y1 = int(max(0.0, feet_y - ROW_BAND * size)), int(min(float(height), feet_y + ROW_BAND * size))
     if y1 - y0 < 8:
         return float("nan")
-    mask = np.zeros((height, width), np.uint8)
-    mask[y0:y1] = 255
+    # Corners are looked for in the feet's rows only, not over the whole frame (39 ms a 1080p frame): the corner
+    # measure reaches 2 rows beyond a pixel and the search for local maxima 1 more, so 4 rows either side of the
+    # band give the whole frame's corners there exactly.
+    r0, r1 = max(y0 - 4, 0), min(y1 + 4, height)
+    mask = np.zeros((r1 - r0, width), np.uint8)
+    mask[y0 - r0 : y1 - r0] = 255
     mask[:, int(max(0.0, bbox[0] - _ROW_MARGIN * size)) : int(min(float(width), bbox[2] + _ROW_MARGIN * size))] = 0
-    points = cv2.goodFeaturesToTrack(previous, 80, 0.01, 5, mask=mask)
-    if points is None or len(points) < _MIN_POINTS:
+    found = cv2.goodFeaturesToTrack(previous[r0:r1], 80, 0.01, 5, mask=mask)
+    if found is None or len(found) < _MIN_POINTS:
         return float("nan")
+    points = np.asarray(found, dtype=np.float32) + np.array([0.0, r0], dtype=np.float32)  # back to frame rows
     moved, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, points, np.empty_like(points), winSize=(15, 15), maxLevel=2)
     ok = status.ravel() == 1
     if ok.sum() < _MIN_POINTS:
