@@ -158,7 +158,6 @@ def follow_adaptive(
     stop: int | None = None,
     pts: np.ndarray | None = None,
     advance: Callable[[int], None] | None = None,
-    on_pose_start: Callable[[], None] | None = None,
     seed_frames: int = 0,
 ) -> tuple[list[float], dict[str, Any]]:
     """`chunks.follow_frames` at the adaptive rate: frames start..stop posed and tracked into `tracker`; every
@@ -186,8 +185,6 @@ def follow_adaptive(
         VideoReader(info, prefetch=4, start=start, stop=stop, pts=pts) as reader,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
     ):
-        if on_pose_start is not None:
-            on_pose_start()
         pending: Future[None] | None = None
 
         def settle(n: int, frame: Frame, seen: Poses | None, last: bool) -> None:

@@ -104,11 +104,10 @@ def follow_frames(
     stop: int | None = None,
     pts: np.ndarray | None = None,
     advance: Callable[[int], None] | None = None,
-    on_pose_start: Callable[[], None] | None = None,
     seed_frames: int = 0,
 ) -> tuple[list[float], dict[str, Any]]:
     """Pose and track frames start..stop of the clip into `tracker`; the frames' timestamps and the backend's
-    name, version and settings. `on_pose_start` runs once the model is loaded (mediapipe imported).
+    name, version and settings.
 
     seed_frames: on this many first frames the model also looks at each half of the frame. A chunk starts cold:
     a serial run's video graph may carry a person from earlier frames whom the whole frame's detector does not
@@ -118,7 +117,7 @@ def follow_frames(
         from pose_service.adaptive import follow_adaptive
 
         return follow_adaptive(info, setup, tracker, start=start, stop=stop, pts=pts, advance=advance,
-                               on_pose_start=on_pose_start, seed_frames=seed_frames)  # fmt: skip
+                               seed_frames=seed_frames)  # fmt: skip
     # Imported here: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend
     from pose_service.pose.rotated import RotatedLook
@@ -134,8 +133,6 @@ def follow_frames(
         VideoReader(info, prefetch=4, start=start, stop=stop, pts=pts) as reader,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker") as tracking,
     ):
-        if on_pose_start is not None:
-            on_pose_start()
         backend_info = {"name": backend.name, "version": backend.version, "device": setup.device,
                         "pose_max_side": setup.max_side}  # fmt: skip
         pending: Future[None] | None = None
