@@ -1,8 +1,8 @@
 """One person's keypoints, as followed, turned into a finished `Track`: the same for every backend.
 
 `PoseTracker.finish` runs it on the tracks it followed; the pipeline runs it on the tracks a backend
-followed itself (hmr2: PHALP's). In order: left/right swaps repaired (`swap.fix_left_right`), short
-detector gaps filled by interpolation and marked (`gaps.fill_short_gaps`), each run of consecutive frames
+followed itself (hmr2: PHALP's). In order: readings of the body upside down for a frame or two dropped
+(`inversion.upside_down`), left/right swaps repaired (`swap.fix_left_right`), short detector gaps filled by interpolation and marked (`gaps.fill_short_gaps`), each run of consecutive frames
 smoothed without lag (`smoothing.smooth_runs`), boxes.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 from pose_service.skeleton import Poses
 from pose_service.tracking.core import Track
 from pose_service.tracking.gaps import fill_short_gaps
+from pose_service.tracking.inversion import upside_down
 from pose_service.tracking.smoothing import OneEuro, smooth_runs
 from pose_service.tracking.swap import fix_left_right
 
@@ -44,10 +45,16 @@ def finalise_track(
         are drawn around the finished keypoints and the body size is the keypoints' median height.
     fix_swaps: repair left/right swaps first. max_interp_s: the longest gap filled (seconds).
     smoothing: One Euro parameters, or None for no smoothing.
-    extras: copied into the track's `extras`, followed by `swaps_repaired` (frames with a group exchanged).
+    extras: copied into the track's `extras`, followed by `swaps_repaired` (frames with a group exchanged)
+        and `upside_down_dropped` (readings dropped before the gaps were filled).
     """
     frames = np.asarray(frames, dtype=np.int64)
     kp2, kp3 = keypoints_2d, keypoints_3d
+    inverted = upside_down(frames, kp2, times_s)
+    if inverted.any():
+        keep = ~inverted
+        frames, kp2, kp3 = frames[keep], kp2[keep], kp3[keep]
+        bbox = None if bbox is None else bbox[keep]
     repaired = np.zeros(len(frames), dtype=bool)
     if fix_swaps:
         kp2, kp3, repaired = fix_left_right(frames, kp2, kp3)
@@ -65,7 +72,11 @@ def finalise_track(
         keypoints_2d=kp2,
         keypoints_3d=kp3,
         interpolated=interpolated,
-        extras={**(extras or {}), "swaps_repaired": int(np.asarray(repaired).sum())},
+        extras={
+            **(extras or {}),
+            "swaps_repaired": int(np.asarray(repaired).sum()),
+            "upside_down_dropped": int(inverted.sum()),
+        },
     )
 
 
