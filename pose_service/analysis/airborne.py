@@ -17,6 +17,7 @@ its linear term.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,10 +194,7 @@ def find_airborne(
             seeds.append((rms, i))
     covered = np.zeros(m, dtype=bool)
     flights: list[Airborne] = []
-    for _, i in sorted(seeds):
-        if covered[i : i + seed_n].any():
-            continue
-        start, end = _grow(times_s, h, ok, i, i + seed_n - 1)
+    for start, end in _stretches(times_s, h, ok, seeds, seed_n, covered, longest_first=moving_camera):
         if covered[start : end + 1].any():
             continue
         flight = _validate(frames, times_s, h, feet, start, end, ramp=moving_camera)
@@ -214,6 +212,35 @@ def find_airborne(
     snow_only = _contact_flights(frames, times_s, h, feet, contact, ended)
     ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
     return _merged(sorted(ended, key=lambda f: f.start), frames, times_s, h)
+
+
+def _stretches(
+    t: np.ndarray,
+    h: np.ndarray,
+    ok: np.ndarray,
+    seeds: list[tuple[float, int]],
+    seed_n: int,
+    covered: np.ndarray,
+    *,
+    longest_first: bool,
+) -> Iterator[tuple[int, int]]:
+    """The stretches the parabola carries, grown from the seeds (rms, first sample), in the order they are tried.
+
+    A still camera's: best-fitting seed first, each grown as it comes, skipping seeds inside a flight already
+    taken (`covered`, which the caller fills). `longest_first` (a moving camera): every seed grown (seeds inside
+    one stretch can grow into different ones), then the stretches longest first. Best-fitting first let a short
+    piece of a flight win there: the stabilised apex can bend (a follow-cam coming closer), and a grab's tucked
+    feet rise like a ramp, so on the rendered follow-front nose grab the piece after the apex (50-60 of 36-60)
+    fitted best and covered the apex, and the stretch grown from the rise (38-54) was never tried. A still
+    camera's clean parabola has no such bend, and its best-fitting stretch times the takeoff to the frame.
+    """
+    if not longest_first:
+        for _, i in sorted(seeds):
+            if not covered[i : i + seed_n].any():
+                yield _grow(t, h, ok, i, i + seed_n - 1)
+        return
+    grown = dict.fromkeys(_grow(t, h, ok, i, i + seed_n - 1) for _, i in sorted(seeds))
+    yield from sorted(grown, key=lambda se: (se[0] - se[1], se[0]))
 
 
 def _apart(

@@ -302,6 +302,7 @@ def find_jumps(
 
 _FACE_PITCH_MIN = 0.04  # torso lengths: the nose's move along the body that tells a flip's direction face-on
 _FACE_PITCH_SWING = 0.3  # torso lengths: a reading swung this far is the head end-on to the camera
+_FACE_PITCH_JUMP = 0.1  # torso lengths: a reading jumping back across the start this far in a frame is too
 _FACE_PITCH_TURN_DEG = 90.0  # read while the body turns this far into the flip (past it the picture inverts)
 
 
@@ -336,8 +337,11 @@ def _face_on_flip(rotation: RotationFit, times: np.ndarray, keypoints_2d: np.nda
     along = np.einsum("ij,ij->i", k[:, 0, :2] - ears, body) / length**2  # the nose from the ears, towards the head
     moves = along[early] - np.nanmedian(along[before])
     # Near 90° the head lies along the line of sight and the reading swings wildly, either way: the readings
-    # stop before the first swing.
-    swing = np.flatnonzero(np.abs(moves) > _FACE_PITCH_SWING)
+    # stop before the first swing, a reading past `_FACE_PITCH_SWING` or one that jumps back across the start by
+    # `_FACE_PITCH_JUMP` in a frame (the rendered follow-below backflip, takeoff found 2 frames late: +0.10, +0.11,
+    # +0.06, then -0.07; the late half of the stretch read the front flip's way).
+    jumped = np.r_[False, (np.sign(moves[1:]) * np.sign(moves[:-1]) < 0) & (np.abs(np.diff(moves)) > _FACE_PITCH_JUMP)]
+    swing = np.flatnonzero((np.abs(moves) > _FACE_PITCH_SWING) | jumped)
     kept = early[: swing[0]] if len(swing) else early
     if len(kept) == 0:
         return rotation

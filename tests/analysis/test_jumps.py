@@ -122,3 +122,31 @@ def test_a_front_flip_filmed_face_on_or_from_behind_is_a_front_flip(analyzed_tri
     assert len(jumps) == 1, [j["explanation"] for j in jumps]
     assert truth["jumps"][0]["flip_direction"] == "front"
     assert jumps[0]["flip_direction"] == "front" and jumps[0]["flip_deg"] == 360, jumps[0]["explanation"]
+
+
+def test_a_face_on_flips_head_reading_stops_where_it_jumps_back() -> None:
+    import numpy as np
+
+    from pose_service.analysis.airborne import Airborne
+    from pose_service.analysis.jumps import _face_on_flip
+    from pose_service.analysis.rotation import RotationFit
+
+    # The nose's move along the body (torso lengths, towards the head) on frames 31-45 of the rendered follow-below
+    # backflip (`bench/moving_camera.py`, takeoff 36): the chin comes up to +0.11, then the reading jumps back
+    # across the start as the head turns end-on. With the takeoff found 2 frames late (38), the late half of the
+    # first 90 degrees lay past that jump and read a front flip.
+    along = np.array([-0.02, -0.02, -0.02, -0.01, -0.01, 0.00, 0.02, 0.06, 0.10, 0.11, 0.06, -0.07, -0.05, -0.05, -0.05])
+    frames = np.arange(31, 31 + len(along))
+    times = frames / 30.0
+    k2 = np.zeros((len(frames), 33, 3))
+    k2[:, [23, 24], 1] = 0.0  # hips
+    k2[:, [11, 12], 1] = -100.0  # shoulders: a torso 100 px long, upright
+    k2[:, [7, 8], 1] = -130.0  # ears
+    k2[:, 0, 1] = -130.0 - 100.0 * along  # the nose, moved along the body
+    flight = Airborne(start=7, end=len(frames) - 1, takeoff_frame=38, landing_frame=60, takeoff_s=38 / 30.0,
+                      landing_s=60 / 30.0, apex_m=0.8, drop_m=0.0, accel_g=1.0, rms_m=0.02)  # fmt: skip
+    backflip = RotationFit(spin_deg=0.0, flip_deg=-354.0, heading_deg=-23.0, agreement=0.8, frames=20)
+    assert _face_on_flip(backflip, times, k2, flight).flip_deg == -354.0
+    # the same reading with the jump left out still overrules a fit that read the other way
+    frontflip = RotationFit(spin_deg=0.0, flip_deg=354.0, heading_deg=-23.0, agreement=0.8, frames=20)
+    assert _face_on_flip(frontflip, times, k2, flight).flip_deg == -354.0
