@@ -27,6 +27,7 @@ from pose_service.analysis.quality import (
     confidence,
     estimate_height,
     hidden_span,
+    rotation_doubt,
     scoring,
 )
 from pose_service.analysis.rotation import RotationFit, body_turn, fit_rotation, judge_count
@@ -455,6 +456,8 @@ def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> 
             c = jump.confidence
             assert c is not None
             jump = jump.with_gate(f"rider seen in {c.seen_frames} of {c.air_frames} air frames")
+        elif doubt := rotation_doubt(jump.to_result()):
+            jump = jump.with_gate(doubt)
         gated.append(jump)
     return gated, verdict
 

@@ -22,9 +22,11 @@ Confidence per jump, each 0..1 where a share:
   found in a picture that moves with the rider, and its timing is less sure.
 
 The gate (`scoring`): a clip cannot be scored when no jump was found, the rider's median height is under
-`MIN_RIDER_PX`, or the rider was seen in under `MIN_AIR_SEEN` of a jump's air frames. Each reason is a sentence
-with its number; with no jump found, a stretch of `HIDDEN_MIN_S` or more without the whole rider in view (hidden
-behind something) is named, since a jump there could not have been measured.
+`MIN_RIDER_PX`, the rider was seen in under `MIN_AIR_SEEN` of a jump's air frames, or a jump's fitted rotation
+is not a measurement (`rotation_doubt`): under `MIN_ROTATION_AGREEMENT` of its air frames agree with it, or it
+turns faster than `MAX_TURN_DEG_S`. Each reason is a sentence with its number; with no jump found, a stretch of
+`HIDDEN_MIN_S` or more without the whole rider in view (hidden behind something) is named, since a jump there
+could not have been measured.
 """
 
 from __future__ import annotations
@@ -37,12 +39,20 @@ import numpy as np
 from pose_service.analysis.airborne import GRAVITY, Airborne
 
 __all__ = [
-    "MOVING_CAMERA_FACTOR", "Confidence", "HeightEstimate", "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence",
-    "estimate_height", "hidden_span", "scoring",
+    "MAX_TURN_DEG_S", "MIN_ROTATION_AGREEMENT", "MOVING_CAMERA_FACTOR", "Confidence", "HeightEstimate",
+    "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "estimate_height", "hidden_span", "rotation_doubt", "scoring",
 ]  # fmt: skip
 
 MIN_RIDER_PX = 60.0
 MIN_AIR_SEEN = 0.5
+# Under this share of a jump's air frames agreeing with the fitted rotation, the fit is not a measurement: every
+# rendered jump read right agreed in 0.5 or more (the still, moving-camera and grab suites, 107 + 24 jumps); the
+# real seg6's first kicker read "backside double cork 540" at 0.19 (its second, 0.37).
+MIN_ROTATION_AGREEMENT = 0.3
+# Degrees a second of the fitted spin, flip or roll over the air time: faster is no body's (a double cork 1080 in
+# a 1 s air turns about 1,000 a second); a flight cut short by a moving camera read a straight air as 1,552
+# degrees of spin in 0.3 s.
+MAX_TURN_DEG_S = 1500.0
 TRAJECTORY_ACCEL_G = (0.8, 1.25)
 PARTIAL_SCALE = 0.78  # measured: a rider hidden down to the hips read at 0.62-0.74, whole riders 0.85-1.05
 _APPROACH_S = 1.0
@@ -203,6 +213,8 @@ def scoring(
                 f"rider seen in {c.get('seen_frames', 0)} of {c.get('air_frames', 0)} air frames of jump {n} "
                 f"(under {100 * MIN_AIR_SEEN:.0f} %): the rotation cannot be measured"
             )
+        elif doubt := rotation_doubt(jump):
+            reasons.append(f"jump {n}: {doubt}: the rotation cannot be measured")
     if not jumps and rider_height_px is not None:
         if hidden is not None:
             span = (hidden[1] - hidden[0] + 1) / fps
@@ -211,3 +223,18 @@ def scoring(
         else:
             reasons.append("no jump found: the rider's hips never followed a free-flight parabola")
     return {"scoreable": not reasons, "reasons": reasons}
+
+
+def rotation_doubt(jump: dict[str, Any]) -> str | None:
+    """Why a jump's fitted rotation is no measurement (a result.json jump: `rotation_agreement`, the measured
+    degrees, `air_time_s`), or None when it is one."""
+    agreement = jump.get("rotation_agreement")
+    if agreement is not None and agreement < MIN_ROTATION_AGREEMENT:
+        return (f"only {100 * agreement:.0f} % of the air frames agree with the fitted rotation "
+                f"(under {100 * MIN_ROTATION_AGREEMENT:.0f} %)")  # fmt: skip
+    turned = max(float(jump.get(f"{k}_measured_deg") or 0.0) for k in ("spin", "flip", "roll"))
+    air = float(jump.get("air_time_s") or 0.0)
+    if air > 0 and turned / air > MAX_TURN_DEG_S:
+        return (f"the fitted rotation turns {turned:.0f}° in {air:.2f} s, {turned / air:.0f}° a second, faster than a "
+                f"body can (over {MAX_TURN_DEG_S:.0f})")  # fmt: skip
+    return None

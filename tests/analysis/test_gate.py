@@ -1,0 +1,37 @@
+"""The gate on a jump's fitted rotation (`quality.rotation_doubt`): a fit few air frames agree with, or one that
+turns faster than a body can, is no measurement, and the clip says so instead of naming a trick."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pose_service.analysis.quality import MIN_ROTATION_AGREEMENT, rotation_doubt, scoring
+
+
+def _jump(agreement: float, spin: float, flip: float, air_s: float, roll: float = 0.0) -> dict[str, Any]:
+    return {"rotation_agreement": agreement, "spin_measured_deg": spin, "flip_measured_deg": flip,
+            "roll_measured_deg": roll, "air_time_s": air_s,
+            "confidence": {"air_frames_seen": 0.9, "seen_frames": 30, "air_frames": 33}}  # fmt: skip
+
+
+def test_a_rotation_few_air_frames_agree_with_is_not_scored() -> None:
+    # seg6's first kicker: "backside double cork 540" with 19 % of the air frames agreeing
+    doubtful = _jump(0.188, 453.0, 742.5, 1.1)
+    assert "19 %" in (rotation_doubt(doubtful) or "")
+    verdict = scoring(95.0, [doubtful])
+    assert verdict["scoreable"] is False
+    assert verdict["reasons"] == [f"jump 1: only 19 % of the air frames agree with the fitted rotation (under "
+                                  f"{100 * MIN_ROTATION_AGREEMENT:.0f} %): the rotation cannot be measured"]  # fmt: skip
+
+
+def test_a_rotation_faster_than_a_body_is_not_scored() -> None:
+    # a flight cut to 0.3 s by a moving camera read a straight air as 1,552 degrees of spin
+    assert "faster than a body can" in (rotation_doubt(_jump(0.9, 1552.5, 6.0, 0.3)) or "")
+    assert rotation_doubt(_jump(0.9, 1552.5, 6.0, 1.2)) is None  # the same turn over 1.2 s: about 1,300 a second
+
+
+def test_real_tricks_pass() -> None:
+    assert rotation_doubt(_jump(0.5, 15.0, 30.0, 0.8)) is None  # the lowest agreement a rendered jump read right had
+    assert rotation_doubt(_jump(0.9, 1080.0, 720.0, 1.05)) is None  # a double cork 1080
+    assert rotation_doubt(_jump(0.9, 0.0, 1080.0, 1.2)) is None  # a triple backflip
+    assert scoring(150.0, [_jump(0.9, 360.0, 0.0, 0.8)]) == {"scoreable": True, "reasons": []}
