@@ -150,10 +150,15 @@ def test_tracks_are_post_processed_like_the_default_backend(tmp_path: Path) -> N
     assert [t.extras["phalp_tid"] for t in tracks] == [2, 5]  # 9 dropped; both start at 0, PHALP order kept
     assert [t.id for t in tracks] == [1, 2]
     two = tracks[0]
-    assert two.frames.tolist() == list(range(30)) and two.interpolated.nonzero()[0].tolist() == [4, 20]
+    # The missed frames filled; the test's joints are random points, so some readings also turn "upside down"
+    # against their neighbours and are dropped and filled like the finished tracks of every backend.
+    filled = two.interpolated.nonzero()[0].tolist()
+    assert two.frames.tolist() == list(range(30)) and {4, 20} <= set(filled)
+    assert len(filled) == 2 + two.extras["upside_down_dropped"]
     sidecar = write_smpl_sidecar(tmp_path / "smpl.npz", res, tracks)
     with np.load(tmp_path / "smpl.npz") as z:
-        assert z["track1_frames"].tolist() == [t for t in range(30) if t not in (4, 20)]  # real detections only
+        # PHALP's real detections, each with its SMPL (a reading dropped from the 2D track keeps its body model)
+        assert z["track1_frames"].tolist() == [t for t in range(30) if t not in (4, 20)]
         assert z["track2_global_orient"].shape == (30, 3, 3) and z["track1_joints_3d_45"].shape == (28, 45, 3)
     assert sidecar["file"] == "smpl.npz" and "body_pose" in sidecar["fields"]
     short = phalp_tracks(res, times[:10], min_frames=5)  # a pickle longer than the video: cut, said in the log
