@@ -445,10 +445,11 @@ def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> 
     if rider is not None and len(rider) and not jumps:
         scale = pixels_per_metre(rider.keypoints_2d, rider.keypoints_3d, smooth=1)
         hidden = hidden_span(rider.frames, rider.interpolated, scale, fps)
-    verdict = scoring(height, [j.to_result() for j in jumps], hidden=hidden, fps=fps)
+    results = [j.to_result() for j in jumps]
+    verdict = scoring(height, results, hidden=hidden, fps=fps)
     small = height is not None and height < MIN_RIDER_PX
     gated = []
-    for jump in jumps:
+    for jump, result in zip(jumps, results, strict=True):
         seen = jump.confidence.air_frames_seen if jump.confidence else 1.0
         if small:
             jump = jump.with_gate(f"rider under {MIN_RIDER_PX:.0f} px tall (median {height:.0f} px)")
@@ -456,7 +457,7 @@ def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> 
             c = jump.confidence
             assert c is not None
             jump = jump.with_gate(f"rider seen in {c.seen_frames} of {c.air_frames} air frames")
-        elif doubt := rotation_doubt(jump.to_result()):
+        elif doubt := rotation_doubt(result):
             jump = jump.with_gate(doubt)
         gated.append(jump)
     return gated, verdict

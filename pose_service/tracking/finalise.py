@@ -2,8 +2,9 @@
 
 `PoseTracker.finish` runs it on the tracks it followed; the pipeline runs it on the tracks a backend
 followed itself (hmr2: PHALP's). In order: readings of the body upside down for a frame or two dropped
-(`inversion.upside_down`), left/right swaps repaired (`swap.fix_left_right`), short detector gaps filled by interpolation and marked (`gaps.fill_short_gaps`), each run of consecutive frames
-smoothed without lag (`smoothing.smooth_runs`), boxes.
+(`inversion.upside_down`), left/right swaps repaired (`swap.fix_left_right`), short detector gaps filled by
+interpolation and marked (`gaps.fill_short_gaps`), each run of consecutive frames smoothed without lag
+(`smoothing.smooth_runs`), boxes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 BlazePose now and then reads a person upside down for one to three frames: the feet drawn where the hands
 are and the hands at the feet. On the real snowboard clips it does so to a small rider against bright sky
-and at a kicker's lip (seg6: six times, one of them the two frames before the second takeoff, where the
+and at a kicker's lip (seg6: seven readings, two of them the frames before the second takeoff, where the
 "feet" then stand in the sky and the snow under them reads as gone). A body cannot do that: the
 feet-to-shoulders direction that turns by more than `TURNED_DEG` and comes back within `AGREE_DEG` inside
 `MAX_SPAN_S` would turn at over 1,000 degrees a second, several times the fastest double flip. Such
@@ -51,6 +51,9 @@ def upside_down(frames: np.ndarray, keypoints_2d: np.ndarray, times_s: np.ndarra
     a = 1
     while a < len(frames) - 1:
         before = angle[a - 1]
+        if not _apart(angle[a], before) > TURNED_DEG:  # most readings: no turn from the one before, no run starts
+            a += 1
+            continue
         for b in range(a, min(a + MAX_RUN, len(frames) - 1)):
             after = angle[b + 1]
             run = angle[a : b + 1]
