@@ -35,6 +35,8 @@ _FEET = slice(27, 33)  # ankles, heels and foot tips (BlazePose)
 ROW_BAND = 0.3  # the ground's motion is read this many body sizes above and below the feet's row ...
 _ROW_MARGIN = 0.3  # ... outside the person's box widened by this many body sizes either side
 _MIN_POINTS = 5  # points followed from one frame to the next: fewer, the ground's motion is unknown
+SHORT_GAP = 2  # gap-filled samples in a run this long or shorter are read too ...
+STEADY_FEET = 0.1  # ... where the feet moved less than this many body sizes a frame across the gap
 
 
 def snow_under_feet(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> float:
@@ -100,6 +102,32 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     return float(np.median(moved[ok, 0, 0] - points[ok, 0, 0]))
 
 
+def _readable(track: Track) -> np.ndarray:
+    """Samples whose feet are known well enough to read the ground under: the pose model's own, and gap-filled
+    ones in runs of at most `SHORT_GAP` across which the feet moved under `STEADY_FEET` body sizes a frame (the
+    straight line filled in is then where they were). seg6's second kicker: BlazePose drew the rider upside
+    down on the lip in frames 182-183 (dropped, `tracking.inversion`; the feet moved 0.06 bodies a frame across
+    them); left unread, the last snow under the board was 181, six frames before the annotated takeoff. Across
+    the synthetic follow-behind cork's one-frame gap at its takeoff the feet jumped 0.28 bodies a frame: read
+    there, the filled feet put the takeoff 2 frames later still."""
+    filled = track.interpolated
+    out = ~filled
+    feet = track.keypoints_2d[:, _FEET, :2].mean(axis=1)
+    start = None
+    for i, gap in enumerate(np.append(filled, False)):
+        if gap and start is None:
+            start = i
+        elif not gap and start is not None:
+            if i - start <= SHORT_GAP and start > 0 and i < len(filled):
+                box = track.bbox[start - 1]
+                size = float(max(box[2] - box[0], box[3] - box[1]))
+                steps = float(track.frames[i] - track.frames[start - 1])
+                moved = float(np.linalg.norm(feet[i] - feet[start - 1]))
+                out[start:i] = size > 0 and moved < STEADY_FEET * size * steps
+            start = None
+    return out
+
+
 @dataclass(frozen=True)
 class Ground:
     """What lies under a track's feet, per sample: `snow` (`snow_under_feet`) and `shift_px` (`ground_shift` from
@@ -111,13 +139,13 @@ class Ground:
 
 def read_ground(info: VideoInfo, track: Track) -> Ground:
     """`Ground` for every sample of `track`, read from the video once more (frames outside the track's span are
-    skipped undecoded at the end); nan where the pose model did not see the person (gap-filled samples) or the
-    band left the picture."""
+    skipped undecoded at the end); nan where the pose model did not see the person (gap-filled samples, but
+    for short steady gaps: `_readable`) or the band left the picture."""
     snow = np.full(len(track), np.nan)
     shift = np.full(len(track), np.nan)
     if len(track) == 0:
         return Ground(snow, shift)
-    where = {int(f): i for i, f in enumerate(track.frames) if not track.interpolated[i]}
+    where = {int(track.frames[i]): i for i in np.flatnonzero(_readable(track))}
     last = int(track.frames[-1])
     previous: np.ndarray | None = None
     with VideoReader(info) as reader:

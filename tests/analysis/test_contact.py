@@ -3,11 +3,16 @@ camera has taken the parabola out of the hips' height (measured on the real foll
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from pose_service.analysis import find_airborne
 from pose_service.analysis.airborne import GRAVITY
-from pose_service.analysis.contact import snow_under_feet
+from pose_service.analysis.contact import SHORT_GAP, read_ground, snow_under_feet
+from pose_service.tracking.core import Track
+from pose_service.video import probe
+from pose_service.video.encode import VideoWriter
 from tests.analysis.figures import orient, project
 
 FPS = 30.0
@@ -42,6 +47,33 @@ def test_feet_on_the_snow_stand_on_snow_and_feet_in_the_sky_do_not() -> None:
 
 def test_feet_outside_the_picture_are_unknown() -> None:
     assert np.isnan(snow_under_feet(_frame(200), *_rider(400)))
+
+
+def test_the_snow_is_read_under_feet_filled_across_a_short_steady_gap_only(tmp_path: Path) -> None:
+    """A rider standing on the snow through a written clip; the pose model 'missed' them for `SHORT_GAP` frames
+    (dropped as upside down, say), later for longer, and once more for one frame across which the feet jumped
+    half a body sideways. Across the short steady gap the filled feet are where the real ones were, and the snow
+    under them is read; across the other two it stays unknown."""
+    path = tmp_path / "standing.mp4"
+    n = 20
+    with VideoWriter(path, width=640, height=360, fps=FPS) as writer:
+        for i in range(n):
+            writer.write(_frame(200), i / FPS)
+    kp2d, box = _rider(200)
+    keypoints = np.repeat(kp2d[None], n, 0).astype(np.float32)
+    boxes = np.repeat(box[None], n, 0).astype(np.float32)
+    jump = 0.5 * float(box[3] - box[1])
+    keypoints[16:, :, 0] += jump
+    boxes[16:, [0, 2]] += jump
+    interpolated = np.zeros(n, dtype=bool)
+    short, long, jumpy = slice(3, 3 + SHORT_GAP), slice(8, 8 + SHORT_GAP + 2), slice(15, 16)
+    for gap in (short, long, jumpy):
+        interpolated[gap] = True
+    track = Track(id=1, frames=np.arange(n), bbox=boxes, keypoints_2d=keypoints,
+                  keypoints_3d=np.zeros((n, 33, 3), np.float32), interpolated=interpolated)  # fmt: skip
+    snow = read_ground(probe(path), track).snow
+    assert np.isnan(snow[long]).all() and np.isnan(snow[jumpy]).all(), snow
+    assert (np.delete(snow, np.r_[long, jumpy]) > 0.9).all(), snow
 
 
 def _follow_cam_clip(n: int, takeoff: int, air_s: float, absorbed: float) -> tuple[np.ndarray, ...]:
