@@ -256,6 +256,25 @@ def test_the_ground_at_the_feet_is_followed_not_the_background_nor_the_rider() -
     assert np.isnan(ground_shift(blank, blank, kp2d, box))
 
 
+def test_the_grounds_motion_on_a_1080p_clip_is_read_in_full_size_pixels(tmp_path: Path) -> None:
+    """`read_ground` follows the ground in a copy subsampled to `GROUND_SIDE` (a 1080p frame's corners and flow at
+    full size took most of its time); the motion still comes back in the full frame's pixels."""
+    rng = np.random.default_rng(3)
+    texture = np.repeat(np.repeat((rng.random((100, 200)) * 255).astype(np.uint8), 12, 0), 12, 1)  # 12 px blobs
+    path, n, step_px = tmp_path / "pan.mp4", 5, 12
+    with VideoWriter(path, width=1920, height=1080, fps=FPS) as writer:
+        for i in range(n):
+            grey = texture[:1080, 60 + i * step_px : 60 + i * step_px + 1920]  # the ground moves 12 px left a frame
+            writer.write(np.repeat(grey[:, :, None], 3, 2), i / FPS)
+    kp2d, box = _rider(200)
+    kp2d[:, :2] *= 3  # a rider 360 px tall, feet at row 600
+    track = Track(id=1, frames=np.arange(n), bbox=np.repeat(box[None] * 3, n, 0).astype(np.float32),
+                  keypoints_2d=np.repeat(kp2d[None], n, 0).astype(np.float32),
+                  keypoints_3d=np.zeros((n, 33, 3), np.float32))  # fmt: skip
+    shift = read_ground(probe(path), track).shift_px
+    assert np.isnan(shift[0]) and np.all(np.abs(shift[1:] + step_px) < 2), shift
+
+
 def test_where_the_snow_is_unknown_the_feet_bend_times_a_flight_the_camera_followed() -> None:
     n, takeoff, air_s = 120, 40, 0.8
     t = np.arange(n) / FPS
