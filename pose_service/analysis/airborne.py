@@ -49,6 +49,7 @@ APART_S = 0.7  # with a moving camera, two flights closer than this are one (and
 _CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this share is on the snow ...
 _CONTACT_CLEAR = 0.9  # ... and where it would shorten a parabola's flight, at least this (pristine)
 _CONTACT_OFF = 0.25  # ... and through a flight at most this on average
+_LEAVING = 2  # samples next to a contact left out of that average (`_contact_scan`)
 _CLEAR_RUN_S = 0.2  # ... pristine snow, this long (`_contact_scan`)
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
 _CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
@@ -295,7 +296,11 @@ def _on_snow(
 
 def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int) -> int | None:
     """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
-    samples between were off it (at most `_CONTACT_OFF` snow on average).
+    samples between were off it (at most `_CONTACT_OFF` snow on average, leaving out the `_LEAVING` samples next to
+    the contact: two middling readings as the board leaves the lip outweigh the rest when the highest sample comes
+    soon after; seg3 mirrored read 0.82 and 0.84 there, the mean with them 0.34 refused the contact, and its
+    takeoff fell back 9 frames to the feet's bend. Not their median: through the synthetic follow-behind cork the
+    snow read 0.4-0.6 in half the air frames, and a contact 2 frames late then passed).
 
     Inside the parabola's own end (`end`: its takeoff or landing sample) the contact must be pristine
     (`_CONTACT_CLEAR`, on the sample and for `_CLEAR_RUN_S` outward, as on a groomed run-in in daylight; not
@@ -313,7 +318,10 @@ def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int,
         if _on_snow(t, contact, i, direction, least, run_s):
             lo, hi = sorted((peak, i))
             between = contact[lo + 1 : hi]
-            between = between[np.isfinite(between)]
+            # the first samples off the contact may still read middling snow (the board leaving the lip)
+            beyond = between[_LEAVING:] if direction < 0 else between[: len(between) - _LEAVING]
+            between, beyond = between[np.isfinite(between)], beyond[np.isfinite(beyond)]
+            between = beyond if beyond.size else between
             return i if between.size and float(between.mean()) <= _CONTACT_OFF else None
     return None
 

@@ -317,3 +317,18 @@ def test_a_flight_whose_stabilised_apex_bends_is_grown_from_its_longest_stretch(
                             fps=FPS, moving_camera=True)  # fmt: skip
     assert len(flights) == 1, flights
     assert abs(flights[0].takeoff_frame - 36) <= 3 and abs(flights[0].landing_frame - 60) <= 3, flights
+
+
+def test_two_middling_readings_as_the_board_leaves_the_lip_do_not_refuse_the_contact() -> None:
+    """seg3 mirrored: the snow read 0.82 and 0.84 in the two frames after the last clear one, and the flight's
+    highest sample came 4 frames later. Beyond those two the samples up to it are off the snow; with them the
+    mean is 0.34 (over `_CONTACT_OFF`)."""
+    from pose_service.analysis.airborne import _contact_scan
+
+    t = np.arange(100) / FPS
+    contact = np.ones(100)
+    contact[55:57] = (0.82, 0.84)
+    contact[57:80] = 0.0
+    assert _contact_scan(t, contact, peak=60, direction=-1, end=48) == 54
+    contact[55:60] = 0.9  # the snow right under the feet up to the highest sample: no flight starts there
+    assert _contact_scan(t, contact, peak=60, direction=-1, end=48) is None
