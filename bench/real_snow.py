@@ -14,7 +14,9 @@ false jumps and a summary against the issue's targets.
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
 way. A rule that holds on a clip and breaks on its mirror image rests on a reading that is not robust (seg3
-mirrored once took off 9 frames early: the contact scan averaged two middling snow readings).
+mirrored once took off 9 frames early: the contact scan averaged two middling snow readings). `--upscale 3`
+writes them at 1920x1080 (bicubic: softer than a phone's own 1080p, but every size-dependent step, from the pose
+model's crops to the camera motion's working copy, sees another picture).
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
@@ -28,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pose_service.analysis.jumps import rider_chain
@@ -151,15 +154,20 @@ def summary(scores: list[dict[str, Any]]) -> str:
     ])  # fmt: skip
 
 
-def mirrored(clip: Path, out: Path) -> Path:
-    """`clip` mirrored left to right, written to `out` once (the same frames and times)."""
+def variant(clip: Path, out: Path, *, mirror: bool, upscale: int) -> Path:
+    """`clip` mirrored left to right and/or upscaled `upscale` times (bicubic), written to `out` once (the same
+    frames and times)."""
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial.mp4")
         info = probe(clip)
-        with VideoReader(info) as reader, VideoWriter(partial, width=info.width, height=info.height, fps=info.fps) as w:
+        width, height = info.width * upscale, info.height * upscale
+        with VideoReader(info) as reader, VideoWriter(partial, width=width, height=height, fps=info.fps) as w:
             for frame in reader:
-                w.write(np.ascontiguousarray(frame.rgb[:, ::-1]), frame.time_s)
+                rgb = frame.rgb[:, ::-1] if mirror else frame.rgb
+                if upscale > 1:
+                    rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_CUBIC)
+                w.write(np.ascontiguousarray(rgb), frame.time_s)
         partial.replace(out)
     return out
 
@@ -170,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", default="", help="comma-separated clip names (default: every annotated clip)")
     parser.add_argument("--json", type=Path, help="also write the scores here")
     parser.add_argument("--mirror", action="store_true", help="analyse each clip mirrored left to right")
+    parser.add_argument("--upscale", type=int, default=1, choices=[1, 2, 3, 4],
+                        help="analyse each clip upscaled this many times (3: 1920x1080, a phone's size)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
@@ -184,10 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     scores, costs = [], []
     for name in names:
         clip = next(args.media.glob(f"{name}.*"))
-        if args.mirror:
-            clip = mirrored(clip, out_root / f"{name}_mirrored.mp4")
+        tag = ("_mirrored" if args.mirror else "") + (f"_x{args.upscale}" if args.upscale > 1 else "")
+        if tag:
+            clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale)
         t0 = time.perf_counter()
-        outcome = analyze(clip, out_dir=out_root / f"{name}{'_mirrored' if args.mirror else ''}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
+        outcome = analyze(clip, out_dir=out_root / f"{name}{tag}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
                           settings=settings)  # fmt: skip
         seconds = time.perf_counter() - t0
         print(f"{name}: analysed in {seconds:.1f} s", file=sys.stderr)
