@@ -50,6 +50,7 @@ _CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this sha
 _CONTACT_CLEAR = 0.9  # ... and where it would shorten a parabola's flight, at least this (pristine)
 _CONTACT_OFF = 0.25  # ... and through a flight at most this on average
 _LEAVING = 2  # samples next to a contact left out of that average (`_contact_scan`)
+_MIN_RISE_M = 0.05  # a moving camera's flight: its hips rise at least this far above the takeoff
 _CLEAR_RUN_S = 0.2  # ... pristine snow, this long (`_contact_scan`)
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
 _CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
@@ -210,6 +211,11 @@ def find_airborne(
         return flights
     contact = np.asarray(contact, dtype=np.float64)
     ended = [_contact_ends(f, frames, times_s, h, feet, contact) for f in flights]
+    # Every takeoff, off a kicker or flat, lifts the hips: a flight whose stabilised hips never rise above its
+    # takeoff (its ends where the snow and the feet put them) is a fall the camera took part in (seg6 at 1920x1080,
+    # a crouched carve while the camera tilted: 0.37 s, 0.5 m down, 0.0 up; every real and rendered flight rose
+    # 0.11 m or more). Not before the ends are found: seg1's parabola carried only its descent (apex 0.04 m).
+    ended = [f for f in ended if f.apex_m >= _MIN_RISE_M]
     snow_only = _contact_flights(frames, times_s, h, feet, contact, ended)
     ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
     return _merged(sorted(ended, key=lambda f: f.start), frames, times_s, h)

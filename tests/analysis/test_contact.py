@@ -332,3 +332,24 @@ def test_two_middling_readings_as_the_board_leaves_the_lip_do_not_refuse_the_con
     assert _contact_scan(t, contact, peak=60, direction=-1, end=48) == 54
     contact[55:60] = 0.9  # the snow right under the feet up to the highest sample: no flight starts there
     assert _contact_scan(t, contact, peak=60, direction=-1, end=48) is None
+
+
+def test_hips_that_only_fall_with_a_moving_camera_are_no_flight() -> None:
+    """A step down in the stabilised hips (0.5 m in 0.37 s, as a crouched carve with the camera tilting read at
+    1920x1080 on seg6) follows gravity's parabola down but never rises: no takeoff lifted them. The same fall after
+    a rise is a flight."""
+    n, start, fall_s = 120, 50, 0.37
+    t = np.arange(n) / FPS
+    s = np.clip(t - start / FPS, 0.0, fall_s)
+    kp3d = orient(np.zeros(n), np.zeros(n))
+    contact = np.full(n, 0.95)  # the snow under the feet all along, as on the carve
+    falling = project(kp3d, -0.5 * GRAVITY * s**2, scale=100.0)
+    assert find_airborne(np.arange(n), t, falling, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact) == []  # fmt: skip
+    up, down = 0.35, fall_s  # a rise first (0.6 m in 0.35 s), then the fall: a flight
+    s = np.clip(t - start / FPS, 0.0, up + down)
+    rising = project(kp3d, 0.5 * GRAVITY * s * (2 * up - s), scale=100.0)
+    contact[start + 1 : start + round((up + down) * FPS)] = 0.0
+    flights = find_airborne(np.arange(n), t, rising, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert len(flights) == 1 and abs(flights[0].takeoff_frame - start) <= 1, flights
