@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         scores.append(score_clip(name, outcome.result, truth[name]))
         look = outcome.result["backend"].get("second_look") or {}
         costs.append(f"- {name}: analysed in {seconds:.1f} s; second look: {look.get('frames', 0)} frames searched, "
-                     f"{look.get('crops', 0)} crops, {look.get('found', 0)} poses found")  # fmt: skip
+                     f"{look.get('crops', 0)} crops, {look.get('regions', 0)} regions, {look.get('found', 0)} poses found")  # fmt: skip
     print(table(scores))
     print()
     print(summary(scores))

@@ -7,7 +7,11 @@ until the body stands upright again recovers most of those frames (docs/design.m
 mapped back to the upright frame, and the world keypoints turned back about the camera axis.
 
 `RotatedLook` holds a second PoseLandmarker in IMAGE mode (made from the same bundle, so the video graph's
-own tracking is untouched), and for each lost track crop followers (`pose.follower`, VIDEO mode, one person)
+own tracking is untouched). First, though, it runs the landmark model alone on a region around where the
+tracker expects the body (`pose.region`): the detector the graphs need to find a person again keys on the face,
+and a helmeted, goggled rider in the air is rarely found by it, but read well by the landmark model once it is
+shown where to look. Off, or where that finds nothing, it tries the turned crops, and, when they are on, crop
+followers (`pose.follower`, VIDEO mode, one person)
 fed a crop around it on every frame of its gap: a small rider in the air the whole frame's detector does not
 find is found in the crop, and then kept from frame to frame by the landmark model alone, as the whole
 frame's graph keeps a person. It runs only for confirmed tracks the frame's detections do not cover, within a
@@ -28,6 +32,7 @@ import numpy as np
 from pose_service.errors import EnvironmentProblem
 from pose_service.pose.follower import CropFollower
 from pose_service.pose.landmarker import poses_from_result
+from pose_service.pose.region import Region, RegionLandmarks
 from pose_service.skeleton import Poses
 
 __all__ = ["RotatedLook", "rotate_back", "turn_back", "turn_order"]
@@ -107,6 +112,11 @@ class _Gap:
     angle: float = 0.0  # the turn (degrees, counter-clockwise) that found the body last
     size: float = 0.0  # the larger side of the body's box when last detected well, pixels
     found: float = 0.0  # the larger side of the body's box when last found in this gap, pixels
+    upright: float = 0.0  # the turn (degrees, counter-clockwise) standing the body upright when last seen well
+    region: Region | None = None  # where the last frame's region reading says to look next (found there)
+    last: np.ndarray | None = None  # the body's keypoints (33, 3) when last seen or found, pixels
+    last_at: np.ndarray | None = None  # ... and where the tracker expected it then (the box's centre)
+    age: int = 0  # frames since then
 
 
 @dataclass
@@ -163,6 +173,26 @@ class RotatedLook:
     resize: ... and only when its box's longer side is within this factor of the body's size as last found
         (a leg or a branch read as a whole small person is not the rider; the tracker's `_RESHAPE_SIZE`
         likewise).
+    region: read the landmark model alone on regions around the expected body first (`RegionLandmarks.find`:
+        1.3, 1.7 and 2.2 body sizes, upright as the body was last seen and 20 degrees either way; from the
+        second frame of a run, where the last frame's reading said to look first). A reading counts where its
+        presence flag is at least `region_score`, read again from its own alignment points too, and it fits
+        the body (`near`, `resize`). On the real seg6's first kicker the whole frame and the turned crops saw the
+        rider in 20 of 37 air frames; given the tracker's boxes, the landmark model read 34 with a flag of 0.5
+        and the skeleton on the body.
+    region_score: least presence flag of a region reading (MediaPipe's own graphs keep a person at 0.5).
+    region_tilt: ... of a body standing within this many degrees of upright (shoulders over hips), so when last
+        seen or found and so as read: a body tumbling through a flip is left to the turned crops. Read in regions that followed
+        the rendered double cork 1080 through its second inversion, sideways and upside down, the skeletons
+        fell onto half the body, and the trick read as a cork 720 (the turned crops: a double cork 1080).
+    region_step: ... and its hips within this many body sizes a frame of the body's last reading (seen or found,
+        within `region_memory` frames, where its box fits the body's size), moved as the tracker's expected box
+        moved. Over seg6's first lip a region reading confirmed by its own alignment drew the legs down onto
+        the snow, the hips 0.45 body sizes below the last frame's; the stabilised hips fell 0.6 m in one frame,
+        and the ride up the kicker passed for a flight (takeoff 11 frames early). In the rendered double cork
+        1080 a reading of the body turning sideways, drawn upright and half its size, moved 0.26 and ended the
+        flight 13 frames early (a cork 720). On seg6's first kicker the readings kept moved 0.01-0.12.
+    region_memory: frames a last reading is remembered for `region_tilt` and `region_step`.
     """
 
     bundle_path: Path
@@ -180,6 +210,11 @@ class RotatedLook:
     follow_first: bool = False
     near: float = 0.75
     resize: float = 1.6
+    region: bool = True
+    region_score: float = 0.5
+    region_step: float = 0.2
+    region_tilt: float = 45.0
+    region_memory: int = 3
     device: str = "cpu"  # MediaPipe's delegate: cpu or gpu (as the video graph's, `pose.gpu.resolve_device`)
     looks: int = field(default=0, init=False)  # frames searched so far (for the log and the bench)
     crops: int = field(default=0, init=False)  # turned crops given to the model so far
@@ -188,6 +223,7 @@ class RotatedLook:
     _followers: dict[int, list[CropFollower]] = field(default_factory=dict, init=False, repr=False)
     _follow_at: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _landmarker: Any = field(default=None, init=False, repr=False)
+    _regions: RegionLandmarks | None = field(default=None, init=False, repr=False)
     _mp: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -195,7 +231,7 @@ class RotatedLook:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-        for name in ("weak_score", "min_score", "good_score", "detection_score", "follow_score"):
+        for name in ("weak_score", "min_score", "good_score", "detection_score", "follow_score", "region_score"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
@@ -333,6 +369,40 @@ class RotatedLook:
             self._follow_at[uid] = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
         return best
 
+    def _read_region(
+        self, gap: _Gap, rgb: np.ndarray, centre: tuple[float, float], size: float, body: float,
+        expected_at: np.ndarray,
+    ) -> Poses:
+        """The body as the landmark model reads it alone in regions around `centre` (`RegionLandmarks.find`):
+        confirmed, fitting `body`, standing within `region_tilt` of upright and moved as `region_step` allows;
+        empty otherwise, and for a body last seen or found tumbling."""
+        if self._regions is None:
+            self._regions = RegionLandmarks(self.bundle_path)
+        tilt = _upright_turn(gap.last) if gap.last is not None and gap.age <= self.region_memory else gap.upright
+        if abs(tilt) > self.region_tilt:
+            return Poses.empty()
+
+        def fits(poses: Poses) -> bool:
+            if self._nearest(poses, np.asarray(centre, dtype=np.float64), body) is None:
+                return False
+            if abs(_upright_turn(poses.keypoints_2d[0])) > self.region_tilt:
+                return False
+            if gap.last is None or gap.last_at is None or gap.age > self.region_memory:
+                return True
+            # The hips move with the body: against the last frame's, where the tracker's expected box moved.
+            k, last = poses.keypoints_2d[0], gap.last
+            hips = (k[23, :2] + k[24, :2]) / 2
+            was = (last[23, :2] + last[24, :2]) / 2 + (expected_at - gap.last_at)
+            return bool(np.hypot(*(hips - was)) <= self.region_step * body * gap.age)
+
+        got = self._regions.find(rgb, centre, size, turn=gap.upright, start=gap.region, least=self.region_score,
+                                 accept=fits)  # fmt: skip
+        gap.region = None
+        if got is None:
+            return Poses.empty()
+        gap.region = got.next_region
+        return got.poses
+
     def _end(self, uid: int) -> None:
         self._follow_at.pop(uid, None)
         for follower in self._followers.pop(uid, []):
@@ -352,10 +422,15 @@ class RotatedLook:
         for uid, box in expected.items():
             cover = _covering(boxes, box)
             gap = self._gaps.setdefault(uid, _Gap())
+            gap.age += 1
+            expected_at = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float64)
+            if cover is not None and _fits_size(boxes[cover], gap.found or gap.size, self.resize):
+                gap.last, gap.last_at, gap.age = poses.keypoints_2d[cover].copy(), expected_at, 0
             if cover is not None and poses.score[cover] >= self.weak_score:
                 gap.looks = gap.fruitless = 0  # seen well: the next loss is a new gap
-                gap.angle, gap.found = 0.0, 0.0
+                gap.angle, gap.found, gap.region = 0.0, 0.0, None
                 gap.size = float(max(boxes[cover, 2] - boxes[cover, 0], boxes[cover, 3] - boxes[cover, 1]))
+                gap.upright = _upright_turn(poses.keypoints_2d[cover])
                 self._end(uid)
                 continue
             centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
@@ -377,7 +452,9 @@ class RotatedLook:
             followed = Poses.empty()
             if time_s is not None and self.follow_sizes:
                 followed = self._follow(uid, rgb, np.asarray(centre), size, body, time_s)
-            for crop in self.crop_sizes if not (self.follow_first and len(followed)) else ():
+            if self.region:
+                found = self._read_region(gap, rgb, centre, size, body, expected_at)
+            for crop in self.crop_sizes if not len(found) and not (self.follow_first and len(followed)) else ():
                 half = crop * size / 2
                 region = np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half])
                 found, angle = self.detect_turned(rgb, region, first_angle=gap.angle, body=body if self.fit else None)
@@ -389,6 +466,7 @@ class RotatedLook:
                 gap.fruitless += 1
                 continue
             gap.fruitless, gap.angle = 0, angle
+            gap.last, gap.last_at, gap.age = found.keypoints_2d[0].copy(), expected_at, 0
             box_found = found.bboxes()[0]
             gap.found = float(max(box_found[2] - box_found[0], box_found[3] - box_found[1]))
             if cover is not None:
@@ -404,7 +482,8 @@ class RotatedLook:
     def stats(self) -> dict[str, int]:
         """What the second look cost and found so far: frames searched (a track per frame), crops given to the
         model (turned crops and the followers' crops), poses found or improved."""
-        return {"frames": self.looks, "crops": self.crops, "found": self.found}
+        regions = self._regions.reads if self._regions is not None else 0
+        return {"frames": self.looks, "crops": self.crops, "regions": regions, "found": self.found}
 
     def close(self) -> None:
         for uid in list(self._followers):
@@ -412,8 +491,11 @@ class RotatedLook:
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+        if self._regions is not None:
+            self._regions.close()
         if self.looks:
-            log.info("rotated look: %d frames searched (%d crops), %d poses found", self.looks, self.crops, self.found)
+            log.info("second look: %d frames searched (%d crops, %d regions), %d poses found", self.looks, self.crops,
+                     self._regions.reads if self._regions is not None else 0, self.found)  # fmt: skip
 
     def __enter__(self) -> RotatedLook:
         return self
@@ -422,6 +504,20 @@ class RotatedLook:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _upright_turn(keypoints: np.ndarray) -> float:
+    """The turn (degrees, counter-clockwise, in (-180, 180]) that brings a pose's shoulders straight above its
+    hips (33 keypoints, pixels)."""
+    d = (keypoints[11, :2] + keypoints[12, :2] - keypoints[23, :2] - keypoints[24, :2]) / 2
+    turn = 90.0 - float(np.degrees(np.arctan2(-float(d[1]), float(d[0]))))
+    return (turn + 180.0) % 360.0 - 180.0
+
+
+def _fits_size(box: np.ndarray, body: float, resize: float) -> bool:
+    """A box whose longer side is within a factor `resize` of `body` (pixels; any box where `body` is unknown)."""
+    long = float(max(box[2] - box[0], box[3] - box[1]))
+    return not body > 0 or body / resize <= long <= body * resize
 
 
 def _covering(boxes: np.ndarray, box: np.ndarray, *, min_iou: float = 0.2) -> int | None:
