@@ -369,6 +369,11 @@ class RotatedLook:
             self._follow_at[uid] = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
         return best
 
+    def _tilt(self, gap: _Gap) -> float:
+        """The turn (degrees) standing the body upright as last seen or found (within `region_memory` frames),
+        else as last seen well."""
+        return _upright_turn(gap.last) if gap.last is not None and gap.age <= self.region_memory else gap.upright
+
     def _read_region(
         self, gap: _Gap, rgb: np.ndarray, centre: tuple[float, float], size: float, body: float,
         expected_at: np.ndarray,
@@ -378,10 +383,6 @@ class RotatedLook:
         empty otherwise, and for a body last seen or found tumbling."""
         if self._regions is None:
             self._regions = RegionLandmarks(self.bundle_path)
-        tilt = _upright_turn(gap.last) if gap.last is not None and gap.age <= self.region_memory else gap.upright
-        if abs(tilt) > self.region_tilt:
-            return Poses.empty()
-
         def fits(poses: Poses) -> bool:
             if self._nearest(poses, np.asarray(centre, dtype=np.float64), body) is None:
                 return False
@@ -452,7 +453,8 @@ class RotatedLook:
             followed = Poses.empty()
             if time_s is not None and self.follow_sizes:
                 followed = self._follow(uid, rgb, np.asarray(centre), size, body, time_s)
-            if self.region:
+            upright = self.region and abs(self._tilt(gap)) <= self.region_tilt
+            if upright:
                 found = self._read_region(gap, rgb, centre, size, body, expected_at)
             for crop in self.crop_sizes if not len(found) and not (self.follow_first and len(followed)) else ():
                 half = crop * size / 2
