@@ -134,7 +134,7 @@ class RegionLandmarks:
         *,
         turn: float = 0.0,
         start: Region | None = None,
-        sizes: tuple[float, ...] = (1.3, 1.7, 2.2),
+        sizes: tuple[float, ...] = (1.1, 1.3, 1.5, 1.7, 2.0, 2.4),
         turns: tuple[float, ...] = (0.0, -20.0, 20.0),
         least: float = 0.5,
         accept: Callable[[Poses], bool] | None = None,

@@ -174,16 +174,15 @@ class RotatedLook:
         (a leg or a branch read as a whole small person is not the rider; the tracker's `_RESHAPE_SIZE`
         likewise).
     region: read the landmark model alone on regions around the expected body first (`RegionLandmarks.find`:
-        1.3, 1.7 and 2.2 body sizes, upright as the body was last seen and 20 degrees either way; from the
+        1.1 to 2.4 body sizes, upright as the body was last seen and 20 degrees either way; from the
         second frame of a run, where the last frame's reading said to look first). A reading counts where its
         presence flag is at least `region_score`, read again from its own alignment points too, and it fits
         the body (`near`, `resize`). On the real seg6's first kicker the whole frame and the turned crops saw the
-        rider in 20 of 37 air frames; given the tracker's boxes, the landmark model read 34 with a flag of 0.5
-        and the skeleton on the body.
+        rider in 20 of 37 air frames; with the region readings, 34.
     region_score: least presence flag of a region reading (MediaPipe's own graphs keep a person at 0.5).
     region_tilt: ... of a body standing within this many degrees of upright (shoulders over hips), so when last
-        seen or found and so as read: a body tumbling through a flip is left to the turned crops. Read in regions that followed
-        the rendered double cork 1080 through its second inversion, sideways and upside down, the skeletons
+        seen or found and so as read: a body tumbling through a flip is left to the turned crops. Read in
+        regions that followed the rendered double cork 1080 through its second inversion, sideways and upside down, the skeletons
         fell onto half the body, and the trick read as a cork 720 (the turned crops: a double cork 1080).
     region_step: ... and its hips within this many body sizes a frame of the body's last reading (seen or found,
         within `region_memory` frames, where its box fits the body's size), moved as the tracker's expected box

@@ -108,7 +108,7 @@ def _chain(result: dict[str, Any]) -> Track:
         ("snow_seg1", 0.85),  # small against the trees: the whole frame finds the rider in none of the 31 air
         # frames; the landmark model on the tracker's region (`pose.region`) reads all 31
         ("snow_seg3", 0.8),  # in view throughout: 24 of 24
-        ("snow_seg6", 0.7),  # small, tucked, back-turned against trees from the lip: 32 of 37 with the region
+        ("snow_seg6", 0.75),  # small, tucked, back-turned against trees from the lip: 34 of 37 with the region
         # readings (20 with the turned crops alone; the floor leaves room for another CPU's numerics)
     ],
 )
