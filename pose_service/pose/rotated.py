@@ -182,8 +182,9 @@ class RotatedLook:
     region_score: least presence flag of a region reading (MediaPipe's own graphs keep a person at 0.5).
     region_tilt: ... of a body standing within this many degrees of upright (shoulders over hips), so when last
         seen or found and so as read: a body tumbling through a flip is left to the turned crops. Read in
-        regions that followed the rendered double cork 1080 through its second inversion, sideways and upside down, the skeletons
-        fell onto half the body, and the trick read as a cork 720 (the turned crops: a double cork 1080).
+        regions that followed the rendered double cork 1080 through its second inversion, sideways and upside
+        down, the skeletons fell onto half the body, and the trick read as a cork 720 (the turned crops: a
+        double cork 1080).
     region_step: ... and its hips within this many body sizes a frame of the body's last reading (seen or found,
         within `region_memory` frames, where its box fits the body's size), moved as the tracker's expected box
         moved. Over seg6's first lip a region reading confirmed by its own alignment drew the legs down onto
