@@ -117,6 +117,7 @@ class _Gap:
     last: np.ndarray | None = None  # the body's keypoints (33, 3) when last seen or found, pixels
     last_at: np.ndarray | None = None  # ... and where the tracker expected it then (the box's centre)
     age: int = 0  # frames since then
+    by_turn: bool = False  # ... and it was found in a turned crop (or by a crop follower)
 
 
 @dataclass
@@ -192,7 +193,13 @@ class RotatedLook:
         and the ride up the kicker passed for a flight (takeoff 11 frames early). In the rendered double cork
         1080 a reading of the body turning sideways, drawn upright and half its size, moved 0.26 and ended the
         flight 13 frames early (a cork 720). On seg6's first kicker the readings kept moved 0.01-0.12.
-    region_memory: frames a last reading is remembered for `region_tilt` and `region_step`.
+    region_memory: frames a last reading is remembered for `region_tilt` and `region_step`, and the turned
+        crops, where they found the body last, are tried before the region readings (a body tumbling, or one the
+        region readings lost: on sports2d_demo, where the jumper lands from his flip, region readings after the
+        turned crops' stretched a skeleton from his crouch to the sun in the tree above, and his track broke).
+    region_overlap: ... and its box overlapping the tracker's expected box by at least this (intersection over
+        union), so the tracker takes it for that track rather than starting another (the region readings kept
+        on the real clips overlapped by 0.4 or more).
     """
 
     bundle_path: Path
@@ -215,6 +222,7 @@ class RotatedLook:
     region_step: float = 0.2
     region_tilt: float = 45.0
     region_memory: int = 3
+    region_overlap: float = 0.3
     device: str = "cpu"  # MediaPipe's delegate: cpu or gpu (as the video graph's, `pose.gpu.resolve_device`)
     looks: int = field(default=0, init=False)  # frames searched so far (for the log and the bench)
     crops: int = field(default=0, init=False)  # turned crops given to the model so far
@@ -375,16 +383,20 @@ class RotatedLook:
         return _upright_turn(gap.last) if gap.last is not None and gap.age <= self.region_memory else gap.upright
 
     def _read_region(
-        self, gap: _Gap, rgb: np.ndarray, centre: tuple[float, float], size: float, body: float,
-        expected_at: np.ndarray,
+        self, gap: _Gap, rgb: np.ndarray, box: np.ndarray, size: float, body: float
     ) -> Poses:
         """The body as the landmark model reads it alone in regions around `centre` (`RegionLandmarks.find`):
         confirmed, fitting `body`, standing within `region_tilt` of upright and moved as `region_step` allows;
         empty otherwise, and for a body last seen or found tumbling."""
         if self._regions is None:
             self._regions = RegionLandmarks(self.bundle_path)
+        expected_at = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float64)
+        centre = (float(expected_at[0]), float(expected_at[1]))
+
         def fits(poses: Poses) -> bool:
-            if self._nearest(poses, np.asarray(centre, dtype=np.float64), body) is None:
+            if self._nearest(poses, expected_at, body) is None:
+                return False
+            if _covering(poses.bboxes(), box, min_iou=self.region_overlap) is None:
                 return False
             if abs(_upright_turn(poses.keypoints_2d[0])) > self.region_tilt:
                 return False
@@ -426,7 +438,7 @@ class RotatedLook:
             gap.age += 1
             expected_at = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float64)
             if cover is not None and _fits_size(boxes[cover], gap.found or gap.size, self.resize):
-                gap.last, gap.last_at, gap.age = poses.keypoints_2d[cover].copy(), expected_at, 0
+                gap.last, gap.last_at, gap.age, gap.by_turn = poses.keypoints_2d[cover].copy(), expected_at, 0, False
             if cover is not None and poses.score[cover] >= self.weak_score:
                 gap.looks = gap.fruitless = 0  # seen well: the next loss is a new gap
                 gap.angle, gap.found, gap.region = 0.0, 0.0, None
@@ -453,22 +465,28 @@ class RotatedLook:
             followed = Poses.empty()
             if time_s is not None and self.follow_sizes:
                 followed = self._follow(uid, rgb, np.asarray(centre), size, body, time_s)
-            upright = self.region and abs(self._tilt(gap)) <= self.region_tilt
-            if upright:
-                found = self._read_region(gap, rgb, centre, size, body, expected_at)
+            # The region readings first, but where the turned crops found the body lately (a body tumbling, or
+            # one the region readings lost), the turned crops first and the region readings where they find none.
+            regions = self.region and abs(self._tilt(gap)) <= self.region_tilt
+            turned_first = gap.by_turn and gap.age <= self.region_memory
+            if regions and not turned_first:
+                found = self._read_region(gap, rgb, box, size, body)
+            by_turn = not len(found)
             for crop in self.crop_sizes if not len(found) and not (self.follow_first and len(followed)) else ():
                 half = crop * size / 2
                 region = np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half])
                 found, angle = self.detect_turned(rgb, region, first_angle=gap.angle, body=body if self.fit else None)
                 if len(found):
                     break
+            if regions and turned_first and not len(found):
+                found, by_turn = self._read_region(gap, rgb, box, size, body), False
             if not len(found) and len(followed):
                 found, angle = followed, gap.angle
             if not len(found):
                 gap.fruitless += 1
                 continue
             gap.fruitless, gap.angle = 0, angle
-            gap.last, gap.last_at, gap.age = found.keypoints_2d[0].copy(), expected_at, 0
+            gap.last, gap.last_at, gap.age, gap.by_turn = found.keypoints_2d[0].copy(), expected_at, 0, by_turn
             box_found = found.bboxes()[0]
             gap.found = float(max(box_found[2] - box_found[0], box_found[3] - box_found[1]))
             if cover is not None:
