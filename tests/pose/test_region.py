@@ -82,3 +82,25 @@ def test_a_bundle_that_is_not_one_is_named(tmp_path) -> None:  # type: ignore[no
     bad.write_bytes(b"not a zip")
     with pytest.raises(EnvironmentProblem, match="x.task"):
         RegionLandmarks(bad)
+
+
+def test_the_second_look_reads_a_lost_body_in_a_region_before_turning_crops(seen) -> None:  # type: ignore[no-untyped-def]
+    """`RotatedLook` given a frame where the detector found nobody and a track expected where the body is: the
+    region reading finds it (no turned crop needed), on the body; with `region=False` the turned crops do."""
+    from pose_service.pose.rotated import RotatedLook
+    from pose_service.skeleton import Poses
+
+    bundle, frames = seen
+    rgb, truth = frames[0]
+    box = truth.bboxes()[0]
+    side = float(max(box[2] - box[0], box[3] - box[1]))
+    expected = {7: box + np.array([6.0, -4.0, 6.0, -4.0], dtype=np.float32)}  # the tracker's box, a little off
+    with RotatedLook(bundle) as look:
+        found = look.look(rgb, Poses.empty(), expected, 0.0)
+        stats = look.stats()
+    assert len(found) == 1 and _gap(found.keypoints_2d[0], truth.keypoints_2d[0], side) < 0.1
+    assert stats["regions"] >= 2 and stats["crops"] == 0 and stats["found"] == 1, stats
+    with RotatedLook(bundle, region=False) as look:
+        found = look.look(rgb, Poses.empty(), expected, 0.0)
+        stats = look.stats()
+    assert len(found) == 1 and stats["regions"] == 0 and stats["crops"] >= 1, stats
