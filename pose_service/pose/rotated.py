@@ -382,12 +382,10 @@ class RotatedLook:
         else as last seen well."""
         return _upright_turn(gap.last) if gap.last is not None and gap.age <= self.region_memory else gap.upright
 
-    def _read_region(
-        self, gap: _Gap, rgb: np.ndarray, box: np.ndarray, size: float, body: float
-    ) -> Poses:
-        """The body as the landmark model reads it alone in regions around `centre` (`RegionLandmarks.find`):
-        confirmed, fitting `body`, standing within `region_tilt` of upright and moved as `region_step` allows;
-        empty otherwise, and for a body last seen or found tumbling."""
+    def _read_region(self, gap: _Gap, rgb: np.ndarray, box: np.ndarray, size: float, body: float) -> Poses:
+        """The body as the landmark model reads it alone in regions around the tracker's expected `box`
+        (`RegionLandmarks.find`): confirmed, fitting `body`, standing within `region_tilt` of upright, moved as
+        `region_step` allows and overlapping `box` by `region_overlap`; empty otherwise."""
         if self._regions is None:
             self._regions = RegionLandmarks(self.bundle_path)
         expected_at = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float64)
