@@ -19,7 +19,6 @@ reads a body too.
 
 from __future__ import annotations
 
-import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,17 +29,15 @@ import cv2
 import numpy as np
 
 from pose_service.errors import EnvironmentProblem
+from pose_service.pose.landmarker import _WORLD_TO_OURS
 from pose_service.skeleton import Poses
 
 __all__ = ["Region", "RegionLandmarks", "RegionPose"]
-
-log = logging.getLogger(__name__)
 
 _LANDMARKS_ENTRY = "pose_landmarks_detector.tflite"  # the bundle's landmark model (`pose.bundle`)
 _INPUT = 256  # the landmark model's input side, pixels
 _POINTS = 39  # 33 body landmarks and 6 auxiliary ones (33: the hips' centre, 34: above the head, for the region)
 _ALIGN_SCALE = 2.5  # region side over the alignment points' distance (MediaPipe: 2 x distance, then x 1.25)
-_WORLD_TO_OURS = np.array([1.0, -1.0, -1.0], dtype=np.float32)  # MediaPipe's world axes <-> ours (own inverse)
 
 
 @dataclass(frozen=True)

@@ -499,7 +499,8 @@ class RotatedLook:
 
     def stats(self) -> dict[str, int]:
         """What the second look cost and found so far: frames searched (a track per frame), crops given to the
-        model (turned crops and the followers' crops), poses found or improved."""
+        model (turned crops and the followers' crops), regions given to the landmark model alone, poses found or
+        improved."""
         regions = self._regions.reads if self._regions is not None else 0
         return {"frames": self.looks, "crops": self.crops, "regions": regions, "found": self.found}
 
