@@ -110,6 +110,26 @@ def test_a_shadow_crossed_on_the_snow_is_not_a_flight() -> None:
     assert flights == []
 
 
+def test_legs_tucked_up_show_a_flight_whose_hips_the_camera_levelled() -> None:
+    # seg6 written again: the camera took the hips' whole rise out, the snow brackets 1.0 s off it, and only the
+    # feet, drawn up under the body, rise above the line between takeoff and landing.
+    takeoff, air_s = 40, 1.0
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=1.0)  # the hips stay level
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.95)
+    s = np.clip(frames - takeoff, 0, landing - takeoff) / (landing - takeoff)
+    tucked = kp2d.copy()
+    tucked[:, 27:33, 1] -= 100.0 * 0.3 * np.sin(np.pi * s)[:, None]  # the feet 0.3 m up at the middle
+    flights = find_airborne(frames, times, tucked, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+    # the same snow with the hips sinking into a crouch and the feet on the snow line: no flight
+    crouch = kp2d.copy()
+    crouch[:, :27, 1] += 100.0 * 0.3 * np.sin(np.pi * s)[:, None]
+    assert find_airborne(frames, times, crouch, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact) == []  # fmt: skip
+
+
 def test_where_the_snow_is_never_seen_the_parabolas_ends_stand() -> None:
     takeoff, air_s = 40, 0.8
     frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.0)
