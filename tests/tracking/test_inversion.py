@@ -44,6 +44,17 @@ def test_two_frames_upside_down_at_the_lip_are_found() -> None:
     assert upside_down(frames, kp2, times).tolist() == [False] * 3 + [True, True] + [False] * 3
 
 
+def test_a_longer_misreading_inside_a_fifth_of_a_second_is_found_at_any_frame_rate() -> None:
+    # seg6 written again: four readings upside down on the lip (30 fps); a 60 fps phone clip's six readings span
+    # less time still. Seven at 30 fps (0.27 s from the reading before to the one after) could be a body turning.
+    for fps, inverted, dropped in ((30.0, 4, True), (60.0, 6, True), (30.0, 7, False)):
+        angles = [-28.0] * 4 + [135.0 + 4 * k for k in range(inverted)] + [-23.0] * 4
+        frames = np.arange(len(angles))
+        kp2 = np.stack([_body(a, centre=(300.0 + 4 * i, 240.0)) for i, a in enumerate(angles)])
+        found = upside_down(frames, kp2, frames / fps)
+        assert found.tolist() == [False] * 4 + [dropped] * inverted + [False] * 4, (fps, inverted)
+
+
 def test_a_fast_double_flip_is_not_a_misreading() -> None:
     # 720 degrees in 0.8 s at 30 fps: 30 degrees a frame, a rate few riders reach.
     angles = [0.0] * 5 + [30.0 * k for k in range(1, 25)] + [720.0] * 5
