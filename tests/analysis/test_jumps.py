@@ -150,3 +150,49 @@ def test_a_face_on_flips_head_reading_stops_where_it_jumps_back() -> None:
     # the same reading with the jump left out still overrules a fit that read the other way
     frontflip = RotationFit(spin_deg=0.0, flip_deg=354.0, heading_deg=-23.0, agreement=0.8, frames=20)
     assert _face_on_flip(frontflip, times, k2, flight).flip_deg == -354.0
+
+
+def test_a_side_on_flips_way_round_in_the_picture_overrules_the_mirrored_depth() -> None:
+    import numpy as np
+
+    from pose_service.analysis.airborne import Airborne
+    from pose_service.analysis.jumps import _side_on_flip
+    from pose_service.analysis.rotation import RotationFit
+
+    # sports2d_demo's front flip, side-on (heading 112-116°): the fit read +370 in the original and -374 with the
+    # pictures changed by one level of noise, while the picture turned +338° both times, the rider facing +x.
+    points = {0: (10, -130), 7: (0, -130), 8: (0, -130), 11: (0, -100), 12: (0, -100), 23: (0, 0), 24: (0, 0),
+              27: (0, 100), 28: (0, 100), 29: (-10, 110), 30: (-10, 110), 31: (25, 110), 32: (25, 110)}  # fmt: skip
+    base = np.zeros((33, 2))
+    for j, xy in points.items():
+        base[j] = xy
+
+    def clip(turn_deg: float, facing: int) -> tuple[np.ndarray, np.ndarray, Airborne]:
+        """10 frames standing, then 21 in the air turning `turn_deg` in the picture; `facing` +1 or -1 (x)."""
+        angles = np.r_[np.zeros(10), np.linspace(0.0, turn_deg, 21)]
+        k2 = np.zeros((len(angles), 33, 3))
+        for i, a in enumerate(np.radians(angles)):
+            x, y = facing * base[:, 0], base[:, 1]
+            k2[i, :, 0] = 320 + x * np.cos(a) - y * np.sin(a)
+            k2[i, :, 1] = 240 + x * np.sin(a) + y * np.cos(a)
+        times = np.arange(len(angles)) / 30.0
+        flight = Airborne(start=9, end=len(angles) - 1, takeoff_frame=9, landing_frame=len(angles) - 1,
+                          takeoff_s=9 / 30.0, landing_s=(len(angles) - 1) / 30.0, apex_m=0.8, drop_m=0.0,
+                          accel_g=1.0, rms_m=0.02)  # fmt: skip
+        return times, k2, flight
+
+    filled = np.zeros(31, dtype=bool)  # every sample seen
+    mirrored_depth = RotationFit(spin_deg=0.0, flip_deg=-374.0, heading_deg=114.0, agreement=0.8, frames=20)
+    right_depth = RotationFit(spin_deg=0.0, flip_deg=374.0, heading_deg=114.0, agreement=0.8, frames=20)
+    for facing in (1, -1):  # facing right, the head swings right and down; the picture mirrored: the same flip
+        times, k2, flight = clip(338.0 * facing, facing)
+        assert _side_on_flip(mirrored_depth, times, k2, filled, flight).flip_deg == 374.0
+        assert _side_on_flip(right_depth, times, k2, filled, flight).flip_deg == 374.0
+        times, k2, flight = clip(-338.0 * facing, facing)  # a backflip: the head goes back first
+        assert _side_on_flip(right_depth, times, k2, filled, flight).flip_deg == -374.0
+    # face-on, the picture does not show the turn's way: the fit (and `_face_on_flip`) stand
+    face_on = RotationFit(spin_deg=0.0, flip_deg=-374.0, heading_deg=10.0, agreement=0.8, frames=20)
+    assert _side_on_flip(face_on, times, k2, filled, flight).flip_deg == -374.0
+    # the body seen too little of the turn (a quarter) in the picture: the fit stands
+    times, k2, flight = clip(90.0, 1)
+    assert _side_on_flip(mirrored_depth, times, k2, filled, flight).flip_deg == -374.0
