@@ -15,7 +15,9 @@ reads its way round from the picture) and its 0.27 s jumping-jack hop lost (the 
 floor; the test now lets its two shortest hops, whose free fall rises within a quarter of the hips' 8 cm floor,
 go unfound: the 0.23 s one was lost with the clip written again), and the rendered front flip filmed from behind
 read as a backflip (the head's pitch seen from behind, `_face_on_flip`: open; the test asserts its count and leaves
-its direction to `bench/trick_report.py`).
+its direction to `bench/trick_report.py`). Run again after those changes: one failed, a chunked and a serial run of
+a rendered backflip named "backflip tail" and "backflip" (a hand drawn on the tucked feet for 0.1 s read as a
+grab; `tests/test_chunks.py` now compares the rotation's name, the grab being the grab suite's).
 
 Only the analyses run in the test process see the noise; jobs the server runs in worker processes decode
 without it.
