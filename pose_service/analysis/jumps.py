@@ -303,6 +303,15 @@ def find_jumps(
     return jumps
 
 
+def _plain_flip_facing(rotation: RotationFit) -> float | None:
+    """How far (degrees, 0-180) the rider faced from the camera at takeoff (0: the chest to it, 180: the back)
+    where the fit is a plain flip of half a turn or more with no half spin; None for anything else (spins, rolls,
+    tilted axes, small flips), whose direction the picture's cues below leave to the fit."""
+    if abs(rotation.flip_deg) < 180.0 or abs(rotation.spin_deg) >= 180.0 or rotation.model != "flip":
+        return None
+    return abs((rotation.heading_deg + 180.0) % 360.0 - 180.0)
+
+
 _FACE_PITCH_MIN = 0.04  # torso lengths: the nose's move along the body that tells a flip's direction face-on
 _FACE_PITCH_SWING = 0.3  # torso lengths: a reading swung this far is the head end-on to the camera
 _FACE_PITCH_JUMP = 0.1  # torso lengths: a reading jumping back across the start this far in a frame is too
@@ -322,10 +331,8 @@ def _face_on_flip(rotation: RotationFit, times: np.ndarray, keypoints_2d: np.nda
     seen side-on (the picture shows its turn and the fit reads it), spins of a half turn or more, rolls and
     tilted axes, where the nose moves across the body too."""
     flip = rotation.flip_deg
-    if abs(flip) < 180.0 or abs(rotation.spin_deg) >= 180.0 or rotation.model != "flip":
-        return rotation
-    facing = abs((rotation.heading_deg + 180.0) % 360.0 - 180.0)  # 0: the chest to the camera, 180: the back
-    if 45.0 < facing < 135.0:
+    facing = _plain_flip_facing(rotation)
+    if facing is None or 45.0 < facing < 135.0:
         return rotation
     span = min(0.25, _FACE_PITCH_TURN_DEG / abs(flip)) * flight.air_time_s
     before = (times >= flight.takeoff_s - 0.15) & (times <= flight.takeoff_s)
@@ -376,15 +383,13 @@ def _side_on_flip(
     at 112-116° (side-on), read +370 in the original and -374 (a backflip) with the pictures changed by one level
     of noise, while the picture turned +338° and +339° and the rider faced the same way in both. Used where the
     fit is a flip of half a turn or more with no spin of a half turn, the rider side-on (45-135° from facing the
-    camera), the picture shows at least `_SIDE_TURN_SHARE` of the flip between seen samples never more than
+    camera, exclusive), the picture shows at least `_SIDE_TURN_SHARE` of the flip between seen samples never more than
     `_SIDE_STEP_DEG` apart, and both facing readings agree by `_SIDE_FACING` torso lengths or more; else the
     fit stands. Seen face-on or from behind, the flip's axis runs across the picture and the body only shortens
     and inverts in it (`_face_on_flip`)."""
     flip = rotation.flip_deg
-    if abs(flip) < 180.0 or abs(rotation.spin_deg) >= 180.0 or rotation.model != "flip":
-        return rotation
-    facing = abs((rotation.heading_deg + 180.0) % 360.0 - 180.0)  # 0: the chest to the camera, 180: the back
-    if not 45.0 <= facing <= 135.0:
+    facing = _plain_flip_facing(rotation)
+    if facing is None or not 45.0 < facing < 135.0:
         return rotation
     seen = ~np.asarray(interpolated, dtype=bool)
     k = np.asarray(keypoints_2d, dtype=np.float64)
@@ -399,9 +404,10 @@ def _side_on_flip(
     turn = float(steps.sum())
     if abs(turn) < _SIDE_TURN_SHARE * abs(flip):
         return rotation
-    torso = np.linalg.norm(k[before][:, [11, 12], :2].mean(axis=1) - k[before][:, [23, 24], :2].mean(axis=1), axis=1)
-    nose = (k[before, 0, 0] - k[before][:, [7, 8], 0].mean(axis=1)) / np.maximum(torso, 1e-6)
-    toes = (k[before][:, [31, 32], 0].mean(axis=1) - k[before][:, [29, 30], 0].mean(axis=1)) / np.maximum(torso, 1e-6)
+    kb = k[before]
+    torso = np.maximum(np.linalg.norm(kb[:, [11, 12], :2].mean(axis=1) - kb[:, [23, 24], :2].mean(axis=1), axis=1), 1e-6)
+    nose = (kb[:, 0, 0] - kb[:, [7, 8], 0].mean(axis=1)) / torso  # the nose ahead of the ears
+    toes = (kb[:, [31, 32], 0].mean(axis=1) - kb[:, [29, 30], 0].mean(axis=1)) / torso  # the toes ahead of the heels
     ahead = np.array([np.nanmedian(nose), np.nanmedian(toes)])
     if not (np.isfinite(ahead).all() and np.abs(ahead).min() >= _SIDE_FACING and np.sign(ahead[0]) == np.sign(ahead[1])):
         return rotation
