@@ -11,6 +11,8 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --json out.json     # the numbers too
     .venv/bin/python bench/real_snow.py --mirror            # each clip mirrored left to right
     .venv/bin/python bench/real_snow.py --reencode          # each clip written again, pixels a little changed
+    .venv/bin/python bench/real_snow.py --exposure 0.7      # each clip darker: an overcast or underexposed day
+    .venv/bin/python bench/real_snow.py --tint 0.85,1,1.1   # each clip with a blue cast (shade, overcast)
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
@@ -21,7 +23,9 @@ model's crops to the camera motion's working copy, sees another picture). `--ree
 it is (H.264, CRF 20: on seg6 the pixels 1.9 levels of 255 apart on average, 99 % within 10): what changes is what a second
 encoder, a phone's export or an upload's transcode would change. A result that moves then rests on the pose
 model's readings of single frames: seg6 re-encoded (2026-12) lost its first kicker (the rider seen in 22 of 37
-air frames against 34) and took off 8 frames early on the second.
+air frames against 34) and took off 8 frames early on the second. `--exposure F` scales every level by F, `--tint` each
+channel by its own gain: the light of another day, or a phone's exposure and white balance. At 0.7 (2026-12) the
+snow stood under the fixed brightness the contact cue then asked for, and 2 of the 4 jumps went unfound.
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
@@ -159,9 +163,10 @@ def summary(scores: list[dict[str, Any]]) -> str:
     ])  # fmt: skip
 
 
-def variant(clip: Path, out: Path, *, mirror: bool, upscale: int) -> Path:
-    """`clip` mirrored left to right and/or upscaled `upscale` times (bicubic), written to `out` once (the same
-    frames and times)."""
+def variant(clip: Path, out: Path, *, mirror: bool, upscale: int, gains: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> Path:
+    """`clip` mirrored left to right and/or upscaled `upscale` times (bicubic) and/or its levels scaled (each
+    channel's 8-bit level times its gain, clipped: `--exposure`, `--tint`), written to `out` once (the same frames
+    and times)."""
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial.mp4")
@@ -172,6 +177,8 @@ def variant(clip: Path, out: Path, *, mirror: bool, upscale: int) -> Path:
                 rgb = frame.rgb[:, ::-1] if mirror else frame.rgb
                 if upscale > 1:
                     rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_CUBIC)
+                if gains != (1.0, 1.0, 1.0):
+                    rgb = np.clip(np.rint(rgb.astype(np.float32) * np.float32(gains)), 0, 255).astype(np.uint8)
                 w.write(np.ascontiguousarray(rgb), frame.time_s)
         partial.replace(out)
     return out
@@ -187,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="analyse each clip written again as it is (H.264, CRF 20; with --mirror or --upscale: those)")
     parser.add_argument("--upscale", type=int, default=1, choices=[1, 2, 3, 4],
                         help="analyse each clip upscaled this many times (3: 1920x1080, a phone's size)")
+    parser.add_argument("--exposure", type=float, default=1.0,
+                        help="analyse each clip with every level scaled by this (0.7: an underexposed or overcast clip)")
+    parser.add_argument("--tint", default="",
+                        help="R,G,B gains on each clip's levels (0.85,1,1.1: the blue cast of shade or an overcast day)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
@@ -196,15 +207,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     truth = json.loads(truth_file.read_text())["clips"]
     names = [c for c in args.clips.split(",") if c] or sorted(truth)
+    tint = tuple(float(g) for g in args.tint.split(",")) if args.tint else (1.0, 1.0, 1.0)
+    if len(tint) != 3:
+        parser.error("--tint wants three gains, R,G,B")
+    gains = (tint[0] * args.exposure, tint[1] * args.exposure, tint[2] * args.exposure)
     settings = Settings()
     out_root = settings.data_dir / "bench-real-snow"
     scores, costs = [], []
     for name in names:
         clip = next(args.media.glob(f"{name}.*"))
         tag = ("_mirrored" if args.mirror else "") + (f"_x{args.upscale}" if args.upscale > 1 else "")
+        tag += f"_exposure{args.exposure:g}" if args.exposure != 1.0 else ""
+        tag += f"_tint{args.tint.replace(',', '-')}" if args.tint else ""
         tag = tag or ("_reencoded" if args.reencode else "")
         if tag:
-            clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale)
+            clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
+                           gains=gains)
         t0 = time.perf_counter()
         outcome = analyze(clip, out_dir=out_root / f"{name}{tag}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
                           settings=settings)  # fmt: skip
