@@ -178,7 +178,7 @@ def variant(clip: Path, out: Path, *, mirror: bool, upscale: int, gains: tuple[f
                 if upscale > 1:
                     rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_CUBIC)
                 if gains != (1.0, 1.0, 1.0):
-                    rgb = np.clip(np.rint(rgb.astype(np.float32) * np.float32(gains)), 0, 255).astype(np.uint8)
+                    rgb = np.clip(np.rint(rgb.astype(np.float32) * np.array(gains, dtype=np.float32)), 0, 255).astype(np.uint8)
                 w.write(np.ascontiguousarray(rgb), frame.time_s)
         partial.replace(out)
     return out
