@@ -25,7 +25,9 @@ encoder, a phone's export or an upload's transcode would change. A result that m
 model's readings of single frames: seg6 re-encoded (2026-12) lost its first kicker (the rider seen in 22 of 37
 air frames against 34) and took off 8 frames early on the second. `--exposure F` scales every level by F, `--tint` each
 channel by its own gain: the light of another day, or a phone's exposure and white balance. At 0.7 (2026-12) the
-snow stood under the fixed brightness the contact cue then asked for, and 2 of the 4 jumps went unfound.
+snow stood under the fixed brightness the contact cue then asked for, and 2 of the 4 jumps went unfound; with a
+blue cast (0.85,1,1.1) its saturation passed the cue's 0.2, with the same loss (`analysis.contact` now judges both
+against the picture's own white).
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """

@@ -13,12 +13,14 @@ of the annotated takeoffs and landings. Its failures are known and left to the c
 shadow is too dark (a low sun behind the rider), and a camera below a kicker's lip sees the lip's edge against
 the sky, not the snow the board still rides on.
 
-"Bright" is also measured against the picture's own white (`white_level`): a phone exposes for the scene, and an
-overcast day or a bright sky in the frame puts the snow well under the level of a sunny run. The real clips' white
-stands at 196-241 of 255 (the 95th percentile of their colourless pixels); each clip darkened to 0.7 of its levels
-(`bench/real_snow.py --exposure 0.7`) put seg6's at 155, under the fixed 170 the cue once asked for alone, and 2 of
-the 4 jumps went unfound. `WHITE_SHARE` keeps that 170 for any picture whose white is 200 or more, the clips it was
-measured on (0.75 would have moved seg3, white 196, to 147: its mirror image then landed 8 frames late).
+"Bright" and "colourless" are also measured against the picture's own white (`white_colour`): a phone exposes and
+balances its colours for the scene, and an overcast day, shade or a bright sky in the frame puts the snow well under
+the level of a sunny run, or tints it. The real clips' whites stand at 196-241 of 255 (seg3's a little blue). Each
+clip darkened to 0.7 of its levels (`bench/real_snow.py --exposure 0.7`) put seg6's white at 155, under the fixed
+170 the cue once asked for alone, and 2 of the 4 jumps went unfound; with a blue cast (`--tint 0.85,1,1.1`) the
+snow's saturation passed 0.2 and 2 went unfound. So the band's colours are first divided by the white's cast, and
+snow is at least 170 or `WHITE_SHARE` of a white under 200: the clips the level was measured on keep it (0.75 would
+have moved seg3, white 196, to 147, and its mirror image then landed 8 frames late).
 """
 
 from __future__ import annotations
@@ -32,17 +34,19 @@ from pose_service.tracking.core import Track
 from pose_service.video import VideoInfo
 from pose_service.video.decode import VideoReader
 
-__all__ = ["BAND", "Ground", "ground_shift", "read_ground", "snow_under_feet", "white_level"]
+__all__ = ["BAND", "Ground", "ground_shift", "read_ground", "snow_under_feet", "white_colour"]
 
 BAND = (0.04, 0.14)  # body sizes (the box's longer side) below the lowest foot point: the board, then the snow
 _ROWS, _COLUMNS = 5, 9  # sample points in the band: depths x positions across the feet
 SNOW_MIN_VALUE = 170  # of 255: snow in daylight is bright ...
 SNOW_MAX_SATURATION = 0.2  # ... and colourless (sky: saturated blue; trees: dark)
-WHITE_SHARE = 0.85  # ... or, in a darker picture, at least this share of its white (`white_level`)
-_WHITE_PERCENTILE = 95  # the white: this percentile of the value of a frame's colourless pixels ...
+WHITE_SHARE = 0.85  # ... or, in a darker picture, at least this share of its white (`white_colour`)
+_WHITE_MAX_SATURATION = 0.35  # the white: among a frame's pixels this colourless or less (a colour cast and all) ...
+_WHITE_PERCENTILE = 95  # ... the median colour of those at or above this percentile of their value ...
 _WHITE_STEP = 8  # ... read on every this many pixels' grid
-_WHITE_MIN_SHARE = 0.05  # ... where at least this share of them is colourless (else unknown)
+_WHITE_MIN_SHARE = 0.05  # ... where at least this share of them qualify (else unknown)
 _WHITE_S = 1.0  # ... and its median over this long either side (a camera that looks at the sky for a moment)
+_MAX_CAST = 0.3  # a white more saturated than this is no white (a pale sky filling the picture): unknown
 _FEET = slice(27, 33)  # ankles, heels and foot tips (BlazePose)
 ROW_BAND = 0.3  # the ground's motion is read this many body sizes above and below the feet's row ...
 _ROW_MARGIN = 0.3  # ... outside the person's box widened by this many body sizes either side
@@ -53,42 +57,50 @@ GROUND_SIDE = 640  # the ground's motion is followed in a grey copy subsampled t
 
 
 def snow_under_feet(
-    rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray, *, white: float = float("nan")
+    rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray, *, white: np.ndarray | None = None
 ) -> float:
     """The share (0-1) of snow pixels beneath the feet in one upright RGB frame; nan when the band lies outside it.
 
     keypoints_2d: (33, >=2) the person's keypoints in the frame's pixels; bbox: (4,) x0, y0, x1, y1.
-    white: the picture's white (`white_level`; nan: unknown, the daylight level `SNOW_MIN_VALUE` alone): snow is at
-    least `SNOW_MIN_VALUE`, or `WHITE_SHARE` of a lower white.
+    white: the picture's white RGB (`white_colour`; None or nan: unknown, the daylight level `SNOW_MIN_VALUE` alone).
     """
     band = _band(rgb, keypoints_2d, bbox)
-    if band is None:
-        return float("nan")
-    return _snow_share(*band, white)
+    return float("nan") if band is None else _snow_share(band, white)
 
 
-def _snow_share(value: np.ndarray, saturation: np.ndarray, white: float) -> float:
-    """The share of points (their value and saturation) that are snow against the picture's `white` (nan: unknown)."""
-    least = min(SNOW_MIN_VALUE, WHITE_SHARE * white) if np.isfinite(white) else SNOW_MIN_VALUE
-    return float(np.mean((value > least) & (saturation < SNOW_MAX_SATURATION)))
+def _snow_share(px: np.ndarray, white: np.ndarray | None) -> float:
+    """The share of RGB points (n, 3) that are snow: bright and colourless once the `white`'s cast is divided out,
+    at least `SNOW_MIN_VALUE` or `WHITE_SHARE` of a lower white (its brightest channel)."""
+    least = float(SNOW_MIN_VALUE)
+    if white is not None and np.isfinite(white).all() and _saturation(white) <= _MAX_CAST:
+        px = px * (float(white.max()) / np.maximum(white, 1.0))
+        least = min(SNOW_MIN_VALUE, WHITE_SHARE * float(white.max()))
+    value = px.max(axis=1)
+    return float(np.mean((value > least) & (_saturation(px) < SNOW_MAX_SATURATION)))
 
 
-def white_level(rgb: np.ndarray) -> float:
-    """The picture's white, 0-255: the `_WHITE_PERCENTILE`th percentile of the value (the brightest channel) of its
-    colourless pixels (saturation under `SNOW_MAX_SATURATION`: snow, cloud, a white jacket), on a grid of every
-    `_WHITE_STEP`th pixel; nan where under `_WHITE_MIN_SHARE` of them are colourless (sky and trees only)."""
-    px = rgb[::_WHITE_STEP, ::_WHITE_STEP].reshape(-1, 3)
-    value = px.max(axis=1).astype(np.float32)
-    saturation = (value - px.min(axis=1)) / np.maximum(value, 1.0)
-    grey = value[saturation < SNOW_MAX_SATURATION]
-    if grey.size < max(1, _WHITE_MIN_SHARE * value.size):
-        return float("nan")
-    return float(np.percentile(grey, _WHITE_PERCENTILE))
+def _saturation(px: np.ndarray) -> np.ndarray:
+    """(max - min) / max over the last axis (RGB): 0 for grey and white, 1 for a pure colour."""
+    value = px.max(axis=-1)
+    return (value - px.min(axis=-1)) / np.maximum(value, 1.0)
 
 
-def _band(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The value and saturation (n,) of the points sampled in the band beneath the feet, None where the band
-    lies outside the frame (or the feet are unknown)."""
+def white_colour(rgb: np.ndarray) -> np.ndarray:
+    """The picture's white, (3,) RGB: the median colour of its brightest near-colourless pixels (saturation under
+    `_WHITE_MAX_SATURATION`, at or above the `_WHITE_PERCENTILE`th percentile of their value: snow, cloud, a white
+    jacket, with the picture's colour cast), on a grid of every `_WHITE_STEP`th pixel; nan where under
+    `_WHITE_MIN_SHARE` of them qualify (sky and trees only)."""
+    px = rgb[::_WHITE_STEP, ::_WHITE_STEP].reshape(-1, 3).astype(np.float32)
+    pale = px[_saturation(px) < _WHITE_MAX_SATURATION]
+    if len(pale) < max(1, _WHITE_MIN_SHARE * len(px)):
+        return np.full(3, np.nan)
+    value = pale.max(axis=1)
+    return np.median(pale[value >= np.percentile(value, _WHITE_PERCENTILE)], axis=0)
+
+
+def _band(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> np.ndarray | None:
+    """The RGB (n, 3) of the points sampled in the band beneath the feet, None where the band lies outside the
+    frame (or the feet are unknown)."""
     height, width = rgb.shape[:2]
     size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
     feet = np.asarray(keypoints_2d[_FEET, :2], dtype=np.float64)
@@ -102,9 +114,7 @@ def _band(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> tuple[
     inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
     if inside.mean() < 0.5:
         return None
-    px = rgb[y[inside], x[inside]].astype(np.float64)  # (n, 3)
-    value = px.max(axis=1)
-    return value, (value - px.min(axis=1)) / np.maximum(value, 1.0)
+    return rgb[y[inside], x[inside]].astype(np.float64)
 
 
 def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> float:
@@ -185,13 +195,13 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
     """`Ground` for every sample of `track`, read from the video once more (frames outside the track's span are
     skipped undecoded at the end); nan where the pose model did not see the person (gap-filled samples, but
     for short steady gaps: `_readable`) or the band left the picture. The snow is judged against the picture's white
-    around each sample (`white_level`, the median over `_WHITE_S` either side)."""
+    around each sample (`white_colour`, the median over `_WHITE_S` either side)."""
     snow = np.full(len(track), np.nan)
     shift = np.full(len(track), np.nan)
     if len(track) == 0:
         return Ground(snow, shift)
-    bands: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    whites = np.full(len(track), np.nan)
+    bands: dict[int, np.ndarray] = {}
+    whites = np.full((len(track), 3), np.nan)
     where = {int(track.frames[i]): i for i in np.flatnonzero(_readable(track))}
     last = int(track.frames[-1])
     # Subsampled as the camera's motion is (`tracking.camera_motion`): on a 1080p clip the corners of the feet's
@@ -210,7 +220,7 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
                 band = _band(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if band is not None:
                     bands[i] = band
-                    whites[i] = white_level(frame.rgb)
+                    whites[i] = white_colour(frame.rgb)
                 if before is not None and previous is not None:
                     kp = track.keypoints_2d[before, :, :2] / step
                     shift[i] = step * ground_shift(previous, grey, kp, track.bbox[before] / step)
@@ -218,5 +228,5 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
     reach = max(1, round(_WHITE_S * info.fps))
     for i, band in bands.items():
         near = whites[np.abs(track.frames - track.frames[i]) <= reach]
-        snow[i] = _snow_share(*band, float(np.nanmedian(near)) if np.isfinite(near).any() else float("nan"))
+        snow[i] = _snow_share(band, np.nanmedian(near, axis=0) if np.isfinite(near).any() else None)
     return Ground(snow, shift)

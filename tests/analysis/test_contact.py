@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pose_service.analysis import find_airborne
 from pose_service.analysis.airborne import GRAVITY
-from pose_service.analysis.contact import SHORT_GAP, read_ground, snow_under_feet, white_level
+from pose_service.analysis.contact import SHORT_GAP, read_ground, snow_under_feet, white_colour
 from pose_service.tracking.core import Track
 from pose_service.video import probe
 from pose_service.video.encode import VideoWriter
@@ -45,22 +46,33 @@ def test_feet_on_the_snow_stand_on_snow_and_feet_in_the_sky_do_not() -> None:
     assert snow_under_feet(_frame(200, SHADED_SNOW), *_rider(200)) < 0.1  # the blind spot, stated in the module
 
 
-def test_snow_in_a_dark_picture_is_judged_against_the_pictures_own_white(tmp_path: Path) -> None:
-    """An overcast or underexposed clip: every level at 0.7 of a sunny one, the snow at 165-169 of 255, under the
-    daylight level. Against the picture's own white (the snow itself) it is snow, the sky is not, and a snowless
-    picture (sky over dark trees) has no white to judge by; through `read_ground` the same."""
-    dim = (0.7 * np.array(SNOW)).astype(np.uint8)
-    white = white_level(_frame(200, tuple(dim)))
-    assert 160 <= white <= 170, white
-    assert snow_under_feet(_frame(200, tuple(dim)), *_rider(200)) < 0.1  # the daylight level alone misses it
-    assert snow_under_feet(_frame(200, tuple(dim)), *_rider(200), white=white) > 0.9
-    assert snow_under_feet(_frame(300, tuple(dim)), *_rider(200), white=white) < 0.1  # the sky under the board
-    assert np.isnan(white_level(_frame(200, (30, 60, 30))))  # sky and dark pines: nothing colourless
+@pytest.mark.parametrize("gains", [(0.7, 0.7, 0.7), (0.85, 1.0, 1.1)], ids=["underexposed", "blue cast"])
+def test_snow_in_a_dark_or_tinted_picture_is_judged_against_the_pictures_own_white(
+    tmp_path: Path, gains: tuple[float, float, float]
+) -> None:
+    """An overcast or underexposed clip (every level at 0.7 of a sunny one: the snow at 164-169 of 255, under the
+    daylight level) and a blue cast (shade, a phone's white balance: the snow's saturation 0.22, over the 0.2 of
+    "colourless"). Against the picture's own white (the snow itself) it is snow and the sky is not; a snowless
+    picture (sky over dark pines) has no white to judge by; through `read_ground` the same."""
+    snow_colour = tuple(np.clip(np.array(SNOW) * gains, 0, 255).astype(np.uint8))
+    sky_colour = tuple(np.clip(np.array(SKY) * gains, 0, 255).astype(np.uint8))
+
+    def frame(horizon: int) -> np.ndarray:
+        rgb = _frame(horizon, snow_colour)
+        rgb[:horizon] = sky_colour
+        return rgb
+
+    white = white_colour(frame(200))
+    assert np.abs(white - np.array(snow_colour)).max() <= 1, white
+    assert snow_under_feet(frame(200), *_rider(200)) < 0.1  # the daylight level alone misses it
+    assert snow_under_feet(frame(200), *_rider(200), white=white) > 0.9
+    assert snow_under_feet(frame(300), *_rider(200), white=white) < 0.1  # the sky under the board
+    assert np.isnan(white_colour(_frame(200, (30, 60, 30)))).all()  # sky and dark pines: nothing pale
     path = tmp_path / "dim.mp4"
     n = 10
     with VideoWriter(path, width=640, height=360, fps=FPS) as writer:
         for i in range(n):
-            writer.write(_frame(200 if i < 5 else 300, tuple(dim)), i / FPS)
+            writer.write(frame(200 if i < 5 else 300), i / FPS)
     kp2d, box = _rider(200)
     track = Track(id=1, frames=np.arange(n), bbox=np.repeat(box[None], n, 0).astype(np.float32),
                   keypoints_2d=np.repeat(kp2d[None], n, 0).astype(np.float32),
