@@ -45,7 +45,8 @@ _WHITE_MAX_SATURATION = 0.35  # the white: among a frame's pixels this colourles
 _WHITE_PERCENTILE = 95  # ... the median colour of those at or above this percentile of their value ...
 _WHITE_STEP = 8  # ... read on every this many pixels' grid
 _WHITE_MIN_SHARE = 0.05  # ... where at least this share of them qualify (else unknown)
-_WHITE_S = 1.0  # ... and its median over this long either side (a camera that looks at the sky for a moment)
+_WHITE_S = 1.0  # ... and its median over this long either side (a camera that looks at the sky for a moment) ...
+_WHITE_RATE = 6.0  # ... of its readings, at most this many a second (a 1080p frame's takes 1-3 ms)
 _MAX_CAST = 0.3  # a white more saturated than this is no white (a pale sky filling the picture): unknown
 _FEET = slice(27, 33)  # ankles, heels and foot tips (BlazePose)
 ROW_BAND = 0.3  # the ground's motion is read this many body sizes above and below the feet's row ...
@@ -208,6 +209,7 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
     # rows and the flow at full size took 1.6 of the pass's 2.1 s (phalp_vid). The snow is read at full size.
     step = max(1, -(-max(info.width, info.height) // GROUND_SIDE))
     previous: np.ndarray | None = None
+    white_every, white_last = max(1, round(info.fps / _WHITE_RATE)), -(10**9)
     with VideoReader(info) as reader:
         for frame in reader:
             if frame.index > last:
@@ -220,7 +222,8 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
                 band = _band(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if band is not None:
                     bands[i] = band
-                    whites[i] = white_colour(frame.rgb)
+                    if frame.index - white_last >= white_every:
+                        whites[i], white_last = white_colour(frame.rgb), frame.index
                 if before is not None and previous is not None:
                     kp = track.keypoints_2d[before, :, :2] / step
                     shift[i] = step * ground_shift(previous, grey, kp, track.bbox[before] / step)
