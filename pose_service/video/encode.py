@@ -50,6 +50,10 @@ class VideoWriter:
         stream.width, stream.height = self._enc_w, self._enc_h
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         stream.time_base = time_base
+        # The encoder counts in the same fine unit: in 1/fps ticks, a variable-rate clip whose frames come faster
+        # than its nominal rate for a moment (a phone that drops frames in low light: 24 a second on average, 30
+        # at times) puts two frames on one tick, and the muxer refuses the file.
+        stream.codec_context.time_base = time_base
         if codec == "libx264":
             stream.options = {"crf": str(crf), "preset": "veryfast"}
         if rotation_deg:
