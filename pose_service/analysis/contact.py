@@ -202,14 +202,15 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
     if len(track) == 0:
         return Ground(snow, shift)
     bands: dict[int, np.ndarray] = {}
-    whites = np.full((len(track), 3), np.nan)
+    white_frames: list[int] = []  # the frames the white was read in, in order, and its readings
+    whites: list[np.ndarray] = []
     where = {int(track.frames[i]): i for i in np.flatnonzero(_readable(track))}
     last = int(track.frames[-1])
     # Subsampled as the camera's motion is (`tracking.camera_motion`): on a 1080p clip the corners of the feet's
     # rows and the flow at full size took 1.6 of the pass's 2.1 s (phalp_vid). The snow is read at full size.
     step = max(1, -(-max(info.width, info.height) // GROUND_SIDE))
     previous: np.ndarray | None = None
-    white_every, white_last = max(1, round(info.fps / _WHITE_RATE)), -(10**9)
+    white_every = max(1, round(info.fps / _WHITE_RATE))
     with VideoReader(info) as reader:
         for frame in reader:
             if frame.index > last:
@@ -222,14 +223,17 @@ def read_ground(info: VideoInfo, track: Track) -> Ground:
                 band = _band(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if band is not None:
                     bands[i] = band
-                    if frame.index - white_last >= white_every:
-                        whites[i], white_last = white_colour(frame.rgb), frame.index
+                    if not white_frames or frame.index - white_frames[-1] >= white_every:
+                        white_frames.append(frame.index)
+                        whites.append(white_colour(frame.rgb))
                 if before is not None and previous is not None:
                     kp = track.keypoints_2d[before, :, :2] / step
                     shift[i] = step * ground_shift(previous, grey, kp, track.bbox[before] / step)
             previous = grey
     reach = max(1, round(_WHITE_S * info.fps))
+    read_at, read = np.asarray(white_frames), np.asarray(whites).reshape(-1, 3)
     for i, band in bands.items():
-        near = whites[np.abs(track.frames - track.frames[i]) <= reach]
+        lo = int(np.searchsorted(read_at, track.frames[i] - reach, side="left"))
+        near = read[lo : int(np.searchsorted(read_at, track.frames[i] + reach, side="right"))]
         snow[i] = _snow_share(band, np.nanmedian(near, axis=0) if np.isfinite(near).any() else None)
     return Ground(snow, shift)
