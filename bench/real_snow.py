@@ -14,6 +14,7 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --exposure 0.7      # each clip darker: an overcast or underexposed day
     .venv/bin/python bench/real_snow.py --tint 0.85,1,1.1   # each clip with a blue cast (shade, overcast)
     .venv/bin/python bench/real_snow.py --every 2           # every other frame: 15 frames/s
+    .venv/bin/python bench/real_snow.py --double-rate       # twice the frames (interpolated): a 60 frames/s phone
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
@@ -28,7 +29,9 @@ air frames against 34) and took off 8 frames early on the second. `--exposure F`
 channel by its own gain: the light of another day, or a phone's exposure and white balance. At 0.7 (2026-12) the
 snow stood under the fixed brightness the contact cue then asked for, and 2 of the 4 jumps went unfound; with a
 blue cast (0.85,1,1.1) its saturation passed the cue's 0.2, with the same loss (`analysis.contact` now judges both
-against the picture's own white).
+against the picture's own white). `--double-rate` writes each clip at twice its frame rate, the frames between
+made by FFmpeg's motion-compensated interpolation (`minterpolate`, `mi_mode=mci`): what a phone filming at 60
+frames/s gives, every count of frames in the analysis doubled (the annotated frame f is then 2f; the tolerance 10).
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
@@ -42,6 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import av
+import av.filter
 import cv2
 import numpy as np
 
@@ -84,16 +89,19 @@ def air_recall(chain: Track | None, takeoff: int, landing: int) -> tuple[int, in
     return len(air & seen), len(air)
 
 
-def score_clip(name: str, result: dict[str, Any], truth: dict[str, Any], every: int = 1) -> dict[str, Any]:
+def score_clip(
+    name: str, result: dict[str, Any], truth: dict[str, Any], every: int = 1, times: int = 1
+) -> dict[str, Any]:
     """Each annotated jump matched to the found jump that overlaps it most (or None), and the unmatched ones.
 
     every: the clip analysed kept every this many frames of the annotated one (`--every`): its takeoff is the last
-    kept frame on the snow, its landing the first kept one back."""
+    kept frame on the snow, its landing the first kept one back. times: the clip analysed has this many frames for
+    each annotated one (`--double-rate`): the annotated frame f is its frame f * times."""
     found = list(result["analysis"]["jumps"])
     chain = chained_rider(result)
     rows, used = [], set()
     for annotated in truth.get("jumps", []):
-        want = {"takeoff": annotated["takeoff"] // every, "landing": -(-annotated["landing"] // every)}
+        want = {"takeoff": annotated["takeoff"] * times // every, "landing": -(-annotated["landing"] * times // every)}
         best, overlap = None, 0
         for k, got in enumerate(found):
             o = min(got["landing_frame"], want["landing"]) - max(got["takeoff_frame"], want["takeoff"])
@@ -149,12 +157,12 @@ def table(scores: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def summary(scores: list[dict[str, Any]], every: int = 1) -> str:
+def summary(scores: list[dict[str, Any]], every: int = 1, times: int = 1) -> str:
     """The figures against the issue's targets; the timing tolerance is `TOLERANCE` frames of the annotated clip
-    (with `--every`, that time in the kept frames)."""
+    (with `--every` or `--double-rate`, that time in the clip's frames)."""
     scoreable = [s for s in scores if s["expect_scoreable"]]
     rows = [r for s in scoreable for r in s["rows"]]
-    tolerance = TOLERANCE / every
+    tolerance = TOLERANCE * times / every
     timed = [r for r in rows if r["found"] and max(abs(r["error"][0]), abs(r["error"][1])) <= tolerance]
     found = [r for r in rows if r["found"]]
     air = [abs(r["air_s"] - r["truth_air_s"]) for r in found]
@@ -176,10 +184,11 @@ def summary(scores: list[dict[str, Any]], every: int = 1) -> str:
 def variant(
     clip: Path, out: Path, *, mirror: bool, upscale: int, gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
     every: int = 1,
+    double_rate: bool = False,
 ) -> Path:
     """`clip` mirrored left to right and/or upscaled `upscale` times (bicubic) and/or its levels scaled (each
     channel's 8-bit level times its gain, clipped: `--exposure`, `--tint`) and/or every `every`th frame kept, written
-    to `out` once (the frames' own times)."""
+    to `out` once (the frames' own times); with `double_rate`, at twice the frame rate (`interpolated`)."""
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial.mp4")
@@ -195,8 +204,45 @@ def variant(
                 if gains != (1.0, 1.0, 1.0):
                     rgb = np.clip(np.rint(rgb.astype(np.float32) * np.array(gains, dtype=np.float32)), 0, 255).astype(np.uint8)
                 w.write(np.ascontiguousarray(rgb), frame.time_s)
+        if double_rate:
+            interpolated(partial, out.with_suffix(".double.mp4"))
+            partial.unlink()
+            partial = out.with_suffix(".double.mp4")
         partial.replace(out)
     return out
+
+
+def interpolated(clip: Path, out: Path) -> None:
+    """`clip` at twice its frame rate, the frames between made by FFmpeg's motion-compensated interpolation
+    (`minterpolate`, `mi_mode=mci`), written to `out`: frame f of `clip` is frame 2f of `out`."""
+    with av.open(str(clip)) as source:
+        stream = source.streams.video[0]
+        if stream.average_rate is None:
+            raise ValueError(f"{clip}: no frame rate to double")
+        rate = stream.average_rate * 2
+        graph = av.filter.Graph()
+        chain = [graph.add_buffer(template=stream), graph.add("minterpolate", f"fps={rate}:mi_mode=mci"),
+                 graph.add("buffersink")]  # fmt: skip
+        chain[0].link_to(chain[1])
+        chain[1].link_to(chain[2])
+        graph.configure()
+        info = probe(clip)
+        with VideoWriter(out, width=info.width, height=info.height, fps=float(rate)) as writer:
+
+            def drain() -> None:
+                while True:
+                    try:
+                        made = graph.pull()
+                    except (av.BlockingIOError, av.EOFError):
+                        return
+                    assert isinstance(made, av.VideoFrame) and made.pts is not None and made.time_base is not None
+                    writer.write(made.to_ndarray(format="rgb24"), float(made.pts * made.time_base))
+
+            for frame in source.decode(stream):
+                graph.push(frame)
+                drain()
+            graph.push(None)
+            drain()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="R,G,B gains on each clip's levels (0.85,1,1.1: the blue cast of shade or an overcast day)")
     parser.add_argument("--every", type=int, default=1,
                         help="keep every this many frames (2: 15 frames/s; the annotations and tolerance follow)")
+    parser.add_argument("--double-rate", action="store_true",
+                        help="twice the frames, interpolated (60 frames/s; the annotations and tolerance follow)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
@@ -237,22 +285,24 @@ def main(argv: list[str] | None = None) -> int:
         tag += f"_exposure{args.exposure:g}" if args.exposure != 1.0 else ""
         tag += f"_tint{args.tint.replace(',', '-')}" if args.tint else ""
         tag += f"_every{args.every}" if args.every > 1 else ""
+        tag += "_double" if args.double_rate else ""
         tag = tag or ("_reencoded" if args.reencode else "")
         if tag:
             clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
-                           gains=gains, every=args.every)
+                           gains=gains, every=args.every, double_rate=args.double_rate)
         t0 = time.perf_counter()
         outcome = analyze(clip, out_dir=out_root / f"{name}{tag}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
                           settings=settings)  # fmt: skip
         seconds = time.perf_counter() - t0
         print(f"{name}: analysed in {seconds:.1f} s", file=sys.stderr)
-        scores.append(score_clip(name, outcome.result, truth[name], args.every))
+        times = 2 if args.double_rate else 1
+        scores.append(score_clip(name, outcome.result, truth[name], args.every, times))
         look = outcome.result["backend"].get("second_look") or {}
         costs.append(f"- {name}: analysed in {seconds:.1f} s; second look: {look.get('frames', 0)} frames searched, "
                      f"{look.get('crops', 0)} crops, {look.get('regions', 0)} regions, {look.get('found', 0)} poses found")  # fmt: skip
     print(table(scores))
     print()
-    print(summary(scores, args.every))
+    print(summary(scores, args.every, 2 if args.double_rate else 1))
     print()
     print("\n".join(costs))
     if args.json:
