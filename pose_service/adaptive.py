@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from pose_service.analysis.contact import snow_under_feet, white_colour
 from pose_service.skeleton import Poses
 from pose_service.tracking import PoseTracker
 from pose_service.video import Frame, VideoInfo, VideoReader
@@ -50,6 +51,11 @@ MAX_RISE_PER_S = 0.5  # the hips' vertical speed in the picture, body lengths (t
 MAX_TURN_PER_S = 120.0  # the shoulder line's turn about the vertical (world keypoints), degrees per second
 MAX_RESIZE = 0.15  # the box's longer side, relative change between two looks
 MAX_MATCH = 0.75  # a person's hips move at most this many body lengths between two looks to be the same person
+# The snow under the feet (`analysis.contact`): once a look has seen someone's feet on it (this share or more) ...
+SNOW_ON = 0.5
+SNOW_OFF = 0.25  # ... a look with someone's feet off it (this share or less) is not plain riding
+WHITE_EVERY_S = 0.5  # the picture's white is read again after this long (1-3 ms a 1080p frame; it changes slowly)
+LOST_S = 2.0  # after somebody is lost, looks that find fewer people are not plain for this long
 
 
 @dataclass
@@ -58,21 +64,48 @@ class FlightWatch:
 
     step: frames between two looks. margin: frames of full rate before and after each look that is not plain
     riding (the look before it too: the motion began somewhere between the two).
+
+    Given the look's picture, the snow under each person's feet too (`contact.snow_under_feet`, judged against the
+    picture's white): once a look has seen feet on the snow, feet off it are not plain riding. A follow-cam keeps
+    the rider's height in the picture, and on seg6's first kicker the look saw the rider in the air at 45-63 with
+    the hips steady, upright and sure: no window opened until the landing, and since the ground's pass reads only
+    inside windows (`contact.read_ground`), the flight was lost. A clip with no snow under anyone's feet (phalp_vid's
+    runner reads 0 throughout) never opens a window by this.
+
+    Somebody lost keeps the looks that find fewer people unplain for `LOST_S`, not for the one look: the look
+    lost seg6's small rider on the run-in to the first kicker at frame 9 and found nobody until 81 (the second
+    look in the tracker's turn kept the rider); nobody seen twice running was plain riding, and the kicker's
+    takeoff (41) and most of its flight fell outside every window.
     """
 
     step: int
     margin: int
     windows: list[list[int]] = field(default_factory=list)  # [first, last] frame, increasing, disjoint
     _prev: tuple[float, Poses] | None = None
+    _snow_seen: bool = False
+    _white: tuple[float, np.ndarray] | None = None  # when the picture's white was read, and its colour
+    _missing: tuple[float, int] | None = None  # the time somebody was lost, and how many people were seen before
 
     def __post_init__(self) -> None:
         if self.step < 1 or self.margin < 0:
             raise ValueError(f"need step >= 1 and margin >= 0, got {self.step} and {self.margin}")
 
-    def add(self, frame: int, time_s: float, poses: Poses) -> bool:
-        """Read one look; True when it opened or widened a window."""
+    def add(self, frame: int, time_s: float, poses: Poses, rgb: np.ndarray | None = None) -> bool:
+        """Read one look (`rgb`: its picture, for the snow under the feet); True when it opened or widened a
+        window."""
         prev, self._prev = self._prev, (time_s, poses)
-        if not _plain(poses, prev[1] if prev else None, time_s - prev[0] if prev else 0.0):
+        plain = _plain(poses, prev[1] if prev else None, time_s - prev[0] if prev else 0.0)
+        if rgb is not None and len(poses):
+            plain = self._on_the_snow(rgb, poses, time_s) and plain
+        if not plain and prev is not None and len(poses) < len(prev[1]) and self._missing is None:
+            self._missing = (time_s, len(prev[1]))
+        elif self._missing is not None:
+            since, count = self._missing
+            if len(poses) >= count or time_s - since > LOST_S:
+                self._missing = None
+            else:
+                plain = False
+        if not plain:
             first, last = max(frame - self.step - self.margin, 0), frame + self.margin
             if self.windows and first <= self.windows[-1][1] + 1:
                 self.windows[-1][1] = max(self.windows[-1][1], last)
@@ -80,6 +113,16 @@ class FlightWatch:
                 self.windows.append([first, last])
             return True
         return False
+
+    def _on_the_snow(self, rgb: np.ndarray, poses: Poses, time_s: float) -> bool:
+        """False when someone's feet are off the snow and a look has seen feet on it (this one included)."""
+        if self._white is None or abs(time_s - self._white[0]) >= WHITE_EVERY_S:
+            self._white = (time_s, white_colour(rgb))
+        white = self._white[1]
+        boxes = poses.bboxes()
+        shares = np.array([snow_under_feet(rgb, poses.keypoints_2d[i], boxes[i], white=white) for i in range(len(poses))])
+        self._snow_seen = self._snow_seen or bool((shares >= SNOW_ON).any())
+        return not (self._snow_seen and (shares <= SNOW_OFF).any())
 
     def full_rate(self, frame: int) -> bool:
         """Whether `frame` lies in a window."""
@@ -167,7 +210,7 @@ def follow_adaptive(
     from pose_service.pose.rotated import RotatedLook
     from pose_service.tracking.search import look_again, merge_found, paint_out
 
-    step = setup.frame_step
+    step = max(1, round(setup.frame_step_s * info.fps))
     margin = max(int(round(setup.frame_margin_s * info.fps)), step)
     lag = step + margin + 1  # a window opened at the look reaches `step + margin` frames back
     watch = FlightWatch(step=step, margin=margin)
@@ -222,7 +265,7 @@ def follow_adaptive(
             if n % step == 0:
                 seen = look.detect(frame.rgb, frame.time_s)
                 counts["runs"] += 1
-                watch.add(frame.index, frame.time_s, seen)
+                watch.add(frame.index, frame.time_s, seen, frame.rgb)
             queued.append((n, frame, seen))
             if len(queued) > lag:
                 settle(*queued.popleft(), last=False)

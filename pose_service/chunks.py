@@ -57,10 +57,11 @@ class PoseSetup:
     max_side: int = 0
     num_poses: int = 4
     redetect_every: int = 0
-    # full: the model on every frame; adaptive: at full rate only around candidate flights, every `frame_step`-th
-    # frame elsewhere, `frame_margin_s` of full rate either side (pose_service.adaptive).
+    # full: the model on every frame; adaptive: at full rate only around candidate flights, a frame every
+    # `frame_step_s` elsewhere (every third at 30 fps, every sixth at 60), `frame_margin_s` of full rate either
+    # side (pose_service.adaptive).
     frame_rate: str = "full"
-    frame_step: int = 3
+    frame_step_s: float = 0.1
     frame_margin_s: float = 0.5
     crop_followers: bool = False  # the second look's crop followers (`pose.rotated.FOLLOW_SIZES`); off by default
 

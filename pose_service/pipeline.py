@@ -174,7 +174,8 @@ def analyze(
     if chain is not None and camera_moved(chain, timestamps, info.width, info.height):
         # A moving camera hides the flight's parabola; the snow under the feet shows its takeoff and landing, and
         # the ground at the feet's depth the rider's travel (the stance).
-        ground = read_ground(info, chain)
+        rate = backend_info.get("frame_rate") or {}
+        ground = read_ground(info, chain, rate.get("windows") if rate.get("mode") == "adaptive" else None)
         chain.extras["ground_contact"], chain.extras["ground_shift_px"] = ground.snow, ground.shift_px
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,

@@ -55,6 +55,42 @@ def test_somebody_lost_opens_a_window_somebody_new_does_not() -> None:
     assert watch.add(6, 0.2, frame(person(500, 300)))  # the first one lost (a flipping rider is, upside down)
 
 
+def test_somebody_lost_keeps_the_looks_unplain_for_a_while() -> None:
+    """seg6's rider, lost by the look on the run-in and found by nobody until after the kicker: the looks that find
+    fewer people stay unplain for `LOST_S`, so the window holds the flight; then the person is taken as gone."""
+    watch = FlightWatch(step=3, margin=6)
+    watch.add(0, 0.0, frame(person(120, 300)))
+    for k in range(1, 20):  # nobody found from 0.1 s to 1.9 s
+        assert watch.add(3 * k, 0.1 * k, frame()), k
+    assert watch.windows == [[0, 63]]
+    assert not watch.add(90, 3.0, frame())  # 3 s after the loss: gone, nobody is plain again
+    assert not watch.add(93, 3.1, frame(person(500, 300)))  # and somebody new is too
+
+
+def _picture(snow_from: int | None) -> np.ndarray:
+    """A 640x640 picture: a clear sky, and snow from row `snow_from` down (None: no snow)."""
+    rgb = np.empty((640, 640, 3), np.uint8)
+    rgb[:] = (70, 130, 220)
+    if snow_from is not None:
+        rgb[snow_from:] = (235, 238, 242)
+    return rgb
+
+
+def test_feet_off_the_snow_open_a_window_once_a_look_has_seen_them_on_it() -> None:
+    """A follow-cam keeps the rider's height and pose steady in the picture through a flight (seg6's first kicker):
+    the snow under the feet tells. The person's feet stand at row 496; with snow from row 480 they are on it."""
+    rider = frame(person(320, 300))
+    watch = FlightWatch(step=3, margin=6)
+    assert not watch.add(0, 0.0, rider, _picture(480))
+    assert not watch.add(3, 0.1, rider, _picture(480))
+    assert watch.add(6, 0.2, rider, _picture(600))  # the sky under the board: in the air
+    assert watch.windows == [[0, 12]]
+    never = FlightWatch(step=3, margin=6)  # no snow under anyone's feet, ever (phalp_vid's runner): plain
+    for k in range(5):
+        assert not never.add(3 * k, 0.1 * k, rider, _picture(None))
+    assert never.windows == []
+
+
 def test_windows_that_touch_merge() -> None:
     watch = FlightWatch(step=3, margin=6)
     rising = [frame(person(100, 300 - 60 * k)) for k in range(3)]

@@ -25,6 +25,7 @@ have moved seg3, white 196, to 147, and its mirror image then landed 8 frames la
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -183,6 +184,17 @@ def _readable(track: Track) -> np.ndarray:
     return out
 
 
+def _reader(info: VideoInfo, *, start: int, stop: int) -> VideoReader:
+    """Frames start..stop - 1 of the clip, decoded a few ahead on a thread of their own (the pose stage is over and
+    the second core idle); from the first frame where the clip's frames have no timestamps to seek by."""
+    if start > 0:
+        try:
+            return VideoReader(info, prefetch=4, start=start, stop=stop)
+        except ValueError:
+            pass
+    return VideoReader(info, prefetch=4, stop=stop)
+
+
 @dataclass(frozen=True)
 class Ground:
     """What lies under a track's feet, per sample: `snow` (`snow_under_feet`) and `shift_px` (`ground_shift` from
@@ -192,34 +204,44 @@ class Ground:
     shift_px: np.ndarray
 
 
-def read_ground(info: VideoInfo, track: Track) -> Ground:
+def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] | None = None) -> Ground:
     """`Ground` for every sample of `track`, read from the video once more (frames outside the track's span are
-    skipped undecoded at the end); nan where the pose model did not see the person (gap-filled samples, but
-    for short steady gaps: `_readable`) or the band left the picture. The snow is judged against the picture's white
-    around each sample (`white_colour`, the median over `_WHITE_S` either side)."""
+    skipped undecoded); nan where the pose model did not see the person (gap-filled samples, but for short steady
+    gaps: `_readable`) or the band left the picture. The snow is judged against the picture's white around each
+    sample (`white_colour`, the median over `_WHITE_S` either side).
+
+    windows: only samples in these frame ranges (first, last; inclusive) are read, the rest left nan. The adaptive
+    frame rate's windows (`pose_service.adaptive`): outside them the look found plain riding, the feet on the snow,
+    and posed every third frame only, so there is no takeoff or landing to time there. A clip without a window
+    is not decoded again at all."""
     snow = np.full(len(track), np.nan)
     shift = np.full(len(track), np.nan)
-    if len(track) == 0:
+    readable = _readable(track) if len(track) else np.zeros(0, dtype=bool)
+    if windows is not None:
+        inside = np.zeros(len(track), dtype=bool)
+        for first, last_in in windows:
+            inside |= (track.frames >= first) & (track.frames <= last_in)
+        readable &= inside
+    if not readable.any():
         return Ground(snow, shift)
     bands: dict[int, np.ndarray] = {}
     white_frames: list[int] = []  # the frames the white was read in, in order, and its readings
     whites: list[np.ndarray] = []
-    where = {int(track.frames[i]): i for i in np.flatnonzero(_readable(track))}
-    last = int(track.frames[-1])
+    where = {int(track.frames[i]): i for i in np.flatnonzero(readable)}
+    last = max(where)
     # Subsampled as the camera's motion is (`tracking.camera_motion`): on a 1080p clip the corners of the feet's
     # rows and the flow at full size took 1.6 of the pass's 2.1 s (phalp_vid). The snow is read at full size.
     step = max(1, -(-max(info.width, info.height) // GROUND_SIDE))
     previous: np.ndarray | None = None
     white_every = max(1, round(info.fps / _WHITE_RATE))
-    with VideoReader(info) as reader:
+    with _reader(info, start=min(where), stop=last + 1) as reader:
         for frame in reader:
-            if frame.index > last:
-                break
             i = where.get(frame.index)
             before = where.get(frame.index - 1)
             grey = None  # greyed once, for this frame's shift and the next one's
             if i is not None:
-                grey = np.ascontiguousarray(cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)[::step, ::step])
+                # Subsampled, then greyed: the same pixels (each is greyed alone) for a step² of the work.
+                grey = cv2.cvtColor(np.ascontiguousarray(frame.rgb[::step, ::step]), cv2.COLOR_RGB2GRAY)
                 band = _band(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if band is not None:
                     bands[i] = band

@@ -112,6 +112,39 @@ def test_the_snow_is_read_under_feet_filled_across_a_short_steady_gap_only(tmp_p
     assert (np.delete(snow, np.r_[long, jumpy]) > 0.9).all(), snow
 
 
+def test_the_ground_is_read_inside_the_given_windows_only_and_as_a_whole_read_there(tmp_path: Path) -> None:
+    """The adaptive frame rate's windows (`read_ground(..., windows)`): a rider on the snow for 10 frames, then over
+    the sky, followed from frame 4 (the reader seeks there). Inside the windows the snow and the ground's shift read
+    exactly as a read of the whole track; outside they are unknown; no window, no read (the clip is not opened)."""
+    path = tmp_path / "windows.mp4"
+    n = 20
+    rng = np.random.default_rng(3)
+    with VideoWriter(path, width=640, height=360, fps=FPS) as writer:
+        for i in range(n):
+            rgb = _frame(200 if i < 10 else 300)
+            rgb[300:] = rng.integers(150, 255, size=(60, 640, 1), dtype=np.uint8)  # texture for the ground's motion
+            writer.write(rgb, i / FPS)
+    kp2d, box = _rider(200)
+    frames = np.arange(4, n)
+    m = len(frames)
+    track = Track(id=1, frames=frames, bbox=np.repeat(box[None], m, 0).astype(np.float32),
+                  keypoints_2d=np.repeat(kp2d[None], m, 0).astype(np.float32),
+                  keypoints_3d=np.zeros((m, 33, 3), np.float32), interpolated=np.zeros(m, dtype=bool))  # fmt: skip
+    info = probe(path)
+    whole = read_ground(info, track)
+    assert (whole.snow[frames < 10] > 0.9).all() and (whole.snow[frames >= 10] < 0.1).all(), whole.snow
+    part = read_ground(info, track, windows=[[6, 8], [12, 14]])
+    inside = ((frames >= 6) & (frames <= 8)) | ((frames >= 12) & (frames <= 14))
+    np.testing.assert_array_equal(part.snow[inside], whole.snow[inside])
+    np.testing.assert_array_equal(part.shift_px[inside & (frames != 6) & (frames != 12)],
+                                  whole.shift_px[inside & (frames != 6) & (frames != 12)])  # fmt: skip
+    assert np.isnan(part.snow[~inside]).all() and np.isnan(part.shift_px[~inside]).all()
+    gone = probe(path)
+    path.unlink()
+    none = read_ground(gone, track, windows=[])
+    assert np.isnan(none.snow).all() and np.isnan(none.shift_px).all()
+
+
 def _follow_cam_clip(n: int, takeoff: int, air_s: float, absorbed: float) -> tuple[np.ndarray, ...]:
     """A flight whose parabola a tilting camera mostly absorbed: the hips show `1 - absorbed` of it."""
     t = np.arange(n) / FPS
