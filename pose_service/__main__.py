@@ -4,4 +4,5 @@ import sys
 
 from pose_service.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

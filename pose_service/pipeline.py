@@ -7,7 +7,6 @@ probe -> decode -> pose (multi-person) -> track -> rider -> angles -> result.jso
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pose_service.analysis.contact import read_ground
 from pose_service.analysis.explain import summarize
 from pose_service.analysis.jumps import camera_moved, find_jumps, gate_jumps, overlay_labels, rider_chain
 from pose_service.analysis.trick import STANCES
+from pose_service.body.process import BodyProcess
 from pose_service.config import Settings
 from pose_service.errors import BadOption, PipelineError
 from pose_service.export import build_result, write_angles_csv, write_json, write_overlay
@@ -153,6 +153,28 @@ def analyze(
     out_dir = out_dir or default_out_dir(video)
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    # The mesh's process starts now: torch and Anny load on the other core while the pose stage runs.
+    body_process = BodyProcess(settings.anny_cache_dir) if options.mesh and options.backend == "mediapipe" else None
+    try:
+        return _analyze_probed(info, video, out_dir, options, settings, progress, chunk_files, seconds, body_process)
+    finally:
+        if body_process is not None:
+            body_process.close()
+
+
+def _analyze_probed(
+    info: VideoInfo,
+    video: Path,
+    out_dir: Path,
+    options: AnalyzeOptions,
+    settings: Settings,
+    progress: Progress,
+    chunk_files: Sequence[Path] | None,
+    seconds: dict[str, float],
+    body_process: BodyProcess | None,
+) -> AnalyzeOutcome:
+    """`analyze` after the probe; the mesh fitted in `body_process` when given, else here."""
+
     backend_files: dict[str, Path] = {}
     if options.backend == "hmr2":
         tracks, timestamps, backend_info, backend_files = _hmr2_tracks(info, out_dir, settings, progress, seconds)
@@ -188,11 +210,14 @@ def analyze(
 
     mesh_files: dict[str, Path] = {}
     if options.mesh:
-        from pose_service.body.stage import run_body_stage  # torch and Anny load only when a mesh is wanted
-
         t0 = time.perf_counter()
         with progress.stage("mesh", 1) as advance:
-            bodies = run_body_stage(tracks, timestamps, (info.width, info.height), out_dir, settings.anny_cache_dir)
+            if body_process is not None:
+                bodies = body_process.run(tracks, timestamps, (info.width, info.height), out_dir)
+            else:
+                from pose_service.body.stage import run_body_stage  # torch and Anny load only when a mesh is wanted
+
+                bodies = run_body_stage(tracks, timestamps, (info.width, info.height), out_dir, settings.anny_cache_dir)
             advance(1)
         for t in tracks:
             t.extras["body"] = bodies.bodies.get(t.id)
@@ -322,13 +347,7 @@ def _mediapipe_tracks(
         chunks = [(0, info.frame_count)]
     t0 = time.perf_counter()
     with progress.stage("pose", info.frame_count) as advance:
-        if options.mesh:  # torch and Anny load on a thread, so the mesh stage starts fitting at once
-            start_preload = threading.Thread(target=_preload_mesh, args=(settings.anny_cache_dir,), daemon=True).start
-        else:
-            start_preload = None
         if len(chunks) > 1:
-            if start_preload is not None:
-                start_preload()  # this process only waits on the chunks' processes meanwhile
             followed, timestamps, backend_info = follow_in_chunks(info, setup, config, chunks, advance=advance,
                                                                   pts=pts)  # fmt: skip
             seconds["decode+pose"] = time.perf_counter() - t0
@@ -337,11 +356,6 @@ def _mediapipe_tracks(
         else:
             tracker = PoseTracker(info.fps, config)
             timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance)
-            if start_preload is not None:
-                # After the pose stage, not during it: there the model's threads, the decoder's and the tracker
-                # keep two cores busy and 2.5 CPU s of loading slowed it down; the ground's pass and the jump
-                # analysis that follow run on one core, and the loading takes the other.
-                start_preload()
             backend_info["jobs"] = 1
             seconds["decode+pose"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -353,15 +367,6 @@ def _mediapipe_tracks(
                  info.name, rate["frames_posed"], rate["frames"], 100.0 * rate["frames_posed"] / max(rate["frames"], 1),
                  rate["pose_runs"])  # fmt: skip
     return tracks, timestamps, backend_info
-
-
-def _preload_mesh(cache_dir: Path) -> None:
-    try:
-        from pose_service.body.stage import preload
-
-        preload(cache_dir)
-    except Exception as exc:  # the mesh stage loads again and reports the problem itself
-        log.debug("mesh preload failed: %s", exc)
 
 
 def _hmr2_tracks(

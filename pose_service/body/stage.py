@@ -45,8 +45,8 @@ class BodyStageResult:
 def preload(cache_dir: Path) -> None:
     """Import torch and Anny and load the model and its keypoint regressor (both kept per process).
 
-    Seconds of work that do not depend on the video: the pipeline runs this on a background thread while
-    the pose model reads the frames, so `run_body_stage` starts fitting at once.
+    Seconds of work that do not depend on the video: the pipeline's body process (`body.process`) runs this
+    while the pose model reads the frames, so `run_body_stage` starts fitting at once.
     """
     load_anny(cache_dir)
     load_coco_regressor(cache_dir)
