@@ -1,6 +1,6 @@
 """The benchmark: how fast `analyze` runs, how much memory it takes, and how close it comes to decoding.
 
-    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,mesh,memory,upload] [--clips WORD,..]
+    .venv/bin/python bench/run.py [--repeat N] [--quick] [--cases decode,analyze,peer,mesh,memory,upload] [--clips WORD,..]
         [--memory-s 60,600] [--analyze-args '--redetect-every 10']
 
 Each case runs `--repeat` times (default 3); the report gives the median and the spread (min..max) of each
@@ -19,7 +19,9 @@ wall time, its CPU seconds (user + system, all threads: steadier than wall time 
 stage seconds it reports and its resident memory (read from /proc while it runs: the peak, and in the memory
 case the trace). `--analyze-args` passes options to every `analyze` (to compare settings).
 
-`mesh` times the body stage alone (bench/fit.py's speed). `upload` runs bench/upload.py's measurement
+`peer` runs phalp_vid and sports2d_demo whole process, as the issue measures: `analyze` with and without the mesh
+at both frame rates against the legacy single-person BlazePose, each once per round in turn, and prints times real
+time and the ratio to the legacy model. `mesh` times the body stage alone (bench/fit.py's speed). `upload` runs bench/upload.py's measurement
 (tus and multipart to a local server; `--upload-gib`).
 """
 
@@ -359,6 +361,47 @@ def case_mesh(quick: bool, repeat: int) -> list[Case]:
     return [case]
 
 
+# The issue's comparison: ours, whole process, against the legacy single-person BlazePose on the same clip.
+PEER_RUNS = (
+    ("ours --no-mesh", ["--no-mesh", "--jobs", "1"]),
+    ("ours --no-mesh --frame-rate adaptive", ["--no-mesh", "--jobs", "1", "--frame-rate", "adaptive"]),
+    ("ours with the mesh", ["--jobs", "1"]),
+    ("ours with the mesh --frame-rate adaptive", ["--jobs", "1", "--frame-rate", "adaptive"]),
+)
+_LEGACY = (
+    "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); "
+    "from bench.pose_recall import run_legacy; run_legacy(Path(sys.argv[1]))"
+)
+
+
+def case_peer(repeat: int) -> list[Case]:
+    """phalp_vid and sports2d_demo (../shared/media): `analyze` (whole process: interpreter, imports, every stage)
+    with and without the mesh, at the full and the adaptive frame rate, and the legacy single-person BlazePose
+    (`bench/pose_recall.py` `run_legacy`, whole process), each run once per round in turn, so a busy moment hits
+    them alike. Figures: times real time, and ours over the legacy model's in the same round."""
+    from pose_service.video import probe
+
+    out = []
+    for name in ("phalp_vid.mp4", "sports2d_demo.mp4"):
+        clip = MEDIA / name
+        if not clip.is_file():
+            print(f"  {name}: not in {MEDIA}, skipped", flush=True)
+            continue
+        info = probe(clip)
+        case = Case(f"peer: {clip.stem}", f"{info.frame_count} frames, {info.width}x{info.height}; whole process")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", _LEGACY, str(clip), str(ROOT)], check=True, capture_output=True)
+            legacy = info.duration_s / (time.perf_counter() - t0)
+            case.add("x real time: legacy BlazePose", "x", legacy)
+            for label, extra in PEER_RUNS:
+                wall, _, _, _, _ = run_analyze(clip, extra)
+                case.add(f"x real time: {label}", "x", info.duration_s / wall)
+                case.add(f"ratio to legacy: {label}", "x", info.duration_s / wall / legacy)
+        out.append(case)
+    return out
+
+
 CASES: dict[str, Callable[..., list[Case]]] = {"decode": case_decode, "analyze": case_analyze}
 
 
@@ -388,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="10 s 720p clips, for a quick check")
-    parser.add_argument("--cases", default="decode,analyze,mesh,memory,upload")
+    parser.add_argument("--cases", default="decode,analyze,peer,mesh,memory,upload")
     parser.add_argument("--clips", default="", help="comma-separated words: only clips whose label holds one")
     parser.add_argument("--upload-gib", type=float, default=None, help="upload size (default 2, --quick 0.5)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
@@ -396,9 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analyze-args", default="", help="extra `analyze` arguments, e.g. '--redetect-every 10'")
     args = parser.parse_args(argv)
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = set(wanted) - {*CASES, "mesh", "memory", "upload"}
+    unknown = set(wanted) - {*CASES, "peer", "mesh", "memory", "upload"}
     if unknown:
-        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, mesh, memory, upload")
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}; choose from decode, analyze, peer, mesh, memory, upload")
     upload_gib = args.upload_gib or (0.5 if args.quick else 2.0)
 
     cache = Settings().data_dir / "bench-clips"
@@ -415,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
             new = case_memory(args.quick, cache, max(1, args.repeat // 2), lengths, args.analyze_args.split())
         elif name == "mesh":
             new = case_mesh(args.quick, max(1, args.repeat // 2))
+        elif name == "peer":
+            new = case_peer(args.repeat)
         elif name == "upload":
             new = case_upload(upload_gib, args.repeat)
         elif name == "analyze":
