@@ -111,9 +111,9 @@ def _serve(conn: Connection, anny_cache_dir: str) -> None:
     root = logging.getLogger()
     root.addHandler(collect)
     root.setLevel(logging.DEBUG)
-    from pose_service.body.stage import preload, run_body_stage
-
     try:
+        from pose_service.body.stage import preload
+
         preload(Path(anny_cache_dir))
     except Exception as exc:  # the stage loads again and reports the problem itself
         log.debug("mesh preload failed: %s", exc)
@@ -125,6 +125,8 @@ def _serve(conn: Connection, anny_cache_dir: str) -> None:
         return
     tracks, timestamps, image_size, out_dir = job
     try:
+        from pose_service.body.stage import run_body_stage
+
         result = run_body_stage(tracks, timestamps, image_size, Path(out_dir), Path(anny_cache_dir))
         conn.send(("ok", result, collect.records))
     except Exception as exc:
