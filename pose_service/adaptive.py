@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from pose_service.analysis.contact import snow_under_feet, white_colour
 from pose_service.skeleton import Poses
 from pose_service.tracking import PoseTracker
+from pose_service.tracking.assignment import linear_sum_assignment
 from pose_service.video import Frame, VideoInfo, VideoReader
 
 if TYPE_CHECKING:

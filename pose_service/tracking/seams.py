@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from pose_service.tracking.assignment import linear_sum_assignment
 from pose_service.tracking.distances import pose_distance
 from pose_service.tracking.tracker import Followed, FollowedTrack
 

@@ -28,10 +28,10 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from pose_service.skeleton import Poses
 from pose_service.tracking.appearance import hist_distance, torso_histogram
+from pose_service.tracking.assignment import linear_sum_assignment
 from pose_service.tracking.camera_motion import CameraMotion
 from pose_service.tracking.core import Track
 from pose_service.tracking.distances import box_scale, centre_distance, pose_distance
