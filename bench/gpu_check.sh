@@ -2,7 +2,7 @@
 # The pose stage on MediaPipe's GPU delegate (EGL) against the CPU, on the real clips: one prepared check for a
 # GPU machine (under 5 minutes on one H200), run from the repository root:
 #
-#     bash bench/gpu_check.sh            # or: MAX_FRAMES=120 MEDIA=/path/to/media SCALING=1,4,16 bash bench/gpu_check.sh
+#     bash bench/gpu_check.sh    # or: MAX_FRAMES=120 MEDIA=/path/to/media SCALING=1,4,16 SIZES=640 bash bench/gpu_check.sh
 #
 # 1. installs what EGL needs with apt-get when it is missing (Debian's libegl1 libgles2 libglvnd0 libgl1
 #    libopengl0; needs root and the package mirror; skipped, saying so, otherwise),
@@ -20,6 +20,7 @@ PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 MEDIA="${MEDIA:-$ROOT/../shared/media}"
 MAX_FRAMES="${MAX_FRAMES:-300}"
 SCALING="${SCALING:-}"  # e.g. 1,4,16: CPU processes side by side on the first clip (total frames/s)
+SIZES="${SIZES:-}"  # e.g. 640,960: the first clip shrunk to these longer sides, both delegates
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 export PYTHONDONTWRITEBYTECODE=1 MPLCONFIGDIR="$TMP/mpl"
@@ -30,8 +31,13 @@ if ! command -v "$PYTHON" >/dev/null; then
 fi
 
 # 1. The EGL and GLES loaders (glvnd).
+# A package counts as there when its library is (the loaders may have been unpacked by hand, outside dpkg's records).
+declare -A LIBRARY=([libegl1]=libEGL.so.1 [libgles2]=libGLESv2.so.2 [libglvnd0]=libGLdispatch.so.0
+                    [libgl1]=libGL.so.1 [libopengl0]=libOpenGL.so.0)
+libraries="$(ldconfig -p 2>/dev/null || true)"
 missing=()
 for pkg in libegl1 libgles2 libglvnd0 libgl1 libopengl0; do
+    grep -q "${LIBRARY[$pkg]} " <<<"$libraries" && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
@@ -83,7 +89,7 @@ if [[ -n "${OUT:-}" ]]; then
     mkdir -p "$OUT"
     json_args=(--json "$OUT/gpu_compare.json")
 fi
-"$PYTHON" "$ROOT/bench/gpu_compare.py" --max-frames "$MAX_FRAMES" --scaling "$SCALING" "${json_args[@]}" "${clips[@]}" \
+"$PYTHON" "$ROOT/bench/gpu_compare.py" --max-frames "$MAX_FRAMES" --scaling "$SCALING" --sizes "$SIZES" "${json_args[@]}" "${clips[@]}" \
     | tee "$TMP/gpu_check.md"
 if [[ -n "${OUT:-}" ]]; then
     cp "$TMP/gpu_check.md" "$OUT/gpu_check.md"
