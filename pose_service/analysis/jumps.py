@@ -614,7 +614,10 @@ def _takes_over(chain: Track, other: Track) -> bool:
     whole body up beside it. Over the frames both hold, a sample counts as a body when it was detected (not
     gap-filled), its hips lie inside its own box and the frame's top half-height, and its box's longer side is
     within 0.5-2x the chain's own before the other track began. The other track takes over when it starts
-    within one body height of the chain's box at that frame and holds clearly more such samples.
+    within one body height of the chain's box at that frame and holds clearly more such samples. The chain may
+    hold next to nothing there: a track that lost the rider mid-flip (a double cork 1080, frame 59) and took one
+    stray sample 15 frames later (74), while a new track held the body from frame 60 on; the stray sample stretched
+    the chain over the new track's start, which was then left out up to it, and the flight ended at the gap.
     """
     start = int(other.frames[0])
     if not chain.frames[0] < start <= chain.frames[-1] or other.frames[-1] < chain.frames[-1]:
@@ -622,10 +625,14 @@ def _takes_over(chain: Track, other: Track) -> bool:
     before = np.flatnonzero((chain.frames < start) & ~chain.interpolated)[-10:]
     overlap_chain = np.flatnonzero(chain.frames >= start)
     overlap_other = np.flatnonzero(other.frames <= chain.frames[-1])
-    if len(before) < 5 or min(len(overlap_chain), len(overlap_other)) < _TAKEOVER_MIN_OVERLAP:
+    if len(before) < 5 or len(overlap_other) < _TAKEOVER_MIN_OVERLAP:
         return False
     size = float(np.median(_long_side(chain.bbox[before])))
+    # where the other track starts, the chain's box nearest in time: its first over the overlap, or, where the chain
+    # lost the body just before (a gap, then a stray sample or two), its last before it
     at = overlap_chain[0]
+    if start - chain.frames[before[-1]] < chain.frames[at] - start:
+        at = before[-1]
     box0, box1 = chain.bbox[at], other.bbox[0]
     centre0 = np.array([box0[0] + box0[2], box0[1] + box0[3]]) / 2
     centre1 = np.array([box1[0] + box1[2], box1[1] + box1[3]]) / 2

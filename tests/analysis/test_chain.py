@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pose_service.analysis import rider_chain
 from pose_service.tracking.core import Track
@@ -37,6 +38,19 @@ def test_a_stray_late_sample_of_the_rider_does_not_hide_the_track_that_took_over
     took_over = _track(2, list(range(60, 106)), 105.0)
     chain = rider_chain([rider, took_over], 1, fps=30.0)
     assert list(chain.frames) == list(range(0, 106))
+
+
+@pytest.mark.parametrize("stray", [64, 70, 74, 75])
+def test_a_stray_sample_within_half_a_second_does_not_hide_the_track_that_took_over(stray: int) -> None:
+    # The same double cork 1080 rendered again: the stray reading came 15 frames after the loss (74), within the
+    # half second that keeps a track's samples one run, so the chain reached over the new track's start (60) and
+    # the new track's frames up to the stray sample were left out: the flight ended at the gap, a cork 540.
+    whole = (100.0, 100.0, 160.0, 220.0)
+    rider = _body(1, list(range(0, 60)) + [stray], whole)
+    took_over = _body(2, list(range(60, 106)), (104.0, 102.0, 166.0, 224.0))
+    chain = rider_chain([rider, took_over], 1, fps=30.0)
+    assert list(chain.frames) == list(range(0, 106))
+    assert np.allclose(chain.bbox[60:], took_over.bbox)
 
 
 def test_the_riders_own_track_lost_through_a_flight_joins_back() -> None:
