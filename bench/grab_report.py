@@ -107,7 +107,10 @@ def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] 
     import numpy as np
 
     from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.forearm import ForearmReader
     from pose_service.analysis.grab import find_grab
+    from pose_service.tracking.core import Track
+    from pose_service.video import probe
 
     path = video.with_name(video.stem + "_pose") / "result.json"
     if not path.exists():
@@ -122,10 +125,13 @@ def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] 
     k3 = np.asarray(track["keypoints_3d"], dtype=np.float64)
     fps = float(result["video"]["fps"])
     scale = pixels_per_metre(k2, k3, smooth=max(3, round(fps * 0.5)) | 1)
+    rider = Track(id=int(track["id"]), frames=frames, bbox=np.asarray(track["bbox"], dtype=np.float64), keypoints_2d=k2,
+                  keypoints_3d=k3, interpolated=np.asarray(track.get("interpolated") or [False] * len(frames), bool))
+    forearm = ForearmReader(probe(video), rider)  # the picture's reading of the forearms, as `analyze` passes it
     for jump in result["analysis"]["jumps"]:
         grab = find_grab(times, frames, k3, takeoff_s=jump["takeoff_s"], landing_s=jump["landing_s"],
                          riding_stance=jump.get("stance") or stance, fps=fps, keypoints_2d=k2,
-                         scale_px_per_m=scale)  # fmt: skip
+                         scale_px_per_m=scale, forearm=forearm)  # fmt: skip
         jump["grab"] = grab.to_result() if grab else None
     return result, "cached poses, grab read again", 0
 

@@ -18,6 +18,7 @@ import numpy as np
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 from pose_service.analysis.contact import read_ground
 from pose_service.analysis.explain import summarize
+from pose_service.analysis.forearm import ForearmReader
 from pose_service.analysis.jumps import camera_moved, find_jumps, gate_jumps, overlay_labels, rider_chain
 from pose_service.analysis.trick import STANCES
 from pose_service.body.process import BodyProcess
@@ -201,7 +202,7 @@ def _analyze_probed(
         chain.extras["ground_contact"], chain.extras["ground_shift_px"] = ground.snow, ground.shift_px
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
-                   image_width=info.width)  # fmt: skip
+                   image_width=info.width, forearm=ForearmReader(info, chain))  # fmt: skip
         if chain is not None
         else []
     )

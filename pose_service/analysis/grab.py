@@ -66,6 +66,7 @@ matching row wins; both hands on the board is a two-hand grab:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,9 @@ MIN_HALF_FEET_M = 0.22  # half the feet's distance apart is at least this (a sta
 # often draws the feet closer, most when the board points at the camera
 SAME_PLACE_M = 0.1  # both hands this close in the picture: one hand, the other drawn on it by the pose model
 ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
+FACING_CAMERA = 0.5  # the chest faces the camera: its forward at least this far along the camera axis (cos 60°)
+FOREARM_SHOWN = 0.6  # the forearm drawn over the legs in this share of its points or more: the near (toe) edge
+FOREARM_HIDDEN = 0.4  # ... in this share or less: hidden behind the legs, the far (heel) edge
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
 # BlazePose indices.
@@ -347,6 +351,30 @@ def _one_hand_drawn_twice(found: list[Any], keypoints_2d: np.ndarray, scale: np.
     return [found[int(np.nanargmax(seen))]] if np.isfinite(seen).any() else found
 
 
+def _facing_camera(keypoints_3d: np.ndarray) -> bool:
+    """Whether the chest faces the camera (more towards it than across), by the median over the samples: the
+    body's forward (the shoulders' line crossed with the trunk's up) against the camera axis."""
+    k = np.asarray(keypoints_3d, dtype=np.float64)
+    across = k[:, 11] - k[:, 12]  # right shoulder to left
+    up = (k[:, 11] + k[:, 12]) / 2 - (k[:, 23] + k[:, 24]) / 2
+    forward = np.cross(across, up)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        towards = forward[:, 2] / np.linalg.norm(forward, axis=1)
+    return bool(np.isfinite(towards).any() and np.nanmedian(towards) >= FACING_CAMERA)
+
+
+def _edge_by_forearm(shown: np.ndarray, depth_edge: str) -> str:
+    """The edge a hand holds by whether its forearm is drawn over the legs (the near edge: the toe's, the chest
+    facing the camera) or hidden behind them (the heel's), median over the held run; `depth_edge` where the
+    picture cannot tell (unknown, or between `FOREARM_HIDDEN` and `FOREARM_SHOWN`)."""
+    share = float(np.nanmedian(shown)) if np.isfinite(shown).any() else float("nan")
+    if share >= FOREARM_SHOWN:
+        return "toe"
+    if share <= FOREARM_HIDDEN:
+        return "heel"
+    return depth_edge
+
+
 def _edge(across_m: float) -> str:
     """'toe' or 'heel' by the hand's side of the board's axis; 'unsure' within `EDGE_MARGIN_M` of it (the pose
     model's depth, which decides the edge when the board points at the camera, is not better than that)."""
@@ -366,6 +394,7 @@ def find_grab(
     fps: float,
     keypoints_2d: np.ndarray | None = None,
     scale_px_per_m: np.ndarray | None = None,
+    forearm: Callable[[np.ndarray, str], np.ndarray] | None = None,
 ) -> Grab | None:
     """The grab of the jump between `takeoff_s` and `landing_s`, or None (no hand held the board long enough).
 
@@ -375,6 +404,9 @@ def find_grab(
     from the camera is where the pose model guesses it in depth, but the picture still places it), and where
     the feet lie across the picture it says where along the board the hand holds.
     A run's end time is its last frame's time plus one frame (a run of one frame lasts 1 / fps).
+    forearm: (sample indices, side) -> the share of that forearm drawn over the legs rather than hidden behind them
+    (`analysis.forearm.ForearmReader`): with the chest towards the camera and the board across the picture, it
+    tells the edge (`_edge_by_forearm`) where the depth cannot.
     """
     t = np.asarray(times_s, dtype=np.float64)
     air = np.flatnonzero((t > takeoff_s) & (t < landing_s))
@@ -435,6 +467,8 @@ def find_grab(
             tweaks = tweak_angles(k[held])
             flat = not (np.isfinite(tweaks).any() and np.nanpercentile(tweaks, 75) >= TWEAK_DEG)
             edge = _edge(float(np.nanmedian(picture[2][side][held]))) if flat else "unsure"
+        elif forearm is not None and picture is not None and _facing_camera(k[held]):
+            edge = _edge_by_forearm(forearm(air[a : b + 1], side), edge)
         zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
         hand = side
         if riding_stance in ("regular", "goofy"):

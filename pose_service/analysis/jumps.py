@@ -8,6 +8,7 @@ landing grade, height, confidence); `gate_jumps` applies the scoreability gate. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -221,6 +222,7 @@ def find_jumps(
     fps: float,
     natural_stance: str | None = None,
     image_width: int | None = None,
+    forearm: Callable[[np.ndarray, str], np.ndarray] | None = None,
 ) -> list[Jump]:
     """Every jump of `track` (a tracked person), named, graded and explained, in time order.
 
@@ -228,6 +230,8 @@ def find_jumps(
     other one is switch. Without it `switch` is None and the names are the forward names.
     image_width: the picture's width in pixels (the camera's speed is measured in frame widths; default: the
     height).
+    forearm: the picture's reading of a grabbing hand's forearm, drawn over the legs or hidden behind them, for
+    samples of `track` (`analysis.forearm.ForearmReader`; `find_grab`); None: the grab's edge from the depth alone.
     """
     if natural_stance is not None and natural_stance not in STANCES:
         raise ValueError(f"natural_stance must be one of {STANCES} or None, got {natural_stance!r}")
@@ -295,7 +299,7 @@ def find_jumps(
         # held out at the sides; the synthetic follow-cam grabs were right in 1 of 4.
         grab = None if up_unknown is not None else find_grab(times, track.frames, track.keypoints_3d, takeoff_s=flight.takeoff_s,
                          landing_s=flight.landing_s, riding_stance=stance.stance or natural_stance, fps=fps,
-                         keypoints_2d=track.keypoints_2d, scale_px_per_m=scale)  # fmt: skip
+                         keypoints_2d=track.keypoints_2d, scale_px_per_m=scale, forearm=forearm)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
                     estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam, grab)  # fmt: skip
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,

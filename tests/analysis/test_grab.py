@@ -162,6 +162,7 @@ def test_the_board_in_the_picture_is_foreshortened_as_the_feet_are() -> None:
 
 GRAB_CLIPS = {
     "mute": "regular,straight,grab=mute,hold=0.4",  # front view: the front hand on the toe edge, 0.4 s
+    "melon": "regular,straight,grab=melon,hold=0.4",  # front view: the front hand on the heel edge, behind the legs
     "plain": "regular,straight",  # no grab
 }
 
@@ -210,6 +211,19 @@ def test_a_held_grab_is_found_named_and_timed(grab_results) -> None:  # type: ig
     )
     assert any("grab mute" in line for line in printed.splitlines() if line.strip().startswith("jump at"))
     assert not jump["cue"].startswith("Grab:")  # the coaching cue stays a coaching sentence
+
+
+def test_seen_from_in_front_the_picture_tells_the_heel_edge_from_the_toe_edge(grab_results) -> None:  # type: ignore[no-untyped-def]
+    """From in front of the chest the toe and heel edges lie one behind the other and the pose model's depth does
+    not order them (the mute and the melon's hands within a few pixels of each other in the picture). The
+    forearm does: drawn over the legs for the mute's toe edge, hidden behind them for the melon's heel edge
+    (`analysis.forearm`)."""
+    for name, edge in (("mute", "toe"), ("melon", "heel")):
+        result, truth, _ = grab_results[name]
+        (jump,) = result["analysis"]["jumps"]
+        assert truth["jumps"][0]["grab"]["name"] == name
+        assert jump["grab"] is not None and jump["grab"]["name"] == name, (name, jump["grab"])
+        assert [h["edge"] for h in jump["grab"]["hands"]] == [edge]
 
 
 def test_an_air_with_no_grab_reports_none(grab_results) -> None:  # type: ignore[no-untyped-def]
