@@ -35,7 +35,7 @@ from pose_service.tracking.core import Track
 from pose_service.video import VideoInfo
 from pose_service.video.decode import VideoReader
 
-__all__ = ["BAND", "Ground", "ground_shift", "read_ground", "snow_under_feet", "white_colour"]
+__all__ = ["BAND", "Ground", "ground_shift", "read_frames", "read_ground", "snow_under_feet", "white_colour"]
 
 BAND = (0.04, 0.14)  # body sizes (the box's longer side) below the lowest foot point: the board, then the snow
 _ROWS, _COLUMNS = 5, 9  # sample points in the band: depths x positions across the feet
@@ -184,7 +184,7 @@ def _readable(track: Track) -> np.ndarray:
     return out
 
 
-def _reader(info: VideoInfo, *, start: int, stop: int) -> VideoReader:
+def read_frames(info: VideoInfo, *, start: int, stop: int) -> VideoReader:
     """Frames start..stop - 1 of the clip, decoded a few ahead on a thread of their own (the pose stage is over and
     the second core idle); from the first frame where the clip's frames have no timestamps to seek by."""
     if start > 0:
@@ -234,7 +234,7 @@ def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] 
     step = max(1, -(-max(info.width, info.height) // GROUND_SIDE))
     previous: np.ndarray | None = None
     white_every = max(1, round(info.fps / _WHITE_RATE))
-    with _reader(info, start=min(where), stop=last + 1) as reader:
+    with read_frames(info, start=min(where), stop=last + 1) as reader:
         for frame in reader:
             i = where.get(frame.index)
             before = where.get(frame.index - 1)

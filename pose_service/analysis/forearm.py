@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose_service.analysis.contact import _reader
+from pose_service.analysis.contact import read_frames
 from pose_service.tracking.core import Track
 from pose_service.video import VideoInfo
 
@@ -82,7 +82,7 @@ class ForearmReader:
         wanted = {int(self.track.frames[i]): int(i) for i in samples
                   if int(i) not in self._read and not self.track.interpolated[i]}  # fmt: skip
         if wanted:
-            with _reader(self.info, start=min(wanted), stop=max(wanted) + 1) as reader:
+            with read_frames(self.info, start=min(wanted), stop=max(wanted) + 1) as reader:
                 for frame in reader:
                     i = wanted.get(frame.index)
                     if i is not None:

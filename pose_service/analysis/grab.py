@@ -352,14 +352,9 @@ def _one_hand_drawn_twice(found: list[Any], keypoints_2d: np.ndarray, scale: np.
 
 
 def _facing_camera(keypoints_3d: np.ndarray) -> bool:
-    """Whether the chest faces the camera (more towards it than across), by the median over the samples: the
-    body's forward (the shoulders' line crossed with the trunk's up) against the camera axis."""
-    k = np.asarray(keypoints_3d, dtype=np.float64)
-    across = k[:, 11] - k[:, 12]  # right shoulder to left
-    up = (k[:, 11] + k[:, 12]) / 2 - (k[:, 23] + k[:, 24]) / 2
-    forward = np.cross(across, up)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        towards = forward[:, 2] / np.linalg.norm(forward, axis=1)
+    """Whether the chest faces the camera (more towards it than across): the torso's forward (`torso_frames`)
+    along the camera axis, median over the samples."""
+    towards = torso_frames(keypoints_3d)[:, 2, 2]
     return bool(np.isfinite(towards).any() and np.nanmedian(towards) >= FACING_CAMERA)
 
 
