@@ -16,7 +16,7 @@ import numpy as np
 
 from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
-from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, stabilise
+from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, camera_pan, stabilise
 from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.grab import Grab, find_grab
 from pose_service.analysis.landing import LandingGrade, grade_landing
@@ -254,14 +254,18 @@ def find_jumps(
     camera = path[np.clip(track.frames, 0, len(path) - 1)] if isinstance(path, np.ndarray) and len(path) else None
     ground = _ground_drift(track.extras.get("ground_shift_px"), camera)  # the travel is read against this
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
+    frame_size = (image_width or image_height, image_height)
+    turned = camera_pan(full_path, track.frames, frame_size=frame_size) if isinstance(full_path, np.ndarray) else None
     jumps = []
     for flight in flights:
         cam = camera_around(
             full_path if isinstance(full_path, np.ndarray) else None, all_times, takeoff_s=flight.takeoff_s,
-            landing_s=flight.landing_s, frame_size=(image_width or image_height, image_height),
+            landing_s=flight.landing_s, frame_size=frame_size,
         )  # fmt: skip
         up_unknown = cam.reason if cam is not None and cam.moving else None
         near = (times >= flight.takeoff_s - _GROUND_BEFORE_S) & (times <= flight.landing_s + _GROUND_AFTER_S)
+        # the camera's own turn since takeoff, where it moved (a still camera's path is its flow's noise)
+        pan = turned - turned[flight.start] if turned is not None and up_unknown is not None else None
         rotation = fit_rotation(
             times[near],
             track.keypoints_2d[near],
@@ -270,6 +274,7 @@ def find_jumps(
             takeoff_s=flight.takeoff_s,
             landing_s=flight.landing_s,
             slack_s=_ROTATION_SLACK_S,
+            pan_deg=None if pan is None else pan[near],
         )
         rotation = _face_on_flip(rotation, times, track.keypoints_2d, flight)
         rotation = _side_on_flip(rotation, times, flight_2d, track.interpolated, flight)
@@ -286,7 +291,7 @@ def find_jumps(
             camera_dx_px=ground,
         )  # fmt: skip
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
-        turns = _axis_turns(times, track.keypoints_3d, rotation, flight)
+        turns = _axis_turns(times, track.keypoints_3d, rotation, flight, pan)
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
                                 residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown)  # fmt: skip
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
@@ -483,11 +488,15 @@ def _residual(spin: AxisTurn) -> float:
     return off if after is None else (off + after) / 2
 
 
-def _axis_turns(times: np.ndarray, keypoints_3d: np.ndarray, rotation: RotationFit, flight: Airborne) -> dict[str, AxisTurn]:
-    """Per axis: the fitted total, its judge count, the pre-rotation and the rotation still going after landing."""
-    pre = body_turn(times, keypoints_3d, rotation, flight.takeoff_s - _PRE_S, flight.takeoff_s)
+def _axis_turns(
+    times: np.ndarray, keypoints_3d: np.ndarray, rotation: RotationFit, flight: Airborne, pan_deg: np.ndarray | None
+) -> dict[str, AxisTurn]:
+    """Per axis: the fitted total, its judge count, the pre-rotation and the rotation still going after landing
+    (pan_deg: the camera's turn per sample, `fit_rotation`)."""
+    pre = body_turn(times, keypoints_3d, rotation, flight.takeoff_s - _PRE_S, flight.takeoff_s, pan_deg=pan_deg)
     end = min(flight.landing_s + _AFTER_S, float(times[-1]))
-    post = body_turn(times, keypoints_3d, rotation, flight.landing_s, end) if end > flight.landing_s else None
+    post = (body_turn(times, keypoints_3d, rotation, flight.landing_s, end, pan_deg=pan_deg)
+            if end > flight.landing_s else None)  # fmt: skip
     totals = {"spin": rotation.spin_deg, "flip": rotation.flip_deg, "roll": rotation.roll_deg}
     index = {"flip": 0, "spin": 1, "roll": 2}  # body_turn's order: left, up, forward axes
     out = {}

@@ -145,17 +145,19 @@ def _cost(
     has3d: np.ndarray,
     obs2d: np.ndarray,
     has2d: np.ndarray,
+    pan: np.ndarray,
     heading: float,
     spin: np.ndarray,
     flip: np.ndarray,
     roll: bool = False,
 ) -> np.ndarray:
     """Total robust cost for every (spin, flip) pair of the grids `spin` (S,) x `flip` (F,): shape (S, F).
-    roll: the second grid is the roll about the front-back axis instead of the flip."""
+    roll: the second grid is the roll about the front-back axis instead of the flip. pan: (m,) radians the camera
+    turned about its vertical axis (the model's heading as the camera sees it: Ry(pan) Ry(a) = Ry(pan + a))."""
     total = np.zeros((len(spin), len(flip)))
     penalty = np.array(_MIRROR_PENALTY)
     for i in range(len(u)):
-        a = np.radians(heading + spin * u[i])[:, None]
+        a = (np.radians(heading + spin * u[i]) + pan[i])[:, None]
         b = np.radians(flip * u[i])[None, :]
         ca, sa, cb, sb = np.cos(a), np.sin(a), np.cos(b), np.sin(b)
         if has3d[i] and roll:
@@ -226,6 +228,7 @@ def fit_rotation(
     takeoff_s: float,
     landing_s: float,
     slack_s: float = 0.0,
+    pan_deg: np.ndarray | None = None,
 ) -> RotationFit:
     """Fit the steady rotation to the samples of one person around one flight.
 
@@ -234,6 +237,11 @@ def fit_rotation(
 
     slack_s: how much later the rotation may start, and earlier it may end, than the flight as measured (the
     hips' parabola can run on into the landing's absorb); the best fitting timing is used.
+    pan_deg: (m,) how far the camera has turned about the picture's vertical axis at each sample since takeoff
+    (`analysis.camera.camera_pan`; None: it stood still). The pose model reads the body's orientation against the
+    camera, so a camera that pans with the rider adds its own turn to the spin; the fitted rotation is the
+    world's, seen through the camera turned by `pan_deg` (on the rendered camera beside the lip, which turns 83
+    degrees to follow the rider over it, a 360 read 453 without it).
     """
     t = np.asarray(times_s, dtype=np.float64)
     frames = torso_frames(keypoints_3d)
@@ -241,7 +249,8 @@ def fit_rotation(
     readings = _mirrors(np.where(has3d[:, None, None], frames, 0.0))
     obs2d = _observed_2d(keypoints_2d, keypoints_3d, scale_px_per_m)
     has2d = np.isfinite(obs2d).all(axis=1)
-    data = (readings, has3d, obs2d, has2d)
+    pan = np.zeros(len(t)) if pan_deg is None else np.radians(np.nan_to_num(np.asarray(pan_deg, dtype=np.float64)))
+    data = (readings, has3d, obs2d, has2d, pan)
 
     ground = (t <= takeoff_s) & has3d
     fwd = frames[ground][:, :, 2] if ground.any() else frames[has3d][:1, :, 2]
@@ -283,7 +292,7 @@ def fit_rotation(
         u = _progress(t, *span)
     air = (u > 0.0) & (u < 1.0)
     frames_fit = model.frames(u[air])
-    agreement = _agreement_of(frames_fit, readings[air], has3d[air])
+    agreement = _agreement_of(_panned(frames_fit[:, None], pan[air])[:, 0], readings[air], has3d[air])
     return model.result(agreement, int(has3d[air].sum()), span)
 
 
@@ -345,11 +354,15 @@ def _model_of(fit: RotationFit) -> _Model:
                   fit.progress)  # fmt: skip
 
 
-def fitted_frames(fit: RotationFit, times_s: np.ndarray) -> np.ndarray:
-    """(n, 3, 3) the fitted orientation at `times_s` (columns left, up, forward), held outside the rotation."""
+def fitted_frames(fit: RotationFit, times_s: np.ndarray, pan_deg: np.ndarray | None = None) -> np.ndarray:
+    """(n, 3, 3) the fitted orientation at `times_s` (columns left, up, forward), held outside the rotation; as the
+    camera sees it when it turned by `pan_deg` (n,) degrees there (`fit_rotation`)."""
     t = np.asarray(times_s, dtype=np.float64)
     u = _progress(t, fit.start_s, fit.end_s) if fit.end_s > fit.start_s else np.zeros(len(t))
-    return _model_of(fit).frames(u)
+    frames = _model_of(fit).frames(u)
+    if pan_deg is None:
+        return frames
+    return _panned(frames[:, None], np.radians(np.nan_to_num(np.asarray(pan_deg, dtype=np.float64))))[:, 0]
 
 
 def _warp(u: np.ndarray, knots: tuple[float, ...] | np.ndarray) -> np.ndarray:
@@ -388,11 +401,12 @@ def _turns(axis: np.ndarray, deg: np.ndarray) -> np.ndarray:
 
 
 def _frame_cost(
-    models: np.ndarray, readings: np.ndarray, has3d: np.ndarray, obs2d: np.ndarray, has2d: np.ndarray
+    models: np.ndarray, readings: np.ndarray, has3d: np.ndarray, obs2d: np.ndarray, has2d: np.ndarray, pan: np.ndarray
 ) -> np.ndarray:
-    """(n, C): each frame's robust cost (as `_cost`) against candidate orientations `models` (n or 1, C, 3, 3)."""
+    """(n, C): each frame's robust cost (as `_cost`) against candidate orientations `models` (n or 1, C, 3, 3) in the
+    world, seen through the camera turned by `pan` (n,) radians."""
     n = len(readings)
-    m = np.broadcast_to(models, (n,) + models.shape[1:])
+    m = _panned(np.broadcast_to(models, (n,) + models.shape[1:]), pan)
     tr = np.einsum("nkij,ncij->nkc", readings, m)
     pen = np.array(_MIRROR_PENALTY)[None, :, None]
     d3 = (np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + pen).min(axis=1)
@@ -403,6 +417,18 @@ def _frame_cost(
     eu = (ux - qx) ** 2 + (uy - qy) ** 2
     d2 = _WEIGHT_2D * (np.minimum(el, _TRUNC_2D) + np.minimum(eu, _TRUNC_2D))
     return np.where(has3d[:, None], d3, 0.0) + np.where(has2d[:, None], d2, 0.0)
+
+
+def _panned(models: np.ndarray, pan: np.ndarray) -> np.ndarray:
+    """Ry(pan) @ models, frame by frame: models (n, C, 3, 3), pan (n,) radians; `models` itself where the camera
+    did not turn."""
+    if not np.any(pan):
+        return models
+    c, s = np.cos(pan)[:, None, None], np.sin(pan)[:, None, None]
+    out = np.array(models, dtype=np.float64)
+    out[:, :, 0] = c * models[:, :, 0] + s * models[:, :, 2]
+    out[:, :, 2] = c * models[:, :, 2] - s * models[:, :, 0]
+    return out
 
 
 def _shapes() -> list[tuple[float, ...]]:
@@ -444,7 +470,7 @@ def _knot_penalty(inner: np.ndarray) -> tuple[tuple[float, ...], float]:
 
 def _search_varying(
     u: np.ndarray,
-    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     steady: _Model,
     headings: tuple[float, ...],
 ) -> tuple[float, _Model]:
@@ -491,7 +517,7 @@ def _search_varying(
 
 
 def _search_tilted(
-    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], headings: tuple[float, ...]
+    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], headings: tuple[float, ...]
 ) -> tuple[float, _Model]:
     """(cost, model): the best rotation about an axis tilted off the body's up axis (coarse: each heading, tilt,
     towards and turn of `_TILT_GRID` by per-frame cost tables, with a few progress shapes), then refined from the
@@ -560,7 +586,7 @@ def _timings(slack_s: float, step_s: float) -> list[tuple[float, float]]:
 
 
 def _search(
-    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], heading: float, roll: bool = False
+    u: np.ndarray, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], heading: float, roll: bool = False
 ) -> tuple[float, float, float, float]:
     """(cost, spin, flip or roll, heading): the best steady rotation for this heading, coarse grid to fine."""
     spin_c, flip_c = 0.0, 0.0
@@ -594,19 +620,27 @@ def model_frames(heading_deg: float, spin_deg: np.ndarray, second_deg: np.ndarra
 
 
 def body_turn(
-    times_s: np.ndarray, keypoints_3d: np.ndarray, fit: RotationFit, from_s: float, to_s: float, *, half_s: float = 0.05
+    times_s: np.ndarray,
+    keypoints_3d: np.ndarray,
+    fit: RotationFit,
+    from_s: float,
+    to_s: float,
+    *,
+    half_s: float = 0.05,
+    pan_deg: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """(3,) degrees the body turned from `from_s` to `to_s` about its own left (flip: + forward), up (spin: +
     left) and forward (roll: + head to the right) axes, from the readings there (samples within `half_s`, each
     under the mirror image nearest the fitted rotation at that moment). None when either end has no reading.
 
     Meant for short turns on the snow (the pre-rotation before takeoff, the rotation still going after landing),
-    well under a half turn: the turn is the difference of the two readings' rotation vectors."""
+    well under a half turn: the turn is the difference of the two readings' rotation vectors. pan_deg: (m,) the
+    camera's turn at each sample (`fit_rotation`)."""
     t = np.asarray(times_s, dtype=np.float64)
     frames = torso_frames(keypoints_3d)
     has = np.isfinite(frames).all(axis=(1, 2))
     mirrors = _mirrors(np.where(has[:, None, None], frames, 0.0))
-    model = fitted_frames(fit, t)
+    model = fitted_frames(fit, t, pan_deg)
     vectors: list[np.ndarray] = []
     ref = np.eye(3)
     for at in (from_s, to_s):

@@ -109,3 +109,12 @@ def test_a_camera_tilting_steadily_does_not_change_the_flight() -> None:
     flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS)
     assert len(flights) == 1 and abs(flights[0].takeoff_frame - 30) <= 1 and abs(flights[0].landing_frame - 51) <= 1
     assert flights[0].air_time_s == pytest.approx(0.7, abs=1.5 / FPS)
+
+
+def test_two_misread_frames_at_the_apex_do_not_split_the_flight() -> None:
+    # The rendered follow-front frontside 540: the hips read high while the back turned to the camera.
+    heights = _flight(90, 30, 0.8)
+    heights[[41, 42]] += 0.2
+    frames, times, kp2d, kp3d = _clip(heights)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True)
+    assert len(flights) == 1 and abs(flights[0].takeoff_frame - 30) <= 1 and abs(flights[0].landing_frame - 54) <= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.analysis.camera import camera_around, stabilise
+from pose_service.analysis.camera import FOCAL_PER_DIAGONAL, camera_around, camera_pan, stabilise
 
 FPS = 30.0
 SIZE = (640, 360)
@@ -71,3 +71,16 @@ def test_stabilise_carries_each_frame_back_to_the_first() -> None:
     assert np.allclose(out[:, 0, :2], fixed[:2], atol=1e-2)
     assert np.allclose(out[:, 1, 0], mover[:, 0], atol=1e-2) and np.allclose(out[:, 1, 1], fixed[1], atol=1e-2)
     assert np.allclose(out[..., 2], 0.7) and out.dtype == np.float32
+
+
+def test_the_cameras_turn_is_read_from_the_pictures_motion() -> None:
+    # A camera turning right 2 degrees a frame for 45 frames moves the picture left by f tan(2°) a frame at its
+    # centre, then turns back at 1 degree a frame; a still camera turns by nothing.
+    focal = FOCAL_PER_DIAGONAL * float(np.hypot(*SIZE))
+    steps = np.r_[np.full(45, -focal * np.tan(np.radians(2.0))), np.full(90, focal * np.tan(np.radians(1.0)))]
+    path = _path(136)
+    path[:, 0, 2] = SIZE[0] / 2 - SIZE[0] / 2 + np.r_[0.0, np.cumsum(steps)]
+    turned = camera_pan(path, np.array([0, 45, 90, 135, 500]), frame_size=SIZE)
+    assert turned == pytest.approx([0.0, 90.0, 45.0, 0.0, 0.0], abs=1e-6)
+    assert camera_pan(_path(90, jitter_px=0.5), np.arange(90), frame_size=SIZE) == pytest.approx(np.zeros(90), abs=1.0)
+

@@ -106,3 +106,20 @@ def test_rolls_are_told_from_flips(spin: float, roll: float, heading: float) -> 
     fit = _fit(t, kp2d, kp3d)
     assert fit.roll_deg == pytest.approx(roll, abs=10) and fit.spin_deg == pytest.approx(spin, abs=10)
     assert fit.flip_deg == 0.0 and judge_count(fit.roll_deg, 360.0) == abs(roll)
+
+
+@pytest.mark.parametrize(("spin", "flip", "heading"), [(360.0, 0.0, 0.0), (-540.0, 0.0, 90.0), (0.0, -360.0, 90.0)])
+def test_a_camera_that_turns_with_the_rider_is_taken_out(spin: float, flip: float, heading: float) -> None:
+    # The camera beside the lip turns 90 degrees to follow the rider over it: the pose model reads the body against
+    # the camera, so the turn adds to the spin it sees.
+    n = 46
+    t = np.arange(n) / FPS
+    u = np.clip((np.arange(n) - TAKEOFF) / (LANDING - TAKEOFF), 0.0, 1.0)
+    pan = 90.0 * u
+    kp3d = orient(spin * u + pan, flip * u, heading)
+    kp2d = project(kp3d, np.zeros(n))
+    seen = _fit(t, kp2d, kp3d)
+    assert abs(seen.spin_deg - (spin + 90.0)) < 20  # what the camera shows
+    fit = fit_rotation(t, kp2d, kp3d, np.full(n, 100.0), takeoff_s=TAKEOFF / FPS, landing_s=LANDING / FPS, pan_deg=pan)
+    assert fit.spin_deg == pytest.approx(spin, abs=8) and fit.flip_deg == pytest.approx(flip, abs=8)
+    assert fit.agreement == 1.0
