@@ -60,6 +60,7 @@ _KINK_INWARD_S = 0.05  # ... but at most this far inside it (the hips fall freel
 _KINK_SHARE = 0.5  # ... where their vertical speed changes by at least this share of the flight's g T / 2
 _KINK_WALK = 3  # ... and looked for again from a bend this many times, while each search moves the end outward
 _KINK_STEP_S = 0.05  # ... by at least this much
+_LIP_S = 0.1  # a takeoff the snow shows moves to the feet's bend at most this far out (`_contact_ends`)
 _CLEAR_OVERRULE = 2.0  # ... and where the snow alone found an end on pristine snow, twice that: a whole g T / 2
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
 
@@ -354,17 +355,20 @@ def _contact_ends(
     last third, or from a few frames before the takeoff), so its ends can be anywhere inside the flight.
 
     A takeoff the snow shows then moves to the feet's bend near it (`_kink_at`; a whole g T / 2 on pristine snow,
-    `_overrule`) where there is one: the board leaves a kicker's lip along its surface, so for the first frames of
-    the flight the lip still fills the band under the feet (the rendered zoomed backflip read pristine snow 4
-    frames into the air, the follow-behind cork 720 0.82 at 4 frames in; both then timed 4 frames late). Not the
-    landing: the board comes down onto the slope across it, and on the real clips the bend there stood 2-4 frames
-    after the annotated landings."""
+    `_overrule`) where there is one within `_LIP_S`: the board leaves a kicker's lip along its surface, so for the
+    first frames of the flight the lip still fills the band under the feet (the rendered zoomed backflip read
+    pristine snow 4 frames into the air, the follow-behind cork 720 0.82 at 4 frames in; both then timed 4 frames
+    late). Not further: leaving the lip's plane under gravity alone, the board is 5 cm above it after 0.1 s, about
+    where the band begins (`contact.BAND`); and the ride up a kicker bends the feet as sharply (seg1 mirrored: with
+    0.15 s its takeoff moved from 1 frame late to 3 early, to where the feet met the ramp; with the whole reach, 5
+    early). Not the landing: the board comes down onto the slope across it, and on
+    the real clips the bend there stood 2-4 frames after the annotated landings."""
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
     start = _contact_scan(t, contact, peak, -1, flight.start)
     end = _contact_scan(t, contact, peak, +1, flight.end)
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     if start is not None:
-        start = _kink_at(t, feet, start, peak, -1, need * _overrule(contact[start]), contact) or start
+        start = _kink_at(t, feet, start, peak, -1, need * _overrule(contact[start]), contact, within_s=_LIP_S) or start
     start = _kink_walk(t, feet, flight.start, peak, -1, need, contact) if start is None else start
     end = _kink_walk(t, feet, flight.end, peak, +1, need, contact) if end is None else end
     return _with_ends(flight, frames, t, h, start, end)
@@ -438,8 +442,10 @@ def _kink_at(
     side: int,
     need: float,
     contact: np.ndarray | None = None,
+    *,
+    within_s: float = _KINK_REACH_S,
 ) -> int | None:
-    """The sample within `_KINK_REACH_S` outward of `near` (a parabola's end; on the flight's side of the apex) or
+    """The sample within `_KINK_REACH_S` (or `within_s`, if less) outward of `near` (a parabola's end; on the flight's side of the apex) or
     `_KINK_INWARD_S` inward where the feet's height bends upwards most sharply, if it bends by at least `need` m/s:
     a takeoff or a landing.
 
@@ -471,11 +477,14 @@ def _kink_at(
     seen = np.flatnonzero(np.isfinite(feet[lo : hi + 1])) + lo
     if len(seen) < 5:
         return None
-    # the contact is looked for outward of the parabola's end, and at most `_KINK_INWARD_S` inside it
+    # the contact is looked for up to `within_s` outward of the parabola's end (the line through the ground's side
+    # read over the whole reach), and at most `_KINK_INWARD_S` inside it
     if side < 0:  # a takeoff: the flight lies after it
-        first, last = lo + 2, min(hi - 2, int(np.searchsorted(t, t[near] + _KINK_INWARD_S, side="right")) - 1)
+        first = max(lo + 2, int(np.searchsorted(t, t[near] - within_s, side="left")))
+        last = min(hi - 2, int(np.searchsorted(t, t[near] + _KINK_INWARD_S, side="right")) - 1)
     else:
-        first, last = max(lo + 2, int(np.searchsorted(t, t[near] - _KINK_INWARD_S, side="left"))), hi - 2
+        first = max(lo + 2, int(np.searchsorted(t, t[near] - _KINK_INWARD_S, side="left")))
+        last = min(hi - 2, int(np.searchsorted(t, t[near] + within_s, side="right")) - 1)
     best: tuple[float, int] | None = None
     for b in range(first, last + 1):
         dt = t[seen] - t[b]

@@ -123,3 +123,18 @@ def test_a_camera_that_turns_with_the_rider_is_taken_out(spin: float, flip: floa
     fit = fit_rotation(t, kp2d, kp3d, np.full(n, 100.0), takeoff_s=TAKEOFF / FPS, landing_s=LANDING / FPS, pan_deg=pan)
     assert fit.spin_deg == pytest.approx(spin, abs=8) and fit.flip_deg == pytest.approx(flip, abs=8)
     assert fit.agreement == 1.0
+
+
+@pytest.mark.parametrize(("toward", "axis"), [(0.0, "roll"), (90.0, "flip")])
+def test_an_axis_beyond_the_tilted_familys_bound_is_a_roll_or_a_flip(toward: float, axis: str) -> None:
+    # A turn about an axis 75 degrees off the body's up axis: the tilted family stops at 70 and its fit there, a
+    # cork 360 (a spin and a roll), is not kept; the upright family's roll (or flip) is.
+    from pose_service.analysis.rotation import _tilt_axis, _turns
+    from tests.analysis.figures import template
+
+    n = 46
+    u = np.clip((np.arange(n) - TAKEOFF) / (LANDING - TAKEOFF), 0.0, 1.0)
+    kp3d = np.einsum("nij,kj->nki", _turns(_tilt_axis(75.0, toward), 360.0 * u), template())
+    fit = _fit(np.arange(n) / FPS, project(kp3d, np.zeros(n)), kp3d)
+    assert fit.model == axis and judge_count(fit.spin_deg, 180.0) == 0.0
+    assert abs(fit.roll_deg if axis == "roll" else fit.flip_deg) == pytest.approx(360.0, abs=10)
