@@ -35,6 +35,8 @@ _ACC_RANGE = (0.75, 1.5)  # fitted downward acceleration of a flight, in units o
 _POINT_TOL_M = 0.07  # a sample further than this from the flight's parabola is not in free flight
 _RMS_TOL_M = 0.035
 _MAX_GAP_S = 0.34  # the pose model may lose a tumbling body for a few frames: the flight bridges them
+_SKIP_S = 0.11  # a parabola grows past two misread samples where they and the next one span this long (`_grow`)
+_PAST_SKIP = 2  # ... and keeps what it grew past them where it holds at least this many samples
 _GROUND_S = 0.3  # the feet's ground level: their median height over this long before takeoff / after landing,
 _GROUND_GAP_S = 0.15  # starting this long away from the parabola's ends (which may lie a little off)
 _EXTEND_S = 0.25  # how far the feet may move a takeoff or landing outwards from the parabola's ends
@@ -245,9 +247,9 @@ def _stretches(
     if not longest_first:
         for _, i in sorted(seeds):
             if not covered[i : i + seed_n].any():
-                yield _grow(t, h, ok, i, i + seed_n - 1)
+                yield from _grow(t, h, ok, i, i + seed_n - 1)
         return
-    grown = dict.fromkeys(_grow(t, h, ok, i, i + seed_n - 1) for _, i in sorted(seeds))
+    grown = dict.fromkeys(se for _, i in sorted(seeds) for se in _grow(t, h, ok, i, i + seed_n - 1))
     yield from sorted(grown, key=lambda se: (se[0] - se[1], se[0]))
 
 
@@ -566,36 +568,61 @@ def _likelihood(flight: Airborne) -> float:
     return flight.air_time_s * (1.0 - abs(float(np.log(max(flight.accel_g, 1e-3)))))
 
 
-def _grow(t: np.ndarray, h: np.ndarray, ok: np.ndarray, start: int, end: int) -> tuple[int, int]:
-    """Extend [start, end] one sample at a time, either side, while the gravity parabola still fits.
+def _grow(t: np.ndarray, h: np.ndarray, ok: np.ndarray, start: int, end: int) -> list[tuple[int, int]]:
+    """Extend [start, end] one sample at a time, either side, while the gravity parabola still fits: the stretch
+    grown past two misread samples (where it differs), then the stretch grown without, each to be tried in turn.
 
     A sample that misses the parabola may be an outlier (the pose model mislabelled a tumbling body): the
     flight still extends past it when the next sample fits again, so one or two bad frames do not cut it. On the
     rendered follow-front frontside 540 the hips read 0.1 m high in the two frames the rider's back turned to the
     camera, at the apex; skipping one frame only, the rise (41-49) and the fall (51-57) were grown apart, neither
-    a flight, and the jump went unfound.
+    a flight, and the jump went unfound. Two samples are skipped once the stretch has grown as far as it can,
+    where they are two frames of a 30 frames/s clip (`_SKIP_S`: at 15 frames/s, seg6 with every other frame, two
+    samples are a tenth of the flight, and skipping them took its first takeoff 6 samples early) and the parabola
+    then carries `_PAST_SKIP` samples beyond them. The stretch grown without stays a candidate: seg3 at 1920x1080
+    grew over 69-70 onto two samples more, and with that tail its start from 56 to 51, a fall of 1.5 g and no
+    flight; 56-68 is its flight's parabola.
     """
-    inliers = set(range(start, end + 1))
-    m = len(t)
+    plain = _grown(t, h, ok, set(range(start, end + 1)))
+    inliers = plain
+    # Past two misread samples: kept where the parabola then carries `_PAST_SKIP` samples or more beyond them.
+    for side in (1, -1):
+        edge = max(inliers) if side > 0 else min(inliers)
+        k = edge + 3 * side
+        if not 0 <= k < len(t) or not ok[k] or abs(t[k] - t[edge]) > _SKIP_S or not _fits(t, h, inliers, k):
+            continue
+        trial = _grown(t, h, ok, inliers | {k})
+        if len([i for i in trial if (i - edge) * side > 0]) >= _PAST_SKIP:
+            inliers = _grown(t, h, ok, trial)
+    out = [(min(inliers), max(inliers)), (min(plain), max(plain))]
+    return out[1:] if out[0] == out[1] else out
+
+
+def _fits(t: np.ndarray, h: np.ndarray, inliers: set[int], k: int) -> bool:
+    """Whether sample k joins the parabola through `inliers`: near it, the fit still tight and its fall a flight's."""
+    idx = np.array(sorted(inliers | {k}))
+    res, rms = _fit_gravity(t[idx] - t[idx[0]], h[idx])
+    acc = -_free_accel(t[idx], h[idx]) / GRAVITY
+    return bool(abs(res[np.searchsorted(idx, k)]) < _POINT_TOL_M and rms < _RMS_TOL_M and _ACC_RANGE[0] <= acc <= _ACC_RANGE[1])
+
+
+def _grown(t: np.ndarray, h: np.ndarray, ok: np.ndarray, inliers: set[int]) -> set[int]:
+    """`inliers` extended a sample at a time, either side, stepping over one sample that misses (`_grow`)."""
+    inliers = set(inliers)
     grew = True
     while grew:
         grew = False
         for side in (-1, 1):
-            edge = start if side < 0 else end
-            for step in (1, 2, 3):  # the next sample, or skip one or two outliers
+            edge = min(inliers) if side < 0 else max(inliers)
+            for step in (1, 2):  # the next sample, or skip one outlier
                 k = edge + side * step
-                if not 0 <= k < m or not ok[k] or abs(t[k] - t[edge]) > _MAX_GAP_S:
+                if not 0 <= k < len(t) or not ok[k] or abs(t[k] - t[edge]) > _MAX_GAP_S:
                     break
-                idx = np.array(sorted(inliers | {k}))
-                res, rms = _fit_gravity(t[idx] - t[idx[0]], h[idx])
-                acc = -_free_accel(t[idx], h[idx]) / GRAVITY
-                fits = abs(res[np.searchsorted(idx, k)]) < _POINT_TOL_M and rms < _RMS_TOL_M
-                if fits and _ACC_RANGE[0] <= acc <= _ACC_RANGE[1]:
+                if _fits(t, h, inliers, k):
                     inliers.add(k)
-                    start, end = min(start, k), max(end, k)
                     grew = True
                     break
-    return start, end
+    return inliers
 
 
 def _bulge(t: np.ndarray, h: np.ndarray) -> float:
