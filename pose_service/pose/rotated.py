@@ -480,6 +480,8 @@ class RotatedLook:
                 found, by_turn = self._read_region(gap, rgb, box, size, body), False
             if not len(found) and len(followed):
                 found, angle = followed, gap.angle
+            if len(found) and _too_small(found.bboxes()[0], body, self.resize):
+                found = Poses.empty()
             if not len(found):
                 gap.fruitless += 1
                 continue
@@ -537,6 +539,14 @@ def _fits_size(box: np.ndarray, body: float, resize: float) -> bool:
     """A box whose longer side is within a factor `resize` of `body` (pixels; any box where `body` is unknown)."""
     long = float(max(box[2] - box[0], box[3] - box[1]))
     return not body > 0 or body / resize <= long <= body * resize
+
+
+def _too_small(box: np.ndarray, body: float, resize: float) -> bool:
+    """A found box far smaller than the body as last found (its longer side under `body` / resize²; a tuck comes to
+    about half): a leg or a branch read as a whole person. Kept, it became the gap's body, and every reading of the
+    real one was then too big to fit it (seg6 mirrored: a 26 px "body" from a turned crop at frame 54 beside a rider
+    of 80-100 px, and frames 58-63 lost though the regions read the rider there at presence 1.0)."""
+    return float(max(box[2] - box[0], box[3] - box[1])) < body / resize**2
 
 
 def _covering(boxes: np.ndarray, box: np.ndarray, *, min_iou: float = 0.2) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.pose.rotated import RotatedLook, rotate_back, turn_back, turn_order
+from pose_service.pose.rotated import RotatedLook, _too_small, rotate_back, turn_back, turn_order
 from pose_service.skeleton import Poses
 
 
@@ -111,3 +111,17 @@ def test_the_crop_follower_finds_the_body_where_the_whole_frame_does(spin_clip, 
                             / side)  # fmt: skip
     assert seen >= 10, seen
     assert np.median(gaps) < 0.1, gaps
+
+
+@pytest.mark.parametrize(
+    ("side", "too_small"),
+    [
+        (26.0, True),  # seg6 mirrored: a leg or a branch read as a person beside a rider of 80 px
+        (40.0, False),  # the body tucked: about half its size
+        (100.0, False),  # the body coming closer
+    ],
+)
+def test_a_find_far_smaller_than_the_body_is_not_the_body(side: float, too_small: bool) -> None:
+    box = np.array([200.0, 150.0, 200.0 + side * 0.6, 150.0 + side])
+    assert _too_small(box, 80.0, 1.6) is too_small
+    assert _too_small(box, 0.0, 1.6) is False  # the body's size unknown
