@@ -480,15 +480,14 @@ class RotatedLook:
                 found, by_turn = self._read_region(gap, rgb, box, size, body), False
             if not len(found) and len(followed):
                 found, angle = followed, gap.angle
-            if len(found) and _too_small(found.bboxes()[0], body, self.resize):
-                found = Poses.empty()
             if not len(found):
                 gap.fruitless += 1
                 continue
             gap.fruitless, gap.angle = 0, angle
-            gap.last, gap.last_at, gap.age, gap.by_turn = found.keypoints_2d[0].copy(), expected_at, 0, by_turn
             box_found = found.bboxes()[0]
-            gap.found = float(max(box_found[2] - box_found[0], box_found[3] - box_found[1]))
+            if not _too_small(box_found, body, self.resize):  # what the gap remembers of the body
+                gap.last, gap.last_at, gap.age, gap.by_turn = found.keypoints_2d[0].copy(), expected_at, 0, by_turn
+                gap.found = float(max(box_found[2] - box_found[0], box_found[3] - box_found[1]))
             if cover is not None:
                 if found.score[0] > poses.score[cover]:
                     poses = _replace(poses, cover, found)
@@ -543,9 +542,12 @@ def _fits_size(box: np.ndarray, body: float, resize: float) -> bool:
 
 def _too_small(box: np.ndarray, body: float, resize: float) -> bool:
     """A found box far smaller than the body as last found (its longer side under `body` / resize²; a tuck comes to
-    about half): a leg or a branch read as a whole person. Kept, it became the gap's body, and every reading of the
-    real one was then too big to fit it (seg6 mirrored: a 26 px "body" from a turned crop at frame 54 beside a rider
-    of 80-100 px, and frames 58-63 lost though the regions read the rider there at presence 1.0)."""
+    about half): as likely a leg or a branch read as a whole person, and not what the gap remembers of the body.
+    Remembered, it became the gap's body, and every reading of the real one was then too big to fit it (seg6
+    mirrored: a 26 px "body" from a turned crop at frame 54 beside a rider of 80-100 px, and frames 58-63 lost
+    though the regions read the rider there at presence 1.0). The find itself is still given to the tracker, which
+    judges it against the track (dropped as well, it cost seg6 at 15 frames/s its second kicker: the body there
+    jumps between 40 and 170 px as the camera passes under the rider)."""
     return float(max(box[2] - box[0], box[3] - box[1])) < body / resize**2
 
 
