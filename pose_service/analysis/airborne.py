@@ -447,9 +447,9 @@ def _kink_at(
     *,
     within_s: float = _KINK_REACH_S,
 ) -> int | None:
-    """The sample within `_KINK_REACH_S` (or `within_s`, if less) outward of `near` (a parabola's end; on the flight's side of the apex) or
-    `_KINK_INWARD_S` inward where the feet's height bends upwards most sharply, if it bends by at least `need` m/s:
-    a takeoff or a landing.
+    """The sample within `_KINK_REACH_S` (or `within_s`, if less) outward of `near` (a parabola's end; on the
+    flight's side of the apex) or `_KINK_INWARD_S` inward where the feet's height bends upwards most sharply, if it
+    bends by at least `need` m/s: a takeoff or a landing.
 
     On the snow the feet ride the ground, which a moving camera carries smoothly through the picture; at
     takeoff they leave it with the flight's vertical speed, at landing they stop falling with it; a camera
@@ -593,7 +593,7 @@ def _grow(t: np.ndarray, h: np.ndarray, ok: np.ndarray, start: int, end: int) ->
             continue
         trial = _grown(t, h, ok, inliers | {k})
         if len([i for i in trial if (i - edge) * side > 0]) >= _PAST_SKIP:
-            inliers = _grown(t, h, ok, trial)
+            inliers = trial
     out = [(min(inliers), max(inliers)), (min(plain), max(plain))]
     return out[1:] if out[0] == out[1] else out
 
