@@ -1,11 +1,13 @@
 """The jump analysis under a moving camera (issue 16, item 5): renders `moving_suite()` (follow-cams, a low camera
 under the kicker, a panning handheld, a rolled horizon, a zoom, a fisheye, a drone), runs the whole `analyze`
 pipeline on each clip (no mesh) and prints a Markdown table against the truth: takeoff and landing frames, their
-errors, and the spin, flip and roll counts and directions; then the shares found right.
+errors, the spin, flip and roll counts and directions, and the landing's grade; then the shares found right.
+`--suite airbag` runs `airbag_suite()` instead: jumps into an airbag, whose grade must say so.
 
     .venv/bin/python bench/moving_camera.py                        # all 24 clips, 480x480, 30 fps, in out/moving_camera
     .venv/bin/python bench/moving_camera.py --only follow-front_360_front,pan_360_front --size 320
     .venv/bin/python bench/moving_camera.py --camera drone,roll     # the clips of some camera kinds
+    .venv/bin/python bench/moving_camera.py --suite airbag          # 12 jumps into an airbag
 
 Clips already rendered in --out are reused (the truth file beside the clip marks one complete).
 """
@@ -22,7 +24,7 @@ from typing import Any
 
 from pose_service.config import Settings
 from pose_service.pipeline import AnalyzeOptions, analyze
-from pose_service.synth import MovingClip, moving_suite, parse_trick, render_clip
+from pose_service.synth import MovingClip, airbag_suite, moving_suite, parse_trick, render_clip
 
 AXES = ("spin", "flip", "roll")
 NEAR_FRAMES = 3
@@ -60,7 +62,8 @@ def run_clip(
         render_s = time.perf_counter() - started
     truth = json.loads(truth_path.read_text())
     row: dict[str, Any] = {"clip": clip, "truth": truth["jumps"][0] if truth["jumps"] else None,
-                           "rotation": _true_rotation(truth), "render_s": render_s, "got": None, "error": None}  # fmt: skip
+                           "rotation": _true_rotation(truth), "render_s": render_s, "got": None, "error": None,
+                           "landing": truth["expected"]["landing_shown"]}  # fmt: skip
     started = time.perf_counter()
     try:
         result = analyze(video, out_dir=out / f"{video.stem}_pose", options=AnalyzeOptions(mesh=False, frame_rate=frame_rate),
@@ -79,25 +82,30 @@ def _counts(rotation: dict[str, tuple[int, str | None]]) -> str:
     return " ".join(f"{rotation[a][0]}{(rotation[a][1] or '')[:1]}" for a in AXES)
 
 
+def _grade(jump: dict[str, Any]) -> str:
+    return str((jump.get("landing") or {}).get("grade") or "-")
+
+
 def score(row: dict[str, Any]) -> dict[str, bool]:
-    """Whether the takeoff and landing lie within `NEAR_FRAMES`, the counts match on every axis, and the
-    directions match on every axis that turns."""
+    """Whether the takeoff and landing lie within `NEAR_FRAMES`, the counts match on every axis, the
+    directions match on every axis that turns, and an airbag landing is graded so."""
     t, g = row["truth"], row["got"]
     if t is None or g is None:
-        return {"timing": False, "counts": False, "directions": False}
+        return {"timing": False, "counts": False, "directions": False, "airbag": False}
     want, got = row["rotation"], _found_rotation(g)
     near = abs(g["takeoff_frame"] - t["takeoff_frame"]) <= NEAR_FRAMES
     near &= abs(g["landing_frame"] - t["landing_frame"]) <= NEAR_FRAMES
     counts = all(want[a][0] == got[a][0] for a in AXES)
     directions = all(want[a][1] == got[a][1] for a in AXES if want[a][0])
-    return {"timing": near, "counts": counts, "directions": directions}
+    airbag = (_grade(g) == "airbag") == (row.get("landing") == "airbag")
+    return {"timing": near, "counts": counts, "directions": directions, "airbag": airbag}
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| clip | camera | truth takeoff/landing | found takeoff/landing | abs error (frames) | truth spin flip roll "
-        "| found spin flip roll | counts | directions |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| found spin flip roll | counts | directions | landing |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         t, g, clip = row["truth"], row["got"], row["clip"]
@@ -105,7 +113,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         if g is None:
             note = "none" if row["error"] is None else f"none ({row['error'][:60]})"
             lines.append(
-                f"| {clip.name} | {clip.camera} | {truth} | {note} | - | {_counts(row['rotation'])} | - | - | - |"
+                f"| {clip.name} | {clip.camera} | {truth} | {note} | - | {_counts(row['rotation'])} | - | - | - | - |"
             )
             continue
         s = score(row)
@@ -113,7 +121,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {clip.name} | {clip.camera} | {truth} | {g['takeoff_frame']}/{g['landing_frame']} | {err} "
             f"| {_counts(row['rotation'])} | {_counts(_found_rotation(g))} | {'yes' if s['counts'] else 'no'} "
-            f"| {'yes' if s['directions'] else 'no'} |"
+            f"| {'yes' if s['directions'] else 'no'} | {_grade(g)} |"
         )
     return "\n".join(lines)
 
@@ -135,6 +143,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
         f"- takeoff and landing both within {NEAR_FRAMES} frames: {share('timing')}",
         f"- spin, flip and roll counts right: {share('counts')}",
         f"- directions right: {share('directions')}",
+        f"- airbag landings graded airbag, and no other: {share('airbag')}",
     ])  # fmt: skip
 
 
@@ -146,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated clip names (see --list)")
     parser.add_argument("--camera", default="", help="comma-separated camera kinds")
     parser.add_argument("--list", action="store_true", help="print the suite's clip names and exit")
+    parser.add_argument("--suite", default="moving", choices=["moving", "airbag"],
+                        help="moving (default): moving_suite(); airbag: airbag_suite(), jumps into an airbag")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    clips = moving_suite()
+    clips = moving_suite() if args.suite == "moving" else airbag_suite()
     if args.list:
         print("\n".join(f"{c.name}  ({c.trick}, {c.camera}, {c.view})" for c in clips))
         return 0

@@ -200,9 +200,11 @@ def _analyze_probed(
         rate = backend_info.get("frame_rate") or {}
         ground = read_ground(info, chain, rate.get("windows") if rate.get("mode") == "adaptive" else None)
         chain.extras["ground_contact"], chain.extras["ground_shift_px"] = ground.snow, ground.shift_px
+        chain.extras["ground_colour"] = ground.colour
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
-                   image_width=info.width, forearm=ForearmReader(info, chain))  # fmt: skip
+                   image_width=info.width, forearm=ForearmReader(info, chain),
+                   ground_reader=lambda windows: read_ground(info, chain, windows))  # fmt: skip
         if chain is not None
         else []
     )

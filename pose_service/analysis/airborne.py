@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose_service.tracking.inversion import body_axis_deg
+
 __all__ = ["APART_S", "Airborne", "find_airborne", "pixels_per_metre", "hip_height_m", "GRAVITY"]
 
 GRAVITY = 9.81
@@ -45,6 +47,11 @@ _FEET_FALLING_M_S = 1.5  # feet dropping faster than this are still in the air
 _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as still in contact
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
+# At a takeoff the body stands: its ankles-to-shoulders axis within this of the picture's up (`body_axis_deg`; a
+# rolled camera's 30° and a lean included), median over the takeoff sample and the next (`_TAKEOFF_SAMPLES` in all:
+# 0.1 s at 30 frames/s, in which a backflip of 0.8 s has turned 45°).
+_MAX_TAKEOFF_AXIS_DEG = 65.0
+_TAKEOFF_SAMPLES = 4
 _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
 _MIN_DESCENT = 0.25  # with a moving camera, a flight comes down at least this share of its rise
 APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
@@ -186,6 +193,7 @@ def find_airborne(
     h = hip_height_m(keypoints_2d, scale, image_height)
     feet = _lowest_foot_m(keypoints_2d, scale, image_height)
     ok = np.isfinite(h)
+    axis = body_axis_deg(keypoints_2d)
     seed_n = max(5, round(_SEED_S * fps) + 1)
     seeds: list[tuple[float, int]] = []
     for i in range(0, m - seed_n + 1):
@@ -202,7 +210,7 @@ def find_airborne(
     for start, end in _stretches(times_s, h, ok, seeds, seed_n, covered, longest_first=moving_camera):
         if covered[start : end + 1].any():
             continue
-        flight = _validate(frames, times_s, h, feet, start, end, ramp=moving_camera)
+        flight = _validate(frames, times_s, h, feet, start, end, ramp=moving_camera, axis_deg=axis)
         if flight is not None:
             flights.append(flight)
             covered[start : end + 1] = True
@@ -697,7 +705,15 @@ def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float, at: flo
 
 
 def _validate(
-    frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, start: int, end: int, *, ramp: bool = False
+    frames: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    feet: np.ndarray,
+    start: int,
+    end: int,
+    *,
+    ramp: bool = False,
+    axis_deg: np.ndarray | None = None,
 ) -> Airborne | None:
     duration = float(t[end] - t[start])
     if not MIN_AIR_S <= duration <= MAX_AIR_S or end - start < 4:
@@ -714,6 +730,13 @@ def _validate(
     start, end = _refine_contacts(t, h, feet, start, end, ramp=ramp)
     if t[end] - t[start] < MIN_AIR_S or end - start < 4:
         return None
+    # A takeoff leaves the board, the body on its feet: a body lying down (in an airbag, or after a crash) can rock
+    # its hips through a parabola as the camera turns (the synthetic pan over an airbag: a "jump" at 79-97 as the
+    # rider sitting in the bag fell back, the legs up: 8°, then 86°, 169°, 161° from upright).
+    if axis_deg is not None:
+        near = axis_deg[start : start + _TAKEOFF_SAMPLES]
+        if np.isfinite(near).any() and np.nanmedian(np.abs(near)) > _MAX_TAKEOFF_AXIS_DEG:
+            return None
     sl = slice(start, end + 1)
     # Free flight bulges above the straight line from takeoff to landing by g T^2 / 8; the feet leave the
     # ground with the body, so they bulge too (less in a tuck). Feet that stay put are a crouch or a squat.

@@ -73,12 +73,24 @@ def snow_under_feet(
 def _snow_share(px: np.ndarray, white: np.ndarray | None) -> float:
     """The share of RGB points (n, 3) that are snow: bright and colourless once the `white`'s cast is divided out,
     at least `SNOW_MIN_VALUE` or `WHITE_SHARE` of a lower white (its brightest channel)."""
-    least = float(SNOW_MIN_VALUE)
-    if white is not None and np.isfinite(white).all() and _saturation(white) <= _MAX_CAST:
-        px = px * (float(white.max()) / np.maximum(white, 1.0))
-        least = min(SNOW_MIN_VALUE, WHITE_SHARE * float(white.max()))
+    px, least = _balanced(px, white)
     value = px.max(axis=1)
     return float(np.mean((value > least) & (_saturation(px) < SNOW_MAX_SATURATION)))
+
+
+def _colourfulness(px: np.ndarray, white: np.ndarray | None) -> float:
+    """The median saturation of RGB points (n, 3) once the `white`'s cast is divided out: near 0 on snow, shade and
+    grey; 0.3-0.49 where the real clips' riders flew against the sky; a dyed fabric's colour above that."""
+    return float(np.median(_saturation(_balanced(px, white)[0])))
+
+
+def _balanced(px: np.ndarray, white: np.ndarray | None) -> tuple[np.ndarray, float]:
+    """The points with the white's cast divided out (as they are where the white is unknown or no white), and the
+    value snow reaches in them."""
+    if white is not None and np.isfinite(white).all() and _saturation(white) <= _MAX_CAST:
+        least = min(SNOW_MIN_VALUE, WHITE_SHARE * float(white.max()))
+        return px * (float(white.max()) / np.maximum(white, 1.0)), least
+    return px, float(SNOW_MIN_VALUE)
 
 
 def _saturation(px: np.ndarray) -> np.ndarray:
@@ -197,11 +209,13 @@ def read_frames(info: VideoInfo, *, start: int, stop: int) -> VideoReader:
 
 @dataclass(frozen=True)
 class Ground:
-    """What lies under a track's feet, per sample: `snow` (`snow_under_feet`) and `shift_px` (`ground_shift` from
-    the frame before; nan where that frame is not the track's, or unknown)."""
+    """What lies under a track's feet, per sample: `snow` (`snow_under_feet`), `shift_px` (`ground_shift` from
+    the frame before; nan where that frame is not the track's, or unknown) and `colour` (the band's colourfulness,
+    `_colourfulness`: what a surface that is not snow is made of, an airbag's fabric against the sky)."""
 
     snow: np.ndarray
     shift_px: np.ndarray
+    colour: np.ndarray
 
 
 def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] | None = None) -> Ground:
@@ -216,6 +230,7 @@ def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] 
     is not decoded again at all."""
     snow = np.full(len(track), np.nan)
     shift = np.full(len(track), np.nan)
+    colour = np.full(len(track), np.nan)
     readable = _readable(track) if len(track) else np.zeros(0, dtype=bool)
     if windows is not None:
         inside = np.zeros(len(track), dtype=bool)
@@ -223,7 +238,7 @@ def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] 
             inside |= (track.frames >= first) & (track.frames <= last_in)
         readable &= inside
     if not readable.any():
-        return Ground(snow, shift)
+        return Ground(snow, shift, colour)
     bands: dict[int, np.ndarray] = {}
     white_frames: list[int] = []  # the frames the white was read in, in order, and its readings
     whites: list[np.ndarray] = []
@@ -257,5 +272,6 @@ def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] 
     for i, band in bands.items():
         lo = int(np.searchsorted(read_at, track.frames[i] - reach, side="left"))
         near = read[lo : int(np.searchsorted(read_at, track.frames[i] + reach, side="right"))]
-        snow[i] = _snow_share(band, np.nanmedian(near, axis=0) if np.isfinite(near).any() else None)
-    return Ground(snow, shift)
+        white = np.nanmedian(near, axis=0) if np.isfinite(near).any() else None
+        snow[i], colour[i] = _snow_share(band, white), _colourfulness(band, white)
+    return Ground(snow, shift, colour)

@@ -22,7 +22,7 @@ The rules, in the order their sentences appear:
    uncertain; when the camera moved, rolled or zoomed around the jump (`camera.py`), say so and what it costs
    (the timing less sure, the height from the air time only, no lean and no landing grade).
 8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it; "not graded" with
-   the reason when it cannot be read.
+   the reason when it cannot be read; an airbag landing says so, and why, instead.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pose_service.analysis.landing import UNKNOWN
+from pose_service.analysis.landing import AIRBAG, UNKNOWN
 
 if TYPE_CHECKING:
     from pose_service.analysis.grab import Grab
@@ -156,8 +156,11 @@ def explain_sentences(jump: Jump) -> list[str]:
         out.append(f"Filmed by a moving camera ({jump.camera.reason}): the takeoff and landing frames are less sure, "
                    "the height comes from the air time alone, and the trunk's lean and grabs are not measured.")  # fmt: skip
     if jump.landing is not None:
-        grade = "not graded" if jump.landing.grade == UNKNOWN else jump.landing.grade
-        out.append(f"Landing {grade}: {'; '.join(jump.landing.reasons)}.")
+        if jump.landing.grade == AIRBAG:
+            out.append(f"Landed in an airbag (no grade): {'; '.join(jump.landing.reasons)}.")
+        else:
+            grade = "not graded" if jump.landing.grade == UNKNOWN else jump.landing.grade
+            out.append(f"Landing {grade}: {'; '.join(jump.landing.reasons)}.")
     return out
 
 

@@ -17,9 +17,10 @@ import numpy as np
 from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
 from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, camera_pan, stabilise
+from pose_service.analysis.contact import Ground
 from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.grab import Grab, find_grab
-from pose_service.analysis.landing import LandingGrade, grade_landing
+from pose_service.analysis.landing import AIRBAG, AIRBAG_S, LandingGrade, grade_landing, landed_in_airbag
 from pose_service.analysis.quality import (
     MIN_AIR_SEEN,
     MIN_RIDER_PX,
@@ -47,6 +48,8 @@ _ABSORB_S = 0.4  # how long after landing the knees are watched for the absorbin
 _PRE_S = 0.3  # the pre-rotation: how far the body turned in this long on the snow before takeoff
 _AFTER_S = 0.4  # the rotation still going on the snow: from touch-down to this long after
 AXES = ("spin", "flip", "roll")
+_UPRIGHT_DEG = 45.0  # the gate's rider height is read on the upright samples (`_rider_height_px`) ...
+_UPRIGHT_SHARE = 0.3  # ... where at least this share of them are
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,7 @@ def find_jumps(
     natural_stance: str | None = None,
     image_width: int | None = None,
     forearm: Callable[[np.ndarray, str], np.ndarray] | None = None,
+    ground_reader: Callable[[list[list[int]]], Ground] | None = None,
 ) -> list[Jump]:
     """Every jump of `track` (a tracked person), named, graded and explained, in time order.
 
@@ -232,6 +236,9 @@ def find_jumps(
     height).
     forearm: the picture's reading of a grabbing hand's forearm, drawn over the legs or hidden behind them, for
     samples of `track` (`analysis.forearm.ForearmReader`; `find_grab`); None: the grab's edge from the depth alone.
+    ground_reader: reads what lies under the track's feet in windows of frames (first, last), `contact.read_ground`,
+    where the track carries no reading of it (`extras['ground_contact']`, read where the camera moved): an airbag
+    landing is told by it (`landing.landed_in_airbag`); None: not looked for there.
     """
     if natural_stance is not None and natural_stance not in STANCES:
         raise ValueError(f"natural_stance must be one of {STANCES} or None, got {natural_stance!r}")
@@ -294,6 +301,9 @@ def find_jumps(
         turns = _axis_turns(times, track.keypoints_3d, rotation, flight, pan)
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
                                 residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown)  # fmt: skip
+        airbag = _airbag(track, times, flight, fps, ground_reader)
+        if airbag is not None:
+            landing = replace(landing, grade=AIRBAG, reasons=(airbag,))
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
                           agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
@@ -310,6 +320,22 @@ def find_jumps(
         jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
                           landing, jump.height, conf, None, cam, grab))  # fmt: skip
     return jumps
+
+
+def _airbag(
+    track: Track, times: np.ndarray, flight: Airborne, fps: float, reader: Callable[[list[list[int]]], Ground] | None
+) -> str | None:
+    """Why `flight` landed in an airbag (`landing.landed_in_airbag`), or None: from the ground the track carries,
+    else read by `reader` over the run-in and the landing."""
+    snow, colour = track.extras.get("ground_contact"), track.extras.get("ground_colour")
+    if not (isinstance(snow, np.ndarray) and isinstance(colour, np.ndarray)):
+        if reader is None:
+            return None
+        reach = int(np.ceil(AIRBAG_S * fps))
+        read = reader([[flight.takeoff_frame - reach, flight.takeoff_frame],
+                       [flight.landing_frame, flight.landing_frame + reach]])  # fmt: skip
+        snow, colour = read.snow, read.colour
+    return landed_in_airbag(times, snow, colour, takeoff_s=flight.takeoff_s, landing_s=flight.landing_s)
 
 
 def _plain_flip_facing(rotation: RotationFit) -> float | None:
@@ -515,7 +541,7 @@ def _axis_turns(
 def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> tuple[list[Jump], dict[str, Any]]:
     """The scoreability gate (`quality.py`): `analysis.scoring` and the jumps, those that cannot be scored
     without their trick numbers (`Jump.unscored` says why)."""
-    height = float(np.median(rider.bbox[:, 3] - rider.bbox[:, 1])) if rider is not None and len(rider) else None
+    height = _rider_height_px(rider) if rider is not None and len(rider) else None
     hidden = None
     if rider is not None and len(rider) and not jumps:
         scale = pixels_per_metre(rider.keypoints_2d, rider.keypoints_3d, smooth=1)
@@ -536,6 +562,19 @@ def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> 
             jump = jump.with_gate(doubt)
         gated.append(jump)
     return gated, verdict
+
+
+def _rider_height_px(rider: Track) -> float:
+    """The rider's height in the picture for the gate: the box's median height over the samples where the body
+    stands upright in the picture (ankles to shoulders within `_UPRIGHT_DEG` of the picture's up), where there are
+    `_UPRIGHT_SHARE` of them or more; else over every sample. A rider lying in an airbag after the landing, or
+    down after a crash, is as big as before (a synthetic airbag clip at 256 px: its 1.6 s lying in the bag put the
+    median at 50 px, 55 over the upright samples)."""
+    heights = rider.bbox[:, 3] - rider.bbox[:, 1]
+    upright = np.abs(body_axis_deg(rider.keypoints_2d)) <= _UPRIGHT_DEG
+    if upright.sum() >= _UPRIGHT_SHARE * len(rider):
+        heights = heights[upright]
+    return float(np.median(heights))
 
 
 def overlay_labels(jumps: list[Jump], timestamps_s: list[float] | np.ndarray, *, hold_s: float = 1.0) -> dict[int, str]:

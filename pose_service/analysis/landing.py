@@ -22,6 +22,10 @@ Rules, first that matches wins:
     | sketchy | a residual rotation over SKETCHY_RESIDUAL_DEG (the board pivoted that much on the snow)  |
     | stomped | none of the above                                                                        |
 
+A landing in an airbag is graded `airbag` (`landed_in_airbag`): not ridden away, and the rider going down into
+the bag is no crash. Read from what lies under the feet (`analysis.contact`): snow on the run-in, then from
+touch-down on a coloured surface, no snow, for `AIRBAG_S`. The rider's own body is read as for any landing.
+
 The grade is `unknown` (its gravity-bound numbers withheld, the reason given) when gravity's up cannot be read
 (a camera that moves or rolls around the jump, `camera.py`: the pose model's up is the picture's, so a trunk
 "leaning 128°" or a wrist "under the snow" would be the camera's tilt) or when fewer than `MIN_LANDING_SAMPLES`
@@ -40,10 +44,11 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 
-__all__ = ["GRADES", "LandingGrade", "UNKNOWN", "grade_landing", "landing_score"]
+__all__ = ["AIRBAG", "GRADES", "LandingGrade", "UNKNOWN", "grade_landing", "landed_in_airbag", "landing_score"]
 
 GRADES = ("stomped", "sketchy", "crash")
 UNKNOWN = "unknown"
+AIRBAG = "airbag"
 MIN_LANDING_SAMPLES = 3
 WINDOW_S = 1.5
 CRASH_HIP_M = 0.2  # the synthetic rider's truth: lying 0 to -0.1 m, a sketchy fold's deepest 0.27 m
@@ -56,6 +61,17 @@ SKETCHY_RESIDUAL_DEG = 55.0  # truth: over 60 is sketchy; this reading comes out
 STABLE_HIP_M = 0.55
 STABLE_LEAN_DEG = 35.0
 STABLE_HOLD_S = 0.3
+# An airbag (`landed_in_airbag`): over `AIRBAG_S` from touch-down, the band under the feet was read in
+# `AIRBAG_SEEN` of the samples or more, `AIRBAG_OFF` of those show `AIRBAG_NO_SNOW` snow or less, and the band's
+# median colourfulness (`contact._colourfulness`) is `AIRBAG_COLOUR` or more: the real clips' riders flew against a
+# blue sky at 0.3-0.49 and landed on snow at 0.01-0.1 (the synthetic bag's fabric: 0.85); the run-in read snow
+# (`AIRBAG_RUN_IN` or more, median over `AIRBAG_S` before the takeoff).
+AIRBAG_S = 0.5
+AIRBAG_SEEN = 0.5
+AIRBAG_OFF = 0.8
+AIRBAG_NO_SNOW = 0.1
+AIRBAG_COLOUR = 0.55
+AIRBAG_RUN_IN = 0.5
 _FEET = [27, 28, 29, 30, 31, 32]
 _WRISTS = [15, 16]
 _KNEES = (ANGLE_NAMES.index("left_knee"), ANGLE_NAMES.index("right_knee"))
@@ -180,6 +196,29 @@ def grade_landing(
     reasons = tuple(crash or sketchy) or (_stomped_reason(knee_max, lean_max, time_to_stable),)
     return LandingGrade(grade, knee_max, hip_flex_max, lean_max, bool(hand.any()), hip_min, time_to_stable,
                         residual, reasons)  # fmt: skip
+
+
+def landed_in_airbag(
+    times_s: np.ndarray, snow: np.ndarray | None, colour: np.ndarray | None, *, takeoff_s: float, landing_s: float
+) -> str | None:
+    """Why the landing at `landing_s` went into an airbag (a phrase), or None where it did not or the ground
+    under the feet was not read. snow, colour: per sample of the track (`contact.Ground`; nan where not read)."""
+    if snow is None or colour is None:
+        return None
+    t = np.asarray(times_s, dtype=np.float64)
+    snow, colour = np.asarray(snow, dtype=np.float64), np.asarray(colour, dtype=np.float64)
+    run_in = snow[(t >= takeoff_s - AIRBAG_S) & (t <= takeoff_s)]
+    run_in = run_in[np.isfinite(run_in)]
+    after = (t >= landing_s) & (t <= landing_s + AIRBAG_S)
+    read = after & np.isfinite(snow) & np.isfinite(colour)
+    if not run_in.size or float(np.median(run_in)) < AIRBAG_RUN_IN or read.sum() < max(2, AIRBAG_SEEN * after.sum()):
+        return None
+    off = float(np.mean(snow[read] <= AIRBAG_NO_SNOW))
+    dyed = float(np.median(colour[read]))
+    if off < AIRBAG_OFF or dyed < AIRBAG_COLOUR:
+        return None
+    return (f"from touch-down no snow under the board in {off:.0%} of the frames seen in {AIRBAG_S:.1f} s, a "
+            f"coloured surface (colourfulness {dyed:.2f}) after a run-in on snow")
 
 
 def _time_to_stable(stable: np.ndarray, t: np.ndarray, landing_s: float) -> float | None:

@@ -12,7 +12,7 @@ frame. `moving_suite()` names the clips `bench/moving_camera.py` scores the anal
 from pose_service.synth.camera_path import CAMERA_KINDS, CameraPath
 from pose_service.synth.clip import VIEWS, render_clip
 from pose_service.synth.spec import TRICK_FORMS, TrickSpec, parse_trick
-from pose_service.synth.suite import MovingClip, moving_suite
+from pose_service.synth.suite import MovingClip, airbag_suite, moving_suite
 
 __all__ = [
     "TrickSpec",
@@ -23,5 +23,6 @@ __all__ = [
     "CAMERA_KINDS",
     "CameraPath",
     "MovingClip",
+    "airbag_suite",
     "moving_suite",
 ]

@@ -171,21 +171,23 @@ def pose_body(rider: RiderModel, motion: Motion) -> PosedBody:
     timeline = motion.timeline
     root_y = BOARD_THICKNESS_M - sole  # riding: the board's base on the snow (y = 0)
     air = motion.airborne
-    if motion.drop_m:  # on the box until takeoff
+    if motion.drop_m > 0:  # on the box until takeoff (an airbag's negative drop is the landing's, above the snow)
         root_y = root_y + motion.drop_m * (timeline.times <= timeline.takeoff_s + 1e-9)
     if air.any():
         # The extended pose is the same at takeoff and landing, so the arc starts and ends at the same height
-        # (a drop's ends lower by the box).
+        # (a drop's ends lower by the box, an airbag's higher by the bag).
         y0 = root_y[timeline.takeoff_frame]
         arc = ballistic_height(timeline.times, timeline.takeoff_s, timeline.landing_s, y0, y0 - motion.drop_m)
         root_y = np.where(air, arc, root_y)
     rot = motion.rotation
     if motion.lying is not None and motion.lying.any():
-        # A crash: the body rests on whatever is lowest (hips, back, board), never sinking into the snow.
+        # A crash: the body rests on whatever is lowest (hips, back, board), never sinking into the snow; into an
+        # airbag, on its surface as far as the rider has sunk in.
         lowest = np.concatenate([verts, board], axis=1)[motion.lying]
         down = np.einsum("nj,npj->np", rot[motion.lying, 1], lowest).min(axis=1)
         root_y = root_y.copy()
-        root_y[motion.lying] = -down
+        rest = 0.0 if motion.rest_m is None else motion.rest_m[motion.lying]
+        root_y[motion.lying] = rest - down
     root = np.stack([motion.x, root_y, np.zeros_like(root_y)], axis=1)
 
     def place(points: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from pose_service.synth.render import (
     layout_camera,
     part_colors,
 )
-from pose_service.synth.spec import TrickSpec
+from pose_service.synth.spec import AIRBAG_TOP_M, TrickSpec
 from pose_service.synth.truth import build_truth, truth_path_for, write_truth
 from pose_service.synth.world import World
 from pose_service.video.encode import VideoWriter
@@ -42,6 +42,11 @@ VIEWS = tuple(VIEW_YAW_DEG) + tuple(ORBIT_VIEWS)
 TINY_RIDER_PX = 55.0  # visibility "tiny": the standing rider's height in pixels (the scoring gate is 60)
 BANNER_Z_M = 1.2  # visibility "hidden": the banner hangs this far in front of the rider's line, towards the camera
 BANNER_ABOVE_FACE_M = 0.07  # ... its lower edge this far above the riding rider's nose
+# landing "airbag": the bag's surface (`AIRBAG_TOP_M` high) begins this far before the touch-down along the run,
+# reaches this far on, and this far either side of the rider's line
+AIRBAG_BEFORE_M = 1.0
+AIRBAG_LENGTH_M = 7.0
+AIRBAG_HALF_WIDTH_M = 2.5
 _CONTAINERS = (".mp4", ".mov", ".mkv")
 
 
@@ -90,7 +95,9 @@ def render_clip(
     expected_trick: the trick's name as a suite's hand-written table gives it, for the truth's "expected".
     camera: how the camera moves, one of `CAMERA_KINDS` (see `camera_path`); "still" is the static camera above.
     A moving camera films a rider at `MOVING_SPEED_M_S` (the zoom, a still camera, keeps the framing's speed) in
-    a world with texture to measure the camera's motion by; the truth gains the camera path per frame.
+    a world with texture to measure the camera's motion by; the truth gains the camera path per frame. A trick
+    landing in an airbag needs such a camera: the bag (`AIRBAG_TOP_M` high, `AIRBAG_LENGTH_M` long) begins
+    `AIRBAG_BEFORE_M` before the touch-down.
     """
     out = Path(out)
     _check(trick, out, width, height, fps, view)
@@ -102,6 +109,12 @@ def render_clip(
     if camera != "still" and trick.visibility != "clear":
         raise BadOption(f"the visibility {trick.visibility!r} is staged for the still camera only",
                         hint="use --camera still, or drop tiny/hidden from the trick")  # fmt: skip
+    if trick.landing == "airbag" and camera in ("still", "zoom"):
+        # the still camera's rider travels a few tenths of a metre in the air (the framing's speed): the bag would
+        # lie under the takeoff
+        raise BadOption(f"an airbag landing is staged for a camera that travels or turns with the rider, not {camera!r}",
+                        hint="use --camera pan (a camera on a tripod turning with the rider), follow-front, "
+                             "follow-behind or follow-below")  # fmt: skip
     started = time.perf_counter()
     rider = load_rider(Path(anny_cache_dir), seed)
     timeline = make_timeline(trick, float(fps))
@@ -114,7 +127,7 @@ def render_clip(
         height,
         rider_height_m=rider.height_m,
         root_height_m=stand_root,
-        apex_m=apex_height(trick.air_time_s) + trick.drop_m,
+        apex_m=apex_height(trick.air_time_s) + abs(trick.drop_m),
         run_s=run_s,
     )
     if trick.visibility == "tiny":
@@ -126,11 +139,17 @@ def render_clip(
     motion = make_motion(
         trick, timeline, bone_labels=rider.bone_labels, rest_heads=rider.rest_heads, view=view, speed_m_s=speed
     )
-    # A drop's box: its edge just ahead of the board at takeoff, reaching back out of the picture.
+    # A drop's box: its edge just ahead of the board at takeoff, reaching back out of the picture. An airbag's: the
+    # landing's surface.
     lip = float(motion.x[timeline.takeoff_frame]) + 0.3 * motion.travel
     box = None
-    if trick.drop_m:
-        box = _box_mesh(lip - 6.0, lip, trick.drop_m) if motion.travel > 0 else _box_mesh(lip, lip + 6.0, trick.drop_m)
+    if trick.kind == "drop":
+        ends = (lip - 6.0, lip) if motion.travel > 0 else (lip, lip + 6.0)
+        box = (*_box_mesh(*ends, trick.drop_m), "box")
+    elif trick.landing == "airbag":  # from just before the touch-down on, across the run
+        near = float(motion.x[timeline.landing_frame]) - AIRBAG_BEFORE_M * motion.travel
+        far = near + AIRBAG_LENGTH_M * motion.travel
+        box = (*_slab_mesh(min(near, far), max(near, far), AIRBAG_TOP_M, AIRBAG_HALF_WIDTH_M), "airbag")
     grab_truth_block = None
     if trick.grab:
         motion, miss = apply_grab(rider, motion, trick.grab, trick.grab_hold_s, trick.riding_stance(view))
@@ -193,11 +212,11 @@ def _encode(
     colours: tuple[np.ndarray, np.ndarray],
     backdrop: Backdrop,
     progress: Callable[[int, int], None] | None,
-    box: tuple[np.ndarray, np.ndarray] | None = None,
+    box: tuple[np.ndarray, np.ndarray, str] | None = None,
     banner: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     total = timeline.frame_count
-    box_colours = part_colors(["box"] * (0 if box is None else len(box[1])))
+    box_colours = part_colors([] if box is None else [box[2]] * len(box[1]))
     banner_colours = part_colors(["banner"] * (0 if banner is None else len(banner[1])))
     with VideoWriter(path, width=camera.width, height=camera.height, fps=timeline.fps) as writer:
         for i in range(total):
@@ -268,3 +287,36 @@ def _box_mesh(x0: float, x1: float, height: float, half_depth: float = 0.5) -> t
             outward = np.dot(np.cross(p[1] - p[0], p[2] - p[0]), p.mean(axis=0) - centre) > 0
             faces.append(tri if outward else tri[::-1])
     return corners, np.array(faces, dtype=np.int64)
+
+
+def _slab_mesh(x0: float, x1: float, height: float, half_depth: float, cell: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """A box on the snow like `_box_mesh` (no bottom), its top and sides cut into squares of at most `cell`
+    metres: the renderer drops a triangle with a corner behind the camera, and a follow-cam travels over an airbag
+    (whole faces, the bag vanished from the picture)."""
+    lo, hi = np.array([x0, 0.0, -half_depth]), np.array([x1, height, half_depth])
+    centre = (lo + hi) / 2
+    vertices: list[np.ndarray] = []
+    faces: list[tuple[int, int, int]] = []
+    # each face: the axis it is normal to, and which end of the box it lies on
+    for axis, end in ((1, hi), (0, lo), (0, hi), (2, lo), (2, hi)):
+        u, v = [a for a in range(3) if a != axis]
+        nu = max(1, int(np.ceil((hi[u] - lo[u]) / cell)))
+        nv = max(1, int(np.ceil((hi[v] - lo[v]) / cell)))
+        grid = np.zeros((nu + 1, nv + 1, 3))
+        grid[..., u] = np.linspace(lo[u], hi[u], nu + 1)[:, None]
+        grid[..., v] = np.linspace(lo[v], hi[v], nv + 1)[None, :]
+        grid[..., axis] = end[axis]
+        base = sum(len(x) for x in vertices)
+        vertices.append(grid.reshape(-1, 3))
+        for i in range(nu):
+            for j in range(nv):
+                a, b, c, d = (base + i * (nv + 1) + j, base + (i + 1) * (nv + 1) + j,
+                              base + (i + 1) * (nv + 1) + j + 1, base + i * (nv + 1) + j + 1)  # fmt: skip
+                faces += [(a, b, c), (a, c, d)]
+    points = np.concatenate(vertices)
+    out = []
+    for tri in faces:  # wound counter-clockwise seen from outside, as `draw_mesh` culls
+        q = points[list(tri)]
+        outward = np.dot(np.cross(q[1] - q[0], q[2] - q[0]), q.mean(axis=0) - centre) > 0
+        out.append(tri if outward else tri[::-1])
+    return points, np.array(out, dtype=np.int64)

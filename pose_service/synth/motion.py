@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pose_service.body.model import ANNY_TO_Y_UP
-from pose_service.synth.spec import TrickSpec
+from pose_service.synth.spec import AIRBAG_SINK_M, AIRBAG_TOP_M, TrickSpec
 
 __all__ = [
     "Timeline",
@@ -53,6 +53,7 @@ GRAVITY = 9.81
 RUN_UP_S = 1.2
 RIDE_OUT_S = 1.0
 CRASH_OUT_S = 1.6  # a crash: the fall, then lying on the snow long enough to see the rider stays down
+AIRBAG_TAU_S = 0.1  # an airbag brings the falling rider to rest in a few times this
 FINISH_S = 0.25  # a spin landed short or past: the board pivots the rest on the snow in this time
 # The rider's heading at takeoff, about world +y, for each camera view: "front" faces the camera (+z).
 VIEW_YAW_DEG = {"front": 0.0, "side": 90.0, "back": 180.0}
@@ -151,7 +152,7 @@ def make_timeline(trick: TrickSpec, fps: float) -> Timeline:
     takeoff_frame = max(1, round(RUN_UP_S * fps))
     takeoff_s = takeoff_frame / fps
     landing_s = takeoff_s + trick.air_time_s
-    ride_out = CRASH_OUT_S if trick.landing == "crash" else RIDE_OUT_S
+    ride_out = CRASH_OUT_S if trick.landing in ("crash", "airbag") else RIDE_OUT_S
     frame_count = int(math.ceil((landing_s + ride_out) * fps - 1e-9)) + 1
     times = np.arange(frame_count, dtype=np.float64) / fps
     landing_frame = int(np.searchsorted(times, landing_s - 1e-9, side="left"))
@@ -200,7 +201,8 @@ def pose_channels(
 
     kind "ride": the stance throughout; "crouch": down to a deep crouch by `takeoff_s`, held until
     `landing_s`, up to the stance again (no pop, no flight). landing: "stomped" absorbs and rides away,
-    "sketchy" folds deep with a hand dragged on the snow before riding away, "crash" goes down and stays.
+    "sketchy" folds deep with a hand dragged on the snow before riding away, "crash" goes down and stays, as does
+    "airbag" (into the bag).
     """
     t0, t1 = takeoff_s, landing_s
     if kind == "ride":
@@ -219,7 +221,7 @@ def pose_channels(
     if landing == "sketchy":
         keys += [(t1 + 0.2, _ABSORB), (t1 + 0.4, _SKETCHY), (t1 + 0.7, _SKETCHY), (t1 + 1.0, _ABSORB)]
         keys += [(t1 + 1.3, _STANCE), (t1 + 100.0, _STANCE)]
-    elif landing == "crash":
+    elif landing in ("crash", "airbag"):
         keys += [(t1 + 0.2, _ABSORB), (t1 + 0.5, _SIT), (t1 + 0.9, _LYING), (t1 + 100.0, _LYING)]
     else:
         keys += [(t1 + 0.2, _ABSORB), (t1 + 0.75, _STANCE), (t1 + 100.0, _STANCE)]
@@ -227,6 +229,15 @@ def pose_channels(
     u = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
     tuck = np.sin(np.pi * u) ** 2  # zero, with zero slope, at takeoff and landing
     return values + tuck[:, None] * np.array(_TUCK_ADD)
+
+
+def airbag_sink_m(after_s: np.ndarray, fall_m_s: float) -> np.ndarray:
+    """(N,) how deep a rider landing on an airbag has sunk into it `after_s` seconds after touch-down: critically
+    damped (`AIRBAG_TAU_S`) from the fall's speed (`fall_m_s`, down) at touch-down to rest at `AIRBAG_SINK_M` (a
+    fast fall overshoots it by a centimetre or so)."""
+    t = np.clip(after_s, 0.0, None)
+    b = fall_m_s - AIRBAG_SINK_M / AIRBAG_TAU_S
+    return AIRBAG_SINK_M - (AIRBAG_SINK_M - b * t) * np.exp(-t / AIRBAG_TAU_S)
 
 
 def crash_tip_deg(times: np.ndarray, landing_s: float) -> np.ndarray:
@@ -247,6 +258,7 @@ class Motion:
         flip about the body's left axis).
     roll_deg: (N,) signed rotation about the body's forward axis (positive: head to the rider's right).
     lying: (N,) frames where the body rests on its lowest point (a crash) instead of on the board.
+    rest_m: (N,) the height of what a lying body rests on: 0 on the snow; an airbag's surface as the rider sinks in.
     """
 
     timeline: Timeline
@@ -261,6 +273,7 @@ class Motion:
     roll_deg: np.ndarray | None = None
     lying: np.ndarray | None = None
     travel: float = 1.0  # +1: the rider travels along +x, -1 along -x
+    rest_m: np.ndarray | None = None
 
     @property
     def airborne(self) -> np.ndarray:
@@ -294,12 +307,16 @@ def make_motion(
     lying = np.zeros(len(times), dtype=bool)
     travel = travel_sign(trick, view)
     x = travel * speed_m_s * (times - 0.5 * (t0 + t1))
-    if trick.landing == "crash":  # tips backwards to lying, sliding to a stop
+    rest = None
+    if trick.landing in ("crash", "airbag"):  # tips backwards to lying, sliding to a stop (the bag stops it sooner)
         flip = flip - crash_tip_deg(times, t1)
         lying = times >= t1
         after = np.clip(times - t1, 0.0, None)
-        tau = 0.35
+        tau = 0.35 if trick.landing == "crash" else 0.15
         x = np.where(lying, x[timeline.landing_frame] + travel * speed_m_s * tau * (1 - np.exp(-after / tau)), x)
+        if trick.landing == "airbag":
+            fall = GRAVITY * trick.air_time_s / 2 - AIRBAG_TOP_M / trick.air_time_s  # m/s down at touch-down
+            rest = np.where(lying, AIRBAG_TOP_M - airbag_sink_m(after, fall), 0.0)
     yaw0 = VIEW_YAW_DEG[view]
     if trick.axis_tilt_deg:  # about the tilted axis (whole turns: upright again at landing)
         axis = spin_axis(trick)
@@ -310,7 +327,7 @@ def make_motion(
     channels = pose_channels(times, t0, t1, trick.kind, trick.landing)
     pose = _bone_deltas(channels, bone_labels, rest_heads)
     return Motion(timeline, pose, rotation, x, spin, flip, yaw0, jumps=trick.jumps, drop_m=trick.drop_m, roll_deg=roll,
-                  lying=lying, travel=travel)  # fmt: skip
+                  lying=lying, travel=travel, rest_m=rest)  # fmt: skip
 
 
 def _bone_deltas(channels: np.ndarray, labels: list[str], heads: np.ndarray) -> np.ndarray:

@@ -56,12 +56,12 @@ def encode_moving(
     colours: tuple[np.ndarray, np.ndarray],
     world: World,
     progress: Callable[[int, int], None] | None,
-    box: tuple[np.ndarray, np.ndarray] | None = None,
+    box: tuple[np.ndarray, np.ndarray, str] | None = None,
 ) -> None:
     """Render and encode every frame of the clip as `path` films it."""
     maps = _distortion_maps(path, float(path.focal_px[0])) if path.k1 else None
     margin = maps[0] if maps is not None else (0, 0)
-    box_colours = part_colors(["box"] * (0 if box is None else len(box[1])))
+    box_colours = part_colors([] if box is None else [box[2]] * len(box[1]))
     total = timeline.frame_count
     with VideoWriter(out, width=path.width, height=path.height, fps=timeline.fps) as writer:
         for i in range(total):

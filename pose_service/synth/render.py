@@ -40,6 +40,7 @@ PART_RGB = {
     "board_side": (60, 60, 66),
     "box": (120, 96, 72),
     "banner": (28, 92, 178),
+    "airbag": (30, 84, 200),
 }
 _LIGHT_DIR = np.array([-0.35, 0.8, 0.55])  # towards the sun: high, in front, a little to the left
 _AMBIENT, _DIFFUSE = 0.5, 0.55

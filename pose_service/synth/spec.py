@@ -28,7 +28,8 @@ TRICK_FORMS = (
     "regular or goofy (the rider's natural stance; default: what the view shows, front regular, back goofy), "
     "switch (ridden in the other stance): goofy,switch,right540",
     "frontside360, backside540, fs180, bs360, cab360 (switch frontside): need regular or goofy",
-    "landings: stomped (default), sketchy (a hand dragged on the snow), crash (the body goes down and stays)",
+    "landings: stomped (default), sketchy (a hand dragged on the snow), crash (the body goes down and stays), "
+    "airbag (onto an airbag's top, sinking in and falling back onto it)",
     "360,under=40 or 360,over=30 (the spin lands 40 deg short or 30 deg past, finished on the snow)",
     "tiny (the rider under 60 px tall: filmed from far away), hidden (a banner hides the rider in the air)",
     "rate=steady (default: one rate from takeoff to landing), rate=vary30 (the rate 30 % above the mean at a "
@@ -46,12 +47,14 @@ TRICK_FORMS = (
 )
 
 KINDS = ("jump", "ride", "crouch", "drop")
-LANDINGS = ("stomped", "sketchy", "crash")
+LANDINGS = ("stomped", "sketchy", "crash", "airbag")
 STANCES = ("regular", "goofy")
 VISIBILITIES = ("clear", "tiny", "hidden")
 AXIS_TOWARDS = ("front", "back", "left", "right")
 _RATE = re.compile(r"^(steady|smooth|vary(\d+(?:\.\d+)?))$")
 DROP_BOX_M = 0.8  # the box a "drop" rides off: its top above the snow
+AIRBAG_TOP_M = 0.5  # an airbag's landing surface above the snow the rider took off from
+AIRBAG_SINK_M = 0.35  # how deep the rider sinks into it
 # The stance a view shows when the spec names none: the leading foot is on the travel side, the rider travels
 # along +x, so facing the camera (left on +x) the left foot leads.
 VIEW_STANCE = {"front": "regular", "back": "goofy"}
@@ -232,7 +235,10 @@ class TrickSpec:
 
     @property
     def drop_m(self) -> float:
-        """How far below the takeoff the landing is (the box's height for a drop, else 0)."""
+        """How far below the takeoff the landing is (the box's height for a drop; an airbag's landing is above
+        it: minus the bag's height; else 0)."""
+        if self.landing == "airbag":
+            return -AIRBAG_TOP_M
         return DROP_BOX_M if self.kind == "drop" else 0.0
 
     @property
@@ -303,6 +309,8 @@ class TrickSpec:
             text += " Sketchy landing: a hand dragged on the snow."
         elif self.landing == "crash":
             text += " Crashed: the body went down to the snow."
+        elif self.landing == "airbag":
+            text += " Landed in an airbag."
         if self.grab:
             text += f" Grab: {self.grab.replace('_', ' ')}, held {self.grab_hold_s:.2f} s."
         return text

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pose_service.synth.camera_path import CAMERA_KINDS
 
-__all__ = ["MovingClip", "moving_suite"]
+__all__ = ["MovingClip", "airbag_suite", "moving_suite"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,14 @@ def moving_suite() -> list[MovingClip]:
     clips = [MovingClip(*row) for row in _SUITE]
     assert {c.camera for c in clips} == set(CAMERA_KINDS) - {"still"}
     return clips
+
+
+# Jumps into an airbag (landing "airbag"): the cameras the bag is staged for, a straight air, a spin and a flip each.
+_AIRBAG = tuple((f"{trick},airbag", camera) for camera in ("pan", "follow-front", "follow-behind", "follow-below")
+                for trick in ("straight", "360", "backflip"))  # fmt: skip
+
+
+def airbag_suite() -> list[MovingClip]:
+    """Jumps landing in an airbag (12 clips): no snow comes back under the board, so the landing is timed by the
+    feet alone, and the grade must say airbag, not crash."""
+    return [MovingClip(*row) for row in _AIRBAG]

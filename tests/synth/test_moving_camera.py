@@ -179,6 +179,8 @@ def test_projection_matches_opencv_with_distortion() -> None:
     [
         ({"camera": "helicopter"}, "follow-front"),  # an unknown kind lists the valid ones
         ({"camera": "pan", "trick": "360,tiny"}, "still camera only"),  # tiny and hidden are staged for still
+        ({"camera": "still", "trick": "straight,airbag"}, "travels or turns"),  # the bag would lie under the takeoff
+        ({"camera": "zoom", "trick": "straight,airbag"}, "travels or turns"),
     ],
 )
 def test_render_clip_refuses_bad_cameras(tmp_path: Path, kwargs: dict[str, Any], word: str) -> None:

@@ -1,0 +1,155 @@
+"""A jump into an airbag (`render_clip` with landing "airbag": a blue bag 0.5 m high on the landing, the rider
+sinking into it and falling back): found and timed as any flight, its spin counted, its landing said to be in the airbag, not a
+crash. The rule itself (`landing.landed_in_airbag`) on readings like the real clips': a landing on snow, one
+against the sky, a run-in that never read snow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pose_service.analysis.landing import AIRBAG, AIRBAG_S, landed_in_airbag
+from pose_service.config import Settings
+
+# The real clips' bar. The bag gives way: the feet's fall goes on into it, and their bend (which times a landing
+# where no snow shows it) comes 1-8 frames after the board met its top (`bench/moving_camera.py --suite airbag`;
+# this clip 1 frame).
+NEAR_FRAMES = 5
+
+FPS = 30.0
+TAKEOFF_S, LANDING_S = 1.0, 1.8
+
+
+@pytest.fixture(scope="session")
+def follow_behind_airbag(session_dir: Path, settings: Settings) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """(the clip, result.json, truth.json) of a 360 into an airbag filmed by a follow-cam behind the rider, 480x480,
+    30 fps. Smaller, the rider is found less surely over the bag: at 256 px the rider stands 55 px tall, under the
+    scoring gate; a straight air at 320 and 400 px was found in one rendering and not in another (the encoder's
+    pixels differ between processes) where at 480 both were."""
+    from pose_service.pipeline import AnalyzeOptions, analyze
+    from pose_service.synth import parse_trick, render_clip
+
+    clip = session_dir / "follow_behind_airbag.mp4"
+    truth = render_clip(parse_trick("360,airbag"), clip, width=480, height=480, fps=FPS, view="front",
+                        camera="follow-behind", anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+    outcome = analyze(clip, out_dir=session_dir / "follow_behind_airbag_pose", options=AnalyzeOptions(mesh=False),
+                      settings=settings)  # fmt: skip
+    return clip, outcome.result, json.loads(Path(truth).read_text())
+
+
+def test_a_jump_into_an_airbag_is_timed_and_its_landing_said_to_be_in_the_bag(follow_behind_airbag) -> None:  # type: ignore[no-untyped-def]
+    _, result, truth = follow_behind_airbag
+    want = truth["jumps"][0]
+    assert truth["expected"]["landing_shown"] == AIRBAG
+    jumps = result["analysis"]["jumps"]
+    assert len(jumps) == 1, [(j["takeoff_frame"], j["landing_frame"]) for j in jumps]
+    jump = jumps[0]
+    assert abs(jump["takeoff_frame"] - want["takeoff_frame"]) <= NEAR_FRAMES, (jump["takeoff_frame"], want)
+    assert abs(jump["landing_frame"] - want["landing_frame"]) <= NEAR_FRAMES, (jump["landing_frame"], want)
+    assert jump["spin_deg"] == truth["trick"]["spin_deg"]
+    # lying in the bag is no crash, and the grade says why
+    assert jump["landing"]["grade"] == AIRBAG, jump["landing"]
+    assert "no snow under the board" in jump["landing"]["reasons"][0]
+    assert "Landed in an airbag" in jump["explanation"]
+
+
+def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(follow_behind_airbag) -> None:  # type: ignore[no-untyped-def]
+    """Where the camera stood still the ground under the feet was not read for the flight; `find_jumps` reads it
+    around the run-in and the landing (`ground_reader`). Here on the same clip's rider, its readings taken away."""
+    from pose_service.analysis.airborne import Airborne
+    from pose_service.analysis.contact import read_ground
+    from pose_service.analysis.jumps import _airbag
+    from pose_service.tracking.core import Track
+    from pose_service.video import probe
+
+    clip, result, _ = follow_behind_airbag
+    data = next(t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"])
+    track = Track(id=int(data["id"]), frames=np.asarray(data["frames"]), bbox=np.asarray(data["bbox"], dtype=float),
+                  keypoints_2d=np.asarray(data["keypoints_2d"], dtype=float),
+                  keypoints_3d=np.asarray(data["keypoints_3d"], dtype=float),
+                  interpolated=np.asarray(data["interpolated"], dtype=bool))  # fmt: skip
+    times = np.asarray(result["timestamps_s"], dtype=float)[track.frames]
+    jump = result["analysis"]["jumps"][0]
+    start = int(np.searchsorted(track.frames, jump["takeoff_frame"]))
+    end = int(np.searchsorted(track.frames, jump["landing_frame"]))
+    flight = Airborne(start=start, end=end, takeoff_frame=jump["takeoff_frame"], landing_frame=jump["landing_frame"],
+                      takeoff_s=float(times[start]), landing_s=float(times[end]), apex_m=0.0, drop_m=0.0,
+                      accel_g=1.0, rms_m=0.0)  # fmt: skip
+    windows: list[list[list[int]]] = []
+
+    def reader(asked: list[list[int]]):  # type: ignore[no-untyped-def]
+        windows.append(asked)
+        return read_ground(probe(clip), track, asked)
+
+    assert _airbag(track, times, flight, FPS, None) is None  # nothing read, nothing said
+    assert "coloured surface" in (_airbag(track, times, flight, FPS, reader) or "")
+    # only the run-in and the landing were read, not the clip
+    reach = int(np.ceil(AIRBAG_S * FPS))
+    assert windows == [[[jump["takeoff_frame"] - reach, jump["takeoff_frame"]],
+                        [jump["landing_frame"], jump["landing_frame"] + reach]]]  # fmt: skip
+
+
+def _readings(after_snow: float, after_colour: float, run_in: float = 0.95) -> tuple[np.ndarray, ...]:
+    """Per sample at 30 fps over 3 s: times, snow and colourfulness under the feet; the run-in's snow before the
+    takeoff, nan through the air, then the given readings from the landing on."""
+    t = np.arange(90) / FPS
+    snow = np.where(t <= TAKEOFF_S, run_in, np.where(t >= LANDING_S, after_snow, np.nan))
+    colour = np.where(t <= TAKEOFF_S, 0.02, np.where(t >= LANDING_S, after_colour, np.nan))
+    return t, snow, colour
+
+
+@pytest.mark.parametrize(
+    ("after_snow", "after_colour", "run_in", "airbag"),
+    [
+        (0.0, 0.85, 0.95, True),  # the synthetic bag's blue fabric
+        (0.9, 0.03, 0.95, False),  # back on the snow (the real clips: 0.01-0.1 colourfulness)
+        (0.0, 0.45, 0.95, False),  # sky under the board (seg6's second kicker read 0.48 in the air)
+        (0.05, 0.1, 0.95, False),  # shade or trees: no snow, but no colour either
+        (0.0, 0.85, 0.2, False),  # the run-in never read snow: the reading says nothing here
+    ],
+)
+def test_an_airbag_is_a_coloured_surface_after_a_run_in_on_snow(after_snow, after_colour, run_in, airbag) -> None:  # type: ignore[no-untyped-def]
+    t, snow, colour = _readings(after_snow, after_colour, run_in)
+    found = landed_in_airbag(t, snow, colour, takeoff_s=TAKEOFF_S, landing_s=LANDING_S)
+    assert (found is not None) == airbag, found
+
+
+def test_an_airbag_needs_the_landing_seen() -> None:
+    t, snow, colour = _readings(0.0, 0.85)
+    snow[t >= LANDING_S + 0.1] = np.nan  # read in the first 0.1 s only
+    assert landed_in_airbag(t, snow, colour, takeoff_s=TAKEOFF_S, landing_s=LANDING_S) is None
+    assert landed_in_airbag(t, None, None, takeoff_s=TAKEOFF_S, landing_s=LANDING_S) is None
+
+
+def test_the_generators_rider_lands_on_the_bag_and_sinks_into_it(follow_behind_airbag) -> None:  # type: ignore[no-untyped-def]
+    """The truth the suite is judged by: the ankles come down onto the bag's top at the landing frame, the body
+    then sinks in and lies on it (never through the bag to the snow), and the picture shows the bag's fabric
+    under the feet."""
+    from pose_service.synth.spec import AIRBAG_SINK_M, AIRBAG_TOP_M
+
+    clip, _, truth = follow_behind_airbag
+    names = truth["joint_names"]
+    joints = np.asarray(truth["joints_3d"])
+    landing = truth["jumps"][0]["landing_frame"]
+    ankles = joints[:, [names.index("left_ankle"), names.index("right_ankle")], 1].min(axis=1)
+    assert AIRBAG_TOP_M < ankles[landing] < AIRBAG_TOP_M + 0.2, ankles[landing - 2 : landing + 3]
+    assert ankles[landing - 5] > ankles[landing] + 0.2  # still falling onto it
+    lowest = joints[landing:, :, 1].min(axis=1)
+    assert lowest[-1] < AIRBAG_TOP_M - AIRBAG_SINK_M + 0.15 and lowest.min() > 0.0, lowest[::5]
+    # the fabric under the feet in the picture (BGR: blue well above red), past the board
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, landing + 3)
+    ok, frame = cap.read()
+    assert ok
+    feet = np.asarray(truth["keypoints_2d"][landing + 3])[[names.index("left_ankle"), names.index("right_ankle")], :2]
+    x, y = int(feet[:, 0].mean()), int(feet[:, 1].max())
+    # the board (yellow) lies within 10 px under the ankles
+    patch = frame[y + 12 : y + 22, x - 15 : x + 15].reshape(-1, 3).astype(int)
+    b, _, r = np.median(patch, axis=0)
+    assert b > r + 60, (b, r)
