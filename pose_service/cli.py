@@ -214,7 +214,10 @@ def _jump_line(jump: dict[str, Any]) -> str:
     landing = jump.get("landing") or {}
     if landing:
         why = "; ".join(landing.get("reasons") or [])
-        parts.append(f"landing not graded: {why}" if landing["grade"] == "unknown" else f"landing {landing['grade']}")
+        if landing["grade"] == "unknown":
+            parts.append(f"landing not graded: {why}")
+        else:
+            parts.append("landed in an airbag" if landing["grade"] == "airbag" else f"landing {landing['grade']}")
     conf = jump.get("confidence") or {}
     if conf:
         parts.append(f"confidence {conf['overall']:.2f}")

@@ -47,11 +47,12 @@ _FEET_FALLING_M_S = 1.5  # feet dropping faster than this are still in the air
 _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as still in contact
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
-# At a takeoff the body stands: its ankles-to-shoulders axis within this of the picture's up (`body_axis_deg`; a
-# rolled camera's 30° and a lean included), median over the takeoff sample and the next (`_TAKEOFF_SAMPLES` in all:
-# 0.1 s at 30 frames/s, in which a backflip of 0.8 s has turned 45°).
-_MAX_TAKEOFF_AXIS_DEG = 65.0
+# At a takeoff the body has not tipped over: its ankles-to-shoulders axis in the picture (`body_axis_deg`), median
+# over the takeoff sample and the next (`_TAKEOFF_SAMPLES` in all: 0.1 s at 30 frames/s, in which a backflip of
+# 0.8 s turns 45°, so a median of about 25°), within this of its median over the `_RIDE_S` before (`_tipped_at`).
+_MAX_TAKEOFF_TURN_DEG = 65.0
 _TAKEOFF_SAMPLES = 4
+_RIDE_S = 0.3
 _MIN_HIP_BULGE_M = 0.08  # a flight of 0.26 s rises g T^2 / 8 = 8 cm above its chord: less is a bob or a step
 _MIN_DESCENT = 0.25  # with a moving camera, a flight comes down at least this share of its rise
 APART_S = 0.7  # with a moving camera, two flights closer than this are one (and a bend of the run-in or run-out)
@@ -704,6 +705,21 @@ def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float, at: flo
     return float(feet[int(np.argmin(np.abs(t - at)))])
 
 
+def _tipped_at(t: np.ndarray, axis_deg: np.ndarray, start: int) -> bool:
+    """Whether the body's axis in the picture (`body_axis_deg`) turns more than `_MAX_TAKEOFF_TURN_DEG` from where
+    it stood over the `_RIDE_S` before sample `start` to the takeoff and the first samples after it
+    (`_TAKEOFF_SAMPLES` in all; medians)."""
+    before = axis_deg[int(np.searchsorted(t, t[start] - _RIDE_S, side="left")) : start]
+    after = axis_deg[start : start + _TAKEOFF_SAMPLES]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if not before.size or not after.size:
+        return False
+    # angles wrap at 180°: each taken as its difference from the ride's median
+    ride = float(np.median(before))
+    turned = (after - ride + 180.0) % 360.0 - 180.0
+    return bool(abs(float(np.median(turned))) > _MAX_TAKEOFF_TURN_DEG)
+
+
 def _validate(
     frames: np.ndarray,
     t: np.ndarray,
@@ -730,13 +746,13 @@ def _validate(
     start, end = _refine_contacts(t, h, feet, start, end, ramp=ramp)
     if t[end] - t[start] < MIN_AIR_S or end - start < 4:
         return None
-    # A takeoff leaves the board, the body on its feet: a body lying down (in an airbag, or after a crash) can rock
+    # A takeoff leaves the board with the body as it rode: a body falling over (in an airbag, or in a crash) can drop
     # its hips through a parabola as the camera turns (the synthetic pan over an airbag: a "jump" at 79-97 as the
-    # rider sitting in the bag fell back, the legs up: 8°, then 86°, 169°, 161° from upright).
-    if axis_deg is not None:
-        near = axis_deg[start : start + _TAKEOFF_SAMPLES]
-        if np.isfinite(near).any() and np.nanmedian(np.abs(near)) > _MAX_TAKEOFF_AXIS_DEG:
-            return None
+    # rider sitting in the bag fell back, the legs up: 8°, then 86°, 169°, 161° from upright, against 8-19° the
+    # moment before). Against the body's own axis before, not the picture's up: seg6's follow-cam rolls the rider
+    # to 70° from it on the second kicker's lip.
+    if axis_deg is not None and _tipped_at(t, axis_deg, start):
+        return None
     sl = slice(start, end + 1)
     # Free flight bulges above the straight line from takeoff to landing by g T^2 / 8; the feet leave the
     # ground with the body, so they bulge too (less in a tuck). Feet that stay put are a crouch or a squat.

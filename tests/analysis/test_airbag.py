@@ -55,6 +55,9 @@ def test_a_jump_into_an_airbag_is_timed_and_its_landing_said_to_be_in_the_bag(fo
     assert jump["landing"]["grade"] == AIRBAG, jump["landing"]
     assert "no snow under the board" in jump["landing"]["reasons"][0]
     assert "Landed in an airbag" in jump["explanation"]
+    from pose_service.cli import _jump_line
+
+    assert "landed in an airbag" in _jump_line(jump)
 
 
 def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(follow_behind_airbag) -> None:  # type: ignore[no-untyped-def]
