@@ -48,8 +48,8 @@ _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as st
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
 # At a takeoff the body has not tipped over: its ankles-to-shoulders axis in the picture (`body_axis_deg`), median
-# over the takeoff sample and the next (`_TAKEOFF_SAMPLES` in all: 0.1 s at 30 frames/s, in which a backflip of
-# 0.8 s turns 45°, so a median of about 25°), within this of its median over the `_RIDE_S` before (`_tipped_at`).
+# over the `_TAKEOFF_SAMPLES` after the takeoff (0.13 s at 30 frames/s, in which a double backflip of 0.8 s turns
+# 120°: a median of 45°), within this of its median over the `_RIDE_S` before (`_tipped_at`).
 _MAX_TAKEOFF_TURN_DEG = 65.0
 _TAKEOFF_SAMPLES = 4
 _RIDE_S = 0.3
@@ -707,10 +707,9 @@ def _ground_level(t: np.ndarray, feet: np.ndarray, t0: float, t1: float, at: flo
 
 def _tipped_at(t: np.ndarray, axis_deg: np.ndarray, start: int) -> bool:
     """Whether the body's axis in the picture (`body_axis_deg`) turns more than `_MAX_TAKEOFF_TURN_DEG` from where
-    it stood over the `_RIDE_S` before sample `start` to the takeoff and the first samples after it
-    (`_TAKEOFF_SAMPLES` in all; medians)."""
+    it stood over the `_RIDE_S` before the takeoff sample `start` to the `_TAKEOFF_SAMPLES` after it (medians)."""
     before = axis_deg[int(np.searchsorted(t, t[start] - _RIDE_S, side="left")) : start]
-    after = axis_deg[start : start + _TAKEOFF_SAMPLES]
+    after = axis_deg[start + 1 : start + 1 + _TAKEOFF_SAMPLES]
     before, after = before[np.isfinite(before)], after[np.isfinite(after)]
     if not before.size or not after.size:
         return False
@@ -748,8 +747,8 @@ def _validate(
         return None
     # A takeoff leaves the board with the body as it rode: a body falling over (in an airbag, or in a crash) can drop
     # its hips through a parabola as the camera turns (the synthetic pan over an airbag: a "jump" at 79-97 as the
-    # rider sitting in the bag fell back, the legs up: 8°, then 86°, 169°, 161° from upright, against 8-19° the
-    # moment before). Against the body's own axis before, not the picture's up: seg6's follow-cam rolls the rider
+    # rider sitting in the bag fell back, the legs up: 8° at the "takeoff", then 86°, 169°, 161° from upright,
+    # against 8-19° the moment before). Against the body's own axis before, not the picture's up: seg6's follow-cam rolls the rider
     # to 70° from it on the second kicker's lip.
     if axis_deg is not None and _tipped_at(t, axis_deg, start):
         return None

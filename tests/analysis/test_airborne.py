@@ -118,3 +118,32 @@ def test_two_misread_frames_at_the_apex_do_not_split_the_flight() -> None:
     frames, times, kp2d, kp3d = _clip(heights)
     flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True)
     assert len(flights) == 1 and abs(flights[0].takeoff_frame - 30) <= 1 and abs(flights[0].landing_frame - 54) <= 1
+
+
+def _turned(kp2d: np.ndarray, start: int, degrees_per_frame: float, most: float) -> np.ndarray:
+    """The picture's keypoints turned about the hips from sample `start` on, by `degrees_per_frame` a frame up to
+    `most` degrees (the hips' height unchanged)."""
+    out = kp2d.copy()
+    for i in range(start, len(out)):
+        a = np.radians(min(most, degrees_per_frame * (i - start)))
+        hips = (out[i, 23, :2] + out[i, 24, :2]) / 2
+        turn = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        out[i, :, :2] = (out[i, :, :2] - hips) @ turn.T + hips
+    return out
+
+
+@pytest.mark.parametrize(
+    ("degrees_per_frame", "most", "flight"),
+    [
+        (15.0, 360.0, True),  # a backflip's turn, 450° a second, starting at the takeoff
+        (30.0, 360.0, True),  # a double backflip's, 900° a second
+        (60.0, 150.0, False),  # tipped over onto the back, legs up, in 3 frames: falling into an airbag
+    ],
+)
+def test_a_body_that_tips_over_at_its_takeoff_is_not_flying(degrees_per_frame: float, most: float, flight: bool) -> None:
+    # A synthetic rider sitting in an airbag fell back, legs up, while a pan's stabilised hips drew a parabola.
+    frames, times, kp2d, kp3d = _clip(_flight(90, 30, 0.7))
+    kp2d = _turned(kp2d, 30, degrees_per_frame, most)
+    for moving in (False, True):
+        flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=moving)
+        assert (len(flights) == 1) == flight, (moving, [(f.takeoff_frame, f.landing_frame) for f in flights])
