@@ -748,8 +748,8 @@ def _validate(
     # A takeoff leaves the board with the body as it rode: a body falling over (in an airbag, or in a crash) can drop
     # its hips through a parabola as the camera turns (the synthetic pan over an airbag: a "jump" at 79-97 as the
     # rider sitting in the bag fell back, the legs up: 8° at the "takeoff", then 86°, 169°, 161° from upright,
-    # against 8-19° the moment before). Against the body's own axis before, not the picture's up: seg6's follow-cam rolls the rider
-    # to 70° from it on the second kicker's lip.
+    # against 8-19° the moment before). Against the body's own axis before, not the picture's up: seg6's
+    # follow-cam rolls the rider to 70° from it on the second kicker's lip.
     if axis_deg is not None and _tipped_at(t, axis_deg, start):
         return None
     sl = slice(start, end + 1)
