@@ -35,3 +35,25 @@ def test_real_tricks_pass() -> None:
     assert rotation_doubt(_jump(0.9, 1080.0, 720.0, 1.05)) is None  # a double cork 1080
     assert rotation_doubt(_jump(0.9, 0.0, 1080.0, 1.2)) is None  # a triple backflip
     assert scoring(150.0, [_jump(0.9, 360.0, 0.0, 0.8)]) == {"scoreable": True, "reasons": []}
+
+
+def test_the_gate_measures_the_rider_standing_not_lying_in_an_airbag() -> None:
+    """70 px tall while riding (40 samples), then lying in a bag, 30 px tall and 80 wide (60 samples): the median
+    over every box would refuse the clip (30 px); the rider is as big as before."""
+    import numpy as np
+
+    from pose_service.analysis.jumps import _rider_height_px
+    from pose_service.tracking.core import Track
+
+    n, riding = 100, 40
+    k2 = np.zeros((n, 33, 3))
+    bbox = np.zeros((n, 4))
+    k2[:riding, [11, 12], 1], k2[:riding, [27, 28], 1] = 100.0, 160.0  # shoulders above the ankles
+    bbox[:riding] = [100.0, 95.0, 130.0, 165.0]
+    k2[riding:, [11, 12], 0], k2[riding:, [27, 28], 0] = 100.0, 170.0  # lying: shoulders beside the ankles
+    k2[riding:, :, 1] = 150.0
+    bbox[riding:] = [95.0, 135.0, 175.0, 165.0]
+    track = Track(id=1, frames=np.arange(n), bbox=bbox, keypoints_2d=k2, keypoints_3d=np.zeros((n, 33, 3)),
+                  interpolated=np.zeros(n, dtype=bool))  # fmt: skip
+    assert float(np.median(bbox[:, 3] - bbox[:, 1])) == 30.0
+    assert _rider_height_px(track) == 70.0
