@@ -31,12 +31,15 @@ Each hand's grab is read where it holds:
   the picture shows on the board but the depth puts 0.3-0.7 m off it is where the model guessed, and the guess
   is no guide (on the synthetic grab suite's front and back views such hands read the heel side whichever edge
   they held: 7 heel, 7 toe grabs). Seen from the front or the back, the picture itself cannot tell the edges
-  apart: the generator's toe and heel grabs put the wrist within a few pixels of the same place;
+  apart: the generator's toe and heel grabs put the wrist within a few pixels of the same place; with the chest
+  towards the camera the forearm drawn over the legs or hidden behind them does (`analysis.forearm`), tweaked or not;
 - zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
   centre, by `END_ZONE_M`), else "middle" (between the bindings); along the board in the picture where it lies
-  across it, in 3D where it points at the camera;
-- route: "front" or "behind": the elbow on the toe side of the board (the arm reaching in front of the legs or
-  between them) or the heel side (around behind the legs).
+  across it, in 3D where it points at the camera; where the rider is seen broadside (the hips drawn `BROADSIDE` of
+  their width or more), by the hand's offset from the hips in the picture, beyond `HIPS_END_M` the nose or tail;
+- route: "front" or "behind": the elbow inside the knee on the hand's own end of the board (the arm reaching
+  between the legs) or beyond it (wrapped around the outside of that leg); with the stance unseen, the elbow's side
+  of the board's axis.
 
 A tweak is the board pulled out of line with the legs: the hips-to-feet line swung back behind the torso's
 down axis, in degrees, over the grab; `TWEAK_DEG` or more counts as tweaked.
@@ -89,15 +92,19 @@ MIN_HALF_FEET_M = 0.22  # half the feet's distance apart is at least this (a sta
 # often draws the feet closer, most when the board points at the camera
 SAME_PLACE_M = 0.1  # both hands this close in the picture: one hand, the other drawn on it by the pose model
 ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies across it, the picture says "along"
+HIPS_END_M = 0.3  # along the board from the hips' middle, in the picture: beyond this is the nose or the tail
+BROADSIDE = 0.55  # the hips drawn at least this share of their 3D width apart: the board lies across the picture
 FACING_CAMERA = 0.5  # the chest faces the camera: its forward at least this far along the camera axis (cos 60°)
 FOREARM_SHOWN = 0.6  # the forearm drawn over the legs in this share of its points or more: the near (toe) edge
-FOREARM_HIDDEN = 0.4  # ... in this share or less: hidden behind the legs, the far (heel) edge
+FOREARM_HIDDEN = 0.5  # ... in this share or less: hidden behind the legs, the far (heel) edge (over a held run, the
+# synthetic suite's front view: heel-edge hands 0.25-0.50, toe-edge hands 0.67-1.00 but for two held between the knees)
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
 # BlazePose indices.
 _FOOT = {"left": (27, 29, 31), "right": (28, 30, 32)}  # ankle, heel, foot index
 _HAND = {"left": (15, 17, 19, 21), "right": (16, 18, 20, 22)}  # wrist, pinky, index, thumb
 _ELBOW = {"left": 13, "right": 14}
+_KNEE = {"left": 25, "right": 26}
 
 # (name, front hand's (edge, zone, route), back hand's, tweaked): the module's table as data; None: that hand is
 # not on the board; "any" matches every value; tweaked None matches either.
@@ -351,6 +358,26 @@ def _one_hand_drawn_twice(found: list[Any], keypoints_2d: np.ndarray, scale: np.
     return [found[int(np.nanargmax(seen))]] if np.isfinite(seen).any() else found
 
 
+def _along_from_hips(keypoints_2d: np.ndarray, scale: np.ndarray, keypoints_3d: np.ndarray, side: str,
+                     riding_stance: str) -> float:
+    """Where the `side` hand holds along the board in the picture: metres (at the rider's scale) from the hips' middle
+    towards the leading hip (the nose), median over the samples; nan unless the rider is seen broadside: the hips
+    drawn at least `BROADSIDE` of their 3D width apart in the picture (median; the hips line up with the board, the
+    shoulders turn with a reaching arm). On the synthetic grab suite over the flight: front view 0.56-0.89, back view
+    0.58-1.58, side view (the board pointing at the camera) 0.11-0.53."""
+    k = keypoints_2d
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        width = np.linalg.norm(k[:, 23, :2] - k[:, 24, :2], axis=1) / scale
+        if not np.nanmedian(width / np.linalg.norm(keypoints_3d[:, 23] - keypoints_3d[:, 24], axis=1)) >= BROADSIDE:
+            return float("nan")
+        lead, trail = (23, 24) if riding_stance == "regular" else (24, 23)
+        nose = k[:, lead, :2] - k[:, trail, :2]
+        nose = nose / np.linalg.norm(nose, axis=1, keepdims=True)
+        hand = k[:, list(_HAND[side]), :2].mean(axis=1) - (k[:, 23, :2] + k[:, 24, :2]) / 2
+        return float(np.nanmedian(np.einsum("mi,mi->m", hand, nose) / scale))
+
+
 def _facing_camera(keypoints_3d: np.ndarray) -> bool:
     """Whether the chest faces the camera (more towards it than across): the torso's forward (`torso_frames`)
     along the camera axis, median over the samples."""
@@ -461,17 +488,50 @@ def find_grab(
             # down (synthetic Japan grabs seen from the side read the heel edge)
             tweaks = tweak_angles(k[held])
             flat = not (np.isfinite(tweaks).any() and np.nanpercentile(tweaks, 75) >= TWEAK_DEG)
-            edge = _edge(float(np.nanmedian(picture[2][side][held]))) if flat else "unsure"
+            if flat:
+                edge = _edge(float(np.nanmedian(picture[2][side][held])))
+            elif forearm is not None and _facing_camera(k[held]):
+                # tweaked with the chest towards the camera: the board swung back behind the legs is what brought
+                # the feet together in the picture, and the arm still reaches in front of the legs for the toe edge
+                # (a Japan) or behind them for the heel edge (a method): synthetic Japans seen from the front read
+                # 1.00 and 1.00, methods 0.25 and 0.50, their feet 0.23-0.25 m apart in the picture
+                edge = _edge_by_forearm(forearm(air[a : b + 1], side), "unsure")
+            else:
+                edge = "unsure"
         elif forearm is not None and picture is not None and _facing_camera(k[held]):
             edge = _edge_by_forearm(forearm(air[a : b + 1], side), edge)
         zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
+        # seen broadside, the picture's offset from the hips says the zone better than the feet: the rider stands
+        # over the board's centre and the pose model draws the hips where they are, where it draws the feet of a
+        # crouched rider reaching for an end anywhere (a seatbelt's back foot drawn at the hand on the tail). On the
+        # synthetic grab suite, front and back views, the hand's offset from the hips along the board: nose, tail,
+        # crail, seatbelt and truck driver hands 0.35-0.60 m, hands between the bindings 0.20 m or less (from the
+        # feet' centre: the seatbelts and crails 0.01-0.36 m)
+        if picture is not None and riding_stance in ("regular", "goofy"):
+            from_hips = _along_from_hips(np.asarray(keypoints_2d, dtype=np.float64)[air][held],
+                                         np.asarray(scale_px_per_m, dtype=np.float64)[air][held], k[held], side,
+                                         riding_stance)  # fmt: skip
+            if np.isfinite(from_hips):
+                zone = "nose" if from_hips > HIPS_END_M else "tail" if from_hips < -HIPS_END_M else "middle"
         hand = side
+        route = "front" if elbow[1] >= 0 else "behind"
         if riding_stance in ("regular", "goofy"):
             leading = "left" if riding_stance == "regular" else "right"
             hand = "front" if side == leading else "back"
+            # the route by the elbow against the knee on the hand's own end of the board (the back knee for the back
+            # hand): an arm wrapped around the outside of that leg has its elbow beyond the knee, towards that end;
+            # one reaching between the legs has it inside. The elbow's side of the board's axis is no guide: the
+            # pose model draws the toes pointing down in the air, so `across` mostly points down the legs (on the
+            # synthetic grab suite its cosine with the feet-to-hips line read -0.3 to -0.99). There, front and back
+            # views, the elbow past the back knee towards the tail (3D, along the board, as a share of the feet's
+            # distance apart): stalefish 0.03-0.37, roast beef -0.44 to -0.10
+            knee = float(np.nanmedian(_to_board(k[held, [_KNEE[side]]], centre[held], axes[held])[:, 0, 0]))
+            past = float(elbow[0]) - knee if hand == "front" else knee - float(elbow[0])
+            if np.isfinite(past):
+                route = "behind" if past > 0 else "front"
         hands.append(HandGrab(
             hand=hand, side=side, edge=edge, zone=zone,
-            route="front" if elbow[1] >= 0 else "behind", start=int(air[a]), end=int(air[b]),
+            route=route, start=int(air[a]), end=int(air[b]),
             start_frame=int(frames[air[a]]), end_frame=int(frames[air[b]]), start_s=float(t[air[a]]),
             end_s=float(t[air[b]] + 1.0 / fps), distance_m=closeness,
         ))  # fmt: skip

@@ -102,6 +102,39 @@ def test_no_hand_near_the_board_is_no_grab_and_a_brush_is_not_a_hold() -> None:
     assert find_grab(times, np.arange(30), brush, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
 
 
+@pytest.mark.parametrize(("elbow_x", "name"), [(-0.35, "stalefish"), (-0.05, "roast beef")])
+def test_the_arm_around_the_back_leg_or_between_the_legs(elbow_x: float, name: str) -> None:
+    """The back hand on the heel edge between the bindings: the elbow beyond the back knee (towards the tail) is
+    the arm wrapped around the outside of the back leg (stalefish), inside it the arm reaching between the legs
+    (roast beef); the elbow's side of the board's axis is not read (here it lies on the toe side either way)."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "right", (-0.1, -0.93, -0.16), range(10, 22))  # regular: the right hand is the back one
+    k[10:22, 14] = (elbow_x, -0.4, 0.25)  # the back knee at x = -0.2
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps)
+    assert grab is not None and grab.name == name
+
+
+def test_seen_broadside_the_zone_is_read_from_the_hips_not_the_feet() -> None:
+    """A seatbelt seen from in front: the front (left) hand reaches across to the tail, 0.55 m from the hips, and the
+    pose model draws the crouched rider's back foot out by the hand (as it did on the synthetic suite): from the
+    feet's centre the hand lies between the bindings, from the hips (the rider stands over the board's centre) it
+    holds the tail."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "left", (-0.55, -0.93, 0.16), range(10, 22))
+    k[:, [28, 30, 32], 0] = -0.5  # the back (right) foot drawn out towards the tail
+    k2 = np.zeros((frames, 33, 3))
+    k2[..., 0], k2[..., 1], k2[..., 2] = 160 - 100 * k[..., 0], 150 - 100 * k[..., 1], 0.9  # facing the camera
+    scale = np.full(frames, 100.0)
+    feet_only = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps)
+    assert feet_only is not None and feet_only.hands[0].zone == "middle"  # the 3D reading alone: from the feet
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps,
+                     keypoints_2d=k2, scale_px_per_m=scale)  # fmt: skip
+    assert grab is not None and grab.name == "seatbelt"
+    assert [(h.hand, h.zone) for h in grab.hands] == [("front", "tail")]
+
+
 def _side_indy() -> dict[str, Any]:
     return json.loads((Path(__file__).parent / "data" / "grab_indy_side_keypoints.json").read_text())
 
