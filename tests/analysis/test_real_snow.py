@@ -122,6 +122,35 @@ def test_a_darker_or_tinted_day_still_finds_and_times_the_straight_air(  # type:
     assert abs(takeoff - 59) <= 5 and abs(landing - 91) <= 8, (takeoff, landing)
 
 
+def test_at_half_the_frame_rate_the_fisheye_straight_air_is_still_found(  # type: ignore[no-untyped-def]
+    session_dir: Path, settings: Settings
+) -> None:
+    """seg3 (a tilted fisheye follow-cam) kept every other frame: 15 frames/s, as a phone saving battery or a
+    clip cut down for sharing gives. The flight's seeds (five samples, 0.27 s) then read the stabilised hips' fall
+    at 1.9-2.0 g around the apex, past the flight's own 0.75-1.5 g, and the jump went unfound (the seed's bound
+    is now wider than the flight's: measured 28-37 against the truth's 28-41, in frames of 15 a second)."""
+    if not (REAL_SNOW / "truth.json").is_file():
+        pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
+    from pose_service.pipeline import AnalyzeOptions, analyze
+    from pose_service.video import VideoReader, probe
+    from pose_service.video.encode import VideoWriter
+
+    info = probe(REAL_SNOW / "snow_seg3.mov")
+    path = session_dir / "snow_seg3_every2.mp4"
+    with VideoReader(info) as reader, VideoWriter(path, width=info.width, height=info.height, fps=info.fps / 2) as writer:
+        for frame in reader:
+            if frame.index % 2 == 0:
+                writer.write(frame.rgb, frame.time_s)
+    result = analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
+    annotated = json.loads((REAL_SNOW / "truth.json").read_text())["clips"]["snow_seg3"]["jumps"][0]
+    takeoff, landing = annotated["takeoff"] // 2, -(-annotated["landing"] // 2)  # 28, 41
+    flights = [(j["takeoff_frame"], j["landing_frame"]) for j in result["analysis"]["jumps"]]
+    assert len(flights) == 1, flights
+    found = flights[0]
+    overlap = min(found[1], landing) - max(found[0], takeoff)
+    assert abs(found[0] - takeoff) <= 2 and overlap >= 0.6 * (landing - takeoff), (found, (takeoff, landing))
+
+
 def _chain(result: dict[str, Any]) -> Track:
     tracks = [Track(id=t["id"], frames=np.asarray(t["frames"]), bbox=np.asarray(t["bbox"], dtype=np.float32),
                     keypoints_2d=np.asarray(t["keypoints_2d"], dtype=np.float32),
