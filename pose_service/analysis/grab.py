@@ -33,6 +33,8 @@ Each hand's grab is read where it holds:
   they held: 7 heel, 7 toe grabs). Seen from the front or the back, the picture itself cannot tell the edges
   apart: the generator's toe and heel grabs put the wrist within a few pixels of the same place; with the chest
   towards the camera the forearm drawn over the legs or hidden behind them does (`analysis.forearm`), tweaked or not;
+  with the back towards it and the rider broadside, a hand between the bindings whose wrist the pose model sees
+  (`WRIST_SEEN`) is on the near (heel) edge, one it half loses behind the legs (under `WRIST_HIDDEN`) on the toe edge;
 - zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
   centre, by `END_ZONE_M`), else "middle" (between the bindings); along the board in the picture where it lies
   across it, in 3D where it points at the camera; where the rider is seen broadside (the hips drawn `BROADSIDE` of
@@ -95,6 +97,9 @@ ACROSS_PICTURE_M = 0.25  # feet this far apart in the picture: the board lies ac
 HIPS_END_M = 0.3  # along the board from the hips' middle, in the picture: beyond this is the nose or the tail
 BROADSIDE = 0.55  # the hips drawn at least this share of their 3D width apart: the board lies across the picture
 FACING_CAMERA = 0.5  # the chest faces the camera: its forward at least this far along the camera axis (cos 60°)
+WRIST_SEEN = 0.9  # back to the camera, a hand between the bindings, its wrist this visible or more: the heel edge
+WRIST_HIDDEN = 0.85  # ... under this: the toe edge, reached for past the legs (synthetic suite, back view, over the
+# held run: heel-edge hands 0.96-0.98, toe-edge hands 0.70-0.79)
 FOREARM_SHOWN = 0.6  # the forearm drawn over the legs in this share of its points or more: the near (toe) edge
 FOREARM_HIDDEN = 0.5  # ... in this share or less: hidden behind the legs, the far (heel) edge (over a held run, the
 # synthetic suite's front view: heel-edge hands 0.25-0.50, toe-edge hands 0.67-1.00 but for two held between the knees)
@@ -358,6 +363,17 @@ def _one_hand_drawn_twice(found: list[Any], keypoints_2d: np.ndarray, scale: np.
     return [found[int(np.nanargmax(seen))]] if np.isfinite(seen).any() else found
 
 
+def _broadside(keypoints_2d: np.ndarray, scale: np.ndarray, keypoints_3d: np.ndarray) -> bool:
+    """Whether the rider is seen broadside: the hips drawn at least `BROADSIDE` of their 3D width apart in the
+    picture (median over the samples; the hips line up with the board, the shoulders turn with a reaching arm)."""
+    k = keypoints_2d
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        width = np.linalg.norm(k[:, 23, :2] - k[:, 24, :2], axis=1) / scale
+        width = width / np.linalg.norm(keypoints_3d[:, 23] - keypoints_3d[:, 24], axis=1)
+        return bool(np.nanmedian(width) >= BROADSIDE)
+
+
 def _along_from_hips(keypoints_2d: np.ndarray, scale: np.ndarray, keypoints_3d: np.ndarray, side: str,
                      riding_stance: str) -> float:
     """Where the `side` hand holds along the board in the picture: metres (at the rider's scale) from the hips' middle
@@ -366,11 +382,10 @@ def _along_from_hips(keypoints_2d: np.ndarray, scale: np.ndarray, keypoints_3d: 
     shoulders turn with a reaching arm). On the synthetic grab suite over the flight: front view 0.56-0.89, back view
     0.58-1.58, side view (the board pointing at the camera) 0.11-0.53."""
     k = keypoints_2d
+    if not _broadside(keypoints_2d, scale, keypoints_3d):
+        return float("nan")
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        width = np.linalg.norm(k[:, 23, :2] - k[:, 24, :2], axis=1) / scale
-        if not np.nanmedian(width / np.linalg.norm(keypoints_3d[:, 23] - keypoints_3d[:, 24], axis=1)) >= BROADSIDE:
-            return float("nan")
         lead, trail = (23, 24) if riding_stance == "regular" else (24, 23)
         nose = k[:, lead, :2] - k[:, trail, :2]
         nose = nose / np.linalg.norm(nose, axis=1, keepdims=True)
@@ -383,6 +398,26 @@ def _facing_camera(keypoints_3d: np.ndarray) -> bool:
     along the camera axis, median over the samples."""
     towards = torso_frames(keypoints_3d)[:, 2, 2]
     return bool(np.isfinite(towards).any() and np.nanmedian(towards) >= FACING_CAMERA)
+
+
+def _back_to_camera(keypoints_3d: np.ndarray) -> bool:
+    """Whether the back faces the camera: the torso's forward (`torso_frames`) against the camera axis, at least
+    `FACING_CAMERA` of it (median over the samples)."""
+    towards = torso_frames(keypoints_3d)[:, 2, 2]
+    return bool(np.isfinite(towards).any() and np.nanmedian(towards) <= -FACING_CAMERA)
+
+
+def _edge_by_wrist(visibility: np.ndarray, depth_edge: str) -> str:
+    """The edge a hand between the bindings holds, seen from behind, by the pose model's visibility of its wrist
+    (median over the held run): `WRIST_SEEN` or more the near (heel) edge, in plain view over the back of the legs;
+    under `WRIST_HIDDEN` the far (toe) edge, the hand reaching past the legs and half hidden by them; `depth_edge`
+    between or where unknown."""
+    seen = float(np.nanmedian(visibility)) if np.isfinite(visibility).any() else float("nan")
+    if seen >= WRIST_SEEN:
+        return "heel"
+    if seen < WRIST_HIDDEN:
+        return "toe"
+    return depth_edge
 
 
 def _edge_by_forearm(shown: np.ndarray, depth_edge: str) -> str:
@@ -513,6 +548,17 @@ def find_grab(
                                          riding_stance)  # fmt: skip
             if np.isfinite(from_hips):
                 zone = "nose" if from_hips > HIPS_END_M else "tail" if from_hips < -HIPS_END_M else "middle"
+        # seen from behind and broadside (the hips across the picture), the depth cannot tell the edges (on the
+        # synthetic grab suite's back view it read "unsure" or the wrong edge on 7 of 7 hands between the bindings),
+        # nor the forearm (the sleeve over the jacket's back either way: toe-edge hands 0.58-1.00, heel 0.67-1.00), but
+        # the legs hide a hand reaching past them for the toe edge and the pose model says so: the wrist's
+        # visibility over the held run, heel-edge hands 0.96-0.98, toe-edge hands 0.70-0.79. Between the bindings
+        # only: at the nose or the tail the hand reaches round the legs into plain view whichever edge it holds
+        # (nose and tail grabs 0.97-0.99, toe edge)
+        if picture is not None and zone == "middle" and _back_to_camera(k[held]):
+            k2 = np.asarray(keypoints_2d, dtype=np.float64)[air][held]
+            if _broadside(k2, np.asarray(scale_px_per_m, dtype=np.float64)[air][held], k[held]):
+                edge = _edge_by_wrist(k2[:, _HAND[side][0], 2], edge)
         hand = side
         route = "front" if elbow[1] >= 0 else "behind"
         if riding_stance in ("regular", "goofy"):

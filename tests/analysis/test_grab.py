@@ -135,6 +135,30 @@ def test_seen_broadside_the_zone_is_read_from_the_hips_not_the_feet() -> None:
     assert [(h.hand, h.zone) for h in grab.hands] == [("front", "tail")]
 
 
+@pytest.mark.parametrize(("wrist_seen", "name"), [(0.97, "melon"), (0.7, "mute"), (0.88, "grab")])
+def test_seen_from_behind_a_hand_between_the_bindings_hidden_by_the_legs_holds_the_toe_edge(
+    wrist_seen: float, name: str
+) -> None:
+    """The rider's back to the camera, the front (left) hand between the bindings and the depth no help (the hand
+    drawn on the board's axis): the wrist in plain view is on the near (heel) edge, a melon; one the pose model
+    half loses behind the legs reached past them for the toe edge, a mute; in between the edge stays unsure."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "left", (0.1, -0.93, 0.0), range(10, 22))
+    k[..., 0], k[..., 2] = -k[..., 0], -k[..., 2]  # turned round: the back towards the camera (+z)
+    k2 = np.zeros((frames, 33, 3))
+    k2[..., 0], k2[..., 1], k2[..., 2] = 160 - 100 * k[..., 0], 150 - 100 * k[..., 1], 0.95
+    k2[10:22, 15, 2] = wrist_seen
+    scale = np.full(frames, 100.0)
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps,
+                     keypoints_2d=k2, scale_px_per_m=scale)  # fmt: skip
+    assert grab is not None and grab.name == name
+    assert [(h.hand, h.zone) for h in grab.hands] == [("front", "middle")]
+    if name == "grab":  # the 3D reading alone cannot tell the edge either
+        alone = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps)
+        assert alone is not None and alone.hands[0].edge == "unsure"
+
+
 def _side_indy() -> dict[str, Any]:
     return json.loads((Path(__file__).parent / "data" / "grab_indy_side_keypoints.json").read_text())
 
