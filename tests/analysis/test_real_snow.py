@@ -94,6 +94,30 @@ def test_the_follow_cam_jumps_are_found_by_the_snow_under_the_feet(real_snow) ->
     assert abs(takeoff - 59) <= 5 and abs(landing - 91) <= 8, (takeoff, landing)  # room for the parabola's +4 and more
 
 
+def _flights_written_again(
+    session_dir: Path, settings: Settings, name: str, tag: str, *, every: int = 1,
+    gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
+) -> list[tuple[int, int]]:
+    """The (takeoff, landing) frames `analyze` finds in real clip `name` written again: every `every`th frame kept
+    (at that fraction of its frame rate), every level times `gains` (R, G, B)."""
+    if not (REAL_SNOW / "truth.json").is_file():
+        pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
+    from pose_service.pipeline import AnalyzeOptions, analyze
+    from pose_service.video import VideoReader, probe
+    from pose_service.video.encode import VideoWriter
+
+    info = probe(REAL_SNOW / f"{name}.mov")
+    path = session_dir / f"{name}_{tag}.mp4"
+    scale = np.array(gains, dtype=np.float32)
+    with VideoReader(info) as reader, VideoWriter(path, width=info.width, height=info.height,
+                                                  fps=info.fps / every) as writer:  # fmt: skip
+        for frame in reader:
+            if frame.index % every == 0:
+                writer.write(np.clip(np.rint(frame.rgb * scale), 0, 255).astype(np.uint8), frame.time_s)
+    result = analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
+    return [(j["takeoff_frame"], j["landing_frame"]) for j in result["analysis"]["jumps"]]
+
+
 @pytest.mark.parametrize("gains", [(0.7, 0.7, 0.7), (0.85, 1.0, 1.1)], ids=["darker", "blue cast"])
 def test_a_darker_or_tinted_day_still_finds_and_times_the_straight_air(  # type: ignore[no-untyped-def]
     session_dir: Path, settings: Settings, gains: tuple[float, float, float]
@@ -103,20 +127,7 @@ def test_a_darker_or_tinted_day_still_finds_and_times_the_straight_air(  # type:
     "colourless"). Judged against the picture's own white, its straight air is found and timed as the clip's own
     (measured: 60-94 and 60-90 against the truth's 59-91; before, the darker one went unfound and the tinted one
     took off 18 frames late on the hips' parabola), asserted with the same room as the clip's own."""
-    if not (REAL_SNOW / "truth.json").is_file():
-        pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
-    from pose_service.pipeline import AnalyzeOptions, analyze
-    from pose_service.video import VideoReader, probe
-    from pose_service.video.encode import VideoWriter
-
-    info = probe(REAL_SNOW / "snow_seg1.mov")
-    path = session_dir / f"snow_seg1_{'_'.join(f'{g:g}' for g in gains)}.mp4"
-    with VideoReader(info) as reader, VideoWriter(path, width=info.width, height=info.height, fps=info.fps) as writer:
-        for frame in reader:
-            rgb = np.clip(np.rint(frame.rgb.astype(np.float32) * np.array(gains, dtype=np.float32)), 0, 255).astype(np.uint8)
-            writer.write(rgb, frame.time_s)
-    result = analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
-    flights = [(j["takeoff_frame"], j["landing_frame"]) for j in result["analysis"]["jumps"]]
+    flights = _flights_written_again(session_dir, settings, "snow_seg1", "_".join(f"{g:g}" for g in gains), gains=gains)
     assert len(flights) == 1, flights
     takeoff, landing = flights[0]
     assert abs(takeoff - 59) <= 5 and abs(landing - 91) <= 8, (takeoff, landing)
@@ -129,22 +140,9 @@ def test_at_half_the_frame_rate_the_fisheye_straight_air_is_still_found(  # type
     clip cut down for sharing gives. The flight's seeds (five samples, 0.27 s) then read the stabilised hips' fall
     at 1.9-2.0 g around the apex, past the flight's own 0.75-1.5 g, and the jump went unfound (the seed's bound
     is now wider than the flight's: measured 28-37 against the truth's 28-41, in frames of 15 a second)."""
-    if not (REAL_SNOW / "truth.json").is_file():
-        pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
-    from pose_service.pipeline import AnalyzeOptions, analyze
-    from pose_service.video import VideoReader, probe
-    from pose_service.video.encode import VideoWriter
-
-    info = probe(REAL_SNOW / "snow_seg3.mov")
-    path = session_dir / "snow_seg3_every2.mp4"
-    with VideoReader(info) as reader, VideoWriter(path, width=info.width, height=info.height, fps=info.fps / 2) as writer:
-        for frame in reader:
-            if frame.index % 2 == 0:
-                writer.write(frame.rgb, frame.time_s)
-    result = analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
+    flights = _flights_written_again(session_dir, settings, "snow_seg3", "every2", every=2)
     annotated = json.loads((REAL_SNOW / "truth.json").read_text())["clips"]["snow_seg3"]["jumps"][0]
     takeoff, landing = annotated["takeoff"] // 2, -(-annotated["landing"] // 2)  # 28, 41
-    flights = [(j["takeoff_frame"], j["landing_frame"]) for j in result["analysis"]["jumps"]]
     assert len(flights) == 1, flights
     found = flights[0]
     overlap = min(found[1], landing) - max(found[0], takeoff)
