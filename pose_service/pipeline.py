@@ -204,7 +204,7 @@ def _analyze_probed(
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
                    image_width=info.width, forearm=ForearmReader(info, chain),
-                   ground_reader=lambda windows: read_ground(info, chain, windows))  # fmt: skip
+                   ground_reader=lambda windows: read_ground(info, chain, windows, motion=False))  # fmt: skip
         if chain is not None
         else []
     )

@@ -218,7 +218,9 @@ class Ground:
     colour: np.ndarray
 
 
-def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] | None = None) -> Ground:
+def read_ground(
+    info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] | None = None, *, motion: bool = True
+) -> Ground:
     """`Ground` for every sample of `track`, read from the video once more (frames outside the track's span are
     skipped undecoded); nan where the pose model did not see the person (gap-filled samples, but for short steady
     gaps: `_readable`) or the band left the picture. The snow is judged against the picture's white around each
@@ -227,7 +229,11 @@ def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] 
     windows: only samples in these frame ranges (first, last; inclusive) are read, the rest left nan. The adaptive
     frame rate's windows (`pose_service.adaptive`): outside them the look found plain riding, the feet on the snow,
     and posed every third frame only, so there is no takeoff or landing to time there. A clip without a window
-    is not decoded again at all."""
+    is not decoded again at all.
+
+    motion: False leaves the ground's motion under the feet unread (`shift_px` nan), where only what lies under them
+    is asked (an airbag's fabric after a still camera's landing): its corners and their flow are most of the pass's
+    work on a small clip."""
     snow = np.full(len(track), np.nan)
     shift = np.full(len(track), np.nan)
     colour = np.full(len(track), np.nan)
@@ -256,14 +262,15 @@ def read_ground(info: VideoInfo, track: Track, windows: Sequence[Sequence[int]] 
             grey = None  # greyed once, for this frame's shift and the next one's
             if i is not None:
                 # Subsampled, then greyed: the same pixels (each is greyed alone) for a step² of the work.
-                grey = cv2.cvtColor(np.ascontiguousarray(frame.rgb[::step, ::step]), cv2.COLOR_RGB2GRAY)
+                if motion:
+                    grey = cv2.cvtColor(np.ascontiguousarray(frame.rgb[::step, ::step]), cv2.COLOR_RGB2GRAY)
                 band = _band(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if band is not None:
                     bands[i] = band
                     if not white_frames or frame.index - white_frames[-1] >= white_every:
                         white_frames.append(frame.index)
                         whites.append(white_colour(frame.rgb))
-                if before is not None and previous is not None:
+                if before is not None and previous is not None and grey is not None:
                     kp = track.keypoints_2d[before, :, :2] / step
                     shift[i] = step * ground_shift(previous, grey, kp, track.bbox[before] / step)
             previous = grey

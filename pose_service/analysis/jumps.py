@@ -20,7 +20,14 @@ from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, 
 from pose_service.analysis.contact import Ground
 from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.grab import Grab, find_grab
-from pose_service.analysis.landing import AIRBAG, AIRBAG_S, LandingGrade, grade_landing, landed_in_airbag
+from pose_service.analysis.landing import (
+    AIRBAG,
+    AIRBAG_S,
+    LandingGrade,
+    grade_landing,
+    landed_in_airbag,
+    ran_in_on_snow,
+)
 from pose_service.analysis.quality import (
     MIN_AIR_SEEN,
     MIN_RIDER_PX,
@@ -326,15 +333,19 @@ def _airbag(
     track: Track, times: np.ndarray, flight: Airborne, fps: float, reader: Callable[[list[list[int]]], Ground] | None
 ) -> str | None:
     """Why `flight` landed in an airbag (`landing.landed_in_airbag`), or None: from the ground the track carries,
-    else read by `reader` over the run-in and the landing."""
+    else read by `reader` over the run-in and, where the run-in was ridden on snow, the landing (a clip off the
+    snow, sports2d_demo's four hops on a still camera, decodes half a second a jump, not a second)."""
     snow, colour = track.extras.get("ground_contact"), track.extras.get("ground_colour")
     if not (isinstance(snow, np.ndarray) and isinstance(colour, np.ndarray)):
         if reader is None:
             return None
         reach = int(np.ceil(AIRBAG_S * fps))
-        read = reader([[flight.takeoff_frame - reach, flight.takeoff_frame],
-                       [flight.landing_frame, flight.landing_frame + reach]])  # fmt: skip
-        snow, colour = read.snow, read.colour
+        run_in = reader([[flight.takeoff_frame - reach, flight.takeoff_frame]])
+        if not ran_in_on_snow(times, run_in.snow, takeoff_s=flight.takeoff_s):
+            return None
+        landing = reader([[flight.landing_frame, flight.landing_frame + reach]])
+        snow = np.where(np.isfinite(run_in.snow), run_in.snow, landing.snow)
+        colour = np.where(np.isfinite(run_in.colour), run_in.colour, landing.colour)
     return landed_in_airbag(times, snow, colour, takeoff_s=flight.takeoff_s, landing_s=flight.landing_s)
 
 

@@ -44,7 +44,8 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 
-__all__ = ["AIRBAG", "GRADES", "LandingGrade", "UNKNOWN", "grade_landing", "landed_in_airbag", "landing_score"]
+__all__ = ["AIRBAG", "GRADES", "LandingGrade", "UNKNOWN", "grade_landing", "landed_in_airbag", "landing_score",
+           "ran_in_on_snow"]
 
 GRADES = ("stomped", "sketchy", "crash")
 UNKNOWN = "unknown"
@@ -198,20 +199,27 @@ def grade_landing(
                         residual, reasons)  # fmt: skip
 
 
+def ran_in_on_snow(times_s: np.ndarray, snow: np.ndarray, *, takeoff_s: float) -> bool:
+    """Whether the run-in to the takeoff at `takeoff_s` read snow under the feet: the median share over the
+    `AIRBAG_S` before it at least `AIRBAG_RUN_IN` (snow: per sample of the track, nan where not read)."""
+    t = np.asarray(times_s, dtype=np.float64)
+    run_in = np.asarray(snow, dtype=np.float64)[(t >= takeoff_s - AIRBAG_S) & (t <= takeoff_s)]
+    run_in = run_in[np.isfinite(run_in)]
+    return bool(run_in.size) and float(np.median(run_in)) >= AIRBAG_RUN_IN
+
+
 def landed_in_airbag(
     times_s: np.ndarray, snow: np.ndarray | None, colour: np.ndarray | None, *, takeoff_s: float, landing_s: float
 ) -> str | None:
     """Why the landing at `landing_s` went into an airbag (a phrase), or None where it did not or the ground
     under the feet was not read. snow, colour: per sample of the track (`contact.Ground`; nan where not read)."""
-    if snow is None or colour is None:
+    if snow is None or colour is None or not ran_in_on_snow(times_s, snow, takeoff_s=takeoff_s):
         return None
     t = np.asarray(times_s, dtype=np.float64)
     snow, colour = np.asarray(snow, dtype=np.float64), np.asarray(colour, dtype=np.float64)
-    run_in = snow[(t >= takeoff_s - AIRBAG_S) & (t <= takeoff_s)]
-    run_in = run_in[np.isfinite(run_in)]
     after = (t >= landing_s) & (t <= landing_s + AIRBAG_S)
     read = after & np.isfinite(snow) & np.isfinite(colour)
-    if not run_in.size or float(np.median(run_in)) < AIRBAG_RUN_IN or read.sum() < max(2, AIRBAG_SEEN * after.sum()):
+    if read.sum() < max(2, AIRBAG_SEEN * after.sum()):
         return None
     off = float(np.mean(snow[read] <= AIRBAG_NO_SNOW))
     dyed = float(np.median(colour[read]))

@@ -64,7 +64,9 @@ def test_a_jump_into_an_airbag_is_timed_and_its_landing_said_to_be_in_the_bag(pa
 
 def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airbag) -> None:  # type: ignore[no-untyped-def]
     """Where the camera stood still the ground under the feet was not read for the flight; `find_jumps` reads it
-    around the run-in and the landing (`ground_reader`). Here on the same clip's rider, its readings taken away."""
+    around the run-in and, where that was ridden on snow, the landing (`ground_reader`, without the ground's
+    motion). Here on the same clip's rider, its readings taken away; a "flight" taking off from the bag reads its
+    run-in only."""
     from pose_service.analysis.airborne import Airborne
     from pose_service.analysis.contact import read_ground
     from pose_service.analysis.jumps import _airbag
@@ -88,14 +90,25 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
 
     def reader(asked: list[list[int]]):  # type: ignore[no-untyped-def]
         windows.append(asked)
-        return read_ground(probe(clip), track, asked)
+        ground = read_ground(probe(clip), track, asked, motion=False)
+        assert np.isnan(ground.shift_px).all()  # the ground's motion is not read
+        return ground
 
     assert _airbag(track, times, flight, FPS, None) is None  # nothing read, nothing said
     assert "coloured surface" in (_airbag(track, times, flight, FPS, reader) or "")
     # only the run-in and the landing were read, not the clip
     reach = int(np.ceil(AIRBAG_S * FPS))
-    assert windows == [[[jump["takeoff_frame"] - reach, jump["takeoff_frame"]],
-                        [jump["landing_frame"], jump["landing_frame"] + reach]]]  # fmt: skip
+    assert windows == [[[jump["takeoff_frame"] - reach, jump["takeoff_frame"]]],
+                       [[jump["landing_frame"], jump["landing_frame"] + reach]]]  # fmt: skip
+    # from the bag (lying in it 20 frames after the landing) there is no run-in on snow: the landing is not read
+    windows.clear()
+    start = int(np.searchsorted(track.frames, jump["landing_frame"] + 20))
+    end = min(start + 15, len(track) - 1)
+    off_bag = Airborne(start=start, end=end, takeoff_frame=int(track.frames[start]), landing_frame=int(track.frames[end]),
+                       takeoff_s=float(times[start]), landing_s=float(times[end]), apex_m=0.0, drop_m=0.0,
+                       accel_g=1.0, rms_m=0.0)  # fmt: skip
+    assert _airbag(track, times, off_bag, FPS, reader) is None
+    assert windows == [[[off_bag.takeoff_frame - reach, off_bag.takeoff_frame]]]
 
 
 def _readings(after_snow: float, after_colour: float, run_in: float = 0.95) -> tuple[np.ndarray, ...]:
