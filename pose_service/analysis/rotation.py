@@ -37,6 +37,7 @@ in, so past 45 degrees every turn takes the head below the hips once, a cork: th
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,8 @@ __all__ = ["RotationFit", "torso_frames", "fit_rotation", "fitted_frames", "judg
 _SPIN_RANGE, _FLIP_RANGE = 1800.0, 1260.0
 _STEPS = (30.0, 6.0, 1.5)  # degrees of total rotation: a coarse grid over everything, then two finer ones
 _MIRROR_PENALTY = (0.0, 0.35, 0.35, 0.5)  # identity, left-right swap, depth mirror, both
+_PENALTY_NKC = np.array(_MIRROR_PENALTY)[None, :, None]  # shaped for (frames, mirrors, candidates)
+_PENALTY_NKC.flags.writeable = False
 _TRUNC_3D = 4 * (1 - np.cos(np.radians(70)))  # a reading further than 70 degrees off counts no worse
 _TRUNC_2D = 0.45
 _WEIGHT_2D = 1.5
@@ -162,34 +165,22 @@ def _cost(
         a = (np.radians(heading + spin * u[i]) + pan[i])[:, None]
         b = np.radians(flip * u[i])[None, :]
         ca, sa, cb, sb = np.cos(a), np.sin(a), np.cos(b), np.sin(b)
-        if has3d[i] and roll:
-            c = readings[i]
-            # trace(C^T Ry(a) Rz(b)) for each mirror image.
-            tr = (
-                c[:, 0, 0, None, None] * ca * cb
-                - c[:, 0, 1, None, None] * ca * sb
-                + c[:, 0, 2, None, None] * sa
-                + c[:, 1, 0, None, None] * sb
-                + c[:, 1, 1, None, None] * cb
-                - c[:, 2, 0, None, None] * sa * cb
-                + c[:, 2, 1, None, None] * sa * sb
-                + c[:, 2, 2, None, None] * ca
-            )
-            dist = np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + penalty[:, None, None]
-            total += dist.min(axis=0)
-        elif has3d[i]:
+        if has3d[i]:
+            # trace(C^T Ry(a) Rx(b)) (or Rz(b)) for each mirror image C: a bilinear form in (cos a, sin a, 1) and
+            # (1, sin b, cos b), so one product of (S, 3) x (3, 3) x (3, F) per mirror instead of eight (S, F) terms
             c = readings[i]  # (4, 3, 3)
-            # trace(C^T Ry(a) Rx(b)) for each mirror image, written out for speed.
-            tr = (
-                c[:, 0, 0, None, None] * ca
-                + c[:, 0, 1, None, None] * sa * sb
-                + c[:, 0, 2, None, None] * sa * cb
-                + c[:, 1, 1, None, None] * cb
-                - c[:, 1, 2, None, None] * sb
-                - c[:, 2, 0, None, None] * sa
-                + c[:, 2, 1, None, None] * ca * sb
-                + c[:, 2, 2, None, None] * ca * cb
-            )
+            zero = np.zeros(len(c))
+            if roll:
+                m = np.stack([np.stack([c[:, 2, 2], -c[:, 0, 1], c[:, 0, 0]], axis=1),
+                              np.stack([c[:, 0, 2], c[:, 2, 1], -c[:, 2, 0]], axis=1),
+                              np.stack([zero, c[:, 1, 0], c[:, 1, 1]], axis=1)], axis=1)  # fmt: skip
+            else:
+                m = np.stack([np.stack([c[:, 0, 0], c[:, 2, 1], c[:, 2, 2]], axis=1),
+                              np.stack([-c[:, 2, 0], c[:, 0, 1], c[:, 0, 2]], axis=1),
+                              np.stack([zero, -c[:, 1, 2], c[:, 1, 1]], axis=1)], axis=1)  # fmt: skip
+            rows = np.stack([ca[:, 0], sa[:, 0], np.ones(len(ca))], axis=1)  # (S, 3)
+            cols = np.stack([np.ones(b.shape[1]), sb[0], cb[0]], axis=0)  # (3, F)
+            tr = (rows @ m) @ cols  # (4, S, F)
             dist = np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + penalty[:, None, None]
             total += dist.min(axis=0)
         if has2d[i] and roll:
@@ -411,8 +402,7 @@ def _frame_cost(
     n = len(readings)
     m = _panned(np.broadcast_to(models, (n,) + models.shape[1:]), pan)
     tr = np.einsum("nkij,ncij->nkc", readings, m)
-    pen = np.array(_MIRROR_PENALTY)[None, :, None]
-    d3 = (np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + pen).min(axis=1)
+    d3 = (np.minimum(2.0 * (3.0 - tr), _TRUNC_3D) + _PENALTY_NKC).min(axis=1)
     obs = np.where(has2d[:, None], obs2d, 0.0)
     lx, ly, ux, uy = (obs[:, k, None] for k in range(4))
     px, py, qx, qy = m[..., 0, 0], m[..., 1, 0], m[..., 0, 1], m[..., 1, 1]
@@ -464,11 +454,11 @@ def _refine(objective: object, starts: list[np.ndarray], scale: np.ndarray) -> t
 
 def _knot_penalty(inner: np.ndarray) -> tuple[tuple[float, ...], float]:
     """The knots (0, inner..., 1) and how far their segment rates stray outside `_RATE_RANGE` (0 inside)."""
-    knots = np.concatenate([[0.0], inner, [1.0]])
-    rates = np.diff(knots) * _KNOTS
+    knots = (0.0, *(float(k) for k in inner), 1.0)  # plain floats: a handful of values, numpy's overhead was its cost
+    rates = [(b - a) * _KNOTS for a, b in itertools.pairwise(knots)]
     lo, hi = _RATE_RANGE
-    stray = float(np.clip(lo - rates, 0, None).sum() + np.clip(rates - hi, 0, None).sum())
-    return tuple(float(k) for k in knots), stray
+    stray = sum(max(lo - r, 0.0) for r in rates) + sum(max(r - hi, 0.0) for r in rates)
+    return knots, float(stray)
 
 
 def _search_varying(
@@ -532,15 +522,17 @@ def _search_tilted(
     totals = np.arange(-_SPIN_RANGE, _SPIN_RANGE + 1e-9, _STEPS[0])
     shapes = _shapes()
     picks = [shapes[0]] + [shapes[k] for k in np.linspace(1, len(shapes) - 1, _TILT_SHAPES).astype(int)]
-    rows = np.arange(len(u))[None, :, None]
+    t_count = len(turn_grid)
+    # table[frame, axis, turn] through one flat index (`_search_varying`): the same values summed in the same order
+    base = (np.arange(len(u)) * (len(axes) * t_count))[None, :, None] + (np.arange(len(axes)) * t_count)[None, None, :]
     found = []
     for heading in headings:
         frames = model_frames(heading, np.zeros(1), np.zeros(1))[0] @ turned
-        table = _frame_cost(frames.reshape(1, -1, 3, 3), *data).reshape(len(u), len(axes), len(turn_grid))
+        flat = _frame_cost(frames.reshape(1, -1, 3, 3), *data).reshape(-1)
         for knots in picks:
             w = _warp(u, knots)
-            it = np.rint(totals[:, None] * w / step).astype(np.int64) % len(turn_grid)  # (S, n)
-            cost = table[rows, np.arange(len(axes))[None, None, :], it[:, :, None]].sum(axis=1)  # (S, A)
+            it = np.rint(totals[:, None] * w / step).astype(np.int64) % t_count  # (S, n)
+            cost = flat.take(base + it[:, :, None]).sum(axis=1)  # (S, A)
             i, j = np.unravel_index(np.argmin(cost), cost.shape)
             found.append((float(cost[i, j]), float(totals[i]), int(j), knots, heading))
     found.sort(key=lambda c: c[0])
