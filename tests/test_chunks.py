@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from pose_service.analysis.jumps import rider_chain
 from pose_service.chunks import halves, plan_chunks
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.pipeline import AnalyzeOptions, analyze
+from pose_service.tracking.core import Track
 from pose_service.tracking.seams import join_followed
 from pose_service.tracking.tracker import Followed, FollowedTrack, finish_followed
 from tests.tracking.bodies import person
@@ -116,13 +118,22 @@ def _people_per_frame(result: dict[str, Any]) -> np.ndarray:
     return count
 
 
-def _rider_px(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], float]:
-    ra = next(t for t in a["tracks"] if t["is_rider"])
-    rb = next(t for t in b["tracks"] if t["is_rider"])
-    common = sorted(set(ra["frames"]) & set(rb["frames"]))
-    ka = np.array(ra["keypoints_2d"])[np.searchsorted(ra["frames"], common)]
-    kb = np.array(rb["keypoints_2d"])[np.searchsorted(rb["frames"], common)]
+def _rider_px(a: dict[str, Any], b: dict[str, Any]) -> tuple[Track, Track, float]:
+    """Each run's rider as the analysis follows it (`rider_chain`: the rider's track joined with the pieces that
+    continue it) and the mean distance of their keypoints over the frames both hold."""
+    ra, rb = (_chain(r) for r in (a, b))
+    common = np.intersect1d(ra.frames, rb.frames)
+    ka = ra.keypoints_2d[np.searchsorted(ra.frames, common)]
+    kb = rb.keypoints_2d[np.searchsorted(rb.frames, common)]
     return ra, rb, float(np.linalg.norm(ka[..., :2] - kb[..., :2], axis=-1).mean())
+
+
+def _chain(result: dict[str, Any]) -> Track:
+    tracks = [Track(id=t["id"], frames=np.asarray(t["frames"]), bbox=np.asarray(t["bbox"], dtype=float),
+                    keypoints_2d=np.asarray(t["keypoints_2d"], dtype=float),
+                    keypoints_3d=np.asarray(t["keypoints_3d"], dtype=float),
+                    interpolated=np.asarray(t["interpolated"], dtype=bool)) for t in result["tracks"]]  # fmt: skip
+    return rider_chain(tracks, result["analysis"]["rider_track"], fps=result["video"]["fps"])
 
 
 def _both(clip: Path, out: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -147,15 +158,21 @@ def test_chunks_match_a_serial_run_on_real_clips(media: Path, tmp_path: Path, na
     assert a["timestamps_s"] == b["timestamps_s"]
     same = (_people_per_frame(a) == _people_per_frame(b)).mean()
     assert same >= 0.95, f"the same people in {same:.0%} of the frames"
-    # The same people, each one track; a skeleton read off the body for a few frames by a second look (whose
-    # searches follow each track's own history, which starts afresh at a chunk's first frame) may make a track
-    # of a few frames on one side only (sports2d_demo, chunked: frames 186-190 of the jumper's landing, in a
-    # turned crop).
-    lasting = [[t for t in r["tracks"] if len(t["frames"]) >= 0.5 * r["video"]["fps"]] for r in (a, b)]
-    assert len(lasting[0]) == len(lasting[1]), [[(t["frames"][0], len(t["frames"])) for t in r["tracks"]] for r in (a, b)]
+    # The same rider, followed as the analysis follows them (`rider_chain`). The tracker may cut a flipping body
+    # into pieces on one side only (sports2d_demo chunked on an Intel Xeon: the flipper's track ended at frame 174,
+    # inverted, and went on as pieces from 175, 183 and 191, where the serial run kept one track; on an AMD EPYC
+    # both kept one), and a second look may read a skeleton off the body for a few frames (frames 186-190 of that
+    # landing, in a turned crop): the chain joins the pieces, and the jumps are the same.
     ra, rb, px = _rider_px(a, b)
-    assert abs(len(ra["frames"]) - len(rb["frames"])) <= 0.03 * len(ra["frames"]), "the rider is one track throughout"
+    # followed throughout: the same first and last frames, and (measured 211 of 227 on the Xeon: the chain steps
+    # over the pieces' frames that overlap it) at least 90 % of the serial run's frames
+    spans = [(int(r.frames[0]), int(r.frames[-1]), len(r)) for r in (ra, rb)]
+    assert abs(spans[0][0] - spans[1][0]) <= 3 and abs(spans[0][1] - spans[1][1]) <= 3, spans
+    assert min(len(ra), len(rb)) >= 0.9 * max(len(ra), len(rb)), spans
     assert px < max_px, f"the rider's keypoints {px:.1f} px apart on average"
+    jumps = [[(j["takeoff_frame"], j["landing_frame"], _rotation_name(j)) for j in r["analysis"]["jumps"]] for r in (a, b)]
+    assert [j[2] for j in jumps[0]] == [j[2] for j in jumps[1]], jumps
+    assert all(abs(x[0] - y[0]) <= 3 and abs(x[1] - y[1]) <= 3 for x, y in zip(*jumps, strict=True)), jumps
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +211,7 @@ def test_jumps_match_a_serial_run_with_the_seam_inside_the_jump(
         assert _rotation_name(x) == _rotation_name(y)
         assert abs(x["spin_deg"] - y["spin_deg"]) <= 45.0 and abs(x["flip_deg"] - y["flip_deg"]) <= 45.0
     ra, rb, px = _rider_px(a, b)
-    assert abs(len(ra["frames"]) - len(rb["frames"])) <= 3
+    assert abs(len(ra) - len(rb)) <= 3
     assert px < 10.0, f"the rider's keypoints {px:.1f} px apart on average"  # measured 0 px on both
 
 
