@@ -757,11 +757,11 @@ def _continues(chain: Track, part: Track, fps: float, max_gap_s: float, directio
     if not 0 < _gap(chain, part, direction) <= max(1, round(max_gap_s * fps)):
         return False
     box0, box1 = (chain.bbox[-1], part.bbox[0]) if direction > 0 else (part.bbox[-1], chain.bbox[0])
-    height = max(float(box0[3] - box0[1]), float(box1[3] - box1[1]), float(box0[2] - box0[0]),
-                 float(box1[2] - box1[0]), 1.0)  # fmt: skip
+    size = max(float(box0[2] - box0[0]), float(box0[3] - box0[1]), float(box1[2] - box1[0]),
+               float(box1[3] - box1[1]), 1.0)  # fmt: skip
     centre0 = np.array([box0[0] + box0[2], box0[1] + box0[3]]) / 2
     centre1 = np.array([box1[0] + box1[2], box1[1] + box1[3]]) / 2
-    return bool(np.linalg.norm(centre1 - centre0) <= height)
+    return bool(np.linalg.norm(centre1 - centre0) <= size)
 
 
 def _peak_index(track: Track, flight: Airborne) -> int:
