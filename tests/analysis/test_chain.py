@@ -99,3 +99,16 @@ def test_a_neighbour_beside_a_rider_still_seen_whole_does_not_take_over() -> Non
     neighbour = _body(2, list(range(50, 90)), (150.0, 105.0, 210.0, 225.0))
     chain = rider_chain([rider, neighbour], 1, fps=30.0)
     assert np.allclose(chain.bbox[:62], rider.bbox) and list(chain.frames[:62]) == list(range(62))
+
+
+def test_a_body_lying_across_the_picture_mid_flip_is_picked_up_a_body_length_away() -> None:
+    # sports2d_demo chunked on an Intel Xeon: the flipper's track ended inverted in a box 333 px wide and 103 tall,
+    # and the next piece (185 px tall) started 194 px away: over one box height, under the body's length.
+    rider = _track(1, list(range(0, 40)), 100.0)
+    rider.bbox[-1] = [566.0, 196.0, 899.0, 299.0]
+    after = _track(2, list(range(41, 70)), 875.0)
+    after.bbox[:] = [875.0, 141.0, 978.0, 326.0]
+    assert list(rider_chain([rider, after], 1, fps=30.0).frames) == list(range(0, 40)) + list(range(41, 70))
+    # a person that far from an upright rider (60 px wide, 200 tall) is someone else
+    upright = _track(3, list(range(0, 40)), 566.0)
+    assert len(rider_chain([upright, after], 3, fps=30.0)) == 40
