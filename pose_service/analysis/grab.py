@@ -19,7 +19,9 @@ frames lie `MIN_HOLD_S` or more apart (a hand brushing past the board is not one
 which the pose model garbles a tucked, inverted body in a flip and puts a hand on the feet: on the still and
 moving-camera trick suites' 68 ungrabbed jumps that rule left 2 reported grabs, where 3 frames left 9); where a
 hand holds more than one run, the longest counts. A hand the body hides is often drawn on the visible one: both
-hands within `SAME_PLACE_M` of each other in the picture over their runs are one hand, the more visible.
+hands within `SAME_PLACE_M` of each other in the picture over their runs are one hand, the more visible. An arm
+reaching across the body is drawn on both sides: both hands on the same end of the board are the crossing one
+(`_crossing_hand`: a crail's back hand at the nose, a seatbelt's front hand at the tail).
 Each hand's grab is read where it holds:
 
 - edge: "toe" or "heel" (the hand's side of the board's axis, across the board), "unsure" within
@@ -72,7 +74,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -103,6 +105,9 @@ WRIST_HIDDEN = 0.85  # ... under this: the toe edge, reached for past the legs (
 FOREARM_SHOWN = 0.6  # the forearm drawn over the legs in this share of its points or more: the near (toe) edge
 FOREARM_HIDDEN = 0.5  # ... in this share or less: hidden behind the legs, the far (heel) edge (over a held run, the
 # synthetic suite's front view: heel-edge hands 0.25-0.50, toe-edge hands 0.67-1.00 but for two held between the knees)
+# The hand that reaches across the body for each end of the board (`_crossing_hand`): a crail's back hand at the
+# nose, a seatbelt's front hand at the tail.
+CROSSING = {"nose": "back", "tail": "front"}
 _GAP_FRAMES = 1  # a single frame off the board inside a hold does not end it (the pose model blinks)
 
 # BlazePose indices.
@@ -440,6 +445,20 @@ def _edge(across_m: float) -> str:
     return "toe" if across_m > 0 else "heel"
 
 
+def _crossing_hand(hands: list[HandGrab]) -> list[HandGrab]:
+    """Both hands drawn on the same end of the board (the nose, or the tail) are one hand reaching across the body
+    (`CROSSING`): the pose model draws an arm crossing the body on both sides. At the nose it is the back hand (a
+    crail), at the tail the front hand (a seatbelt); it holds the toe edge, in front of the body, where an arm
+    reaching across it ends (the heel edge lies behind the legs). On the synthetic grab suite, front and back views,
+    5 of the 10 crails and seatbelts drew both hands on the held end (each hand's edge read as anything: toe, heel,
+    unsure), and none of the 20 nose and tail grabs did. Other hands, or an unseen stance, as they are."""
+    if len(hands) != 2 or hands[0].zone != hands[1].zone or hands[0].zone not in CROSSING:
+        return hands
+    holder = CROSSING[hands[0].zone]
+    kept = [replace(h, edge="toe") for h in hands if h.hand == holder]
+    return kept if len(kept) == 1 else hands
+
+
 def find_grab(
     times_s: np.ndarray,
     frames: np.ndarray,
@@ -581,6 +600,7 @@ def find_grab(
             start_frame=int(frames[air[a]]), end_frame=int(frames[air[b]]), start_s=float(t[air[a]]),
             end_s=float(t[air[b]] + 1.0 / fps), distance_m=closeness,
         ))  # fmt: skip
+    hands = _crossing_hand(hands)
     first = min(h.start for h in hands) - air[0]
     last = max(h.end for h in hands) - air[0]
     tweaks = tweak_angles(k[first : last + 1])

@@ -135,6 +135,27 @@ def test_seen_broadside_the_zone_is_read_from_the_hips_not_the_feet() -> None:
     assert [(h.hand, h.zone) for h in grab.hands] == [("front", "tail")]
 
 
+@pytest.mark.parametrize(("stance", "end_x", "name", "holder"), [
+    ("regular", 0.55, "crail", "back"),  # both hands drawn past the left (leading) foot: the nose
+    ("goofy", 0.55, "seatbelt", "front"),  # ... the trailing foot for a goofy rider: the tail
+    ("regular", -0.55, "seatbelt", "front"),
+])  # fmt: skip
+def test_both_hands_drawn_on_one_end_of_the_board_are_the_arm_reaching_across_the_body(
+    stance: str, end_x: float, name: str, holder: str
+) -> None:
+    """The pose model draws an arm crossing the body on both sides: both hands on the nose (or the tail) are one hand,
+    the one that reaches across for that end (a crail's back hand, a seatbelt's front hand), on the toe edge in
+    front of the body, whichever edge the depth put each drawn hand on (here one toe, one heel)."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "left", (end_x, -0.93, 0.16), range(10, 22))
+    k[10:22, [16, 18, 20, 22]] = (end_x, -0.93, -0.16)  # the right hand drawn on the same end, the heel edge
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance=stance, fps=fps)
+    assert grab is not None and grab.name == name
+    assert [(h.hand, h.edge) for h in grab.hands] == [(holder, "toe")]
+    assert grab.duration_s == pytest.approx(0.4)
+
+
 @pytest.mark.parametrize(("wrist_seen", "name"), [(0.97, "melon"), (0.7, "mute"), (0.88, "grab")])
 def test_seen_from_behind_a_hand_between_the_bindings_hidden_by_the_legs_holds_the_toe_edge(
     wrist_seen: float, name: str
