@@ -13,7 +13,8 @@ reads the pose model's keypoints of the rendered video.
     .venv/bin/python bench/grab_report.py --reuse-poses      # the grab read again from the cached result.json files
 
 --reuse-poses skips the pose model: where a clip's result.json is cached, only the grab is read again (`find_grab`
-on the rider's track and the reported jump's times and stance, as `analysis.jumps` calls it), so a change to
+on the rider's track and the reported jump's times and stance, as `analysis.jumps` calls it; none where the
+camera moved, as there), so a change to
 `analysis/grab.py` is measured in seconds; the rest of the result (the jump, its trick) stays as cached.
 
 Figures: right grab (name) among grabbed airs; no grab reported among ungrabbed airs; held time within 0.1 s among
@@ -129,6 +130,9 @@ def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] 
                   keypoints_3d=k3, interpolated=np.asarray(track.get("interpolated") or [False] * len(frames), bool))
     forearm = ForearmReader(probe(video), rider)  # the picture's reading of the forearms, as `analyze` passes it
     for jump in result["analysis"]["jumps"]:
+        if (jump.get("camera") or {}).get("moving"):  # the analysis reads no grab there (`analysis.jumps`)
+            jump["grab"] = None
+            continue
         grab = find_grab(times, frames, k3, takeoff_s=jump["takeoff_s"], landing_s=jump["landing_s"],
                          riding_stance=jump.get("stance") or stance, fps=fps, keypoints_2d=k2,
                          scale_px_per_m=scale, forearm=forearm)  # fmt: skip

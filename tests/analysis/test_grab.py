@@ -102,6 +102,24 @@ def test_no_hand_near_the_board_is_no_grab_and_a_brush_is_not_a_hold() -> None:
     assert find_grab(times, np.arange(30), brush, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=30.0) is None
 
 
+def test_a_hand_drawn_off_the_board_for_a_blink_holds_on_and_a_blink_is_no_hold() -> None:
+    """The pose model blinks: a hand drawn off the board for 3 frames (0.1 s at 30 frames/s) inside a 0.43 s hold
+    is one hold (a truck driver's hands on the synthetic suite left the board together for 2 frames); a hand on it
+    in 2 frames either side of a 3-frame blink is not a hold, its first and last frames 0.13 s apart or not."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "right", (-0.1, -0.93, 0.16), range(10, 23))
+    free = _body(frames, None, (0, 0, 0), range(0))
+    k[15:18] = free[15:18]  # off the board for frames 15-17
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps)
+    assert grab is not None and grab.name == "indy"
+    assert (grab.start_frame, grab.end_frame) == (10, 22) and grab.duration_s == pytest.approx(13 / 30)
+    brief = _body(frames, "right", (-0.1, -0.93, 0.16), range(10, 15))
+    brief[11:14] = free[11:14]  # on the board at 10 and 14 only
+    assert find_grab(times, np.arange(frames), brief, takeoff_s=0.1, landing_s=0.9, riding_stance="regular",
+                     fps=fps) is None  # fmt: skip
+
+
 @pytest.mark.parametrize(("elbow_x", "name"), [(-0.35, "stalefish"), (-0.05, "roast beef")])
 def test_the_arm_around_the_back_leg_or_between_the_legs(elbow_x: float, name: str) -> None:
     """The back hand on the heel edge between the bindings: the elbow beyond the back knee (towards the tail) is
