@@ -34,7 +34,8 @@ Each hand's grab is read where it holds:
   is no guide (on the synthetic grab suite's front and back views such hands read the heel side whichever edge
   they held: 7 heel, 7 toe grabs). Seen from the front or the back, the picture itself cannot tell the edges
   apart: the generator's toe and heel grabs put the wrist within a few pixels of the same place; with the chest
-  towards the camera the forearm drawn over the legs or hidden behind them does (`analysis.forearm`), tweaked or not;
+  towards the camera the forearm drawn over the legs or hidden behind them does (`analysis.forearm`), tweaked or not,
+  and a hand drawn between the knees, whose arm the pose model does not see, holds the toe edge (`_between_knees`);
   with the back towards it and the rider broadside, a hand between the bindings whose wrist the pose model sees
   (`WRIST_SEEN`) is on the near (heel) edge, one it half loses behind the legs (under `WRIST_HIDDEN`) on the toe edge;
 - zone: "nose" or "tail" (beyond the front or back foot, the feet taken at least `MIN_HALF_FEET_M` from their
@@ -103,6 +104,7 @@ WRIST_SEEN = 0.9  # back to the camera, a hand between the bindings, its wrist t
 WRIST_HIDDEN = 0.85  # ... under this: the toe edge, reached for past the legs (synthetic suite, back view, over the
 # held run: heel-edge hands 0.96-0.98, toe-edge hands 0.70-0.79)
 FOREARM_SHOWN = 0.6  # the forearm drawn over the legs in this share of its points or more: the near (toe) edge
+BETWEEN_KNEES = 0.5  # a hand drawn this share of half the knees' distance apart from their middle: between them
 FOREARM_HIDDEN = 0.5  # ... in this share or less: hidden behind the legs, the far (heel) edge (over a held run, the
 # synthetic suite's front view: heel-edge hands 0.25-0.50, toe-edge hands 0.67-1.00 but for two held between the knees)
 # The hand that reaches across the body for each end of the board (`_crossing_hand`): a crail's back hand at the
@@ -441,6 +443,25 @@ def _edge_by_forearm(shown: np.ndarray, depth_edge: str) -> str:
     return depth_edge
 
 
+def _between_knees(keypoints_2d: np.ndarray, side: str) -> bool:
+    """Whether the `side` hand is drawn between the knees in the picture: its wrist's offset across from the knees'
+    middle under `BETWEEN_KNEES` of half their distance apart (median over the samples). With the chest towards
+    the camera, a hand held there reaches down in front of the legs for the toe edge between the bindings, and
+    the forearm reading (`_edge_by_forearm`) fails on it: the pose model does not see the arm (wrist and elbow
+    visibility 0.06-0.10) and draws the forearm over the legs' gap. On the synthetic grab suite's front view, of
+    14 hands between the bindings, the two toe-edge hands whose forearm read 0.08 and 0.17 lay at 0.22 and 0.28,
+    every other hand, heel edge or toe, at 0.70 or more (roast beefs, the arm between the legs from behind, 0.90
+    and 1.03)."""
+    k = keypoints_2d
+    wrist = _HAND[side][0]
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        middle = (k[:, _KNEE["left"], 0] + k[:, _KNEE["right"], 0]) / 2
+        half = np.abs(k[:, _KNEE["left"], 0] - k[:, _KNEE["right"], 0]) / 2
+        offset = np.abs(k[:, wrist, 0] - middle) / np.maximum(half, 1.0)
+        return bool(np.isfinite(offset).any() and np.nanmedian(offset) < BETWEEN_KNEES)
+
+
 def _edge(across_m: float) -> str:
     """'toe' or 'heel' by the hand's side of the board's axis; 'unsure' within `EDGE_MARGIN_M` of it (the pose
     model's depth, which decides the edge when the board points at the camera, is not better than that)."""
@@ -561,6 +582,8 @@ def find_grab(
                 edge = "unsure"
         elif forearm is not None and picture is not None and _facing_camera(k[held]):
             edge = _edge_by_forearm(forearm(air[a : b + 1], side), edge)
+            if edge != "toe" and _between_knees(np.asarray(keypoints_2d, dtype=np.float64)[air][held], side):
+                edge = "toe"
         zone = "nose" if along > feet + END_ZONE_M else "tail" if along < -feet - END_ZONE_M else "middle"
         # seen broadside, the picture's offset from the hips says the zone better than the feet: the rider stands
         # over the board's centre and the pose model draws the hips where they are, where it draws the feet of a

@@ -174,6 +174,24 @@ def test_both_hands_drawn_on_one_end_of_the_board_are_the_arm_reaching_across_th
     assert grab.duration_s == pytest.approx(0.4)
 
 
+@pytest.mark.parametrize(("hand_x", "name"), [(0.0, "mute"), (0.1, "melon")])
+def test_seen_from_in_front_a_hand_drawn_between_the_knees_holds_the_toe_edge(hand_x: float, name: str) -> None:
+    """The chest towards the camera and the forearm reading says hidden (0.1: the heel edge, behind the legs), but the
+    front (left) hand is drawn midway between the knees (x = 0, the knees at +-0.2): it reaches down in front of the
+    legs for the toe edge, a mute; drawn beside the front knee (x = 0.1, half the knees' half distance off their
+    middle) the forearm's reading stands, a melon. The 3D hand lies on the board's axis here: the depth is no help."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "left", (hand_x, -0.93, 0.0), range(10, 22))
+    k2 = np.zeros((frames, 33, 3))
+    k2[..., 0], k2[..., 1], k2[..., 2] = 160 - 100 * k[..., 0], 150 - 100 * k[..., 1], 0.9  # facing the camera
+    scale = np.full(frames, 100.0)
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps,
+                     keypoints_2d=k2, scale_px_per_m=scale,
+                     forearm=lambda samples, side: np.full(len(samples), 0.1))  # fmt: skip
+    assert grab is not None and grab.name == name
+
+
 @pytest.mark.parametrize(("wrist_seen", "name"), [(0.97, "melon"), (0.7, "mute"), (0.88, "grab")])
 def test_seen_from_behind_a_hand_between_the_bindings_hidden_by_the_legs_holds_the_toe_edge(
     wrist_seen: float, name: str
