@@ -104,9 +104,9 @@ WRIST_SEEN = 0.9  # back to the camera, a hand between the bindings, its wrist t
 WRIST_HIDDEN = 0.85  # ... under this: the toe edge, reached for past the legs (synthetic suite, back view, over the
 # held run: heel-edge hands 0.96-0.98, toe-edge hands 0.70-0.79)
 FOREARM_SHOWN = 0.6  # the forearm drawn over the legs in this share of its points or more: the near (toe) edge
-BETWEEN_KNEES = 0.5  # a hand drawn this share of half the knees' distance apart from their middle: between them
 FOREARM_HIDDEN = 0.5  # ... in this share or less: hidden behind the legs, the far (heel) edge (over a held run, the
 # synthetic suite's front view: heel-edge hands 0.25-0.50, toe-edge hands 0.67-1.00 but for two held between the knees)
+BETWEEN_KNEES = 0.5  # a hand drawn this share of half the knees' distance apart from their middle: between them
 # The hand that reaches across the body for each end of the board (`_crossing_hand`): a crail's back hand at the
 # nose, a seatbelt's front hand at the tail.
 CROSSING = {"nose": "back", "tail": "front"}
@@ -521,6 +521,7 @@ def find_grab(
             np.asarray(keypoints_2d)[air], np.asarray(scale_px_per_m)[air], riding_stance, half
         )
     found = []
+    blink = max(1, int(round(BLINK_S * fps)))  # samples a hand may blink off the board inside a hold
     for side in ("left", "right"):
         points = _to_board(k[:, list(_HAND[side])], centre, axes)  # (m, 4, 3)
         dist = np.nan_to_num(_outline_distance(points), nan=np.inf).min(axis=1)
@@ -530,7 +531,6 @@ def find_grab(
             near |= picture[0][side] <= PICTURE_REACH_M
             close = np.minimum(dist, picture[0][side])
         best = None
-        blink = max(1, int(round(BLINK_S * fps)))
         for a, b in _runs(near, blink):
             if t[air[b]] - t[air[a]] + 1e-6 < MIN_HOLD_S:  # first to last frame on the board: 4 frames at 30 fps
                 continue
