@@ -54,6 +54,7 @@ _MAX_CAST = 0.3  # a white more saturated than this is no white (a pale sky fill
 _FEET = slice(27, 33)  # ankles, heels and foot tips (BlazePose)
 ROW_BAND = 0.3  # the ground's motion is read this many body sizes above and below the feet's row ...
 _ROW_MARGIN = 0.3  # ... outside the person's box widened by this many body sizes either side
+_MIN_TILT, _MAX_TILT = np.radians(8.0), np.radians(40.0)  # a rider leaning this far in the picture: the camera rolled
 _MIN_POINTS = 5  # points followed from one frame to the next: fewer, the ground's motion is unknown
 SHORT_GAP = 2  # gap-filled samples in a run this long or shorter are read too ...
 STEADY_FEET = 0.1  # ... where the feet moved less than this many body sizes a frame across the gap
@@ -144,14 +145,21 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     the rider's feet moved left, and every fisheye clip's stance was read goofy for regular. On a level ground
     seen by a level camera, a row of the picture is one distance away: the points followed here lie in the rows
     around the feet (`ROW_BAND`), left and right of the person (their median motion). A camera rolled against the
-    horizon tilts those rows across distances (the synthetic rolled follow-cams: the motion there reads near 0).
+    horizon tilts those rows across distances: on the synthetic rolled follow-cams (22° ± 6°) they ran from the
+    near snow to the far slope and the motion read -2 to +2 px a frame on the approach where the unrolled
+    follow-cam's read -8 to -17, so no stance was read and a wildcat lost its direction. So where the rider leans
+    in the picture (`_tilt`: feet to shoulders, `_MIN_TILT` to `_MAX_TILT` off the vertical; a rider stands
+    upright on the approach, the picture's roll leans them) the band runs along the rider's level instead, the
+    line across the body through the feet: those clips then read -6 to -17.
     previous, current: two successive upright frames, grey (uint8); keypoints_2d, bbox: the person in `previous`."""
     height, width = current.shape[:2]
     size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
     feet_y = float(np.max(keypoints_2d[_FEET, 1]))
     if not np.isfinite(feet_y) or size <= 0:
         return float("nan")
-    y0, y1 = int(max(0.0, feet_y - ROW_BAND * size)), int(min(float(height), feet_y + ROW_BAND * size))
+    tilt = _tilt(keypoints_2d)
+    reach = ROW_BAND * size + abs(np.tan(tilt)) * width
+    y0, y1 = int(max(0.0, feet_y - reach)), int(min(float(height), feet_y + reach))
     if y1 - y0 < 8:
         return float("nan")
     # Corners are looked for in the feet's rows only, not over the whole frame (39 ms a 1080p frame): the corner
@@ -159,7 +167,15 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     # band give the whole frame's corners there exactly.
     r0, r1 = max(y0 - 4, 0), min(y1 + 4, height)
     mask = np.zeros((r1 - r0, width), np.uint8)
-    mask[y0 - r0 : y1 - r0] = 255
+    if tilt:
+        feet_x = float(np.nanmean(keypoints_2d[_FEET, 0]))
+        ys, xs = np.mgrid[r0:r1, 0:width]
+        across = (ys - feet_y) * np.cos(tilt) - (xs - feet_x) * np.sin(tilt)
+        mask[np.abs(across) <= ROW_BAND * size] = 255
+        mask[: y0 - r0] = 0
+        mask[y1 - r0 :] = 0
+    else:
+        mask[y0 - r0 : y1 - r0] = 255
     mask[:, int(max(0.0, bbox[0] - _ROW_MARGIN * size)) : int(min(float(width), bbox[2] + _ROW_MARGIN * size))] = 0
     found = cv2.goodFeaturesToTrack(previous[r0:r1], 80, 0.01, 5, mask=mask)
     if found is None or len(found) < _MIN_POINTS:
@@ -170,6 +186,16 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     if ok.sum() < _MIN_POINTS:
         return float("nan")
     return float(np.median(moved[ok, 0, 0] - points[ok, 0, 0]))
+
+
+def _tilt(keypoints_2d: np.ndarray) -> float:
+    """The rider's lean in the picture, radians (positive: the shoulders to the right of the ankles), where it lies
+    between `_MIN_TILT` and `_MAX_TILT`; else 0."""
+    up = (keypoints_2d[11, :2] + keypoints_2d[12, :2]) / 2 - (keypoints_2d[27, :2] + keypoints_2d[28, :2]) / 2
+    if not np.isfinite(up).all() or up[1] >= 0:
+        return 0.0
+    tilt = float(np.arctan2(up[0], -up[1]))
+    return tilt if _MIN_TILT <= abs(tilt) <= _MAX_TILT else 0.0
 
 
 def _readable(track: Track) -> np.ndarray:

@@ -345,6 +345,40 @@ def test_the_ground_at_the_feet_is_followed_not_the_background_nor_the_rider() -
     assert np.isnan(ground_shift(blank, blank, kp2d, box))
 
 
+def test_with_the_horizon_rolled_the_ground_is_followed_along_the_riders_level() -> None:
+    """A camera rolled 25° against the horizon (the synthetic rolled follow-cams): the picture's rows through the
+    feet run from the near snow on one side to the far slope on the other, each at its own speed (near ground
+    14 px left a frame, the rider's ground 6, the far slope 9 right), and their median said the rider hardly
+    travelled, so no stance was read and a wildcat went without its direction. Read along the rider's own level
+    (the line across the body through the feet), the ground at the rider's distance is followed."""
+    from pose_service.analysis.contact import ground_shift
+
+    rng = np.random.default_rng(11)
+    texture = (rng.random((400, 760)) * 255).astype(np.uint8)
+    texture = np.repeat(np.repeat(texture[::4, ::4], 4, 0), 4, 1)[:400, :760]
+    kp2d, box = _rider(200)
+    roll = np.radians(25.0)  # the picture's content turned clockwise: the rider leans right in it
+    feet = np.array([kp2d[27:33, 0].mean(), kp2d[27:33, 1].max()])
+    offset = kp2d[:, :2] - feet
+    kp2d[:, 0] = feet[0] + offset[:, 0] * np.cos(roll) - offset[:, 1] * np.sin(roll)
+    kp2d[:, 1] = feet[1] + offset[:, 0] * np.sin(roll) + offset[:, 1] * np.cos(roll)
+    box = np.array([kp2d[:, 0].min(), kp2d[:, 1].min(), kp2d[:, 0].max(), kp2d[:, 1].max()])
+    ys, xs = np.mgrid[0:360, 0:640]
+    across = (ys - feet[1]) * np.cos(roll) - (xs - feet[0]) * np.sin(roll)  # below the rider's level: positive
+
+    def frame(step: int) -> np.ndarray:
+        near = texture[:360, 60 + 14 * step : 700 + 14 * step]
+        level = texture[:360, 60 + 6 * step : 700 + 6 * step]
+        far = texture[:360, 60 - 9 * step : 700 - 9 * step]
+        grey = np.where(across > 40, near, np.where(across < -40, far, level)).astype(np.uint8)
+        x0, x1, y0, y1 = int(box[0]) - 10, int(box[2]) + 10, int(box[1]), int(box[3]) + 10
+        grey[y0:y1, x0:x1] = 128  # the rider travels with the camera
+        return grey
+
+    shift = ground_shift(frame(0), frame(1), kp2d, box)
+    assert abs(shift + 6) < 1, shift
+
+
 def test_the_grounds_motion_on_a_1080p_clip_is_read_in_full_size_pixels(tmp_path: Path) -> None:
     """`read_ground` follows the ground in a copy subsampled to `GROUND_SIDE` (a 1080p frame's corners and flow at
     full size took most of its time); the motion still comes back in the full frame's pixels."""

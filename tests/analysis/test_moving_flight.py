@@ -49,3 +49,31 @@ def test_the_follow_cams_spin_is_counted_and_the_camera_said_to_move(follow_fron
     assert jump["drop_m"] is None and "by the air time alone" in jump["explanation"]
     # Gravity's up is not the picture's with such a camera: the landing is not graded on the picture's up.
     assert (jump["landing"] or {}).get("grade") == "unknown"
+
+
+@pytest.fixture(scope="session")
+def rolled_wildcat(session_dir: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(result.json, truth.json) of a wildcat filmed by a follow-cam whose horizon is rolled 16-28°, 256x256."""
+    from pose_service.pipeline import AnalyzeOptions, analyze
+    from pose_service.synth import parse_trick, render_clip
+
+    clip = session_dir / "rolled_wildcat.mp4"
+    truth = render_clip(parse_trick("wildcat"), clip, width=256, height=256, fps=30.0, camera="roll",
+                        anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
+    outcome = analyze(clip, out_dir=session_dir / "rolled_wildcat_pose", options=AnalyzeOptions(mesh=False),
+                      settings=settings)  # fmt: skip
+    return outcome.result, json.loads(Path(truth).read_text())
+
+
+def test_a_rolled_follow_cam_still_reads_the_stance_and_names_the_roll(rolled_wildcat) -> None:  # type: ignore[no-untyped-def]
+    """The rider's travel is read against the ground at the feet, along the rider's own level in the rolled
+    picture (`contact.ground_shift`): read along the picture's rows, the ground seemed still, no stance was
+    read, and the wildcat was a "roll" of no known direction (measured at 256 and 480 px)."""
+    result, truth = rolled_wildcat
+    jumps = result["analysis"]["jumps"]
+    assert len(jumps) == 1, [(j["takeoff_frame"], j["landing_frame"]) for j in jumps]
+    jump = jumps[0]
+    assert jump["camera"]["moving"] is True
+    assert jump["stance"] == truth["stance"] == "regular"
+    assert (jump["roll_deg"], jump["roll_direction"]) == (360, "wildcat"), jump["trick"]
+    assert jump["trick"] == truth["expected"]["trick"] == "wildcat"
