@@ -667,6 +667,7 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
 _OWN_GAP_S = 1.0
 _TAKEOVER_MIN_OVERLAP = 4  # frames both tracks hold before the rider's track ends or degrades
 _TAKEOVER_MARGIN = 3  # how many more body-like samples the other track must hold over the overlap
+_TAKEOVER_TAIL = 2  # ... which goes on as long as the rider's track, but for this many detected samples of it
 
 
 def _takes_over(chain: Track, other: Track) -> bool:
@@ -683,7 +684,12 @@ def _takes_over(chain: Track, other: Track) -> bool:
     the chain over the new track's start, which was then left out up to it, and the flight ended at the gap.
     """
     start = int(other.frames[0])
-    if not chain.frames[0] < start <= chain.frames[-1] or other.frames[-1] < chain.frames[-1]:
+    if not chain.frames[0] < start <= chain.frames[-1]:
+        return False
+    # the other track goes on as long as the chain, but for a detected sample or two at the chain's very end (the
+    # real seg6 at 1920x1080: the rider's track lost the landing at 217 and held 4 detected samples to the clip's
+    # end, the last 1 frame after the track that held the landing)
+    if np.sum(~chain.interpolated[chain.frames > other.frames[-1]]) > _TAKEOVER_TAIL:
         return False
     before = np.flatnonzero((chain.frames < start) & ~chain.interpolated)[-10:]
     overlap_chain = np.flatnonzero(chain.frames >= start)

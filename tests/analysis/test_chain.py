@@ -91,6 +91,36 @@ def test_a_track_that_picks_the_whole_body_up_takes_over_from_a_shred() -> None:
     assert np.allclose(chain.bbox[50:], picked_up.bbox) and not chain.interpolated[50:].any()
 
 
+@pytest.mark.parametrize("tail", [1, 2])
+def test_a_track_that_holds_the_landing_takes_over_though_the_riders_own_outlasts_it_by_a_sample(tail: int) -> None:
+    # Seen on the real seg6 at 1920x1080: the rider's track lost the rider on landing (217), went on gap-filled
+    # with a detected sample here and there and a gap of 9 frames, and held the clip's last frame (239), 1 frame
+    # after the track that had held the whole landing (217-238) ended. Not taken over, the flight had no snow
+    # after it to land on and the second kicker went unfound.
+    whole = (100.0, 100.0, 160.0, 220.0)
+    rider = _body(1, list(range(0, 50)), whole)
+    lost = _body(1, [50, 51, 52, 55, 58] + list(range(68, 72 + tail)), (90.0, 40.0, 170.0, 160.0), filled=True)
+    lost.interpolated[[2, 4]] = False  # a stray detection or two in the gap-filled stretch
+    lost.interpolated[-tail:] = False  # and the last frame(s) detected again
+    rider = Track(id=1, frames=np.r_[rider.frames, lost.frames], bbox=np.r_[rider.bbox, lost.bbox],
+                  keypoints_2d=np.r_[rider.keypoints_2d, lost.keypoints_2d],
+                  keypoints_3d=np.r_[rider.keypoints_3d, lost.keypoints_3d],
+                  interpolated=np.r_[rider.interpolated, lost.interpolated])  # fmt: skip
+    landing = _body(2, list(range(50, 72)), (105.0, 110.0, 165.0, 235.0))
+    chain = rider_chain([rider, landing], 1, fps=30.0)
+    assert list(chain.frames) == list(range(0, 72))
+    assert np.allclose(chain.bbox[50:], landing.bbox)
+
+
+def test_a_track_that_outlasts_the_riders_own_by_more_than_a_stray_sample_or_two_does_not_take_over() -> None:
+    whole = (100.0, 100.0, 160.0, 220.0)
+    rider = _body(1, list(range(0, 80)), whole)
+    rider.interpolated[50:60] = True
+    neighbour = _body(2, list(range(50, 72)), (105.0, 110.0, 165.0, 235.0))
+    chain = rider_chain([rider, neighbour], 1, fps=30.0)
+    assert np.allclose(chain.bbox, rider.bbox) and list(chain.frames) == list(range(80))
+
+
 def test_a_neighbour_beside_a_rider_still_seen_whole_does_not_take_over() -> None:
     # Another rider starting beside the rider (within a body height) while the rider's own track still holds
     # the whole body: the rider keeps their track.
