@@ -74,6 +74,14 @@ def _body(track_id: int, frames: list[int], box: tuple[float, float, float, floa
     return track
 
 
+def _then(first: Track, second: Track) -> Track:
+    """One track: `first`'s samples, then `second`'s."""
+    return Track(id=first.id, frames=np.r_[first.frames, second.frames], bbox=np.r_[first.bbox, second.bbox],
+                 keypoints_2d=np.r_[first.keypoints_2d, second.keypoints_2d],
+                 keypoints_3d=np.r_[first.keypoints_3d, second.keypoints_3d],
+                 interpolated=np.r_[first.interpolated, second.interpolated])  # fmt: skip
+
+
 def test_a_track_that_picks_the_whole_body_up_takes_over_from_a_shred() -> None:
     # Seen on a real follow-cam clip (snow_seg6, the second kicker): the camera passes under the rider, the
     # rider's own track keeps a shred of the body (a third of its size, hips above the frame, mostly gap-filled)
@@ -81,10 +89,7 @@ def test_a_track_that_picks_the_whole_body_up_takes_over_from_a_shred() -> None:
     whole = (100.0, 100.0, 160.0, 220.0)
     rider = _body(1, list(range(0, 50)), whole)
     shred = _body(1, list(range(50, 62)), (110.0, 90.0, 140.0, 130.0), hips_y=-20.0, filled=True)
-    rider = Track(id=1, frames=np.r_[rider.frames, shred.frames], bbox=np.r_[rider.bbox, shred.bbox],
-                  keypoints_2d=np.r_[rider.keypoints_2d, shred.keypoints_2d],
-                  keypoints_3d=np.r_[rider.keypoints_3d, shred.keypoints_3d],
-                  interpolated=np.r_[rider.interpolated, shred.interpolated])  # fmt: skip
+    rider = _then(rider, shred)
     picked_up = _body(2, list(range(50, 90)), (105.0, 110.0, 165.0, 235.0))
     chain = rider_chain([rider, picked_up], 1, fps=30.0)
     assert list(chain.frames) == list(range(0, 90))
@@ -102,10 +107,7 @@ def test_a_track_that_holds_the_landing_takes_over_though_the_riders_own_outlast
     lost = _body(1, [50, 51, 52, 55, 58] + list(range(68, 72 + tail)), (90.0, 40.0, 170.0, 160.0), filled=True)
     lost.interpolated[[2, 4]] = False  # a stray detection or two in the gap-filled stretch
     lost.interpolated[-tail:] = False  # and the last frame(s) detected again
-    rider = Track(id=1, frames=np.r_[rider.frames, lost.frames], bbox=np.r_[rider.bbox, lost.bbox],
-                  keypoints_2d=np.r_[rider.keypoints_2d, lost.keypoints_2d],
-                  keypoints_3d=np.r_[rider.keypoints_3d, lost.keypoints_3d],
-                  interpolated=np.r_[rider.interpolated, lost.interpolated])  # fmt: skip
+    rider = _then(rider, lost)
     landing = _body(2, list(range(50, 72)), (105.0, 110.0, 165.0, 235.0))
     chain = rider_chain([rider, landing], 1, fps=30.0)
     assert list(chain.frames) == list(range(0, 72))

@@ -15,18 +15,23 @@ from pose_service.config import Settings
 NEAR_FRAMES = 3  # the issue's target for moving cameras (measured at 256 px: 0 and 0 frames off)
 
 
-@pytest.fixture(scope="session")
-def follow_front_360(session_dir: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(result.json, truth.json) of a frontside 360 filmed by a follow-cam in front, 256x256, 30 fps."""
+def _filmed(session_dir: Path, settings: Settings, name: str, trick: str, camera: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(result.json, truth.json) of `trick` filmed by `camera`, 256x256, 30 fps."""
     from pose_service.pipeline import AnalyzeOptions, analyze
     from pose_service.synth import parse_trick, render_clip
 
-    clip = session_dir / "follow_front_360.mp4"
-    truth = render_clip(parse_trick("360"), clip, width=256, height=256, fps=30.0, camera="follow-front",
+    clip = session_dir / f"{name}.mp4"
+    truth = render_clip(parse_trick(trick), clip, width=256, height=256, fps=30.0, camera=camera,
                         anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
-    outcome = analyze(clip, out_dir=session_dir / "follow_front_360_pose", options=AnalyzeOptions(mesh=False),
+    outcome = analyze(clip, out_dir=session_dir / f"{name}_pose", options=AnalyzeOptions(mesh=False),
                       settings=settings)  # fmt: skip
     return outcome.result, json.loads(Path(truth).read_text())
+
+
+@pytest.fixture(scope="session")
+def follow_front_360(session_dir: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A frontside 360 filmed by a follow-cam in front."""
+    return _filmed(session_dir, settings, "follow_front_360", "360", "follow-front")
 
 
 def test_the_follow_cams_jump_is_found_and_timed(follow_front_360) -> None:  # type: ignore[no-untyped-def]
@@ -53,16 +58,8 @@ def test_the_follow_cams_spin_is_counted_and_the_camera_said_to_move(follow_fron
 
 @pytest.fixture(scope="session")
 def rolled_wildcat(session_dir: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(result.json, truth.json) of a wildcat filmed by a follow-cam whose horizon is rolled 16-28°, 256x256."""
-    from pose_service.pipeline import AnalyzeOptions, analyze
-    from pose_service.synth import parse_trick, render_clip
-
-    clip = session_dir / "rolled_wildcat.mp4"
-    truth = render_clip(parse_trick("wildcat"), clip, width=256, height=256, fps=30.0, camera="roll",
-                        anny_cache_dir=settings.anny_cache_dir)  # fmt: skip
-    outcome = analyze(clip, out_dir=session_dir / "rolled_wildcat_pose", options=AnalyzeOptions(mesh=False),
-                      settings=settings)  # fmt: skip
-    return outcome.result, json.loads(Path(truth).read_text())
+    """A wildcat filmed by a follow-cam whose horizon is rolled 16-28°."""
+    return _filmed(session_dir, settings, "rolled_wildcat", "wildcat", "roll")
 
 
 def test_a_rolled_follow_cam_still_reads_the_stance_and_names_the_roll(rolled_wildcat) -> None:  # type: ignore[no-untyped-def]
