@@ -52,7 +52,8 @@ _FALL_EXTEND_S = 0.45  # how far feet still falling fast may move a landing outw
 _FEET_FALLING_M_S = 1.5  # feet dropping faster than this are still in the air
 _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as still in contact
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
-_EDGE_S = 0.1  # seen for at least this long before takeoff and after landing
+_EDGE_S = 0.1  # seen for at least this long before takeoff and after landing (a parabola's ends) ...
+_IN_VIEW_S = 0.25  # ... and for this long before a flight's takeoff as found (`_in_view`)
 # At a takeoff the body has not tipped over: its ankles-to-shoulders axis in the picture (`body_axis_deg`), median
 # over the `_TAKEOFF_SAMPLES` after the takeoff (0.13 s at 30 frames/s, in which a double backflip of 0.8 s turns
 # 120°: a median of 45°), within this of its median over the `_RIDE_S` before (`_tipped_at`).
@@ -223,10 +224,10 @@ def find_airborne(
             covered[start : end + 1] = True
     flights.sort(key=lambda f: f.start)
     if not moving_camera:
-        return flights
+        return _in_view(flights, times_s)
     flights = _apart(flights, frames, times_s, h, feet, APART_S)
     if contact is None or len(contact) != m:
-        return flights
+        return _in_view(flights, times_s)
     contact = np.asarray(contact, dtype=np.float64)
     ended = [_contact_ends(f, frames, times_s, h, feet, contact) for f in flights]
     # Every takeoff, off a kicker or flat, lifts the hips: a flight whose stabilised hips never rise above its
@@ -236,7 +237,17 @@ def find_airborne(
     ended = [f for f in ended if f.apex_m >= _MIN_RISE_M]
     snow_only = _contact_flights(frames, times_s, h, feet, contact, ended)
     ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
-    return _merged(sorted(ended, key=lambda f: f.start), frames, times_s, h)
+    return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s)
+
+
+def _in_view(flights: list[Airborne], t: np.ndarray) -> list[Airborne]:
+    """The flights with the rider seen for `_IN_VIEW_S` before the takeoff: a clip that starts (or a track that
+    begins) with the rider already in the air has no takeoff to time. Cut 70 frames into the real seg1, 11 frames
+    before its landing, the first frames' middling snow under the board in the air and the hips' fall made a
+    0.40 s "straight air" 4 samples after the rider was first seen; the flight lasted 1.07 s. Not after the
+    landing, where a clip often stops soon (the real seg6 darkened to 0.7 lands its second kicker 0.27 s before
+    the clip's end, 8 frames late); there `_EDGE_S` holds."""
+    return [f for f in flights if f.takeoff_s - t[0] >= _IN_VIEW_S]
 
 
 def _stretches(

@@ -147,3 +147,19 @@ def test_a_body_that_tips_over_at_its_takeoff_is_not_flying(degrees_per_frame: f
     for moving in (False, True):
         flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=moving)
         assert (len(flights) == 1) == flight, (moving, [(f.takeoff_frame, f.landing_frame) for f in flights])
+
+
+@pytest.mark.parametrize("seen_before", [2, 4, 6, 9])
+def test_a_clip_that_starts_with_the_rider_in_the_air_times_no_takeoff(seen_before: int) -> None:
+    """The rider first seen a few frames before a takeoff the analysis would find is a clip that starts (or a
+    track that begins) in the air: the real seg1 cut 70 frames in read a 0.40 s "straight air" 4 samples after
+    its first frame, where the flight it saw the end of lasted 1.07 s. Seen riding for 0.3 s (9 frames) before
+    it, the flight stands."""
+    takeoff = 30
+    frames, times, kp2d, kp3d = _clip(_flight(90, takeoff, 0.8))
+    first = takeoff - seen_before
+    flights = find_airborne(frames[first:], times[first:], kp2d[first:], kp3d[first:], image_height=480, fps=FPS)
+    if seen_before < 8:
+        assert flights == []
+    else:
+        assert len(flights) == 1 and abs(flights[0].takeoff_frame - takeoff) <= 1
