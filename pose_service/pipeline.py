@@ -329,6 +329,7 @@ def _mediapipe_tracks(
     posed side by side (`options.jobs`, `pose_service.chunks`), or posed elsewhere (`chunk_files`)."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
     from pose_service.chunks import default_jobs, follow_frames, follow_in_chunks, join_chunks, load_chunk, plan_chunks
+    from pose_service.pose import ensure_bundle
     from pose_service.tracking.tracker import finish_followed
 
     if chunk_files:
@@ -339,7 +340,8 @@ def _mediapipe_tracks(
             tracks = finish_followed(followed, info.fps, config)
             advance(len(chunk_files))
         seconds["track"] = time.perf_counter() - t0
-        return tracks, timestamps, backend_info
+        return _looked_back(info, tracks, timestamps, backend_info, ensure_bundle(settings.models_dir), config,
+                            seconds)  # fmt: skip
     setup, config = _pose_setup(info, options, settings)
     jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
     chunks = plan_chunks(info.frame_count, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
@@ -369,6 +371,25 @@ def _mediapipe_tracks(
         log.info("%s: frame rate adaptive: the pose model looked at %d of %d frames (%.0f %%), %d model runs",
                  info.name, rate["frames_posed"], rate["frames"], 100.0 * rate["frames_posed"] / max(rate["frames"], 1),
                  rate["pose_runs"])  # fmt: skip
+    return _looked_back(info, tracks, timestamps, backend_info, setup.bundle, config, seconds)
+
+
+def _looked_back(
+    info: VideoInfo,
+    tracks: list[Track],
+    timestamps: list[float],
+    backend_info: dict[str, Any],
+    bundle: Path,
+    config: TrackerConfig,
+    seconds: dict[str, float],
+) -> tuple[list[Track], list[float], dict[str, Any]]:
+    """The tracks extended back before their first frames (`pose.backfill`), with what that did in `backend_info`."""
+    from pose_service.pose.backfill import extend_back
+
+    t0 = time.perf_counter()
+    tracks, looked = extend_back(info, tracks, timestamps, bundle, config)
+    backend_info["look_back"] = looked.to_result()
+    seconds["look back"] = time.perf_counter() - t0
     return tracks, timestamps, backend_info
 
 
