@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -383,14 +384,31 @@ def _looked_back(
     config: TrackerConfig,
     seconds: dict[str, float],
 ) -> tuple[list[Track], list[float], dict[str, Any]]:
-    """The tracks extended back before their first frames (`pose.backfill`), with what that did in `backend_info`."""
-    from pose_service.pose.backfill import extend_back
+    """The tracks extended back before their first frames (`pose.backfill`, `tracking.extend`), with what that did
+    in `backend_info`: each of `MIN_TRACK_S` or more that starts after the clip's first frame."""
+    from pose_service.pose.backfill import MIN_TRACK_S, LookBack
+    from pose_service.tracking.extend import held_by_another, prepended
 
     t0 = time.perf_counter()
-    tracks, looked = extend_back(info, tracks, timestamps, bundle, config)
-    backend_info["look_back"] = looked.to_result()
+    times = np.asarray(timestamps, dtype=np.float64)
+    look = LookBack(info, times, bundle)
+    try:
+        out = []
+        for track in tracks:
+            if len(track) and track.frames[0] > 0 and times[track.frames[-1]] - times[track.frames[0]] >= MIN_TRACK_S:
+                readings = look.read(int(track.frames[0]), track.bbox[0], track.keypoints_2d[0],
+                                     partial(held_by_another, tracks, track))  # fmt: skip
+                if readings:
+                    track = prepended(track, readings, times, config)
+            out.append(track)
+    finally:
+        look.close()
+    if look.stats.found:
+        log.info("look back: %d tracks extended by %d frames (%d frames read)", look.stats.tracks, look.stats.found,
+                 look.stats.frames)  # fmt: skip
+    backend_info["look_back"] = look.stats.to_result()
     seconds["look back"] = time.perf_counter() - t0
-    return tracks, timestamps, backend_info
+    return out, timestamps, backend_info
 
 
 def _hmr2_tracks(

@@ -31,8 +31,8 @@ def _part(track: Track, keep: slice, number: int) -> Track:
 
 @pytest.fixture(scope="module")
 def looked_back(spin_clip: Path, spin_analysis, settings: Settings):  # type: ignore[no-untyped-def]
+    from pose_service.pipeline import _looked_back
     from pose_service.pose import ensure_bundle
-    from pose_service.pose.backfill import extend_back
     from pose_service.video import probe
 
     whole = _rider(spin_analysis.result)
@@ -41,8 +41,10 @@ def looked_back(spin_clip: Path, spin_analysis, settings: Settings):  # type: ig
     info, times = probe(spin_clip), spin_analysis.result["timestamps_s"]
     bundle = ensure_bundle(settings.models_dir)
 
-    def run(tracks: list[Track]) -> tuple[list[Track], Any]:
-        return extend_back(info, tracks, times, bundle, TrackerConfig())
+    def run(tracks: list[Track]) -> tuple[list[Track], dict[str, int]]:
+        """The tracks as the pipeline extends them, and what its look back did."""
+        out, _, backend = _looked_back(info, tracks, times, {}, bundle, TrackerConfig(), {})
+        return out, backend["look_back"]
 
     return whole, late, run
 
@@ -50,7 +52,7 @@ def looked_back(spin_clip: Path, spin_analysis, settings: Settings):  # type: ig
 def test_a_rider_found_late_is_read_back_where_the_whole_frame_had_them(looked_back) -> None:  # type: ignore[no-untyped-def]
     whole, late, run = looked_back
     (extended,), stats = run([late])
-    assert stats.tracks == 1 and stats.found >= LATE - 2, stats
+    assert stats["tracks"] == 1 and stats["found"] >= LATE - 2, stats
     assert extended.frames[0] <= 2 and list(extended.frames[-len(late) :]) == list(late.frames)
     before = np.isin(whole.frames, extended.frames[extended.frames < LATE])
     mine = np.isin(extended.frames, whole.frames[before])
@@ -63,11 +65,11 @@ def test_a_rider_found_late_is_read_back_where_the_whole_frame_had_them(looked_b
 def test_a_track_from_the_first_frame_or_a_body_another_track_holds_is_left_alone(looked_back) -> None:  # type: ignore[no-untyped-def]
     whole, late, run = looked_back
     (same,), stats = run([whole])
-    assert same is whole and stats.found == 0
+    assert same is whole and stats["found"] == 0
     # the frames before held by another track (the same rider under another number, which the chain joins)
     earlier = _part(whole, slice(0, LATE), whole.id + 1)
     tracks, stats = run([earlier, late])
-    assert stats.found == 0 and tracks[1] is late
+    assert stats["found"] == 0 and tracks[1] is late
 
 
 def test_a_real_clip_trimmed_to_the_run_in_still_has_its_jump(media: Path, tmp_path: Path, settings: Settings) -> None:
