@@ -386,12 +386,13 @@ def _looked_back(
 ) -> tuple[list[Track], list[float], dict[str, Any]]:
     """The tracks extended back before their first frames (`pose.backfill`, `tracking.extend`), with what that did
     in `backend_info`: each of `MIN_TRACK_S` or more that starts after the clip's first frame."""
+    from pose_service.analysis.contact import read_frames
     from pose_service.pose.backfill import MIN_TRACK_S, LookBack
     from pose_service.tracking.extend import held_by_another, prepended
 
     t0 = time.perf_counter()
     times = np.asarray(timestamps, dtype=np.float64)
-    look = LookBack(info, times, bundle)
+    look = LookBack(lambda start, stop: read_frames(info, start=start, stop=stop), times, bundle)
     try:
         out = []
         for track in tracks:

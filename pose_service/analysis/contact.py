@@ -169,7 +169,7 @@ def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.nda
     mask = np.zeros((r1 - r0, width), np.uint8)
     if tilt:
         feet_x = float(np.nanmean(keypoints_2d[_FEET, 0]))
-        ys, xs = np.mgrid[r0:r1, 0:width]
+        ys, xs = np.ogrid[r0:r1, 0:width]
         across = (ys - feet_y) * np.cos(tilt) - (xs - feet_x) * np.sin(tilt)
         mask[np.abs(across) <= ROW_BAND * size] = 255
         mask[: y0 - r0] = 0

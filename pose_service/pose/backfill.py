@@ -18,7 +18,8 @@ track's samples. A reading where another track already holds a body in the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import numpy as np
 from pose_service.pose.region import Region, RegionLandmarks
 from pose_service.pose.rotated import _covering, _upright_turn
 from pose_service.skeleton import Poses
-from pose_service.video import VideoInfo, VideoReader, frame_pts
+from pose_service.video import Frame
 
 __all__ = ["BACK_S", "MIN_TRACK_S", "Backfill", "LookBack", "Reading"]
 
@@ -37,7 +38,6 @@ MISS_S = 0.3  # ... until it has not been read for this long (the body hidden fo
 MIN_TRACK_S = 0.5  # tracks at least this long are extended (a stray reading is not followed back)
 _OVERLAP = 0.15  # a reading's box overlaps the body's last one by this much (intersection over union) ...
 _RESIZE = 2.0  # ... and its longer side is within this factor of the last one's
-_SAME_PLACE = 0.3  # another track's box overlapping a reading this much holds the same body
 _BLOCK = 16  # frames decoded at a time, the latest first (a 1080p frame is 6 MB)
 
 
@@ -57,16 +57,23 @@ Reading = tuple[int, np.ndarray, np.ndarray]  # frame, keypoints_2d (33, 3), key
 
 
 class LookBack:
-    """The landmark model reading a person back from where they were first found (see the module). `held(frame,
-    box)` says whether another track holds a body in that place at that frame (the search stops there)."""
+    """The landmark model reading a person back from where they were first found (see the module).
 
-    def __init__(self, info: VideoInfo, timestamps_s: list[float] | np.ndarray, bundle: Path) -> None:
-        self.info = info
+    frames(start, stop): the clip's frames start..stop - 1 (a context manager over `Frame`s; frames before `start`
+    may come too and are passed over), as `analysis.contact.read_frames` gives them. `held(frame, box)` in `read`
+    says whether another track holds a body in that place at that frame (the search stops there)."""
+
+    def __init__(
+        self,
+        frames: Callable[[int, int], AbstractContextManager[Iterable[Frame]]],
+        timestamps_s: list[float] | np.ndarray,
+        bundle: Path,
+    ) -> None:
         self.times = np.asarray(timestamps_s, dtype=np.float64)
         self.stats = Backfill()
+        self._read_frames = frames
         self._bundle = bundle
         self._reader: RegionLandmarks | None = None
-        self._pts: np.ndarray | None = None
 
     def read(self, first: int, box: np.ndarray, keypoints_2d: np.ndarray,
              held: Callable[[int, np.ndarray], bool]) -> list[Reading]:  # fmt: skip
@@ -114,20 +121,9 @@ class LookBack:
         return self._reader
 
     def _frames(self, start: int, stop: int) -> dict[int, np.ndarray]:
-        """Frames start..stop - 1 of the clip (RGB), by index: from the keyframe before `start` where the frames
-        have timestamps to seek by, else from the first."""
-        if self._pts is None:
-            self._pts = frame_pts(self.info)
-        out: dict[int, np.ndarray] = {}
-        try:
-            reader = VideoReader(self.info, start=start, stop=stop, pts=self._pts) if self._pts is not None else None
-        except ValueError:
-            reader = None
-        with reader or VideoReader(self.info, stop=stop) as frames:
-            for frame in frames:
-                if start <= frame.index < stop:
-                    out[frame.index] = frame.rgb
-        return out
+        """Frames start..stop - 1 of the clip (RGB), by index."""
+        with self._read_frames(start, stop) as frames:
+            return {frame.index: frame.rgb for frame in frames if start <= frame.index < stop}
 
     def close(self) -> None:
         if self._reader is not None:
