@@ -15,6 +15,7 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --tint 0.85,1,1.1   # each clip with a blue cast (shade, overcast)
     .venv/bin/python bench/real_snow.py --every 2           # every other frame: 15 frames/s
     .venv/bin/python bench/real_snow.py --double-rate       # twice the frames (interpolated): a 60 frames/s phone
+    .venv/bin/python bench/real_snow.py --portrait          # a 9:16 window that follows the rider: a phone upright
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
@@ -32,6 +33,10 @@ blue cast (0.85,1,1.1) its saturation passed the cue's 0.2, with the same loss (
 against the picture's own white). `--double-rate` writes each clip at twice its frame rate, the frames between
 made by FFmpeg's motion-compensated interpolation (`minterpolate`, `mi_mode=mci`): what a phone filming at 60
 frames/s gives, every count of frames in the analysis doubled (the annotated frame f is then 2f; the tolerance 10).
+`--portrait` crops each clip to a 9:16 window as tall as the clip (202x360) whose middle follows the rider: the
+rider's box in the whole clip's own analysis (run first where missing), held over gaps and averaged over 0.5 s, as
+a friend holding a phone upright keeps the rider in the picture, a little late; the window stays inside the
+picture, so near its sides the rider is off centre.
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
@@ -212,6 +217,31 @@ def variant(
     return out
 
 
+def portrait(clip: Path, out: Path, rider: Track | None, frame_count: int) -> Path:
+    """`clip` cropped to a 9:16 window as tall as it whose middle follows `rider`'s box (held over the gaps,
+    averaged over 0.5 s; no rider: the picture's middle), written to `out` once."""
+    if out.is_file():
+        return out
+    info = probe(clip)
+    width = 2 * round(info.height * 9 / 16 / 2)
+    if rider is None or not len(rider):
+        x = np.full(frame_count, info.width / 2)
+    else:
+        x = np.interp(np.arange(frame_count), rider.frames, (rider.bbox[:, 0] + rider.bbox[:, 2]) / 2)
+    half = max(1, round(info.fps * 0.25))
+    padded = np.pad(x, half, mode="edge")
+    x = np.convolve(padded, np.ones(2 * half + 1) / (2 * half + 1), mode="valid")
+    first = np.clip(np.rint(x - width / 2), 0, info.width - width).astype(int)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial.mp4")
+    with VideoReader(info) as reader, VideoWriter(partial, width=width, height=info.height, fps=info.fps) as writer:
+        for frame in reader:
+            left = first[min(frame.index, len(first) - 1)]
+            writer.write(np.ascontiguousarray(frame.rgb[:, left : left + width]), frame.time_s)
+    partial.replace(out)
+    return out
+
+
 def interpolated(clip: Path, out: Path) -> None:
     """`clip` at twice its frame rate, the frames between made by FFmpeg's motion-compensated interpolation
     (`minterpolate`, `mi_mode=mci`), written to `out`: frame f of `clip` is frame 2f of `out`."""
@@ -245,6 +275,17 @@ def interpolated(clip: Path, out: Path) -> None:
             drain()
 
 
+def _whole_rider(clip: Path, out_dir: Path, settings: Settings) -> tuple[Track | None, int]:
+    """The rider's chained track in the whole clip's analysis (made where missing; None: no rider) and the clip's
+    frame count."""
+    result_file = out_dir / "result.json"
+    if result_file.is_file():
+        result = json.loads(result_file.read_text())
+    else:
+        result = analyze(clip, out_dir=out_dir, options=AnalyzeOptions(mesh=False), settings=settings).result
+    return chained_rider(result), int(result["video"]["frame_count"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--media", type=Path, default=MEDIA, help="folder holding the clips and truth.json")
@@ -263,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep every this many frames (2: 15 frames/s; the annotations and tolerance follow)")
     parser.add_argument("--double-rate", action="store_true",
                         help="twice the frames, interpolated (60 frames/s; the annotations and tolerance follow)")
+    parser.add_argument("--portrait", action="store_true",
+                        help="a 9:16 window of each clip that follows the rider (a phone held upright)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
@@ -287,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         tag += f"_every{args.every}" if args.every > 1 else ""
         tag += "_double" if args.double_rate else ""
         tag = tag or ("_reencoded" if args.reencode else "")
-        if tag:
+        if args.portrait:
+            clip = portrait(clip, out_root / f"{name}_portrait.mp4", *_whole_rider(clip, out_root / f"{name}_pose", settings))
+            tag = "_portrait"
+        elif tag:
             clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
                            gains=gains, every=args.every, double_rate=args.double_rate)
         t0 = time.perf_counter()

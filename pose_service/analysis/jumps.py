@@ -34,6 +34,7 @@ from pose_service.analysis.quality import (
     Confidence,
     HeightEstimate,
     confidence,
+    cut_by_edge,
     estimate_height,
     hidden_span,
     rotation_doubt,
@@ -270,6 +271,10 @@ def find_jumps(
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
     frame_size = (image_width or image_height, image_height)
     turned = camera_pan(full_path, track.frames, frame_size=frame_size) if isinstance(full_path, np.ndarray) else None
+    # a body the picture's edge cuts is squeezed into the part in view: its orientation is no reading of the rider's
+    cut = cut_by_edge(track.keypoints_2d, scale, frame_size)
+    whole_2d = np.where(cut[:, None, None], np.nan, track.keypoints_2d)
+    whole_3d = np.where(cut[:, None, None], np.nan, track.keypoints_3d)
     jumps = []
     for flight in flights:
         cam = camera_around(
@@ -282,8 +287,8 @@ def find_jumps(
         pan = turned - turned[flight.start] if turned is not None and up_unknown is not None else None
         rotation = fit_rotation(
             times[near],
-            track.keypoints_2d[near],
-            track.keypoints_3d[near],
+            whole_2d[near],
+            whole_3d[near],
             scale[near],
             takeoff_s=flight.takeoff_s,
             landing_s=flight.landing_s,
@@ -315,7 +320,7 @@ def find_jumps(
                           takeoff_frame=flight.takeoff_frame, landing_frame=flight.landing_frame,
                           agreement=rotation.agreement, scale_px_per_m=raw_scale, fps=fps,
                           camera_motion=_camera_motion(camera, times, track.bbox, flight),
-                          camera_moving=up_unknown is not None)  # fmt: skip
+                          camera_moving=up_unknown is not None, cut=cut)  # fmt: skip
         # the hands are named front and back by the stance seen, else by the rider's own (given) stance. Not read
         # with a moving camera: on the real follow-cams 3 of 4 airs read a grab and by eye at least 2 were hands
         # held out at the sides; the synthetic follow-cam grabs were right in 1 of 4.
@@ -568,11 +573,15 @@ def gate_jumps(jumps: list[Jump], rider: Track | None, *, fps: float = 30.0) -> 
         elif seen < MIN_AIR_SEEN:
             c = jump.confidence
             assert c is not None
-            jump = jump.with_gate(f"rider seen in {c.seen_frames} of {c.air_frames} air frames")
+            jump = jump.with_gate(f"rider seen in {c.seen_frames} of {c.air_frames} air frames" + _edge_note(c.edge_frames))
         elif doubt := rotation_doubt(result):
             jump = jump.with_gate(doubt)
         gated.append(jump)
     return gated, verdict
+
+
+def _edge_note(edge_frames: int) -> str:
+    return f" (cut by the picture's edge in {edge_frames})" if edge_frames else ""
 
 
 def _rider_height_px(rider: Track) -> float:

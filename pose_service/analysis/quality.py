@@ -11,7 +11,10 @@ Confidence per jump, each 0..1 where a share:
 - air_frames_seen: share of the flight's video frames in which the pose model saw the rider: interpolated
   frames do not count, nor do frames whose skeleton is under `PARTIAL_SCALE` of the rider's size on the approach
   (pixels per metre from the limbs): the model then fitted a whole body into the part in view (legs below a
-  banner), which is not a sighting of the rider;
+  banner), which is not a sighting of the rider; nor frames whose torso reaches the picture's edge (`cut_by_edge`):
+  the model squeezes a body the edge cuts into the part in view (the real seg1 cropped to 202x360, the rider's
+  hips pinned 1-6 px from the right edge through the air, read its shoulders edge-on: a "backside 180" on a
+  straight air);
 - keypoint_visibility: mean visibility of the limbs' and torso's keypoints over those frames;
 - rider_height_px: the rider's median box height around the jump;
 - camera_motion: how fast the camera panned around the jump, in rider heights per second (the tracker's camera
@@ -40,7 +43,8 @@ from pose_service.analysis.airborne import GRAVITY, Airborne
 
 __all__ = [
     "MAX_TURN_DEG_S", "MIN_ROTATION_AGREEMENT", "MOVING_CAMERA_FACTOR", "Confidence", "HeightEstimate",
-    "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "estimate_height", "hidden_span", "rotation_doubt", "scoring",
+    "MIN_AIR_SEEN", "MIN_RIDER_PX", "confidence", "cut_by_edge", "estimate_height", "hidden_span", "rotation_doubt",
+    "scoring",
 ]  # fmt: skip
 
 MIN_RIDER_PX = 60.0
@@ -59,6 +63,9 @@ _APPROACH_S = 1.0
 MOVING_CAMERA_FACTOR = 0.5
 _PAN_WEIGHT = 0.25  # a pan of one rider height per second takes a fifth off the overall confidence
 HIDDEN_MIN_S = 0.25  # a stretch this long without the whole rider in view could hold a jump
+EDGE_M = 0.1  # a torso keypoint this near the picture's edge (metres at the rider's scale) is on a body the edge cuts
+_EDGE_PX = 2.0  # and never nearer than this many pixels
+_TORSO = [11, 12, 23, 24]
 HIDDEN_SCALE = 0.8  # against the rider's median size over the clip (the banner clip: 0.66-0.79 behind it)
 _BODY_KEYPOINTS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 AIR_TIME_ASSUMPTION = "h = g t^2 / 8 from the air time: assumes takeoff and landing at one level"
@@ -109,6 +116,7 @@ class Confidence:
     camera_motion: float | None
     air_frames: int
     seen_frames: int
+    edge_frames: int = 0  # air frames not counted as seen because the picture's edge cut the rider's torso
 
     def to_result(self) -> dict[str, Any]:
         return {
@@ -119,6 +127,7 @@ class Confidence:
             "camera_motion": self.camera_motion,
             "air_frames": self.air_frames,
             "seen_frames": self.seen_frames,
+            "edge_frames": self.edge_frames,
         }
 
 
@@ -135,13 +144,17 @@ def confidence(
     fps: float = 30.0,
     camera_motion: float | None = None,
     camera_moving: bool = False,
+    cut: np.ndarray | None = None,
 ) -> Confidence:
     """The confidence of one jump from the rider's track arrays (frames (m,), interpolated (m,), bbox (m, 4),
-    keypoints_2d (m, 33, 3), and the per-frame image scale (m,), unsmoothed, if known)."""
+    keypoints_2d (m, 33, 3), and the per-frame image scale (m,), unsmoothed, if known). cut: (m,) True where the
+    picture's edge cut the rider's torso (`cut_by_edge`); such frames are not sightings."""
     frames = np.asarray(frames)
     air = (frames > takeoff_frame) & (frames < landing_frame)
     n_air = max(0, landing_frame - takeoff_frame - 1)
     seen = air & ~np.asarray(interpolated, dtype=bool)
+    edge = seen & np.asarray(cut, dtype=bool) if cut is not None else np.zeros(len(frames), dtype=bool)
+    seen &= ~edge
     if scale_px_per_m is not None:
         scale = np.asarray(scale_px_per_m, dtype=np.float64)
         approach = (frames < takeoff_frame) & (frames >= takeoff_frame - round(_APPROACH_S * fps))
@@ -160,7 +173,24 @@ def confidence(
     if camera_moving:  # a camera that moves, rolls or zooms (`camera.py`): the flight's timing itself is less sure
         overall *= MOVING_CAMERA_FACTOR
     return Confidence(float(np.clip(overall, 0, 1)), min(1.0, share), visibility, height_px, camera_motion, n_air,
-                      int(seen.sum()))  # fmt: skip
+                      int(seen.sum()), int(edge.sum()))  # fmt: skip
+
+
+def cut_by_edge(keypoints_2d: np.ndarray, scale_px_per_m: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
+    """(m,) True where a shoulder or hip lies within `EDGE_M` of the picture's edge (at the rider's scale in pixels
+    per metre, (m,); at least `_EDGE_PX`), or beyond it: the edge cuts that body, and the pose model, which reads
+    only what is in view, squeezes the rest of it into the picture. keypoints_2d: (m, 33, >=2) in pixels;
+    frame_size: (width, height)."""
+    k = np.asarray(keypoints_2d, dtype=np.float64)[:, _TORSO, :2]
+    if not len(k):
+        return np.zeros(0, dtype=bool)
+    width, height = frame_size
+    margin = np.nan_to_num(EDGE_M * np.asarray(scale_px_per_m, dtype=np.float64), nan=_EDGE_PX)
+    margin = np.maximum(margin, _EDGE_PX)[:, None]
+    x, y = k[..., 0], k[..., 1]
+    with np.errstate(invalid="ignore"):
+        near = (x < margin) | (x > width - margin) | (y < margin) | (y > height - margin)
+    return near.any(axis=1)
 
 
 def hidden_span(
@@ -211,7 +241,8 @@ def scoring(
         if c.get("air_frames_seen", 1.0) < MIN_AIR_SEEN:
             reasons.append(
                 f"rider seen in {c.get('seen_frames', 0)} of {c.get('air_frames', 0)} air frames of jump {n} "
-                f"(under {100 * MIN_AIR_SEEN:.0f} %): the rotation cannot be measured"
+                f"(under {100 * MIN_AIR_SEEN:.0f} %){_edge_clause(c.get('edge_frames') or 0)}: the rotation cannot be "
+                "measured"
             )
         elif doubt := rotation_doubt(jump):
             reasons.append(f"jump {n}: {doubt}: the rotation cannot be measured")
@@ -223,6 +254,13 @@ def scoring(
         else:
             reasons.append("no jump found: the rider's hips never followed a free-flight parabola")
     return {"scoreable": not reasons, "reasons": reasons}
+
+
+def _edge_clause(edge_frames: int) -> str:
+    """What the gate adds where the picture's edge cut the rider in the air."""
+    if not edge_frames:
+        return ""
+    return f", the picture's edge cutting the rider in {edge_frames} of them (keep the whole rider in the picture)"
 
 
 def rotation_doubt(jump: dict[str, Any]) -> str | None:

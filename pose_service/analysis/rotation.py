@@ -251,6 +251,8 @@ def fit_rotation(
         return RotationFit(0.0, 0.0, 0.0, 0.0, 0)
     base = float(np.degrees(np.arctan2(np.median(fwd[:, 0]), np.median(fwd[:, 2]))))
     u = _progress(t, takeoff_s, landing_s)
+    if not has3d[(u > 0.0) & (u < 1.0)].any():  # nothing read in the air: the ends fix no count of turns
+        return RotationFit(0.0, 0.0, base, 0.0, 0, start_s=takeoff_s, end_s=landing_s)
     headings = (base, -base, base + 180.0, 180.0 - base)
     best = min(_search(u, data, heading) for heading in headings)
     rolled = min(_search(u, data, heading, roll=True) for heading in headings)

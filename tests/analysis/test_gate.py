@@ -57,3 +57,49 @@ def test_the_gate_measures_the_rider_standing_not_lying_in_an_airbag() -> None:
                   interpolated=np.zeros(n, dtype=bool))  # fmt: skip
     assert float(np.median(bbox[:, 3] - bbox[:, 1])) == 30.0
     assert _rider_height_px(track) == 70.0
+
+
+def test_a_torso_the_pictures_edge_cuts_is_not_a_sighting() -> None:
+    """The real seg1 cropped to 202x360: the rider's hips pinned 1-6 px inside the right edge through the air
+    (about 90 px a metre), where the model squeezed the body into the part in view and read its shoulders edge-on.
+    Such frames are cut (within 0.1 m of the edge); a body a metre inside, or only a foot out of the picture, is
+    not."""
+    import numpy as np
+
+    from pose_service.analysis.quality import confidence, cut_by_edge
+
+    n = 10
+    k2 = np.zeros((n, 33, 3))
+    k2[:, :, 0], k2[:, :, 1], k2[:, :, 2] = 100.0, 150.0, 1.0
+    k2[:, [11, 23], 0] = np.array([150.0, 190.0, 196.0, 199.8, 201.0, 205.0, 120.0, 120.0, 120.0, 120.0])[:, None]
+    k2[8, 27:33, 1] = 365.0  # a foot below the picture's bottom: the torso is whole
+    k2[9, [12, 24], 1] = 3.0  # the shoulders and hips at the top edge
+    scale = np.full(n, 90.0)
+    cut = cut_by_edge(k2, scale, (202, 360))
+    assert cut.tolist() == [False, False, True, True, True, True, False, False, False, True]
+
+    frames = np.arange(n)
+    c = confidence(frames, np.zeros(n, dtype=bool), np.tile([90.0, 100.0, 200.0, 220.0], (n, 1)), k2,
+                   takeoff_frame=0, landing_frame=n, agreement=1.0, cut=cut)  # fmt: skip
+    assert (c.air_frames, c.seen_frames, c.edge_frames) == (9, 4, 5)  # frames 1-9 in the air, 2-5 and 9 cut
+    assert c.to_result()["edge_frames"] == 5
+    gated = scoring(120.0, [{**_jump(1.0, 0.0, 0.0, 1.0), "confidence": {**c.to_result(), "air_frames_seen": 0.3}}])
+    assert "the picture's edge cutting the rider in 5 of them" in gated["reasons"][0]
+
+
+def test_a_flight_with_no_reading_in_the_air_turns_no_degrees() -> None:
+    """Every air frame unread (cut by the edge): the frames on the snow before and after fix the heading up to
+    whole turns only, which once came out as 1,453 degrees; the fit is none, agreeing with nothing."""
+    import numpy as np
+
+    from pose_service.analysis.rotation import fit_rotation
+
+    t = np.arange(40) / 30.0
+    k3 = np.zeros((40, 33, 3))
+    k3[:, [11, 23], 0], k3[:, [12, 24], 0] = 0.2, -0.2
+    k3[:, [11, 12], 1], k3[:, [23, 24], 1] = 0.5, 0.0
+    k2 = np.zeros((40, 33, 3))
+    air = (t > 0.3) & (t < 1.0)
+    k3[air], k2[air] = np.nan, np.nan
+    fit = fit_rotation(t, k2, k3, np.full(40, 100.0), takeoff_s=0.3, landing_s=1.0)
+    assert (fit.spin_deg, fit.flip_deg, fit.frames, fit.agreement) == (0.0, 0.0, 0, 0.0)
