@@ -8,6 +8,7 @@ landing grade, height, confidence); `gate_jumps` applies the scoreability gate. 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -263,18 +264,19 @@ def find_jumps(
     if not flights:
         return []
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
-    angles = body_angles(track.keypoints_3d)
+    frame_size = (image_width or image_height, image_height)
+    # a body the picture's edge cuts is squeezed into the part in view: its orientation and joint angles are no
+    # reading of the rider's
+    cut = cut_by_edge(track.keypoints_2d, scale, frame_size)
+    whole_2d = np.where(cut[:, None, None], np.nan, track.keypoints_2d)
+    whole_3d = np.where(cut[:, None, None], np.nan, track.keypoints_3d)
+    angles = body_angles(whole_3d)
     width = stance_width_m(track.keypoints_3d)
     path = track.extras.get("camera_path_x")  # the tracker's camera path, per frame of the clip
     camera = path[np.clip(track.frames, 0, len(path) - 1)] if isinstance(path, np.ndarray) and len(path) else None
     ground = _ground_drift(track.extras.get("ground_shift_px"), camera)  # the travel is read against this
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
-    frame_size = (image_width or image_height, image_height)
     turned = camera_pan(full_path, track.frames, frame_size=frame_size) if isinstance(full_path, np.ndarray) else None
-    # a body the picture's edge cuts is squeezed into the part in view: its orientation is no reading of the rider's
-    cut = cut_by_edge(track.keypoints_2d, scale, frame_size)
-    whole_2d = np.where(cut[:, None, None], np.nan, track.keypoints_2d)
-    whole_3d = np.where(cut[:, None, None], np.nan, track.keypoints_3d)
     jumps = []
     for flight in flights:
         cam = camera_around(
@@ -303,7 +305,9 @@ def find_jumps(
             for name, i in zip(MOMENT_NAMES, (flight.start, peak, flight.end), strict=True)
         }
         after = (times >= flight.landing_s) & (times <= flight.landing_s + _ABSORB_S)
-        knees = np.nanmean(angles[after][:, :2], axis=1) if after.any() else np.array([np.nan])
+        with np.errstate(all="ignore"), warnings.catch_warnings():  # a sample with neither knee (cut by the edge)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            knees = np.nanmean(angles[after][:, :2], axis=1) if after.any() else np.array([np.nan])
         knee_min = float(np.nanmin(knees)) if np.isfinite(knees).any() else float("nan")
         stance = riding_stance(
             times, track.keypoints_2d, track.keypoints_3d, scale, takeoff_s=flight.takeoff_s,
@@ -312,7 +316,7 @@ def find_jumps(
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
         turns = _axis_turns(times, track.keypoints_3d, rotation, flight, pan)
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
-                                residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown)  # fmt: skip
+                                residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown, cut=cut)  # fmt: skip
         airbag = _airbag(track, times, flight, fps, ground_reader)
         if airbag is not None:
             landing = replace(landing, grade=AIRBAG, reasons=(airbag,))

@@ -138,20 +138,29 @@ def grade_landing(
     landing_s: float,
     residual_rotation_deg: float = 0.0,
     up_unknown: str | None = None,
+    cut: np.ndarray | None = None,
 ) -> LandingGrade:
     """Grade one landing from a tracked person's samples (times (m,), 3D keypoints (m, 33, 3)).
 
     up_unknown: why gravity's up cannot be read around this landing (a phrase, e.g. "the camera rolled 30°
     around the jump"), or None when the picture's up is gravity's.
+    cut: (m,) True where the picture's edge cuts the body (`quality.cut_by_edge`): those samples are not read (the
+    pose model squeezes such a body into the part in view; a rendered frontside 360 riding out of the picture after
+    a clean landing read "not riding stable"), and the window is what is seen whole.
     """
     t = np.asarray(times_s, dtype=np.float64)
     window = (t >= landing_s) & (t <= landing_s + WINDOW_S)
+    edge = int((window & cut).sum()) if cut is not None else 0
+    if cut is not None:
+        window &= ~np.asarray(cut, dtype=bool)
     k3 = np.asarray(keypoints_3d, dtype=np.float64)[window]
     tw = t[window]
     residual = abs(float(residual_rotation_deg)) if np.isfinite(residual_rotation_deg) else float("nan")
     if len(tw) < MIN_LANDING_SAMPLES:
+        seen = (f"the picture's edge cuts the rider in {edge} of the landing's {edge + len(tw)} frames, leaving "
+                f"{len(tw)} seen whole" if edge else f"the landing is seen in {len(tw)} frames")  # fmt: skip
         return LandingGrade(UNKNOWN, *(float("nan"),) * 3, None, float("nan"), None, residual,
-                            (f"the landing is seen in {len(tw)} frames: too few to grade",))  # fmt: skip
+                            (f"{seen}: too few to grade",))  # fmt: skip
     angles = body_angles(k3)
     if up_unknown is not None:
         # The body's own angles hold in any camera; heights and lean need gravity's up.

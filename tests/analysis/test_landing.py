@@ -121,3 +121,40 @@ def test_a_hidden_stretch_is_named_when_no_jump_is_found() -> None:
     reasons = scoring(180.0, [], hidden=span, fps=30.0)["reasons"]
     assert reasons == ["no jump found, and the rider was hidden or only partly in view for 0.5 s (frames 40-53): a jump "
                        "there cannot be measured"]  # fmt: skip
+
+
+def test_a_rider_riding_out_of_the_picture_after_a_clean_landing_is_not_graded_sketchy(  # type: ignore[no-untyped-def]
+    analyzed_trick, session_dir, settings
+) -> None:
+    """A rendered frontside 360, stomped, its picture cut at the rider's shoulder on the landing frame, so the rider
+    rides out of it as the landing is absorbed: the pose model squeezed the body into the part in view, and the
+    clean landing read "not riding stable" (sketchy, at 480x480). Samples the edge cuts are not read: the landing is
+    graded on what is seen whole, or not graded, the reason naming the edge; never sketchy or a crash."""
+    from pose_service.pipeline import AnalyzeOptions, analyze
+    from pose_service.video import VideoReader, probe
+    from pose_service.video.encode import VideoWriter
+
+    whole, _ = analyzed_trick("goofy,fs360", "front")
+    jump = whole["analysis"]["jumps"][0]
+    assert jump["landing"]["grade"] == "stomped", jump["landing"]
+    rider = next(t for t in whole["tracks"] if t["id"] == whole["analysis"]["rider_track"])
+    frames = list(rider["frames"])
+    torso = np.asarray(rider["keypoints_2d"])[:, [11, 12, 23, 24], 0]
+    at = frames.index(jump["landing_frame"])
+    leftwards = torso[-1].mean() < torso[at].mean()
+    clip = session_dir / "trick_goofy,fs360_front.mp4"
+    info = probe(clip)
+    lo, hi = (int(torso[at].min()) - 2, info.width) if leftwards else (0, int(torso[at].max()) + 2)
+    lo, hi = lo - (hi - lo) % 2, hi  # an even width for the encoder
+    cut = session_dir / "trick_fs360_cut_at_landing.mp4"
+    with VideoReader(info) as reader, VideoWriter(cut, width=hi - lo, height=info.height, fps=info.fps) as writer:
+        for frame in reader:
+            writer.write(np.ascontiguousarray(frame.rgb[:, lo:hi]), frame.time_s)
+    result = analyze(cut, out_dir=session_dir / "trick_fs360_cut_pose", options=AnalyzeOptions(mesh=False),
+                     settings=settings).result  # fmt: skip
+    jumps = result["analysis"]["jumps"]
+    assert len(jumps) == 1, [(j["takeoff_frame"], j["landing_frame"]) for j in jumps]
+    landing = jumps[0]["landing"]
+    assert landing["grade"] in ("stomped", "unknown"), landing
+    if landing["grade"] == "unknown":
+        assert "picture's edge" in landing["reasons"][0], landing
