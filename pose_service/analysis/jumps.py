@@ -660,6 +660,11 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
                 break
             track, part = min(near, key=lambda tp: _gap(chain, tp[1], direction))
             others.remove(track)
+            # only the part's run next to the chain joins it; the rest waits its turn: a track that held the rider for
+            # a while and a stray sample long after must not stretch the chain over another track's samples between
+            runs = _runs(part, max(1, round(_PIECE_GAP_S * fps)))
+            part = runs[0] if direction > 0 else runs[-1]
+            others += [r for r in runs if r is not part]
             pieces = (chain, part) if direction > 0 else (part, chain)
             chain = Track(
                 id=rider,
@@ -678,6 +683,11 @@ def rider_chain(tracks: list[Track], rider: int, *, fps: float, max_gap_s: float
 # already took both sides for one person, and a small rider can be lost through a whole flight (the real seg6's
 # first kicker: 0.8 s).
 _OWN_GAP_S = 1.0
+# A piece joining the chain joins up to its first skip of more than this (`rider_chain`): the real seg6 cut to start
+# 25 frames in, where the camera passes under the rider on the second kicker, split the rider between two tracks;
+# one held frames 182-197 and a stray sample at 212, the other 190-214, and the chain took 184-197 and 212 from the
+# first, leaving out the second's 198-211 (the landing), and the jump went unfound.
+_PIECE_GAP_S = 0.2
 _TAKEOVER_MIN_OVERLAP = 4  # frames both tracks hold before the rider's track ends or degrades
 _TAKEOVER_MARGIN = 3  # how many more body-like samples the other track must hold over the overlap
 _TAKEOVER_TAIL = 2  # ... which goes on as long as the rider's track, but for this many detected samples of it

@@ -144,3 +144,16 @@ def test_a_body_lying_across_the_picture_mid_flip_is_picked_up_a_body_length_awa
     # a person that far from an upright rider (60 px wide, 200 tall) is someone else
     upright = _track(3, list(range(0, 40)), 566.0)
     assert len(rider_chain([upright, after], 3, fps=30.0)) == 40
+
+
+def test_a_neighbours_stray_late_sample_does_not_hide_the_next_tracks_frames() -> None:
+    """The real seg6 cut to start 25 frames in: as the camera passes under the rider on the second kicker, the
+    rider's track ends (183), a second track holds 182-197 and a stray sample at 212, a third 190-214. The chain
+    took the second whole, reached 212, and left out the third's 198-211, the landing: the jump went unfound. Only
+    the second's run next to the chain joins; the third continues it."""
+    rider = _track(1, list(range(100, 184)), 100.0)
+    second = _track(2, list(range(182, 198)) + [212], 105.0)
+    third = _track(3, list(range(190, 215)), 110.0)
+    chain = rider_chain([rider, second, third], 1, fps=30.0)
+    assert list(chain.frames) == list(range(100, 215))
+    assert np.allclose(chain.bbox[list(chain.frames).index(198):], third.bbox[8:])

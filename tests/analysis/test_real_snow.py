@@ -119,12 +119,12 @@ def _written_again(
     path = session_dir / f"{name}_{tag}.mp4"
     scale = np.array(gains, dtype=np.float32)
     width = width or info.width
-    first = (info.width - width) // 2
+    left = (info.width - width) // 2
     with VideoReader(info) as reader, VideoWriter(path, width=width, height=info.height,
                                                   fps=info.fps / every) as writer:  # fmt: skip
         for frame in reader:
             if frame.index % every == 0:
-                rgb = frame.rgb[:, first : first + width] * scale
+                rgb = frame.rgb[:, left : left + width] * scale
                 writer.write(np.ascontiguousarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8)), frame.time_s)
     return analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
 
