@@ -98,17 +98,8 @@ def _flights_written_again(
     session_dir: Path, settings: Settings, name: str, tag: str, *, every: int = 1,
     gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> list[tuple[int, int]]:
-    """The (takeoff, landing) frames `analyze` finds in real clip `name` written again (`_written_again`)."""
-    result = _written_again(session_dir, settings, name, tag, every=every, gains=gains)
-    return [(j["takeoff_frame"], j["landing_frame"]) for j in result["analysis"]["jumps"]]
-
-
-def _written_again(
-    session_dir: Path, settings: Settings, name: str, tag: str, *, every: int = 1,
-    gains: tuple[float, float, float] = (1.0, 1.0, 1.0), width: int | None = None,
-) -> dict[str, Any]:
-    """result.json (no mesh) of real clip `name` written again: every `every`th frame kept (at that fraction of its
-    frame rate), every level times `gains` (R, G, B), only the middle `width` columns (None: all)."""
+    """The (takeoff, landing) frames `analyze` finds in real clip `name` written again: every `every`th frame kept
+    (at that fraction of its frame rate), every level times `gains` (R, G, B)."""
     if not (REAL_SNOW / "truth.json").is_file():
         pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
     from pose_service.pipeline import AnalyzeOptions, analyze
@@ -118,15 +109,13 @@ def _written_again(
     info = probe(REAL_SNOW / f"{name}.mov")
     path = session_dir / f"{name}_{tag}.mp4"
     scale = np.array(gains, dtype=np.float32)
-    width = width or info.width
-    left = (info.width - width) // 2
-    with VideoReader(info) as reader, VideoWriter(path, width=width, height=info.height,
+    with VideoReader(info) as reader, VideoWriter(path, width=info.width, height=info.height,
                                                   fps=info.fps / every) as writer:  # fmt: skip
         for frame in reader:
             if frame.index % every == 0:
-                rgb = frame.rgb[:, left : left + width] * scale
-                writer.write(np.ascontiguousarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8)), frame.time_s)
-    return analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
+                writer.write(np.clip(np.rint(frame.rgb * scale), 0, 255).astype(np.uint8), frame.time_s)
+    result = analyze(path, out_dir=path.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
+    return [(j["takeoff_frame"], j["landing_frame"]) for j in result["analysis"]["jumps"]]
 
 
 @pytest.mark.parametrize("gains", [(0.7, 0.7, 0.7), (0.85, 1.0, 1.1)], ids=["darker", "blue cast"])
@@ -166,15 +155,43 @@ def test_a_rider_the_pictures_edge_cuts_through_the_air_is_not_read_as_spinning(
     """seg1's middle 202 columns (a phone held upright, zoomed in): the rider flies along the right edge, the hips
     1-6 px inside it, and the pose model squeezed the body into the part in view with its shoulders edge-on. The
     straight air was named a "backside 180" (184 degrees measured, every air frame agreeing with it). Those frames
-    are no sighting of the rider now: the jump is found, not scored, and the reason names the edge."""
-    result = _written_again(session_dir, settings, "snow_seg1", "middle202", width=202)
+    are no sighting of the rider now: no spin is named, and a jump found there is not scored, the reason naming
+    the edge. Whether the jump is found at all in this window turns on the pose model's numbers (written here with
+    PyAV at CRF 18 it is found at 60-90, and the code before read "spin 180 left", 189 degrees; written at CRF 20
+    with the faster preset, no jump): the edge is asserted on the rider's track either way."""
+    import av
+
+    from pose_service.analysis.airborne import pixels_per_metre
+    from pose_service.analysis.quality import cut_by_edge
+    from pose_service.pipeline import AnalyzeOptions, analyze
+
+    if not (REAL_SNOW / "truth.json").is_file():
+        pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
+    clip, width = session_dir / "snow_seg1_middle202.mp4", 202
+    with av.open(str(REAL_SNOW / "snow_seg1.mov")) as src, av.open(str(clip), "w") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream("libx264", rate=stream.average_rate)
+        out.width, out.height, out.pix_fmt, out.options = width, stream.height, "yuv420p", {"crf": "18"}
+        for n, frame in enumerate(src.decode(video=0)):
+            rgb = frame.to_ndarray(format="rgb24")
+            left = (rgb.shape[1] - width) // 2
+            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:, left : left + width]), format="rgb24")
+            picture.pts, picture.time_base = n, 1 / stream.average_rate
+            dst.mux(out.encode(picture))
+        dst.mux(out.encode())
+    result = analyze(clip, out_dir=clip.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
     jumps = result["analysis"]["jumps"]
     assert all(j["trick"] in (None, "straight air") for j in jumps), [j["trick"] for j in jumps]
-    flight = [j for j in jumps if min(j["landing_frame"], 91) > max(j["takeoff_frame"], 59)]
-    assert len(flight) == 1, [(j["takeoff_frame"], j["landing_frame"]) for j in jumps]
-    seen = flight[0]["confidence"]
-    assert seen["edge_frames"] >= 0.5 * seen["air_frames"], seen
-    assert "picture's edge" in (flight[0]["unscored"] or ""), flight[0]["unscored"]
+    rider = _chain(result)
+    air = (rider.frames > 59) & (rider.frames < 91)
+    scale = pixels_per_metre(rider.keypoints_2d, rider.keypoints_3d)
+    cut = cut_by_edge(rider.keypoints_2d, scale, (202, result["video"]["height"]))
+    assert air.sum() >= 20 and cut[air].mean() >= 0.5, (int(air.sum()), float(cut[air].mean()))
+    for jump in jumps:
+        if min(jump["landing_frame"], 91) > max(jump["takeoff_frame"], 59):
+            seen = jump["confidence"]
+            assert seen["edge_frames"] >= 0.5 * seen["air_frames"], seen
+            assert "picture's edge" in (jump["unscored"] or ""), jump["unscored"]
 
 
 def _chain(result: dict[str, Any]) -> Track:
