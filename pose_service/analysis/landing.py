@@ -150,9 +150,11 @@ def grade_landing(
     """
     t = np.asarray(times_s, dtype=np.float64)
     window = (t >= landing_s) & (t <= landing_s + WINDOW_S)
-    edge = int((window & cut).sum()) if cut is not None else 0
+    edge = 0
     if cut is not None:
-        window &= ~np.asarray(cut, dtype=bool)
+        cut = np.asarray(cut, dtype=bool)
+        edge = int((window & cut).sum())
+        window &= ~cut
     k3 = np.asarray(keypoints_3d, dtype=np.float64)[window]
     tw = t[window]
     residual = abs(float(residual_rotation_deg)) if np.isfinite(residual_rotation_deg) else float("nan")

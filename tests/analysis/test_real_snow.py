@@ -159,26 +159,14 @@ def test_a_rider_the_pictures_edge_cuts_through_the_air_is_not_read_as_spinning(
     the edge. Whether the jump is found at all in this window turns on the pose model's numbers (written here with
     PyAV at CRF 18 it is found at 60-90, and the code before read "spin 180 left", 189 degrees; written at CRF 20
     with the faster preset, no jump): the edge is asserted on the rider's track either way."""
-    import av
-
     from pose_service.analysis.airborne import pixels_per_metre
     from pose_service.analysis.quality import cut_by_edge
     from pose_service.pipeline import AnalyzeOptions, analyze
+    from tests.clips import rewrite
 
     if not (REAL_SNOW / "truth.json").is_file():
         pytest.skip(f"real snowboard clips not found in {REAL_SNOW} (../shared/media is not beside this checkout)")
-    clip, width = session_dir / "snow_seg1_middle202.mp4", 202
-    with av.open(str(REAL_SNOW / "snow_seg1.mov")) as src, av.open(str(clip), "w") as dst:
-        stream = src.streams.video[0]
-        out = dst.add_stream("libx264", rate=stream.average_rate)
-        out.width, out.height, out.pix_fmt, out.options = width, stream.height, "yuv420p", {"crf": "18"}
-        for n, frame in enumerate(src.decode(video=0)):
-            rgb = frame.to_ndarray(format="rgb24")
-            left = (rgb.shape[1] - width) // 2
-            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:, left : left + width]), format="rgb24")
-            picture.pts, picture.time_base = n, 1 / stream.average_rate
-            dst.mux(out.encode(picture))
-        dst.mux(out.encode())
+    clip = rewrite(REAL_SNOW / "snow_seg1.mov", session_dir / "snow_seg1_middle202.mp4", width=202)
     result = analyze(clip, out_dir=clip.with_suffix(""), options=AnalyzeOptions(mesh=False), settings=settings).result
     jumps = result["analysis"]["jumps"]
     assert all(j["trick"] in (None, "straight air") for j in jumps), [j["trick"] for j in jumps]

@@ -75,22 +75,11 @@ def test_a_track_from_the_first_frame_or_a_body_another_track_holds_is_left_alon
 def test_a_real_clip_trimmed_to_the_run_in_still_has_its_jump(media: Path, tmp_path: Path, settings: Settings) -> None:
     """snow_seg1 trimmed to start 14 frames before its takeoff (59): the detector did not find the rider until 33
     frames later, in the air, and no jump was found; the whole clip's jump is 60-90 (truth 59-91)."""
-    import av
-
     from pose_service.pipeline import AnalyzeOptions, analyze
+    from tests.clips import rewrite
 
     first = 45
-    clip = tmp_path / "seg1_trimmed.mp4"
-    with av.open(str(media / "real_snow" / "snow_seg1.mov")) as src, av.open(str(clip), "w") as dst:
-        stream = src.streams.video[0]
-        out = dst.add_stream("libx264", rate=stream.average_rate)
-        out.width, out.height, out.pix_fmt, out.options = stream.width, stream.height, "yuv420p", {"crf": "18"}
-        for n, frame in enumerate(src.decode(video=0)):
-            if n >= first:
-                picture = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
-                picture.pts, picture.time_base = n - first, 1 / stream.average_rate
-                dst.mux(out.encode(picture))
-        dst.mux(out.encode())
+    clip = rewrite(media / "real_snow" / "snow_seg1.mov", tmp_path / "seg1_trimmed.mp4", first=first)
     result = analyze(clip, out_dir=tmp_path / "out", options=AnalyzeOptions(mesh=False, jobs=1),
                      settings=settings).result  # fmt: skip
     jumps = [(j["takeoff_frame"] + first, j["landing_frame"] + first) for j in result["analysis"]["jumps"]]
