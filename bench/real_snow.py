@@ -16,6 +16,8 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --every 2           # every other frame: 15 frames/s
     .venv/bin/python bench/real_snow.py --double-rate       # twice the frames (interpolated): a 60 frames/s phone
     .venv/bin/python bench/real_snow.py --portrait          # a 9:16 window that follows the rider: a phone upright
+    .venv/bin/python bench/real_snow.py --roll 10           # the horizon tilted 10 degrees (the picture enlarged to fill)
+    .venv/bin/python bench/real_snow.py --roll 8,2          # a handheld rocking 8 degrees either way every 2 s
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
@@ -190,10 +192,12 @@ def variant(
     clip: Path, out: Path, *, mirror: bool, upscale: int, gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
     every: int = 1,
     double_rate: bool = False,
+    roll: tuple[float, float] = (0.0, 0.0),
 ) -> Path:
     """`clip` mirrored left to right and/or upscaled `upscale` times (bicubic) and/or its levels scaled (each
-    channel's 8-bit level times its gain, clipped: `--exposure`, `--tint`) and/or every `every`th frame kept, written
-    to `out` once (the frames' own times); with `double_rate`, at twice the frame rate (`interpolated`)."""
+    channel's 8-bit level times its gain, clipped: `--exposure`, `--tint`) and/or every `every`th frame kept and/or
+    turned about the picture's middle by `roll` (degrees, period in seconds: `rolled`), written to `out` once (the
+    frames' own times); with `double_rate`, at twice the frame rate (`interpolated`)."""
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial.mp4")
@@ -208,6 +212,8 @@ def variant(
                     rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_CUBIC)
                 if gains != (1.0, 1.0, 1.0):
                     rgb = np.clip(np.rint(rgb.astype(np.float32) * np.array(gains, dtype=np.float32)), 0, 255).astype(np.uint8)
+                if roll[0]:
+                    rgb = rolled(rgb, roll[0], roll[1], frame.time_s)
                 w.write(np.ascontiguousarray(rgb), frame.time_s)
         if double_rate:
             interpolated(partial, out.with_suffix(".double.mp4"))
@@ -215,6 +221,18 @@ def variant(
             partial = out.with_suffix(".double.mp4")
         partial.replace(out)
     return out
+
+
+def rolled(rgb: np.ndarray, degrees: float, period_s: float, time_s: float) -> np.ndarray:
+    """The picture turned `degrees` anticlockwise about its middle (with `period_s`, swaying between plus and minus
+    `degrees` over that period: a handheld phone rocking), enlarged just enough that the turned picture fills the
+    frame at the largest turn, as a phone held tilted films a narrower view of the same scene."""
+    height, width = rgb.shape[:2]
+    angle = degrees * np.sin(2 * np.pi * time_s / period_s) if period_s > 0 else degrees
+    a = np.radians(abs(degrees))
+    zoom = max(np.cos(a) + width / height * np.sin(a), np.cos(a) + height / width * np.sin(a))
+    m = cv2.getRotationMatrix2D((width / 2, height / 2), float(angle), float(zoom))
+    return cv2.warpAffine(rgb, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def portrait(clip: Path, out: Path, rider: Track | None, frame_count: int) -> Path:
@@ -304,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep every this many frames (2: 15 frames/s; the annotations and tolerance follow)")
     parser.add_argument("--double-rate", action="store_true",
                         help="twice the frames, interpolated (60 frames/s; the annotations and tolerance follow)")
+    parser.add_argument("--roll", default="",
+                        help="DEG or DEG,PERIOD_S: each clip turned DEG degrees (a tilted horizon), or swaying that "
+                             "far either way over PERIOD_S seconds (a handheld rocking); enlarged to fill the frame")
     parser.add_argument("--portrait", action="store_true",
                         help="a 9:16 window of each clip that follows the rider (a phone held upright)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
@@ -318,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
     tint = tuple(float(g) for g in args.tint.split(",")) if args.tint else (1.0, 1.0, 1.0)
     if len(tint) != 3:
         parser.error("--tint wants three gains, R,G,B")
+    roll_parts = [float(x) for x in args.roll.split(",")] if args.roll else [0.0]
+    if len(roll_parts) > 2:
+        parser.error("--roll wants DEG or DEG,PERIOD_S")
+    roll = (roll_parts[0], roll_parts[1] if len(roll_parts) == 2 else 0.0)
     gains = (tint[0] * args.exposure, tint[1] * args.exposure, tint[2] * args.exposure)
     settings = Settings()
     out_root = settings.data_dir / "bench-real-snow"
@@ -329,13 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         tag += f"_tint{args.tint.replace(',', '-')}" if args.tint else ""
         tag += f"_every{args.every}" if args.every > 1 else ""
         tag += "_double" if args.double_rate else ""
+        tag += f"_roll{args.roll.replace(',', '-')}" if args.roll else ""
         tag = tag or ("_reencoded" if args.reencode else "")
         if args.portrait:
             clip = portrait(clip, out_root / f"{name}_portrait.mp4", *_whole_rider(clip, out_root / f"{name}_pose", settings))
             tag = "_portrait"
         elif tag:
             clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
-                           gains=gains, every=args.every, double_rate=args.double_rate)
+                           gains=gains, every=args.every, double_rate=args.double_rate, roll=roll)
         t0 = time.perf_counter()
         outcome = analyze(clip, out_dir=out_root / f"{name}{tag}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
                           settings=settings)  # fmt: skip
