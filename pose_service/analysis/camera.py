@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = [
     "CameraAround", "FOCAL_PER_DIAGONAL", "MOVING_SPEED", "MOVING_ROLL_DEG", "MOVING_ZOOM", "WINDOW_S", "camera_around",
-    "camera_pan", "stabilise",
+    "camera_pan", "camera_roll", "stabilise", "unrolled",
 ]  # fmt: skip
 
 WINDOW_S = 0.5
@@ -132,3 +132,35 @@ def camera_pan(path: np.ndarray, frames: np.ndarray, *, frame_size: tuple[int, i
     focal = FOCAL_PER_DIAGONAL * float(np.hypot(width, height))
     turned = np.degrees(np.cumsum(np.r_[0.0, np.arctan(-dx / focal)]))
     return turned[np.clip(np.asarray(frames), 0, len(turned) - 1)]
+
+
+def camera_roll(path: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """(m,) degrees the picture turned about its centre from the path's first frame to each of `frames`, clockwise
+    as seen (the similarity's own angle in the picture's coordinates, y down): a camera rolled anticlockwise turns
+    the scene clockwise in its picture. path: (n_frames, 3, 3) the tracker's camera path."""
+    mats = np.asarray(path, dtype=np.float64)
+    turned = np.degrees(np.unwrap(np.arctan2(mats[:, 1, 0], mats[:, 0, 0])))
+    return turned[np.clip(np.asarray(frames), 0, len(turned) - 1)]
+
+
+def unrolled(
+    keypoints_2d: np.ndarray, keypoints_3d: np.ndarray, roll_deg: np.ndarray, frame_size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The keypoints as a camera that kept its roll would have seen them: each sample's 2D keypoints (pixels, y
+    down) turned back by `roll_deg` (m,) (`camera_roll`, since the moment they are compared with) about the
+    picture's centre, and its 3D keypoints (the pose model's camera-aligned metres, y up) about the camera's axis by
+    as much; other channels kept. The pose model reads the body against the camera, so a camera that rolls through
+    a flight turns every reading with it: the follow-cams of the real snowboard clips rolled 10-27 degrees between
+    takeoff and landing, which a body seen from the front reads as a roll, and one seen side-on as a flip."""
+    a = np.radians(np.nan_to_num(np.asarray(roll_deg, dtype=np.float64)))
+    c, s = np.cos(a)[:, None], np.sin(a)[:, None]
+    k2 = np.array(keypoints_2d, dtype=np.float64, copy=True)
+    width, height = frame_size
+    x, y = k2[..., 0] - width / 2.0, k2[..., 1] - height / 2.0
+    # turned back: by -roll in the picture's coordinates (y down)
+    k2[..., 0], k2[..., 1] = c * x + s * y + width / 2.0, -s * x + c * y + height / 2.0
+    k3 = np.array(keypoints_3d, dtype=np.float64, copy=True)
+    x3, y3 = k3[..., 0].copy(), k3[..., 1].copy()
+    # the same turn with y up is +roll
+    k3[..., 0], k3[..., 1] = c * x3 - s * y3, s * x3 + c * y3
+    return k2, k3

@@ -17,7 +17,15 @@ import numpy as np
 
 from pose_service.analysis.airborne import Airborne, find_airborne, pixels_per_metre
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles, stance_width_m
-from pose_service.analysis.camera import WINDOW_S, CameraAround, camera_around, camera_pan, stabilise
+from pose_service.analysis.camera import (
+    WINDOW_S,
+    CameraAround,
+    camera_around,
+    camera_pan,
+    camera_roll,
+    stabilise,
+    unrolled,
+)
 from pose_service.analysis.contact import Ground
 from pose_service.analysis.explain import explain_sentences
 from pose_service.analysis.grab import Grab, find_grab
@@ -268,7 +276,6 @@ def find_jumps(
     # a body the picture's edge cuts is squeezed into the part in view: its orientation and joint angles are no
     # reading of the rider's
     cut = cut_by_edge(track.keypoints_2d, scale, frame_size)
-    whole_2d = np.where(cut[:, None, None], np.nan, track.keypoints_2d)
     whole_3d = np.where(cut[:, None, None], np.nan, track.keypoints_3d)
     angles = body_angles(whole_3d)
     width = stance_width_m(track.keypoints_3d)
@@ -277,6 +284,7 @@ def find_jumps(
     ground = _ground_drift(track.extras.get("ground_shift_px"), camera)  # the travel is read against this
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
     turned = camera_pan(full_path, track.frames, frame_size=frame_size) if isinstance(full_path, np.ndarray) else None
+    rolled = camera_roll(full_path, track.frames) if isinstance(full_path, np.ndarray) else None
     jumps = []
     for flight in flights:
         cam = camera_around(
@@ -287,10 +295,16 @@ def find_jumps(
         near = (times >= flight.takeoff_s - _GROUND_BEFORE_S) & (times <= flight.landing_s + _GROUND_AFTER_S)
         # the camera's own turn since takeoff, where it moved (a still camera's path is its flow's noise)
         pan = turned - turned[flight.start] if turned is not None and up_unknown is not None else None
+        # and its own roll since takeoff, taken out of the readings (`camera.unrolled`)
+        seen_2d, seen_3d = track.keypoints_2d, track.keypoints_3d
+        if rolled is not None and up_unknown is not None:
+            seen_2d, seen_3d = unrolled(seen_2d, seen_3d, rolled - rolled[flight.start], frame_size)
+        fit_2d = np.where(cut[:, None, None], np.nan, seen_2d)
+        fit_3d = np.where(cut[:, None, None], np.nan, seen_3d)
         rotation = fit_rotation(
             times[near],
-            whole_2d[near],
-            whole_3d[near],
+            fit_2d[near],
+            fit_3d[near],
             scale[near],
             takeoff_s=flight.takeoff_s,
             landing_s=flight.landing_s,
@@ -314,7 +328,7 @@ def find_jumps(
             camera_dx_px=ground,
         )  # fmt: skip
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
-        turns = _axis_turns(times, track.keypoints_3d, rotation, flight, pan)
+        turns = _axis_turns(times, seen_3d, rotation, flight, pan)
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
                                 residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown, cut=cut)  # fmt: skip
         airbag = _airbag(track, times, flight, fps, ground_reader)

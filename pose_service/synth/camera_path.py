@@ -10,7 +10,7 @@ Kinds (`CAMERA_KINDS`; none of them keeps the analysis' still-camera assumptions
     follow-below   a handheld low on the snow beside the kicker's lip looking up: the rider flies over, sky behind
     pan            a handheld standing still beside the run, panning and tilting to keep the rider centred, with
                    a lag and shake
-    roll           follow-front with the horizon rolled 15 to 30 degrees, rolling slowly
+    roll           follow-front with the horizon rolled 12 to 35 degrees, rocking (up to 20 degrees within a second)
     zoom           the still camera zooming in and out smoothly (never so far that the rider leaves the frame)
     fisheye        follow-front, closer, through an action camera's barrel distortion (k1 = `FISHEYE_K1`)
     drone          high above and to the side, looking down, following the rider and climbing late over the jump
@@ -196,7 +196,8 @@ def make_camera_path(
         vfov = 70.0 if kind == "fisheye" else 60.0
         if kind == "roll":
             sign = 1.0 if rng.uniform() < 0.5 else -1.0
-            roll = roll + sign * (22.0 + 6.0 * np.sin(2 * np.pi * t / 3.5 + rng.uniform(0, 6)))
+            # rocking as a hand does: the real follow-cams' pictures turned 10-27 degrees between takeoff and landing
+            roll = roll + sign * (22.0 + 10.0 * np.sin(2 * np.pi * t / 1.6 + rng.uniform(0, 6)))
         if kind == "fisheye":
             k1 = FISHEYE_K1
     elif kind == "follow-below":

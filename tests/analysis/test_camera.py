@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_service.analysis.camera import FOCAL_PER_DIAGONAL, camera_around, camera_pan, stabilise
+from pose_service.analysis.camera import (
+    FOCAL_PER_DIAGONAL,
+    camera_around,
+    camera_pan,
+    camera_roll,
+    stabilise,
+    unrolled,
+)
+from pose_service.synth.motion import rot_z
+from tests.analysis.figures import project, template
 
 FPS = 30.0
 SIZE = (640, 360)
@@ -84,3 +93,15 @@ def test_the_cameras_turn_is_read_from_the_pictures_motion() -> None:
     assert turned == pytest.approx([0.0, 90.0, 45.0, 0.0, 0.0], abs=1e-6)
     assert camera_pan(_path(90, jitter_px=0.5), np.arange(90), frame_size=SIZE) == pytest.approx(np.zeros(90), abs=1.0)
 
+
+
+def test_the_cameras_roll_is_read_from_the_pictures_turn() -> None:
+    # The picture turning clockwise half a degree a frame, then back (unwrapped past +-180 degrees).
+    path = _path(400, roll_deg_per_frame=0.5)
+    assert camera_roll(path, np.array([0, 10, 360, 399, 900])) == pytest.approx([0.0, 5.0, 180.0, 199.5, 199.5])
+    # a body standing upright, turned with the picture 20 degrees clockwise, is stood upright again
+    upright = template()[None]
+    seen_3d = np.einsum("ij,nkj->nki", rot_z(-20.0), upright)
+    k2, k3 = unrolled(project(seen_3d, np.zeros(1), size=360), seen_3d, np.array([20.0]), (360, 360))
+    assert k3 == pytest.approx(upright)
+    assert k2 == pytest.approx(project(upright, np.zeros(1), size=360))

@@ -138,3 +138,27 @@ def test_an_axis_beyond_the_tilted_familys_bound_is_a_roll_or_a_flip(toward: flo
     fit = _fit(np.arange(n) / FPS, project(kp3d, np.zeros(n)), kp3d)
     assert fit.model == axis and judge_count(fit.spin_deg, 180.0) == 0.0
     assert abs(fit.roll_deg if axis == "roll" else fit.flip_deg) == pytest.approx(360.0, abs=10)
+
+
+@pytest.mark.parametrize(("spin", "flip", "heading"), [(0.0, 0.0, 90.0), (0.0, -360.0, 90.0), (360.0, 0.0, 0.0)])
+def test_a_camera_that_rolls_through_the_flight_is_taken_out(spin: float, flip: float, heading: float) -> None:
+    # A follow-cam rolls anticlockwise 30 degrees between takeoff and landing (the real follow-cams rolled 10-27):
+    # the pose model reads the body against the camera, so the scene, the body with it, turns clockwise in the
+    # picture, and a body seen side-on reads the turn as a flip.
+    from pose_service.analysis.camera import unrolled
+    from pose_service.synth.motion import rot_z
+
+    n = 46
+    t = np.arange(n) / FPS
+    u = np.clip((np.arange(n) - TAKEOFF) / (LANDING - TAKEOFF), 0.0, 1.0)
+    roll = 30.0 * u  # the picture's turn, clockwise as seen (`camera_roll`)
+    seen_3d = np.einsum("nij,nkj->nki", rot_z(-roll), orient(spin * u, flip * u, heading))
+    seen_2d = project(seen_3d, np.zeros(n))
+    seen = _fit(t, seen_2d, seen_3d)
+    # the camera's roll read as the body's
+    assert abs(seen.spin_deg - spin) + abs(seen.flip_deg - flip) + abs(seen.roll_deg) > 10
+    kp2d, kp3d = unrolled(seen_2d, seen_3d, roll, (480, 480))
+    assert kp2d == pytest.approx(project(orient(spin * u, flip * u, heading), np.zeros(n)))
+    fit = _fit(t, kp2d, kp3d)
+    assert fit.spin_deg == pytest.approx(spin, abs=8) and fit.flip_deg == pytest.approx(flip, abs=8)
+    assert fit.roll_deg == pytest.approx(0.0, abs=8) and fit.agreement == 1.0

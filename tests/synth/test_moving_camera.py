@@ -124,7 +124,9 @@ def test_every_camera_keeps_the_rider_in_the_picture(follow_clip: Clip, kind: st
     assert (path.position[:, 1] > 0.2).all()  # above the snow
     roll = path.gravity_up_deg()
     if kind == "roll":
-        assert np.abs(roll).min() > 12.0 and np.abs(roll).max() < 33.0 and np.ptp(roll) > 3.0
+        assert np.abs(roll).min() > 8.0 and np.abs(roll).max() < 38.0
+        second = 15  # frames in a second (the timeline is at 15 fps)
+        assert np.max(np.abs(roll[second:] - roll[:-second])) > 10.0  # it rocks, as a hand does
     else:
         assert np.abs(roll).max() < 10.0
     if kind == "fisheye":
