@@ -126,7 +126,8 @@ def test_every_camera_keeps_the_rider_in_the_picture(follow_clip: Clip, kind: st
     if kind == "roll":
         assert np.abs(roll).min() > 8.0 and np.abs(roll).max() < 38.0
         second = 15  # frames in a second (the timeline is at 15 fps)
-        assert np.max(np.abs(roll[second:] - roll[:-second])) > 10.0  # it rocks, as a hand does
+        # it rocks, as a hand does: 22° within a second (the slow roll it replaced, 10°)
+        assert np.max(np.abs(roll[second:] - roll[:-second])) > 15.0
     else:
         assert np.abs(roll).max() < 10.0
     if kind == "fisheye":
