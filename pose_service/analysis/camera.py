@@ -89,7 +89,7 @@ def camera_around(
     moved = np.einsum("nij,j->ni", mats, centre)[:, :2]
     steps = np.linalg.norm(np.diff(moved, axis=0), axis=1) / np.maximum(np.diff(times[near]), 1e-6)
     speed = float(np.median(steps)) / max(width, 1)
-    roll = np.degrees(np.unwrap(np.arctan2(mats[:, 1, 0], mats[:, 0, 0])))
+    roll = _turned_deg(mats)
     scale = np.sqrt(np.abs(np.linalg.det(mats[:, :2, :2])))
     zoom = float(scale.max() / max(scale.min(), 1e-9))
     return CameraAround(speed=speed, roll_deg=float(np.ptp(roll)), zoom=zoom)
@@ -138,9 +138,13 @@ def camera_roll(path: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """(m,) degrees the picture turned about its centre from the path's first frame to each of `frames`, clockwise
     as seen (the similarity's own angle in the picture's coordinates, y down): a camera rolled anticlockwise turns
     the scene clockwise in its picture. path: (n_frames, 3, 3) the tracker's camera path."""
-    mats = np.asarray(path, dtype=np.float64)
-    turned = np.degrees(np.unwrap(np.arctan2(mats[:, 1, 0], mats[:, 0, 0])))
+    turned = _turned_deg(np.asarray(path, dtype=np.float64))
     return turned[np.clip(np.asarray(frames), 0, len(turned) - 1)]
+
+
+def _turned_deg(mats: np.ndarray) -> np.ndarray:
+    """(n,) the similarities' angles (n, 3, 3), degrees, clockwise as seen, unwrapped from one to the next."""
+    return np.degrees(np.unwrap(np.arctan2(mats[:, 1, 0], mats[:, 0, 0])))
 
 
 def unrolled(

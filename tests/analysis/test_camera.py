@@ -13,8 +13,11 @@ from pose_service.analysis.camera import (
     stabilise,
     unrolled,
 )
+from pose_service.analysis.jumps import find_jumps
 from pose_service.synth.motion import rot_z
-from tests.analysis.figures import project, template
+from pose_service.tracking.core import Track
+from tests.analysis.figures import orient, project, template
+from tests.analysis.test_airborne import _flight
 
 FPS = 30.0
 SIZE = (640, 360)
@@ -94,7 +97,6 @@ def test_the_cameras_turn_is_read_from_the_pictures_motion() -> None:
     assert camera_pan(_path(90, jitter_px=0.5), np.arange(90), frame_size=SIZE) == pytest.approx(np.zeros(90), abs=1.0)
 
 
-
 def test_the_cameras_roll_is_read_from_the_pictures_turn() -> None:
     # The picture turning clockwise half a degree a frame, then back (unwrapped past +-180 degrees).
     path = _path(400, roll_deg_per_frame=0.5)
@@ -105,3 +107,29 @@ def test_the_cameras_roll_is_read_from_the_pictures_turn() -> None:
     k2, k3 = unrolled(project(seen_3d, np.zeros(1), size=360), seen_3d, np.array([20.0]), (360, 360))
     assert k3 == pytest.approx(upright)
     assert k2 == pytest.approx(project(upright, np.zeros(1), size=360))
+
+
+@pytest.mark.parametrize(("spin", "flip"), [(0.0, 0.0), (0.0, -360.0), (-540.0, 0.0)])
+def test_find_jumps_takes_the_cameras_roll_out_of_the_rotation(spin: float, flip: float) -> None:
+    # A side-on stick figure (straight air, backflip, 540) filmed by a camera whose picture turns 30 degrees
+    # clockwise over the flight, its path saying so: read as seen, the turn is a flip (30° and -330° measured).
+    n, takeoff, air_s, size = 90, 30, 0.8, 480
+    u = np.clip((np.arange(n) - takeoff) / (air_s * FPS), 0.0, 1.0)
+    turn = np.radians(30.0 * u)
+    world = orient(spin * u, flip * u, 90.0)
+    seen_3d = np.einsum("nij,nkj->nki", rot_z(-30.0 * u), world)
+    rot = np.stack([np.stack([np.cos(turn), -np.sin(turn)], -1), np.stack([np.sin(turn), np.cos(turn)], -1)], -2)
+    centre = np.array([size / 2, size / 2])
+    seen_2d = project(world, _flight(n, takeoff, air_s), size=size)
+    seen_2d[..., :2] = np.einsum("nij,nkj->nki", rot, seen_2d[..., :2] - centre) + centre
+    path = np.tile(np.eye(3), (n, 1, 1))
+    path[:, :2, :2] = rot
+    path[:, :2, 2] = centre - np.einsum("nij,j->ni", rot, centre)
+    track = Track(id=1, frames=np.arange(n), bbox=np.zeros((n, 4), np.float32),
+                  keypoints_2d=seen_2d.astype(np.float32), keypoints_3d=seen_3d.astype(np.float32))  # fmt: skip
+    track.extras["camera_path"] = path
+    (jump,) = find_jumps(track, np.arange(n) / FPS, image_height=size, image_width=size, fps=FPS)
+    assert jump.camera is not None and jump.camera.moving
+    fit = jump.rotation
+    assert fit.spin_deg == pytest.approx(spin, abs=3) and fit.flip_deg == pytest.approx(flip, abs=3)
+    assert fit.roll_deg == pytest.approx(0.0, abs=3)

@@ -58,7 +58,7 @@ def test_the_follow_cams_spin_is_counted_and_the_camera_said_to_move(follow_fron
 
 @pytest.fixture(scope="session")
 def rolled_wildcat(session_dir: Path, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A wildcat filmed by a follow-cam whose horizon is rolled 16-28°."""
+    """A wildcat filmed by a follow-cam whose horizon is rolled 12-35°, rocking."""
     return _filmed(session_dir, settings, "rolled_wildcat", "wildcat", "roll")
 
 

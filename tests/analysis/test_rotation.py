@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from pose_service.analysis import fit_rotation, judge_count, torso_frames
+from pose_service.analysis.camera import unrolled
+from pose_service.synth.motion import rot_z
 from tests.analysis.figures import SWAP, orient, project
 
 FPS = 30.0
@@ -145,9 +147,6 @@ def test_a_camera_that_rolls_through_the_flight_is_taken_out(spin: float, flip: 
     # A follow-cam rolls anticlockwise 30 degrees between takeoff and landing (the real follow-cams rolled 10-27):
     # the pose model reads the body against the camera, so the scene, the body with it, turns clockwise in the
     # picture, and a body seen side-on reads the turn as a flip.
-    from pose_service.analysis.camera import unrolled
-    from pose_service.synth.motion import rot_z
-
     n = 46
     t = np.arange(n) / FPS
     u = np.clip((np.arange(n) - TAKEOFF) / (LANDING - TAKEOFF), 0.0, 1.0)
