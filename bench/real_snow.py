@@ -164,27 +164,41 @@ def table(scores: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def summary(scores: list[dict[str, Any]], every: int = 1, times: int = 1) -> str:
-    """The figures against the issue's targets; the timing tolerance is `TOLERANCE` frames of the annotated clip
+def figures(scores: list[dict[str, Any]], every: int = 1, times: int = 1) -> dict[str, Any]:
+    """The numbers against the issue's targets; the timing tolerance is `TOLERANCE` frames of the annotated clip
     (with `--every` or `--double-rate`, that time in the clip's frames)."""
     scoreable = [s for s in scores if s["expect_scoreable"]]
     rows = [r for s in scoreable for r in s["rows"]]
     tolerance = TOLERANCE * times / every
-    timed = [r for r in rows if r["found"] and max(abs(r["error"][0]), abs(r["error"][1])) <= tolerance]
     found = [r for r in rows if r["found"]]
     air = [abs(r["air_s"] - r["truth_air_s"]) for r in found]
     recall = [r["recall"][0] / r["recall"][1] for r in rows if r["recall"][1]]
-    false = sum(len(s["false"]) for s in scoreable)
-    bad = [r for r in found if r.get("grade") in ("crash", "sketchy")]
-    refused = [s for s in scores if not s["expect_scoreable"] and s["scoreable"] is False]
+    return {
+        "jumps": len(rows),
+        "found": len(found),
+        "tolerance": tolerance,
+        "timed": sum(1 for r in found if max(abs(r["error"][0]), abs(r["error"][1])) <= tolerance),
+        "false": sum(len(s["false"]) for s in scoreable),
+        "air_error_s": (float(np.mean(air)), float(np.max(air))) if air else None,
+        "recall": (float(np.mean(recall)), float(np.min(recall))) if recall else None,
+        "bad_landings": sum(1 for r in found if r.get("grade") in ("crash", "sketchy")),
+        "refused": sum(1 for s in scores if not s["expect_scoreable"] and s["scoreable"] is False),
+        "unscoreable": sum(1 for s in scores if not s["expect_scoreable"]),
+    }
+
+
+def summary(scores: list[dict[str, Any]], every: int = 1, times: int = 1) -> str:
+    """`figures` as the benchmark prints them."""
+    f = figures(scores, every, times)
+    air, recall = f["air_error_s"], f["recall"]
     return "\n".join([
-        f"- jumps found: {len(found)} of {len(rows)}; takeoff and landing within {tolerance:g} frames: "
-        f"{len(timed)} of {len(rows)}",
-        f"- false jumps: {false}",
-        f"- air time error: mean {np.mean(air):.3f} s, worst {np.max(air):.3f} s" if air else "- air time: none found",
-        f"- rider seen in the air: mean {np.mean(recall):.0%}, lowest {np.min(recall):.0%}" if recall else "",
-        f"- landings graded crash or sketchy (all were clean): {len(bad)}",
-        f"- unscoreable clips refused: {len(refused)} of {sum(1 for s in scores if not s['expect_scoreable'])}",
+        f"- jumps found: {f['found']} of {f['jumps']}; takeoff and landing within {f['tolerance']:g} frames: "
+        f"{f['timed']} of {f['jumps']}",
+        f"- false jumps: {f['false']}",
+        f"- air time error: mean {air[0]:.3f} s, worst {air[1]:.3f} s" if air else "- air time: none found",
+        f"- rider seen in the air: mean {recall[0]:.0%}, lowest {recall[1]:.0%}" if recall else "",
+        f"- landings graded crash or sketchy (all were clean): {f['bad_landings']}",
+        f"- unscoreable clips refused: {f['refused']} of {f['unscoreable']}",
     ])  # fmt: skip
 
 
