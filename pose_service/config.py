@@ -106,6 +106,10 @@ class Settings(BaseSettings):
         60.0, gt=0, description="the shortest chunk of a remote job, seconds: a clip shorter than two runs as one task"
     )
     remote_max_chunks: int = Field(8, ge=2, le=64, description="the most chunk tasks one remote job is cut into")
+    broker_check_s: float = Field(
+        30.0, gt=0, description="how often the API reads the broker for queued jobs and chunks whose message vanished "
+        "(a Redis restarted without persistence), seconds; such a message is sent again once it is this old"
+    )
 
     # The optional GPU backend (`--backend hmr2`): an existing 4D-Humans install in its own environment.
     hmr2_python: Path | None = Field(None, description="python of the environment where 4D-Humans is installed")

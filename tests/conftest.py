@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,14 @@ def spin_analysis(spin_clip: Path, session_dir: Path, settings: Settings):  # ty
     return analyze(
         spin_clip, out_dir=session_dir / "spin360_pose", options=AnalyzeOptions(overlay=True), settings=settings
     )
+
+
+@pytest.fixture(scope="session")
+def sports2d_result(media: Path, session_dir: Path, settings: Settings) -> dict[str, Any]:
+    """The real sports2d_demo.mp4 analysed once (no mesh, one serial pass: at 7.7 s it is shorter than two chunks),
+    for the tests that read it and for the chunked run's comparison (tests/test_chunks.py)."""
+    from pose_service.pipeline import AnalyzeOptions, analyze
+
+    out = analyze(media / "sports2d_demo.mp4", out_dir=session_dir / "sports2d_pose",
+                  options=AnalyzeOptions(mesh=False), settings=settings)  # fmt: skip
+    return out.result

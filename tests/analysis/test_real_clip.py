@@ -8,24 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from pose_service.analysis import find_jumps
 from pose_service.analysis.airborne import _MIN_HIP_BULGE_M, GRAVITY
-from pose_service.config import Settings
 from pose_service.tracking.core import Track
 
 TRUTH = json.loads((Path(__file__).parent / "data" / "sports2d_demo.truth.json").read_text())
 FRAME_TOL = 3
-
-
-@pytest.fixture(scope="session")
-def sports2d_result(media: Path, session_dir: Path, settings: Settings) -> dict[str, Any]:
-    from pose_service.pipeline import AnalyzeOptions, analyze
-
-    out = analyze(media / "sports2d_demo.mp4", out_dir=session_dir / "sports2d_pose",
-                  options=AnalyzeOptions(mesh=False), settings=settings)  # fmt: skip
-    return out.result
 
 
 def _track(doc: dict[str, Any]) -> Track:

@@ -37,7 +37,7 @@ def chunk_server(tmp_path_factory: pytest.TempPathFactory, redis_server: Redis) 
         "POSE_SERVICE_QUEUE": "celery", "POSE_SERVICE_BROKER_URL": redis_server.url(2),
         "POSE_SERVICE_API_TOKEN": TOKEN, "POSE_SERVICE_HEARTBEAT_TIMEOUT_S": "20", "POSE_SERVICE_JOB_MAX_ATTEMPTS": "1",
         "POSE_SERVICE_REMOTE_CHUNKS": "auto", "POSE_SERVICE_REMOTE_CHUNK_MIN_S": "1.5",
-        "POSE_SERVICE_CHUNK_OVERLAP_S": "0.5"}).start()
+        "POSE_SERVICE_CHUNK_OVERLAP_S": "0.5", "POSE_SERVICE_BROKER_CHECK_S": "5"}).start()
     yield srv, folder
     srv.stop()
 
@@ -180,7 +180,8 @@ def test_a_chunk_whose_message_vanished_is_sent_again(chunk_server: tuple[Server
                                                        spin_clip: Path) -> None:
     """One worker: it fans the job out and takes chunk 0, chunk 1 waits in Redis; Redis restarts without
     persistence, so that message is gone. The server finds the part queued with no message in the broker (it reads
-    the broker every 30 s) and sends it again: the job still succeeds, never stuck waiting."""
+    the broker every `POSE_SERVICE_BROKER_CHECK_S`, here 5 s) and sends it again: the job still succeeds, never stuck
+    waiting."""
     srv, folder = chunk_server
     with httpx.Client(base_url=srv.url, headers=AUTH, timeout=30) as api:
         workers = _workers(folder, redis_server.url(2), api, ["r1@test"])

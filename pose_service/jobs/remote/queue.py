@@ -39,8 +39,6 @@ __all__ = ["CeleryQueue"]
 log = logging.getLogger(__name__)
 
 _LOOP_S = 1.0
-# How often the broker is read to find queued jobs whose message vanished (a Redis restart without persistence).
-_RECONCILE_S = 30.0
 
 
 @dataclass
@@ -220,11 +218,11 @@ class CeleryQueue:
                 self._durations.pop(gone, None)
                 self._plans.pop(gone, None)
         missing: set[str] = set()
-        if time.monotonic() - self._reconciled > _RECONCILE_S:
+        if time.monotonic() - self._reconciled > self.settings.broker_check_s:
             self._reconciled = time.monotonic()
             # Parts of chunked attempts wait in the broker as queued jobs do; a part whose message vanished is sent
             # again with its own task id (never one just queued: its message may be on its way).
-            waiting = self.registry.queued_parts(older_than_s=_RECONCILE_S)
+            waiting = self.registry.queued_parts(older_than_s=self.settings.broker_check_s)
             missing = self._lost_messages({s.task_id for j, s in self._sent.items() if j in queued} |
                                           {p.task_id for p in waiting})
             for part in waiting:
