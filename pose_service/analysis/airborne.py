@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose_service.analysis.landing import AIRBAG_COLOUR, AIRBAG_NO_SNOW, AIRBAG_OFF
 from pose_service.tracking.inversion import body_axis_deg
 
 __all__ = ["APART_S", "Airborne", "find_airborne", "pixels_per_metre", "hip_height_m", "GRAVITY"]
@@ -178,6 +179,7 @@ def find_airborne(
     fps: float,
     moving_camera: bool = False,
     contact: np.ndarray | None = None,
+    colour: np.ndarray | None = None,
 ) -> list[Airborne]:
     """Every flight of one person, in time order.
 
@@ -192,6 +194,9 @@ def find_airborne(
     unknown): where it confirms the snow on either side of a flight, the takeoff and landing are its last and
     first frames on the snow (`_contact_ends`), and a flight it brackets is found even when the stabilised hips
     miss their parabola (`_contact_flights`).
+    colour: (m,) with `contact`, the colourfulness of the band under the feet (`contact.Ground.colour`): a flight
+    from the snow into an airbag, which the snow never closes, ends where the bag's fabric comes under the feet
+    (`_on_bag`).
     """
     m = len(frames)
     times_s = np.asarray(times_s, dtype=np.float64)
@@ -235,8 +240,9 @@ def find_airborne(
     # a crouched carve while the camera tilted: 0.37 s, 0.5 m down, 0.0 up; every real and rendered flight rose
     # 0.11 m or more). Not before the ends are found: seg1's parabola carried only its descent (apex 0.04 m).
     ended = [f for f in ended if f.apex_m >= _MIN_RISE_M]
-    snow_only = _contact_flights(frames, times_s, h, feet, contact, ended)
-    ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
+    bag = None if colour is None or len(colour) != m else _bag_under(contact, np.asarray(colour, dtype=np.float64))
+    snow_only = _contact_flights(frames, times_s, h, feet, contact, ended, bag)
+    ended += [_bent_ends(f, frames, times_s, h, feet, contact, landing=not bagged) for f, bagged in snow_only]
     return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s)
 
 
@@ -436,9 +442,17 @@ def _with_ends(
 
 
 def _bent_ends(
-    flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray
+    flight: Airborne,
+    frames: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    feet: np.ndarray,
+    contact: np.ndarray,
+    *,
+    landing: bool = True,
 ) -> Airborne:
-    """A flight the snow alone found (`_contact_flights`), each end moved to the feet's bend near it (`_kink_at`),
+    """A flight the snow alone found (`_contact_flights`), each end (the takeoff only, without `landing`: a landing
+    in an airbag, where the feet go on sinking into the fabric) moved to the feet's bend near it (`_kink_at`),
     where there is one: a bend of half a flight's g T / 2 where the end stands on less than pristine snow
     (`_CONTACT_CLEAR`), of a whole g T / 2 where it stands on pristine snow (`_overrule`).
 
@@ -452,7 +466,7 @@ def _bent_ends(
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     start = _kink_at(t, feet, flight.start, peak, -1, need * _overrule(contact[flight.start]), contact)
-    end = _kink_at(t, feet, flight.end, peak, +1, need * _overrule(contact[flight.end]), contact)
+    end = _kink_at(t, feet, flight.end, peak, +1, need * _overrule(contact[flight.end]), contact) if landing else None
     return _with_ends(flight, frames, t, h, start, end)
 
 
@@ -529,23 +543,34 @@ def _kink_at(
 
 
 def _contact_flights(
-    frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray, known: list[Airborne]
-) -> list[Airborne]:
+    frames: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    feet: np.ndarray,
+    contact: np.ndarray,
+    known: list[Airborne],
+    bag: np.ndarray | None = None,
+) -> list[tuple[Airborne, bool]]:
     """Flights the snow under the feet brackets that no parabola found: off the snow for at least
     `_CONTACT_MIN_AIR_S` between two samples on it, the rider seen (not gap-filled) in most of it, and the body
     rising above the line between takeoff and landing (`_rises`), as a flight's does and a ride past dark
-    trees' does not."""
-    found: list[Airborne] = []
+    trees' does not. Each with whether it landed in an airbag: `bag` (`_bag_under`, where the colour under the
+    feet was read) closes a flight as the snow does where it holds for `_CONTACT_RUN_S` (`_on_bag`)."""
+    found: list[tuple[Airborne, bool]] = []
     taken = np.zeros(len(t), dtype=bool)
     for f in known:
         taken[f.start : f.end + 1] = True
+
+    def lands(j: int) -> bool:
+        return _on_snow(t, contact, j, +1) or (bag is not None and _on_bag(t, bag, j))
+
     i = 0
     while i < len(t) - 1:
         if not _on_snow(t, contact, i, -1) or _on_snow(t, contact, i + 1, -1):
             i += 1
             continue
         j = i + 1
-        while j < len(t) and not _on_snow(t, contact, j, +1) and t[j] - t[i] <= MAX_AIR_S:
+        while j < len(t) and not lands(j) and t[j] - t[i] <= MAX_AIR_S:
             j += 1
         if j >= len(t) or t[j] - t[i] > MAX_AIR_S:
             i = j
@@ -559,9 +584,33 @@ def _contact_flights(
             and not taken[i : j + 1].any()
             and _rises(_bulge(t[i : j + 1], h[i : j + 1]), _bulge(t[i : j + 1], feet[i : j + 1]))
         ):
-            found.append(_airborne(frames, t, h, i, j))
+            found.append((_airborne(frames, t, h, i, j), not _on_snow(t, contact, j, +1)))
         i = j
     return found
+
+
+def _bag_under(contact: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """(m,) the band under the feet shows an airbag's fabric: no snow (`landing.AIRBAG_NO_SNOW` or less) and a
+    coloured surface (`landing.AIRBAG_COLOUR` or more); nan where either was not read."""
+    with np.errstate(invalid="ignore"):
+        bag = ((contact <= AIRBAG_NO_SNOW) & (colour >= AIRBAG_COLOUR)).astype(np.float64)
+    return np.where(np.isfinite(contact) & np.isfinite(colour), bag, np.nan)
+
+
+def _on_bag(t: np.ndarray, bag: np.ndarray, i: int, run_s: float = _CONTACT_RUN_S) -> bool:
+    """Sample i lands in an airbag (`_bag_under`), and the samples read within `run_s` after it show the bag in
+    `landing.AIRBAG_OFF` of them or more: the board sinks into the fabric and stays on it. A flight from the snow into
+    a bag is one the snow opens and never closes; on the rendered airbag suite the fabric comes under the feet for
+    good 1-2 frames before the board meets it where the camera is in front or below (the board's own height over
+    the bag, seen from level), 3-8 frames before where the camera looks down on the bag from behind or beside it
+    (those flights' parabolas end them: `_contact_flights` looks only where none did). A rider flipping over the bag
+    drew the fabric under the lowest foot in 3 of the 5 frames before the landing (the pan's backflip); over
+    `run_s` the bag then held in 5 of 9 samples, and the landing stayed at the bag's own onset."""
+    if bag[i] != 1.0:  # nan: not read
+        return False
+    window = bag[i + 1 : int(np.searchsorted(t, t[i] + run_s, side="right"))]
+    window = window[np.isfinite(window)]
+    return bool(window.size) and float(window.mean()) >= AIRBAG_OFF
 
 
 def _rises(hips_m: float, feet_m: float) -> bool:

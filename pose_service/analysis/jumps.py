@@ -36,6 +36,7 @@ from pose_service.analysis.landing import (
     grade_landing,
     landed_in_airbag,
     ran_in_on_snow,
+    took_off_in_airbag,
 )
 from pose_service.analysis.quality import (
     MIN_AIR_SEEN,
@@ -266,9 +267,11 @@ def find_jumps(
     all_times = np.asarray(timestamps_s, dtype=np.float64)
     flight_2d = _flight_keypoints(track, full_path, all_times, image_width or image_height, image_height)
     contact = track.extras.get("ground_contact")  # the snow under the feet per sample (`analysis.contact`)
+    colour = track.extras.get("ground_colour")  # ... and the colourfulness there (an airbag's fabric)
     flights = find_airborne(track.frames, times, flight_2d, track.keypoints_3d, image_height=image_height, fps=fps,
                             moving_camera=flight_2d is not track.keypoints_2d,
-                            contact=contact if isinstance(contact, np.ndarray) else None)  # fmt: skip
+                            contact=contact if isinstance(contact, np.ndarray) else None,
+                            colour=colour if isinstance(colour, np.ndarray) else None)  # fmt: skip
     if not flights:
         return []
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
@@ -285,8 +288,12 @@ def find_jumps(
     raw_scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=1)
     turned = camera_pan(full_path, track.frames, frame_size=frame_size) if isinstance(full_path, np.ndarray) else None
     rolled = camera_roll(full_path, track.frames) if isinstance(full_path, np.ndarray) else None
-    jumps = []
+    jumps: list[Jump] = []
     for flight in flights:
+        under = _ground(track, times, flight, fps, ground_reader)  # snow and colour under the feet
+        in_bag = bool(jumps) and jumps[-1].landing is not None and jumps[-1].landing.grade == AIRBAG
+        if in_bag and under is not None and took_off_in_airbag(times, *under, takeoff_s=flight.takeoff_s):
+            continue  # landed in an airbag and thrown about in it: nobody takes off from one
         cam = camera_around(
             full_path if isinstance(full_path, np.ndarray) else None, all_times, takeoff_s=flight.takeoff_s,
             landing_s=flight.landing_s, frame_size=frame_size,
@@ -331,7 +338,8 @@ def find_jumps(
         turns = _axis_turns(times, seen_3d, rotation, flight, pan)
         landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
                                 residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown, cut=cut)  # fmt: skip
-        airbag = _airbag(track, times, flight, fps, ground_reader)
+        airbag = None if under is None else landed_in_airbag(times, *under, takeoff_s=flight.takeoff_s,
+                                                             landing_s=flight.landing_s)  # fmt: skip
         if airbag is not None:
             landing = replace(landing, grade=AIRBAG, reasons=(airbag,))
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
@@ -352,24 +360,36 @@ def find_jumps(
     return jumps
 
 
+def _ground(
+    track: Track, times: np.ndarray, flight: Airborne, fps: float, reader: Callable[[list[list[int]]], Ground] | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(snow, colour) under the feet per sample of `track` around `flight` (`contact.Ground`; nan where not read):
+    the ground the track carries, else read by `reader` over the run-in and, where the run-in was ridden on snow,
+    the landing (a clip off the snow, sports2d_demo's four hops on a still camera, decodes half a second a jump,
+    not a second); None where neither is there."""
+    snow, colour = track.extras.get("ground_contact"), track.extras.get("ground_colour")
+    if isinstance(snow, np.ndarray) and isinstance(colour, np.ndarray):
+        return snow, colour
+    if reader is None:
+        return None
+    reach = int(np.ceil(AIRBAG_S * fps))
+    run_in = reader([[flight.takeoff_frame - reach, flight.takeoff_frame]])
+    if not ran_in_on_snow(times, run_in.snow, takeoff_s=flight.takeoff_s):
+        return run_in.snow, run_in.colour
+    landing = reader([[flight.landing_frame, flight.landing_frame + reach]])
+    return (np.where(np.isfinite(run_in.snow), run_in.snow, landing.snow),
+            np.where(np.isfinite(run_in.colour), run_in.colour, landing.colour))  # fmt: skip
+
+
 def _airbag(
     track: Track, times: np.ndarray, flight: Airborne, fps: float, reader: Callable[[list[list[int]]], Ground] | None
 ) -> str | None:
-    """Why `flight` landed in an airbag (`landing.landed_in_airbag`), or None: from the ground the track carries,
-    else read by `reader` over the run-in and, where the run-in was ridden on snow, the landing (a clip off the
-    snow, sports2d_demo's four hops on a still camera, decodes half a second a jump, not a second)."""
-    snow, colour = track.extras.get("ground_contact"), track.extras.get("ground_colour")
-    if not (isinstance(snow, np.ndarray) and isinstance(colour, np.ndarray)):
-        if reader is None:
-            return None
-        reach = int(np.ceil(AIRBAG_S * fps))
-        run_in = reader([[flight.takeoff_frame - reach, flight.takeoff_frame]])
-        if not ran_in_on_snow(times, run_in.snow, takeoff_s=flight.takeoff_s):
-            return None
-        landing = reader([[flight.landing_frame, flight.landing_frame + reach]])
-        snow = np.where(np.isfinite(run_in.snow), run_in.snow, landing.snow)
-        colour = np.where(np.isfinite(run_in.colour), run_in.colour, landing.colour)
-    return landed_in_airbag(times, snow, colour, takeoff_s=flight.takeoff_s, landing_s=flight.landing_s)
+    """Why `flight` landed in an airbag (`landing.landed_in_airbag`), or None: from the ground under the feet
+    (`_ground`)."""
+    ground = _ground(track, times, flight, fps, reader)
+    if ground is None:
+        return None
+    return landed_in_airbag(times, *ground, takeoff_s=flight.takeoff_s, landing_s=flight.landing_s)
 
 
 def _plain_flip_facing(rotation: RotationFit) -> float | None:

@@ -44,8 +44,8 @@ import numpy as np
 
 from pose_service.analysis.angles import ANGLE_NAMES, body_angles
 
-__all__ = ["AIRBAG", "GRADES", "LandingGrade", "UNKNOWN", "grade_landing", "landed_in_airbag", "landing_score",
-           "ran_in_on_snow"]
+__all__ = ["AIRBAG", "GRADES", "LandingGrade", "UNKNOWN", "airbag_under", "grade_landing", "landed_in_airbag",
+           "landing_score", "ran_in_on_snow", "took_off_in_airbag"]
 
 GRADES = ("stomped", "sketchy", "crash")
 UNKNOWN = "unknown"
@@ -222,6 +222,24 @@ def ran_in_on_snow(times_s: np.ndarray, snow: np.ndarray, *, takeoff_s: float) -
     return bool(run_in.size) and float(np.median(run_in)) >= AIRBAG_RUN_IN
 
 
+def airbag_under(
+    times_s: np.ndarray, snow: np.ndarray, colour: np.ndarray, *, start_s: float, end_s: float
+) -> tuple[float, float] | None:
+    """(share of the samples with no snow under the feet, their median colourfulness) where the band under the
+    feet between `start_s` and `end_s` shows an airbag (`AIRBAG_OFF` or more with `AIRBAG_NO_SNOW` snow or less,
+    `AIRBAG_COLOUR` or more, read in `AIRBAG_SEEN` of the samples); None where it does not or too little was read.
+    snow, colour: per sample of the track (`contact.Ground`; nan where not read)."""
+    t = np.asarray(times_s, dtype=np.float64)
+    snow, colour = np.asarray(snow, dtype=np.float64), np.asarray(colour, dtype=np.float64)
+    within = (t >= start_s) & (t <= end_s)
+    read = within & np.isfinite(snow) & np.isfinite(colour)
+    if read.sum() < max(2, AIRBAG_SEEN * within.sum()):
+        return None
+    off = float(np.mean(snow[read] <= AIRBAG_NO_SNOW))
+    dyed = float(np.median(colour[read]))
+    return (off, dyed) if off >= AIRBAG_OFF and dyed >= AIRBAG_COLOUR else None
+
+
 def landed_in_airbag(
     times_s: np.ndarray, snow: np.ndarray | None, colour: np.ndarray | None, *, takeoff_s: float, landing_s: float
 ) -> str | None:
@@ -229,18 +247,21 @@ def landed_in_airbag(
     under the feet was not read. snow, colour: per sample of the track (`contact.Ground`; nan where not read)."""
     if snow is None or colour is None or not ran_in_on_snow(times_s, snow, takeoff_s=takeoff_s):
         return None
-    t = np.asarray(times_s, dtype=np.float64)
-    snow, colour = np.asarray(snow, dtype=np.float64), np.asarray(colour, dtype=np.float64)
-    after = (t >= landing_s) & (t <= landing_s + AIRBAG_S)
-    read = after & np.isfinite(snow) & np.isfinite(colour)
-    if read.sum() < max(2, AIRBAG_SEEN * after.sum()):
+    bag = airbag_under(times_s, snow, colour, start_s=landing_s, end_s=landing_s + AIRBAG_S)
+    if bag is None:
         return None
-    off = float(np.mean(snow[read] <= AIRBAG_NO_SNOW))
-    dyed = float(np.median(colour[read]))
-    if off < AIRBAG_OFF or dyed < AIRBAG_COLOUR:
-        return None
+    off, dyed = bag
     return (f"from touch-down no snow under the board in {off:.0%} of the frames seen in {AIRBAG_S:.1f} s, a "
             f"coloured surface (colourfulness {dyed:.2f}) after a run-in on snow")
+
+
+def took_off_in_airbag(times_s: np.ndarray, snow: np.ndarray, colour: np.ndarray, *, takeoff_s: float) -> bool:
+    """Whether the `AIRBAG_S` before the takeoff at `takeoff_s` was spent in an airbag (`airbag_under`). After a
+    landing in one, no rider takes off from it: they sink in, roll and are thrown about, and a camera following
+    from below draws their stabilised hips a parabola there (the rendered follow-below 360 into a bag: a 0.37 s
+    "straight air" 0.7 s after the landing, the band under the feet coloured 0.86 with no snow throughout). Asked
+    only after an airbag landing (`jumps.find_jumps`): a coloured floor with no snow is no airbag by itself."""
+    return airbag_under(times_s, snow, colour, start_s=takeoff_s - AIRBAG_S, end_s=takeoff_s) is not None
 
 
 def _time_to_stable(stable: np.ndarray, t: np.ndarray, landing_s: float) -> float | None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pose_service.analysis.landing import AIRBAG, AIRBAG_S, landed_in_airbag
+from pose_service.analysis.landing import AIRBAG, AIRBAG_S, landed_in_airbag, took_off_in_airbag
 from pose_service.config import Settings
 
 # The takeoff is timed as on snow (the moving-camera suite's bar). The landing is the feet's bend, and the bag gives
@@ -69,7 +69,7 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
     run-in only."""
     from pose_service.analysis.airborne import Airborne
     from pose_service.analysis.contact import read_ground
-    from pose_service.analysis.jumps import _airbag
+    from pose_service.analysis.jumps import _airbag, _ground
     from pose_service.tracking.core import Track
     from pose_service.video import probe
 
@@ -109,6 +109,10 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
                        accel_g=1.0, rms_m=0.0)  # fmt: skip
     assert _airbag(track, times, off_bag, FPS, reader) is None
     assert windows == [[[off_bag.takeoff_frame - reach, off_bag.takeoff_frame]]]
+    # ... and that run-in lay in the bag, where after an airbag landing nobody takes off (`find_jumps` drops such a
+    # flight); the jump's own run-in did not
+    assert took_off_in_airbag(times, *(_ground(track, times, off_bag, FPS, reader) or ()), takeoff_s=off_bag.takeoff_s)
+    assert not took_off_in_airbag(times, *(_ground(track, times, flight, FPS, reader) or ()), takeoff_s=flight.takeoff_s)
 
 
 def _readings(after_snow: float, after_colour: float, run_in: float = 0.95) -> tuple[np.ndarray, ...]:
@@ -134,6 +138,23 @@ def test_an_airbag_is_a_coloured_surface_after_a_run_in_on_snow(after_snow, afte
     t, snow, colour = _readings(after_snow, after_colour, run_in)
     found = landed_in_airbag(t, snow, colour, takeoff_s=TAKEOFF_S, landing_s=LANDING_S)
     assert (found is not None) == airbag, found
+
+
+@pytest.mark.parametrize(
+    ("snow_before", "colour_before", "in_bag"),
+    [
+        (0.0, 0.85, True),  # lying in the bag's fabric
+        (0.95, 0.02, False),  # riding the snow
+        (0.0, 0.45, False),  # the sky under the feet: in the air
+        (0.0, 0.05, False),  # shade or trees
+    ],
+)
+def test_a_takeoff_from_the_bag_is_told_by_its_run_in(snow_before: float, colour_before: float, in_bag: bool) -> None:
+    t = np.arange(90) / FPS
+    snow, colour = np.full(90, snow_before), np.full(90, colour_before)
+    assert took_off_in_airbag(t, snow, colour, takeoff_s=2.0) == in_bag
+    snow[(t >= 2.0 - AIRBAG_S) & (t <= 2.0)] = np.nan  # the run-in not read: nothing said
+    assert not took_off_in_airbag(t, snow, colour, takeoff_s=2.0)
 
 
 def test_an_airbag_needs_the_landing_seen() -> None:

@@ -492,3 +492,43 @@ def test_the_lip_still_under_the_board_does_not_hold_the_takeoff_back() -> None:
                             contact=contact)  # fmt: skip
     assert len(flights) == 1
     assert abs(flights[0].takeoff_frame - takeoff) <= 1 and flights[0].landing_frame == landing
+
+
+def _into_a_bag(frames: np.ndarray, takeoff: int, landing: int, sky: float) -> tuple[np.ndarray, np.ndarray]:
+    """The snow and colourfulness under the feet of a jump into an airbag: snow (0.95, colourless) up to the
+    takeoff, then never again; the sky's colour (`sky`) through the air and the bag's fabric (0.86, the synthetic
+    bag) from the landing on."""
+    contact = np.where(frames <= takeoff, 0.95, 0.0)
+    colour = np.where(frames <= takeoff, 0.02, np.where(frames < landing, sky, 0.86))
+    return contact, colour
+
+
+def test_a_jump_into_an_airbag_ends_where_the_fabric_comes_under_the_feet() -> None:
+    """The snow opens the flight and never closes it; the bag's fabric does (`airborne._on_bag`). The rendered
+    follow-below 360 and backflip into a bag, and the pan's backflip, went unfound so (now 36-59, 37-59 and 37-58
+    against 36-60)."""
+    takeoff, air_s = 40, 1.0
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.8)  # falls at 0.2 g
+    contact, colour = _into_a_bag(frames, takeoff, landing, sky=0.35)
+    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact) == []  # fmt: skip
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact, colour=colour)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+    # a flipping body drawing the fabric under its lowest foot for a frame before it lands does not end the flight
+    colour[landing - 4] = 0.86
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact, colour=colour)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+
+
+@pytest.mark.parametrize("sky", [0.49, 0.52])
+def test_a_deep_blue_sky_under_the_board_is_no_airbag(sky: float) -> None:
+    """No snow and some colour is not a bag: the real clips' riders flew against a sky of 0.3-0.49 (the bag's
+    fabric must read `landing.AIRBAG_COLOUR`, 0.55); a flight the snow never closes stays unfound there."""
+    takeoff, air_s = 40, 1.0
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.8)
+    contact, colour = _into_a_bag(frames, takeoff, 200, sky=sky)  # the sky to the clip's end
+    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact, colour=colour) == []  # fmt: skip
