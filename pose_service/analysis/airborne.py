@@ -604,8 +604,8 @@ def _on_bag(t: np.ndarray, bag: np.ndarray, i: int, run_s: float = _CONTACT_RUN_
     good 1-2 frames before the board meets it where the camera is in front or below (the board's own height over
     the bag, seen from level), 3-8 frames before where the camera looks down on the bag from behind or beside it
     (those flights' parabolas end them: `_contact_flights` looks only where none did). A rider flipping over the bag
-    drew the fabric under the lowest foot in 3 of the 5 frames before the landing (the pan's backflip); over
-    `run_s` the bag then held in 5 of 9 samples, and the landing stayed at the bag's own onset."""
+    drew the fabric under the lowest foot at frames 52 and 54 (the pan's backflip, truth 60); over `run_s` after
+    them the bag held in 5 and 6 of 9 samples, and the landing came at 58, where it stayed."""
     if bag[i] != 1.0:  # nan: not read
         return False
     window = bag[i + 1 : int(np.searchsorted(t, t[i] + run_s, side="right"))]

@@ -381,17 +381,6 @@ def _ground(
             np.where(np.isfinite(run_in.colour), run_in.colour, landing.colour))  # fmt: skip
 
 
-def _airbag(
-    track: Track, times: np.ndarray, flight: Airborne, fps: float, reader: Callable[[list[list[int]]], Ground] | None
-) -> str | None:
-    """Why `flight` landed in an airbag (`landing.landed_in_airbag`), or None: from the ground under the feet
-    (`_ground`)."""
-    ground = _ground(track, times, flight, fps, reader)
-    if ground is None:
-        return None
-    return landed_in_airbag(times, *ground, takeoff_s=flight.takeoff_s, landing_s=flight.landing_s)
-
-
 def _plain_flip_facing(rotation: RotationFit) -> float | None:
     """How far (degrees, 0-180) the rider faced from the camera at takeoff (0: the chest to it, 180: the back)
     where the fit is a plain flip of half a turn or more with no half spin; None for anything else (spins, rolls,

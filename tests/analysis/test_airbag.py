@@ -69,7 +69,7 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
     run-in only."""
     from pose_service.analysis.airborne import Airborne
     from pose_service.analysis.contact import read_ground
-    from pose_service.analysis.jumps import _airbag, _ground
+    from pose_service.analysis.jumps import _ground
     from pose_service.tracking.core import Track
     from pose_service.video import probe
 
@@ -94,8 +94,13 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
         assert np.isnan(ground.shift_px).all()  # the ground's motion is not read
         return ground
 
-    assert _airbag(track, times, flight, FPS, None) is None  # nothing read, nothing said
-    assert "coloured surface" in (_airbag(track, times, flight, FPS, reader) or "")
+    def airbag(flight: Airborne, reader) -> str | None:  # type: ignore[no-untyped-def]
+        ground = _ground(track, times, flight, FPS, reader)
+        return None if ground is None else landed_in_airbag(times, *ground, takeoff_s=flight.takeoff_s,
+                                                            landing_s=flight.landing_s)  # fmt: skip
+
+    assert _ground(track, times, flight, FPS, None) is None  # nothing read, nothing said
+    assert "coloured surface" in (airbag(flight, reader) or "")
     # only the run-in and the landing were read, not the clip
     reach = int(np.ceil(AIRBAG_S * FPS))
     assert windows == [[[jump["takeoff_frame"] - reach, jump["takeoff_frame"]]],
@@ -107,7 +112,7 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
     off_bag = Airborne(start=start, end=end, takeoff_frame=int(track.frames[start]), landing_frame=int(track.frames[end]),
                        takeoff_s=float(times[start]), landing_s=float(times[end]), apex_m=0.0, drop_m=0.0,
                        accel_g=1.0, rms_m=0.0)  # fmt: skip
-    assert _airbag(track, times, off_bag, FPS, reader) is None
+    assert airbag(off_bag, reader) is None
     assert windows == [[[off_bag.takeoff_frame - reach, off_bag.takeoff_frame]]]
     # ... and that run-in lay in the bag, where after an airbag landing nobody takes off (`find_jumps` drops such a
     # flight); the jump's own run-in did not
