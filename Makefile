@@ -57,7 +57,7 @@ chromium: /usr/bin/chromium
 redis: /usr/bin/redis-server
 
 # The suite in TEST_JOBS processes, each test file whole in one of them (its session fixtures made once there): the
-# clips are rendered and analysed on one core each, so two take 14 minutes where one took 23 on 2 cores.
+# clips are rendered and analysed on one core each, so two take 11-14 minutes where one took 23 on 2 cores.
 TEST_JOBS ?= 2
 test: models lint validator chromium redis
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
