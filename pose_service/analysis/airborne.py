@@ -602,8 +602,8 @@ def _on_bag(t: np.ndarray, bag: np.ndarray, i: int, run_s: float = _CONTACT_RUN_
     `landing.AIRBAG_OFF` of them or more: the board sinks into the fabric and stays on it. A flight from the snow into
     a bag is one the snow opens and never closes; on the rendered airbag suite the fabric comes under the feet for
     good 1-2 frames before the board meets it where the camera is in front or below (the board's own height over
-    the bag, seen from level), 3-8 frames before where the camera looks down on the bag from behind or beside it
-    (those flights' parabolas end them: `_contact_flights` looks only where none did). A rider flipping over the bag
+    the bag, seen from level), 2-3 frames before from beside it and 4-8 from behind, looking down on the bag past
+    the board (those flights' parabolas end them: `_contact_flights` looks only where none did). A rider flipping over the bag
     drew the fabric under the lowest foot at frames 52 and 54 (the pan's backflip, truth 60); over `run_s` after
     them the bag held in 5 and 6 of 9 samples, and the landing came at 58, where it stayed."""
     if bag[i] != 1.0:  # nan: not read
