@@ -6,7 +6,7 @@ This runs the plain clips and seven variants of them (mirrored, written again, d
 frames/s, rocked; see `bench/real_snow.py`), prints per variant the figures against the issue's targets and the
 totals, and, given a saved run (`--against`), every annotated jump whose found frames, recall or trick moved.
 
-    .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-before                  # about 10 minutes
+    .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-before                  # about 5 minutes on 2 cores
     .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-after --against /tmp/rs-before
     .venv/bin/python bench/real_snow_variants.py --only plain,mirror --save /tmp/rs-two
     .venv/bin/python bench/real_snow_variants.py --processes 1 --save /tmp/rs-serial      # one variant at a time
