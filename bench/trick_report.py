@@ -11,6 +11,7 @@ the spec (`pose_service.synth.truth.trick_name`) is checked against them.
     .venv/bin/python bench/trick_report.py --clips bs540_goofy,crash --size 256 --fps 15
     .venv/bin/python bench/trick_report.py --views front,back       # every clip in both views
     .venv/bin/python bench/trick_report.py --show fs540_regular,sketchy,tiny   # and what the CLI printed
+    .venv/bin/python bench/trick_report.py --processes 1            # one clip at a time (default: one per core)
 
 A clip counts as ok when the gate agrees (scoreable or not) and, for a scoreable clip, the name and the grade
 agree; an unscoreable clip must not report a trick name.
@@ -22,9 +23,13 @@ import argparse
 import contextlib
 import io
 import json
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +227,26 @@ def _default_view(name: str) -> str:
     return next(c.view for c in SUITE if c.name == name)
 
 
+def _one(
+    clip: Clip, view: str, size: int, fps: float, cache: Path, fresh: bool, frame_rate: str
+) -> tuple[dict[str, Any], str, str | None]:
+    """One clip of the suite rendered (or taken from the cache) and analysed: its row, what the command line printed,
+    and a warning where the table's name and the truth's own reading of the spec differ."""
+    started = time.perf_counter()
+    video = _render(clip, view, clip.size or size, fps, cache, fresh)
+    rendered = time.perf_counter() - started
+    truth = json.loads(video.with_suffix(".truth.json").read_text())
+    own = trick_name(parse_trick(clip.spec), view)
+    warning = None
+    if clip.scoreable and own != clip.trick:
+        warning = f"warning: {clip.name}: the table says {clip.trick!r}, the truth's reading {own!r}"
+    result, printed, code = _analyze(video, truth["expected"]["natural_stance"], frame_rate)
+    row = compare(clip, view, truth, result)
+    row.update(exit_code=code, render_s=round(rendered, 1),
+               analyze_s=round(time.perf_counter() - started - rendered, 1))  # fmt: skip
+    return row, printed, warning
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", default="", help="comma-separated clip names (default: the whole suite)")
@@ -233,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="render again even when a cached clip exists")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="clips rendered and analysed at once, each in its own process (default: one per core)")
     args = parser.parse_args(argv)
     names = {c.name for c in SUITE}
     wanted = [n for n in args.clips.split(",") if n]
@@ -247,24 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     cache = Settings().data_dir / "bench-clips" / "tricks"
     cache.mkdir(parents=True, exist_ok=True)
     rows, shown = [], {}
-    for clip in SUITE:
-        if wanted and clip.name not in wanted:
-            continue
-        for view in views or [clip.view]:
-            started = time.perf_counter()
-            video = _render(clip, view, clip.size or args.size, args.fps, cache, args.fresh)
-            rendered = time.perf_counter() - started
-            truth = json.loads(video.with_suffix(".truth.json").read_text())
-            own = trick_name(parse_trick(clip.spec), view)
-            if clip.scoreable and own != clip.trick:
-                print(f"warning: {clip.name}: the table says {clip.trick!r}, the truth's reading {own!r}", flush=True)
-            result, printed, code = _analyze(video, truth["expected"]["natural_stance"], args.frame_rate)
-            row = compare(clip, view, truth, result)
-            row.update(
-                exit_code=code,
-                render_s=round(rendered, 1),
-                analyze_s=round(time.perf_counter() - started - rendered, 1),
-            )
+    todo = [(clip, view) for clip in SUITE if not wanted or clip.name in wanted for view in views or [clip.view]]
+    # one clip per process at a time ("spawn": the pose model's threads do not survive a fork); each is rendered
+    # and analysed on one core, into its own files
+    with ProcessPoolExecutor(max(1, args.processes), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = pool.map(_one, *zip(*todo, strict=True), repeat(args.size), repeat(args.fps), repeat(cache),
+                        repeat(args.fresh), repeat(args.frame_rate))  # fmt: skip
+        for (clip, view), (row, printed, warning) in zip(todo, done, strict=True):
+            if warning:
+                print(warning, flush=True)
             rows.append(row)
             if clip.name in args.show.split(","):
                 shown[f"{clip.name} ({view})"] = printed
