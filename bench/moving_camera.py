@@ -8,6 +8,7 @@ errors, the spin, flip and roll counts and directions, and the landing's grade; 
     .venv/bin/python bench/moving_camera.py --only follow-front_360_front,pan_360_front --size 320
     .venv/bin/python bench/moving_camera.py --camera drone,roll     # the clips of some camera kinds
     .venv/bin/python bench/moving_camera.py --suite airbag          # 12 jumps into an airbag
+    .venv/bin/python bench/moving_camera.py --processes 1           # one clip at a time (default: one per core)
 
 Clips already rendered in --out are reused (the truth file beside the clip marks one complete).
 """
@@ -17,8 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="moving (default): moving_suite(); airbag: airbag_suite(), jumps into an airbag")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="clips rendered and analysed at once, each in its own process (default: one per core)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     clips = moving_suite() if args.suite == "moving" else airbag_suite()
@@ -177,11 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     rows = []
-    for clip in clips:
-        row = run_clip(clip, args.out, args.size, args.fps, settings, args.frame_rate)
-        rendered = "cached" if row["render_s"] is None else f"rendered in {row['render_s']:.1f} s"
-        print(f"{clip.name}: {rendered}, analysed in {row['analyze_s']:.1f} s", file=sys.stderr, flush=True)
-        rows.append(row)
+    # one clip per process at a time ("spawn": the pose model's threads do not survive a fork); each is rendered
+    # and analysed on one core, into its own files
+    with ProcessPoolExecutor(max(1, args.processes), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = pool.map(run_clip, clips, repeat(args.out), repeat(args.size), repeat(args.fps), repeat(settings),
+                        repeat(args.frame_rate))  # fmt: skip
+        for clip, row in zip(clips, done, strict=True):
+            rendered = "cached" if row["render_s"] is None else f"rendered in {row['render_s']:.1f} s"
+            print(f"{clip.name}: {rendered}, analysed in {row['analyze_s']:.1f} s", file=sys.stderr, flush=True)
+            rows.append(row)
     print(table(rows))
     print()
     print(summary(rows))
