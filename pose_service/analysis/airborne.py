@@ -242,7 +242,7 @@ def find_airborne(
     ended = [f for f in ended if f.apex_m >= _MIN_RISE_M]
     bag = None if colour is None or len(colour) != m else _bag_under(contact, np.asarray(colour, dtype=np.float64))
     snow_only = _contact_flights(frames, times_s, h, feet, contact, ended, bag)
-    ended += [_bent_ends(f, frames, times_s, h, feet, contact, landing=not bagged) for f, bagged in snow_only]
+    ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
     return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s)
 
 
@@ -442,17 +442,9 @@ def _with_ends(
 
 
 def _bent_ends(
-    flight: Airborne,
-    frames: np.ndarray,
-    t: np.ndarray,
-    h: np.ndarray,
-    feet: np.ndarray,
-    contact: np.ndarray,
-    *,
-    landing: bool = True,
+    flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray
 ) -> Airborne:
-    """A flight the snow alone found (`_contact_flights`), each end (the takeoff only, without `landing`: a landing
-    in an airbag, where the feet go on sinking into the fabric) moved to the feet's bend near it (`_kink_at`),
+    """A flight the snow alone found (`_contact_flights`), each end moved to the feet's bend near it (`_kink_at`),
     where there is one: a bend of half a flight's g T / 2 where the end stands on less than pristine snow
     (`_CONTACT_CLEAR`), of a whole g T / 2 where it stands on pristine snow (`_overrule`).
 
@@ -466,7 +458,7 @@ def _bent_ends(
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     start = _kink_at(t, feet, flight.start, peak, -1, need * _overrule(contact[flight.start]), contact)
-    end = _kink_at(t, feet, flight.end, peak, +1, need * _overrule(contact[flight.end]), contact) if landing else None
+    end = _kink_at(t, feet, flight.end, peak, +1, need * _overrule(contact[flight.end]), contact)
     return _with_ends(flight, frames, t, h, start, end)
 
 
@@ -550,13 +542,14 @@ def _contact_flights(
     contact: np.ndarray,
     known: list[Airborne],
     bag: np.ndarray | None = None,
-) -> list[tuple[Airborne, bool]]:
+) -> list[Airborne]:
     """Flights the snow under the feet brackets that no parabola found: off the snow for at least
     `_CONTACT_MIN_AIR_S` between two samples on it, the rider seen (not gap-filled) in most of it, and the body
     rising above the line between takeoff and landing (`_rises`), as a flight's does and a ride past dark
-    trees' does not. Each with whether it landed in an airbag: `bag` (`_bag_under`, where the colour under the
-    feet was read) closes a flight as the snow does where it holds for `_CONTACT_RUN_S` (`_on_bag`)."""
-    found: list[tuple[Airborne, bool]] = []
+    trees' does not. An airbag closes a flight as the snow does: `bag` (`_bag_under`, where the colour under the
+    feet was read), holding for `_CONTACT_RUN_S` (`_on_bag`). The feet's bend then does not move that landing: the
+    snow there reads none (`_kink_at`), and the feet go on sinking into the fabric."""
+    found: list[Airborne] = []
     taken = np.zeros(len(t), dtype=bool)
     for f in known:
         taken[f.start : f.end + 1] = True
@@ -584,7 +577,7 @@ def _contact_flights(
             and not taken[i : j + 1].any()
             and _rises(_bulge(t[i : j + 1], h[i : j + 1]), _bulge(t[i : j + 1], feet[i : j + 1]))
         ):
-            found.append((_airborne(frames, t, h, i, j), not _on_snow(t, contact, j, +1)))
+            found.append(_airborne(frames, t, h, i, j))
         i = j
     return found
 
