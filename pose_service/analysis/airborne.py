@@ -335,7 +335,9 @@ def _on_snow(
     return bool(window.size) and float(window.mean()) >= least
 
 
-def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int) -> int | None:
+def _contact_scan(
+    t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int, *, off_at_peak: bool = False
+) -> int | None:
     """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
     samples between were off it (at most `_CONTACT_OFF` snow on average, leaving out the `_LEAVING` samples next to
     the contact: two middling readings as the board leaves the lip outweigh the rest when the highest sample comes
@@ -363,6 +365,8 @@ def _contact_scan(t: np.ndarray, contact: np.ndarray, peak: int, direction: int,
             beyond = between[_LEAVING:] if direction < 0 else between[: len(between) - _LEAVING]
             between, beyond = between[np.isfinite(between)], beyond[np.isfinite(beyond)]
             between = beyond if beyond.size else between
+            if off_at_peak and not between.size:  # the contact next to a peak read off the snow
+                return i
             return i if between.size and float(between.mean()) <= _CONTACT_OFF else None
     return None
 
@@ -398,8 +402,25 @@ def _contact_ends(
     early). Not the landing: the board comes down onto the slope across it, and on
     the real clips the bend there stood 2-4 frames after the annotated landings."""
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
-    start = _contact_scan(t, contact, peak, -1, flight.start)
-    end = _contact_scan(t, contact, peak, +1, flight.end)
+    first, last, moved = flight.start, flight.end, False
+    if contact[peak] >= _CONTACT_ON:
+        # The parabola's highest sample stands on the snow, as every sample from its start (or up to its end) does:
+        # it carried the ride up a kicker (or on along the run-out) with part of the flight, so its end on that side
+        # is no witness. The flight is where the snow is not: the scan starts from the highest sample off it, and
+        # on the snow's side takes any contact, not only pristine. (A camera behind or beside the rider sees the
+        # ground beyond the board under it in mid-air, but not from the takeoff on: the board leaving the lip
+        # shows something else under it first.)
+        span = np.arange(flight.start, flight.end + 1)
+        off = span[(contact[span] <= _CONTACT_OFF) & np.isfinite(h[span])]
+        if off.size:
+            above = int(off[int(np.nanargmax(h[off]))])
+            ridden = contact[flight.start : peak + 1] if above > peak else contact[peak : flight.end + 1]
+            ridden = ridden[np.isfinite(ridden)]
+            if ridden.size and bool((ridden >= _CONTACT_ON).all()):
+                first, last = (above, last) if above > peak else (first, above)
+                peak, moved = above, True
+    start = _contact_scan(t, contact, peak, -1, first, off_at_peak=moved)
+    end = _contact_scan(t, contact, peak, +1, last, off_at_peak=moved)
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     if start is not None:
         start = _kink_at(t, feet, start, peak, -1, need * _overrule(contact[start]), contact, within_s=_LIP_S) or start
