@@ -599,7 +599,11 @@ def _contact_flights(
             and _rises(_bulge(t[i : j + 1], h[i : j + 1]), _bulge(t[i : j + 1], feet[i : j + 1]))
         ):
             found.append(_airborne(frames, t, h, i, j))
-        i = j
+            i = j
+        else:
+            # not a flight from i; one may still start inside it (a sample just under the snow's share on the ride
+            # up the kicker opened this one a sample before the board left the lip)
+            i += 1
     return found
 
 

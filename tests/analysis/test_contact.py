@@ -571,3 +571,18 @@ def test_a_parabola_that_peaks_on_the_snow_carried_the_ride_up_the_kicker_not_th
     flights = find_airborne(frame, t, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=contact)
     assert len(flights) == 1, flights
     assert abs(flights[0].takeoff_frame - takeoff) <= 1 and abs(flights[0].landing_frame - landing) <= 1, flights
+
+
+def test_a_dip_in_the_snow_on_the_ride_up_does_not_hide_the_takeoff_after_it() -> None:
+    """The rendered follow-front backflip: the snow under the feet read 0.42 one frame before the board left the lip,
+    and middling through the air. A run off the snow opened at the dip took in the lip's pristine frame and read
+    0.29 on average, no flight; the scan then went on past the takeoff, and the jump went unfound. The flight from
+    the lip still counts."""
+    takeoff, air_s = 40, 0.5
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.5)  # falls at 0.5 g: no parabola
+    contact = np.where((frames > takeoff) & (frames < landing), 0.2, 0.95)
+    contact[takeoff - 1] = 0.42
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)], flights
