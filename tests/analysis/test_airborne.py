@@ -163,3 +163,26 @@ def test_a_clip_that_starts_with_the_rider_in_the_air_times_no_takeoff(seen_befo
         assert flights == []
     else:
         assert len(flights) == 1 and abs(flights[0].takeoff_frame - takeoff) <= 1
+
+
+def test_a_step_in_the_pictures_scale_is_no_flight_of_feet_standing_still() -> None:
+    """sports2d_demo in two chunks on an AMD EPYC: as the jumper stood up from his landing, the scale from the limbs'
+    2D against 3D lengths went from 291 to 237 px/m, his feet on one row of the picture, and their height (the
+    picture's distance from its middle over the scale) drew a bulge: a 0.47 s "flight". Measured at the stretch's
+    own scale, feet that stand still in the picture stand still; a flight drawn in the picture still counts."""
+    from pose_service.analysis.airborne import GRAVITY, _validate
+
+    n, start, end = 60, 20, 40
+    t = np.arange(n) / 30.0
+    air = t[end] - t[start]
+    s = np.clip(t - t[start], 0.0, air)
+    hips_px, feet_px = 200.0, 110.0  # above the picture's middle, still
+    k = GRAVITY / (2 * hips_px / 100.0)  # the scale's dip that draws the hips a 1 g parabola
+    scale = 100.0 / (1.0 + k * s * (air - s))
+    frames = np.arange(n)
+    assert _validate(frames, t, hips_px / scale, feet_px / scale, start, end) is not None  # read as the code once did
+    assert _validate(frames, t, hips_px / scale, feet_px / scale, start, end, scale=scale) is None
+    rise = 0.5 * GRAVITY * s * (air - s)  # a real flight: the body rises and falls in the picture, at one scale
+    steady = np.full(n, 100.0)
+    flight = _validate(frames, t, hips_px / 100.0 + rise, feet_px / 100.0 + rise, start, end, scale=steady)
+    assert flight is not None and (flight.takeoff_frame, flight.landing_frame) == (start, end)
