@@ -73,7 +73,7 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
     from pose_service.tracking.core import Track
     from pose_service.video import probe
 
-    clip, result, _ = pan_airbag
+    clip, result, truth = pan_airbag
     data = next(t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"])
     track = Track(id=int(data["id"]), frames=np.asarray(data["frames"]), bbox=np.asarray(data["bbox"], dtype=float),
                   keypoints_2d=np.asarray(data["keypoints_2d"], dtype=float),
@@ -105,9 +105,13 @@ def test_a_still_cameras_airbag_is_read_from_the_video_around_the_jump(pan_airba
     reach = int(np.ceil(AIRBAG_S * FPS))
     assert windows == [[[jump["takeoff_frame"] - reach, jump["takeoff_frame"]]],
                        [[jump["landing_frame"], jump["landing_frame"] + reach]]]  # fmt: skip
-    # from the bag (lying in it 20 frames after the landing) there is no run-in on snow: the landing is not read
+    # from the bag (lying in it 16 frames after the board met it: its run-in, the 0.5 s before, all in the bag) there
+    # is no run-in on snow: the landing is not read. Counted from the true landing, not the found one: the renders
+    # differ between processes, and one whose landing read 4 frames late (64) put this run-in at 69-84, where the
+    # rider lying back in the bag no longer shows it under the feet (12-20 frames after the true landing held on
+    # that render and two others)
     windows.clear()
-    start = int(np.searchsorted(track.frames, jump["landing_frame"] + 20))
+    start = int(np.searchsorted(track.frames, truth["jumps"][0]["landing_frame"] + 16))
     end = min(start + 15, len(track) - 1)
     off_bag = Airborne(start=start, end=end, takeoff_frame=int(track.frames[start]), landing_frame=int(track.frames[end]),
                        takeoff_s=float(times[start]), landing_s=float(times[end]), apex_m=0.0, drop_m=0.0,
