@@ -73,6 +73,13 @@ _CLEAR_RUN_S = 0.2  # ... pristine snow, this long (`_contact_scan`)
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
 _CONTACT_REACH_S = 1.5  # how far from a flight's highest sample its contacts are looked for
 _CONTACT_MIN_AIR_S = 0.4  # a flight found by the contact cue alone: at least this long (a shadow crossed is shorter)
+# ... and its feet seen by the pose model: their points' visibility, mean of the six per sample, median over the
+# flight at least this. The snow is read under the feet as drawn: seg6 upscaled to 1280x720 rode a crouched toe-side
+# carve seen from behind over frames 137-149 with the feet drawn on the knees and the jacket (visibility 0.10-0.53,
+# median 0.27), the band on the trousers read no snow, and the garbled hips and feet rose: a 0.57 s "jump". The
+# snow-only flights of the real clips and their variants read 0.67-0.79, the moving-camera suite's 0.62, the airbag
+# suite's 0.64-0.87.
+_CONTACT_FEET_SEEN = 0.5
 _KINK_REACH_S = 0.27  # a takeoff or landing is looked for in the feet's height this far either side of the parabola's
 _KINK_INWARD_S = 0.05  # ... but at most this far inside it (the hips fall freely only in the air)
 _KINK_SHARE = 0.5  # ... where their vertical speed changes by at least this share of the flight's g T / 2
@@ -241,7 +248,9 @@ def find_airborne(
     # 0.11 m or more). Not before the ends are found: seg1's parabola carried only its descent (apex 0.04 m).
     ended = [f for f in ended if f.apex_m >= _MIN_RISE_M]
     bag = None if colour is None or len(colour) != m else _bag_under(contact, np.asarray(colour, dtype=np.float64))
-    snow_only = _contact_flights(frames, times_s, h, feet, contact, ended, bag)
+    # the pose model's visibility of the feet points (ankles, heels, foot tips)
+    feet_seen = np.nanmean(keypoints_2d[:, 27:33, 2], axis=1) if keypoints_2d.shape[-1] > 2 else None
+    snow_only = _contact_flights(frames, times_s, h, feet, contact, ended, bag, feet_seen)
     ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
     return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s)
 
@@ -563,9 +572,12 @@ def _contact_flights(
     contact: np.ndarray,
     known: list[Airborne],
     bag: np.ndarray | None = None,
+    feet_seen: np.ndarray | None = None,
 ) -> list[Airborne]:
     """Flights the snow under the feet brackets that no parabola found: off the snow for at least
-    `_CONTACT_MIN_AIR_S` between two samples on it, the rider seen (not gap-filled) in most of it, and the body
+    `_CONTACT_MIN_AIR_S` between two samples on it, the rider seen (not gap-filled) in most of it, the feet seen
+    there too (`feet_seen`, the visibility of their points per sample: median `_CONTACT_FEET_SEEN` or more; the snow
+    is read under the feet as the pose model drew them, and a garbled pose draws them on the legs), and the body
     rising above the line between takeoff and landing (`_rises`), as a flight's does and a ride past dark
     trees' does not. An airbag closes a flight as the snow does: `bag` (`_bag_under`, where the colour under the
     feet was read), holding for `_CONTACT_RUN_S` (`_on_bag`). The feet's bend then does not move that landing: the
@@ -595,6 +607,7 @@ def _contact_flights(
             t[j] - t[i] >= _CONTACT_MIN_AIR_S
             and seen.mean() >= 0.5
             and float(inside[seen].mean()) <= _CONTACT_OFF
+            and (feet_seen is None or not np.nanmedian(feet_seen[i : j + 1]) < _CONTACT_FEET_SEEN)
             and not taken[i : j + 1].any()
             and _rises(_bulge(t[i : j + 1], h[i : j + 1]), _bulge(t[i : j + 1], feet[i : j + 1]))
         ):

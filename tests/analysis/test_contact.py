@@ -169,6 +169,24 @@ def test_a_flight_the_camera_hid_is_timed_by_the_snow_under_the_feet() -> None:
     assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
 
 
+def test_no_snow_under_feet_the_pose_model_does_not_see_is_no_flight() -> None:
+    # seg6 upscaled: a crouched carve seen from behind, the feet drawn on the knees and the jacket for 0.4 s
+    # (visibility 0.1-0.5): the band under them lies on the trousers and reads no snow, and the garbled body rises.
+    # The same snow under feet the model sees is the flight the camera hid.
+    takeoff, air_s = 40, 1.0
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.8)  # falls at 0.2 g: no parabola
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.95)
+    garbled = kp2d.copy()
+    garbled[takeoff + 1 : landing, 27:33, 2] = np.linspace(0.1, 0.5, landing - takeoff - 1)[:, None]
+    assert find_airborne(frames, times, garbled, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact) == []  # fmt: skip
+    seen = kp2d.copy()
+    seen[takeoff + 1 : landing, 27:33, 2] = np.linspace(0.55, 0.9, landing - takeoff - 1)[:, None]
+    flights = find_airborne(frames, times, seen, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=contact)
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+
+
 def test_a_shadow_crossed_on_the_snow_is_not_a_flight() -> None:
     frames, times, kp2d, kp3d = _follow_cam_clip(120, 40, 1.0, absorbed=1.0)  # the hips stay level
     contact = np.full(120, 0.95)
