@@ -248,8 +248,12 @@ def find_airborne(
     # 0.11 m or more). Not before the ends are found: seg1's parabola carried only its descent (apex 0.04 m).
     ended = [f for f in ended if f.apex_m >= _MIN_RISE_M]
     bag = None if colour is None or len(colour) != m else _bag_under(contact, np.asarray(colour, dtype=np.float64))
-    # the pose model's visibility of the feet points (ankles, heels, foot tips)
-    feet_seen = np.nanmean(keypoints_2d[:, 27:33, 2], axis=1) if keypoints_2d.shape[-1] > 2 else None
+    # the pose model's visibility of the feet points (ankles, heels, foot tips), their mean (0 where none is known)
+    feet_seen = None
+    if keypoints_2d.shape[-1] > 2:
+        vis = np.asarray(keypoints_2d[:, 27:33, 2], dtype=np.float64)
+        known = np.isfinite(vis)
+        feet_seen = np.where(known, vis, 0.0).sum(axis=1) / np.maximum(known.sum(axis=1), 1)
     snow_only = _contact_flights(frames, times_s, h, feet, contact, ended, bag, feet_seen)
     ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
     return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s)
@@ -607,7 +611,7 @@ def _contact_flights(
             t[j] - t[i] >= _CONTACT_MIN_AIR_S
             and seen.mean() >= 0.5
             and float(inside[seen].mean()) <= _CONTACT_OFF
-            and (feet_seen is None or not np.nanmedian(feet_seen[i : j + 1]) < _CONTACT_FEET_SEEN)
+            and (feet_seen is None or float(np.median(feet_seen[i : j + 1])) >= _CONTACT_FEET_SEEN)
             and not taken[i : j + 1].any()
             and _rises(_bulge(t[i : j + 1], h[i : j + 1]), _bulge(t[i : j + 1], feet[i : j + 1]))
         ):
