@@ -18,6 +18,7 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --portrait          # a 9:16 window that follows the rider: a phone upright
     .venv/bin/python bench/real_snow.py --roll 10           # the horizon tilted 10 degrees (the picture enlarged to fill)
     .venv/bin/python bench/real_snow.py --roll 8,2          # a handheld rocking 8 degrees either way every 2 s
+    .venv/bin/python bench/real_snow.py --jitter 11         # the pose model's outputs moved a twentieth of a pixel
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
@@ -40,15 +41,25 @@ rider's box in the whole clip's own analysis (run first where missing), held ove
 a friend holding a phone upright keeps the rider in the picture, a little late; the window stays inside the
 picture, so near its sides the rider is off centre.
 
+`--jitter SEED` leaves the clip as it is and moves every pose the model gives by seeded noise (`perturb_poses`): a
+twentieth of a pixel in the picture, 0.002 of a point's visibility, half a millimetre in 3D, far under the model's
+own wobble from frame to frame. Another CPU's arithmetic changes the model's numbers by such amounts, and every
+choice made on them downstream (which detection the tracker keeps, whether a second look runs, which parabola
+grows furthest, which side of a threshold a reading falls) can flip. A rule whose result moves under it would move
+on another machine: on 2026-12-07 seg1's takeoff read 53-55 in 5 of 7 seeded runs against 60 unperturbed (the
+garbled feet on the lip, `airborne._garbled`), and seg6's first 29-36 against 47 (`airborne._contact_scan`).
+
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +71,42 @@ import numpy as np
 from pose_service.analysis.jumps import rider_chain
 from pose_service.config import Settings
 from pose_service.pipeline import AnalyzeOptions, analyze
+from pose_service.skeleton import Poses
 from pose_service.tracking.core import Track
 from pose_service.video import VideoReader, probe
 from pose_service.video.encode import VideoWriter
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media" / "real_snow"
 TOLERANCE = 5  # frames, as the annotations state
+
+
+@contextlib.contextmanager
+def perturbed_poses(seed: int) -> Iterator[None]:
+    """Inside, in this process, every pose the pose model gives (`poses_from_result`, wherever the pose stage calls
+    it) is moved by seeded Gaussian noise: sigma 0.05 px on x and y, 0.002 on visibility (kept in 0-1), 0.5 mm on
+    each 3D coordinate. The real clips are shorter than two chunks of `analyze --jobs`, so their pose stage runs in
+    this process."""
+    from pose_service.pose import follower, landmarker, rotated
+
+    rng = np.random.default_rng(seed)
+    plain = landmarker.poses_from_result
+
+    def perturbed(result: Any, width: int, height: int) -> Poses:
+        poses = plain(result, width, height)
+        k2, k3 = poses.keypoints_2d, poses.keypoints_3d
+        k2[..., :2] += rng.normal(0.0, 0.05, k2[..., :2].shape).astype(k2.dtype)
+        k2[..., 2] = np.clip(k2[..., 2] + rng.normal(0.0, 0.002, k2[..., 2].shape), 0.0, 1.0)
+        k3 += rng.normal(0.0, 0.0005, k3.shape).astype(k3.dtype)
+        return poses
+
+    modules = (landmarker, rotated, follower)
+    for module in modules:
+        setattr(module, "poses_from_result", perturbed)  # noqa: B010  (each module's own reference to it)
+    try:
+        yield
+    finally:
+        for module in modules:
+            setattr(module, "poses_from_result", plain)  # noqa: B010
 
 
 def chained_rider(result: dict[str, Any]) -> Track | None:
@@ -318,6 +359,40 @@ def _whole_rider(clip: Path, out_dir: Path, settings: Settings) -> tuple[Track |
     return chained_rider(result), int(result["video"]["frame_count"])
 
 
+def _scored(
+    name: str, args: argparse.Namespace, truth: dict[str, Any], settings: Settings, out_root: Path,
+    gains: tuple[float, float, float], roll: tuple[float, float], costs: list[str],
+) -> dict[str, Any]:
+    """Clip `name` under the command line's variant, analysed and scored (`score_clip`); its cost appended to
+    `costs`."""
+    clip = next(args.media.glob(f"{name}.*"))
+    tag = ("_mirrored" if args.mirror else "") + (f"_x{args.upscale}" if args.upscale > 1 else "")
+    tag += f"_exposure{args.exposure:g}" if args.exposure != 1.0 else ""
+    tag += f"_tint{args.tint.replace(',', '-')}" if args.tint else ""
+    tag += f"_every{args.every}" if args.every > 1 else ""
+    tag += "_double" if args.double_rate else ""
+    tag += f"_roll{args.roll.replace(',', '-')}" if args.roll else ""
+    tag = tag or ("_reencoded" if args.reencode else "")
+    if args.portrait:
+        clip = portrait(clip, out_root / f"{name}_portrait.mp4", *_whole_rider(clip, out_root / f"{name}_pose", settings))
+        tag = "_portrait"
+    elif tag:
+        clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
+                       gains=gains, every=args.every, double_rate=args.double_rate, roll=roll)
+    t0 = time.perf_counter()
+    jitter = "" if args.jitter is None else f"_jitter{args.jitter}"
+    outcome = analyze(clip, out_dir=out_root / f"{name}{tag}{jitter}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
+                      settings=settings)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    print(f"{name}: analysed in {seconds:.1f} s", file=sys.stderr)
+    times = 2 if args.double_rate else 1
+    score = score_clip(name, outcome.result, truth[name], args.every, times)
+    look = outcome.result["backend"].get("second_look") or {}
+    costs.append(f"- {name}: analysed in {seconds:.1f} s; second look: {look.get('frames', 0)} frames searched, "
+                 f"{look.get('crops', 0)} crops, {look.get('regions', 0)} regions, {look.get('found', 0)} poses found")  # fmt: skip
+    return score
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--media", type=Path, default=MEDIA, help="folder holding the clips and truth.json")
@@ -341,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
                              "far either way over PERIOD_S seconds (a handheld rocking); enlarged to fill the frame")
     parser.add_argument("--portrait", action="store_true",
                         help="a 9:16 window of each clip that follows the rider (a phone held upright)")
+    parser.add_argument("--jitter", type=int, default=None, metavar="SEED",
+                        help="move every pose the model gives by seeded noise of a twentieth of a pixel (another CPU)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
     args = parser.parse_args(argv)
@@ -360,32 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     gains = (tint[0] * args.exposure, tint[1] * args.exposure, tint[2] * args.exposure)
     settings = Settings()
     out_root = settings.data_dir / "bench-real-snow"
-    scores, costs = [], []
-    for name in names:
-        clip = next(args.media.glob(f"{name}.*"))
-        tag = ("_mirrored" if args.mirror else "") + (f"_x{args.upscale}" if args.upscale > 1 else "")
-        tag += f"_exposure{args.exposure:g}" if args.exposure != 1.0 else ""
-        tag += f"_tint{args.tint.replace(',', '-')}" if args.tint else ""
-        tag += f"_every{args.every}" if args.every > 1 else ""
-        tag += "_double" if args.double_rate else ""
-        tag += f"_roll{args.roll.replace(',', '-')}" if args.roll else ""
-        tag = tag or ("_reencoded" if args.reencode else "")
-        if args.portrait:
-            clip = portrait(clip, out_root / f"{name}_portrait.mp4", *_whole_rider(clip, out_root / f"{name}_pose", settings))
-            tag = "_portrait"
-        elif tag:
-            clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
-                           gains=gains, every=args.every, double_rate=args.double_rate, roll=roll)
-        t0 = time.perf_counter()
-        outcome = analyze(clip, out_dir=out_root / f"{name}{tag}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
-                          settings=settings)  # fmt: skip
-        seconds = time.perf_counter() - t0
-        print(f"{name}: analysed in {seconds:.1f} s", file=sys.stderr)
-        times = 2 if args.double_rate else 1
-        scores.append(score_clip(name, outcome.result, truth[name], args.every, times))
-        look = outcome.result["backend"].get("second_look") or {}
-        costs.append(f"- {name}: analysed in {seconds:.1f} s; second look: {look.get('frames', 0)} frames searched, "
-                     f"{look.get('crops', 0)} crops, {look.get('regions', 0)} regions, {look.get('found', 0)} poses found")  # fmt: skip
+    scores: list[dict[str, Any]] = []
+    costs: list[str] = []
+    with perturbed_poses(args.jitter) if args.jitter is not None else contextlib.nullcontext():
+        for name in names:
+            scores.append(_scored(name, args, truth, settings, out_root, gains, roll, costs))
     print(table(scores))
     print()
     print(summary(scores, args.every, 2 if args.double_rate else 1))

@@ -2,11 +2,12 @@
 
 One clip's timing can flip on a frame: seg6's first takeoff reads 46, 47 or 49 (truth 41, tolerance 5) as the
 pose model's readings of a few frames change, so a change judged on the plain clips alone is judged on a coin.
-This runs the plain clips and seven variants of them (mirrored, written again, darker, tinted, upscaled, 15
-frames/s, rocked; see `bench/real_snow.py`), prints per variant the figures against the issue's targets and the
+This runs the plain clips and ten variants of them (mirrored, written again, darker, tinted, upscaled, 15
+frames/s, rocked, and three with the pose model's outputs moved by seeded noise of a twentieth of a pixel, as
+another CPU may move them; see `bench/real_snow.py`), prints per variant the figures against the issue's targets and the
 totals, and, given a saved run (`--against`), every annotated jump whose found frames, recall or trick moved.
 
-    .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-before                  # about 5 minutes on 2 cores
+    .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-before                  # about 7 minutes on 2 cores
     .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-after --against /tmp/rs-before
     .venv/bin/python bench/real_snow_variants.py --only plain,mirror --save /tmp/rs-two
     .venv/bin/python bench/real_snow_variants.py --processes 1 --save /tmp/rs-serial      # one variant at a time
@@ -14,7 +15,7 @@ totals, and, given a saved run (`--against`), every annotated jump whose found f
 Each variant's scores go to SAVE/<variant>.json and its table to SAVE/<variant>.log; the analyses themselves under
 $POSE_SERVICE_DATA_DIR/bench-real-snow/ as `bench/real_snow.py` writes them (each run replaces the last). The
 variants run in `--processes` processes at once (default: one per core; a clip is analysed on one core, and each
-variant writes its own files), so on 2 cores the eight take about half the time one process takes.
+variant writes its own files), so on 2 cores the eleven take about half the time one process takes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ VARIANTS: dict[str, tuple[list[str], int]] = {
     "upscale-2": (["--upscale", "2"], 1),
     "every-2": (["--every", "2"], 2),
     "roll-8,2": (["--roll", "8,2"], 1),
+    "jitter-1": (["--jitter", "1"], 1),
+    "jitter-2": (["--jitter", "2"], 1),
+    "jitter-3": (["--jitter", "3"], 1),
 }
 
 

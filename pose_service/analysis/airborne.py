@@ -17,6 +17,7 @@ its linear term.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -69,6 +70,7 @@ _CONTACT_ON = 0.5  # snow under the feet (`analysis.contact`): at least this sha
 _CONTACT_CLEAR = 0.9  # ... and where it would shorten a parabola's flight, at least this (pristine)
 _CONTACT_OFF = 0.25  # ... and through a flight at most this on average
 _LEAVING = 2  # samples next to a contact left out of that average (`_contact_scan`)
+_REFUSED_READINGS = 2  # ... a contact refused on at least this many samples between (`_contact_scan`) bounds a takeoff
 _MIN_RISE_M = 0.05  # a moving camera's flight: its hips rise at least this far above the takeoff
 _CLEAR_RUN_S = 0.2  # ... pristine snow, this long (`_contact_scan`)
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
@@ -89,6 +91,8 @@ _KINK_STEP_S = 0.05  # ... by at least this much
 _LIP_S = 0.1  # a takeoff the snow shows moves to the feet's bend at most this far out (`_contact_ends`)
 _CLEAR_OVERRULE = 2.0  # ... and where the snow alone found an end on pristine snow, twice that: a whole g T / 2
 _MIN_FOOT_TRAVEL_M = 0.05  # the feet must leave their place: a hip that moves while the feet stay is a crouch
+_GARBLED_HALF = 4  # a foot's height is judged against the median of this many samples either side (`_garbled`) ...
+_GARBLED_M_S = 12.0  # ... and is no foot's further off than this many metres a second times the sampling interval
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,10 @@ def find_airborne(
     if contact is None or len(contact) != m:
         return _in_view(flights, times_s)
     contact = np.asarray(contact, dtype=np.float64)
+    # Feet drawn where no foot can be are not read: neither their height nor the snow under them.
+    garbled = _garbled(times_s, feet)
+    feet = np.where(garbled, np.nan, feet)
+    contact = np.where(garbled, np.nan, contact)
     ended = [_contact_ends(f, frames, times_s, h, feet, contact) for f in flights]
     # Every takeoff, off a kicker or flat, lifts the hips: a flight whose stabilised hips never rise above its
     # takeoff (its ends where the snow and the feet put them) is a fall the camera took part in (seg6 at 1920x1080,
@@ -332,6 +340,39 @@ def _apart(
     return kept
 
 
+def _garbled(t: np.ndarray, feet: np.ndarray) -> np.ndarray:
+    """(m,) the samples whose feet the pose model drew where no foot can be: further than `_GARBLED_M_S` times the
+    sampling interval (0.4 m at 30 frames/s, a foot moving 12 m/s) from the median of the `_GARBLED_HALF` samples
+    either side. A run of such samples pulls the median towards itself, so they are taken out worst first (the
+    largest deviation within a window), and the medians read again without them, until none is left.
+
+    A snowboarder's feet rise off a lip at 3-6 m/s and land at as much; the median of a smooth flight lies within a
+    few centimetres of it. On seg1 the pose model lost the small rider against the trees as the board rode up the lip
+    (frames 56-59, in 7 of 8 runs of the pose model whose outputs were perturbed by a twentieth of a pixel,
+    `bench/real_snow.py --jitter`) and drew the feet 0.5-1.8 m above it: the snow read under them said "air" and
+    the feet's bend read from them moved the takeoff to the run-in."""
+    m = len(t)
+    out = np.zeros(m, dtype=bool)
+    if m < 2 * _GARBLED_HALF + 1:
+        return out
+    tol = _GARBLED_M_S * float(np.median(np.diff(t)))
+    width = 2 * _GARBLED_HALF + 1
+    while True:
+        kept = np.where(out, np.nan, feet)
+        near = np.lib.stride_tricks.sliding_window_view(np.pad(kept, _GARBLED_HALF, constant_values=np.nan), width)
+        enough = np.isfinite(near).sum(axis=1) > _GARBLED_HALF
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # windows with nothing known: dev 0 below
+            median = np.nanmedian(near, axis=1)
+        dev = np.where(enough & np.isfinite(kept), np.abs(kept - median), 0.0)
+        dev = np.nan_to_num(dev, nan=0.0)
+        worst = np.lib.stride_tricks.sliding_window_view(np.pad(dev, _GARBLED_HALF), width).max(axis=1)
+        new = (dev > tol) & (dev >= worst)
+        if not new.any():
+            return out
+        out |= new
+
+
 def _on_snow(
     t: np.ndarray, contact: np.ndarray, i: int, outward: int, least: float = _CONTACT_ON, run_s: float = _CONTACT_RUN_S
 ) -> bool:
@@ -351,7 +392,7 @@ def _on_snow(
 
 def _contact_scan(
     t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int, *, off_at_peak: bool = False
-) -> int | None:
+) -> tuple[int | None, int | None]:
     """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
     samples between were off it (at most `_CONTACT_OFF` snow on average, leaving out the `_LEAVING` samples next to
     the contact: two middling readings as the board leaves the lip outweigh the rest when the highest sample comes
@@ -366,7 +407,11 @@ def _contact_scan(
     snow sees the slope behind the rider right under the board for the first and last few frames of a flight
     (on the synthetic follow-cams, where the ground runs on behind the kicker, 2-6 frames), and a parabola that
     fits the whole flight is then the better witness. Outside it, the parabola has stopped short of the flight
-    (the camera took part of it out) and the snow decides."""
+    (the camera took part of it out) and the snow decides.
+
+    Returns the contact (None: none found), and where a contact was found but refused because `_REFUSED_READINGS`
+    or more samples between read the snow on average, that contact (else None): the feet stood on the snow there,
+    so the flight starts (or ends) no further out, whatever else places it (`_contact_ends`)."""
     i = peak
     while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
         i += direction
@@ -380,9 +425,11 @@ def _contact_scan(
             between, beyond = between[np.isfinite(between)], beyond[np.isfinite(beyond)]
             between = beyond if beyond.size else between
             if off_at_peak and not between.size:  # the contact next to a peak read off the snow
-                return i
-            return i if between.size and float(between.mean()) <= _CONTACT_OFF else None
-    return None
+                return i, None
+            if between.size and float(between.mean()) <= _CONTACT_OFF:
+                return i, None
+            return None, (i if between.size >= _REFUSED_READINGS else None)
+    return None, None
 
 
 def _airborne(frames: np.ndarray, t: np.ndarray, h: np.ndarray, start: int, end: int) -> Airborne:
@@ -433,12 +480,14 @@ def _contact_ends(
             if ridden.size and bool((ridden >= _CONTACT_ON).all()):
                 first, last = (above, last) if above > peak else (first, above)
                 peak, moved = above, True
-    start = _contact_scan(t, contact, peak, -1, first, off_at_peak=moved)
-    end = _contact_scan(t, contact, peak, +1, last, off_at_peak=moved)
+    start, ridden_to = _contact_scan(t, contact, peak, -1, first, off_at_peak=moved)
+    end, _ = _contact_scan(t, contact, peak, +1, last, off_at_peak=moved)
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     if start is not None:
         start = _kink_at(t, feet, start, peak, -1, need * _overrule(contact[start]), contact, within_s=_LIP_S) or start
     start = _kink_walk(t, feet, flight.start, peak, -1, need, contact) if start is None else start
+    if ridden_to is not None:  # the board was on the snow there: the flight starts no earlier
+        start = max(flight.start if start is None else start, ridden_to)
     end = _kink_walk(t, feet, flight.end, peak, +1, need, contact) if end is None else end
     return _with_ends(flight, frames, t, h, start, end)
 
