@@ -41,13 +41,14 @@ rider's box in the whole clip's own analysis (run first where missing), held ove
 a friend holding a phone upright keeps the rider in the picture, a little late; the window stays inside the
 picture, so near its sides the rider is off centre.
 
-`--jitter SEED` leaves the clip as it is and moves every pose the model gives by seeded noise (`perturb_poses`): a
-twentieth of a pixel in the picture, 0.002 of a point's visibility, half a millimetre in 3D, far under the model's
-own wobble from frame to frame. Another CPU's arithmetic changes the model's numbers by such amounts, and every
-choice made on them downstream (which detection the tracker keeps, whether a second look runs, which parabola
-grows furthest, which side of a threshold a reading falls) can flip. A rule whose result moves under it would move
-on another machine: on 2026-12-07 seg1's takeoff read 53-55 in 5 of 7 seeded runs against 60 unperturbed (the
-garbled feet on the lip, `airborne._garbled`), and seg6's first 29-36 against 47 (`airborne._contact_scan`).
+`--jitter SEED` leaves the clip as it is and moves every pose the model gives by seeded noise (`perturbed_poses`):
+a twentieth of a pixel in the picture, 0.002 of a point's visibility, half a millimetre in 3D. That is far under the
+model's own wobble from frame to frame and far over what another CPU's arithmetic changes, a stress test of every
+choice made on the readings downstream (which detection the tracker keeps, whether a second look runs, which
+parabola grows furthest, which side of a threshold a reading falls): a result that moves under it rests on a knife
+edge, as a new clip or another encoder would find. On 2026-12-07 seg1's takeoff read 53-55 in 7 of 13 seeded runs
+against 60 unperturbed (the garbled feet on the lip, `airborne._garbled`), and seg6's first 29-36 against 47 in 12
+of 13 (`airborne._contact_scan`).
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """

@@ -3,9 +3,10 @@
 One clip's timing can flip on a frame: seg6's first takeoff reads 46, 47 or 49 (truth 41, tolerance 5) as the
 pose model's readings of a few frames change, so a change judged on the plain clips alone is judged on a coin.
 This runs the plain clips and ten variants of them (mirrored, written again, darker, tinted, upscaled, 15
-frames/s, rocked, and three with the pose model's outputs moved by seeded noise of a twentieth of a pixel, as
-another CPU may move them; see `bench/real_snow.py`), prints per variant the figures against the issue's targets and the
-totals, and, given a saved run (`--against`), every annotated jump whose found frames, recall or trick moved.
+frames/s, rocked, and three with the pose model's outputs moved by seeded noise of a twentieth of a pixel, a
+stress test of every threshold the readings meet; see `bench/real_snow.py`), prints per variant the figures
+against the issue's targets and the totals, and, given a saved run (`--against`), every annotated jump whose
+found frames, recall or trick moved.
 
     .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-before                  # about 7 minutes on 2 cores
     .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-after --against /tmp/rs-before
