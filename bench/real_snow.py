@@ -46,9 +46,9 @@ a twentieth of a pixel in the picture, 0.002 of a point's visibility, half a mil
 model's own wobble from frame to frame and far over what another CPU's arithmetic changes, a stress test of every
 choice made on the readings downstream (which detection the tracker keeps, whether a second look runs, which
 parabola grows furthest, which side of a threshold a reading falls): a result that moves under it rests on a knife
-edge, as a new clip or another encoder would find. On 2026-12-07 seg1's takeoff read 53-55 in 7 of 13 seeded runs
-against 60 unperturbed (the garbled feet on the lip, `airborne._garbled`), and seg6's first 29-36 against 47 in 12
-of 13 (`airborne._contact_scan`).
+edge, as a new clip or another encoder would find. On 2026-12-07 seg1's takeoff read 53-54 in 12 of 19 seeded runs
+against 60 unperturbed (the garbled feet on the lip, `airborne._garbled`), and seg6's first 27-32 against 47 in 15
+of 19 (`airborne._contact_scan`).
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
