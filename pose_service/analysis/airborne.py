@@ -426,7 +426,8 @@ def _contact_scan(
 
     Returns the contact (None: none found), and where a contact was found but refused because `_REFUSED_READINGS`
     or more samples between read the snow on average, that contact (else None): the feet stood on the snow there,
-    so the flight starts (or ends) no further out, whatever else places it (`_contact_ends`)."""
+    so a takeoff lies no earlier, whatever else places it (`_contact_ends`; not a landing, where the synthetic
+    follow-cams see the slope behind the rider under the board in the flight's last frames)."""
     i = peak
     while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
         i += direction
