@@ -667,3 +667,54 @@ def test_a_moving_cameras_flight_may_fall_a_little_faster_than_a_still_ones() ->
     landing = takeoff + round(air_s * FPS)
     assert found[1.45, True] == found[1.45, False] == found[1.55, True] == [(takeoff, landing)], found
     assert found[1.55, False] == found[1.8, True] == found[1.8, False] == [], found
+
+
+def _side_on_flip(n: int, takeoff: int, landing: int, turn_deg: np.ndarray, absorbed: float) -> tuple[np.ndarray, ...]:
+    """A flight from `takeoff` to `landing` whose body turns by `turn_deg` (n,) about its left-right axis, seen
+    side-on (the turn in the picture's plane), the hips showing `1 - absorbed` of their parabola."""
+    t = np.arange(n) / FPS
+    air_s = (landing - takeoff) / FPS
+    s = np.clip(t - takeoff / FPS, 0.0, air_s)
+    kp3d = orient(np.zeros(n), turn_deg, heading_deg=90.0)
+    kp2d = project(kp3d, (1.0 - absorbed) * 0.5 * GRAVITY * s * (air_s - s), scale=100.0)
+    return np.arange(n), t, kp2d, kp3d
+
+
+def test_the_band_under_the_feet_of_a_body_upside_down_is_no_snow() -> None:
+    """The rendered rolled backflip 360: the stabilised hips missed their parabola (the pose model draws an inverted
+    body's hips 10-20 cm off), and through the inverted frames the band under the feet lay over the body itself
+    and read 0.3-0.7 snow. A body upside down stands on nothing: the snow brackets the flight."""
+    n, takeoff, landing = 120, 40, 64
+    frames, times, kp2d, kp3d = _side_on_flip(n, takeoff, landing,
+                                              360.0 * np.clip((np.arange(n) - takeoff) / (landing - takeoff), 0, 1),
+                                              absorbed=0.8)  # fmt: skip
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.95)
+    contact[47:58] = 0.7  # the turn from 105° to 255°: the jacket under the feet
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)], flights
+    # the same readings under a body that stays upright count as the snow they read: too much of it for a flight
+    frames, times, kp2d, kp3d = _side_on_flip(n, takeoff, landing, np.zeros(n), absorbed=0.8)
+    upright = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert upright == [], upright
+
+
+def test_a_body_still_coming_round_has_not_landed() -> None:
+    """The rendered drone wildcat: the snow read 0.78-0.91 under the board 4 frames before the landing, the slope
+    behind it in view, while the body came round 42°, 34°, 24° and 13° from upright. The board meeting the snow
+    stops the turn, so the landing is where the body stops turning; a body that turns slowly there (a camera
+    rolling, a rider leaning back into the landing, 4° a frame) keeps the snow's landing."""
+    n, takeoff, landing, early = 120, 40, 64, 60
+    turn = 360.0 * np.clip((np.arange(n) - takeoff) / (landing - takeoff), 0, 1)
+    frames, times, kp2d, kp3d = _side_on_flip(n, takeoff, landing, turn, absorbed=0.0)
+    contact = np.where((frames > takeoff) & (frames < early), 0.0, 0.95)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert len(flights) == 1 and flights[0].takeoff_frame == takeoff, flights
+    assert landing - 1 <= flights[0].landing_frame <= landing, flights
+    leaning = np.clip(4.0 * (np.arange(n) - (early - 4)), 0.0, 40.0)
+    frames, times, kp2d, kp3d = _side_on_flip(n, takeoff, landing, leaning, absorbed=0.0)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, early)], flights
