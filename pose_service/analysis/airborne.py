@@ -103,7 +103,11 @@ _GARBLED_M_S = 12.0  # ... and is no foot's further off than this many metres a 
 # A body upside down in the picture (its ankles-to-shoulders axis, `body_axis_deg`, this far or further from upright:
 # the shoulders well below the ankles) stands on nothing: the band under its feet (`analysis.contact`) lies over
 # the body itself, and reads as much snow as the clothes are pale (the rendered rolled backflip 360: 0.3-0.7 through
-# its inverted frames, and the flight went unfound).
+# its inverted frames, and the flight went unfound). Off the snow, then, but no witness of what lies under the board
+# elsewhere: left out of the averages that confirm the board was off it between a contact and the apex (`_contact_scan`;
+# counted there as no snow, they let a contact 0.3 s before the rendered drone wildcat's takeoff at 60 frames/s pass,
+# the ride seen from above reading 0.1-0.5), and of a flight the snow alone brackets (`_contact_flights`) they count as
+# seen and off it.
 _INVERTED_DEG = 120.0
 _SETTLING_DEG_S = 200.0  # a body turning over faster than this in the picture has not landed yet (`_settled`)
 
@@ -264,13 +268,15 @@ def find_airborne(
     if contact is None or len(contact) != m:
         return _in_view(flights, times_s)
     contact = np.asarray(contact, dtype=np.float64)
+    # A body upside down stands on nothing, and the band under its feet lies over the body itself (`_INVERTED_DEG`)
     with np.errstate(invalid="ignore"):
-        contact = np.where((np.abs(axis) >= _INVERTED_DEG) & np.isfinite(contact), 0.0, contact)
+        upside_down = (np.abs(axis) >= _INVERTED_DEG) & np.isfinite(contact)
+    contact = np.where(upside_down, 0.0, contact)
     # Feet drawn where no foot can be are not read: neither their height nor the snow under them.
     garbled = _garbled(times_s, feet)
     feet = np.where(garbled, np.nan, feet)
     contact = np.where(garbled, np.nan, contact)
-    ended = [_contact_ends(f, frames, times_s, h, feet, contact) for f in flights]
+    ended = [_contact_ends(f, frames, times_s, h, feet, contact, upside_down) for f in flights]
     # Every takeoff, off a kicker or flat, lifts the hips: a flight whose stabilised hips never rise above its
     # takeoff (its ends where the snow and the feet put them) is a fall the camera took part in (seg6 at 1920x1080,
     # a crouched carve while the camera tilted: 0.37 s, 0.5 m down, 0.0 up; every real and rendered flight rose
@@ -416,7 +422,14 @@ def _on_snow(
 
 
 def _contact_scan(
-    t: np.ndarray, contact: np.ndarray, peak: int, direction: int, end: int, *, off_at_peak: bool = False
+    t: np.ndarray,
+    contact: np.ndarray,
+    peak: int,
+    direction: int,
+    end: int,
+    *,
+    off_at_peak: bool = False,
+    upside_down: np.ndarray | None = None,
 ) -> tuple[int | None, int | None]:
     """From the flight's highest sample outwards: the first sample on the snow within `_CONTACT_REACH_S`, if the
     samples between were off it (at most `_CONTACT_OFF` snow on average, leaving out the `_LEAVING` samples next to
@@ -446,6 +459,8 @@ def _contact_scan(
         if _on_snow(t, contact, i, direction, least, run_s):
             lo, hi = sorted((peak, i))
             between = contact[lo + 1 : hi]
+            if upside_down is not None:  # off the snow, but no reading of what lay under the board
+                between = np.where(upside_down[lo + 1 : hi], np.nan, between)
             # the first samples off the contact may still read middling snow (the board leaving the lip)
             beyond = between[_LEAVING:] if direction < 0 else between[: len(between) - _LEAVING]
             between, beyond = between[np.isfinite(between)], beyond[np.isfinite(beyond)]
@@ -470,7 +485,13 @@ def _airborne(frames: np.ndarray, t: np.ndarray, h: np.ndarray, start: int, end:
 
 
 def _contact_ends(
-    flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray
+    flight: Airborne,
+    frames: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    feet: np.ndarray,
+    contact: np.ndarray,
+    upside_down: np.ndarray | None = None,
 ) -> Airborne:
     """The flight with its takeoff and landing moved to the last and first samples on the snow around its apex,
     where the snow under the feet shows them (`_contact_scan`); an end it does not show goes to the feet's bend
@@ -506,8 +527,8 @@ def _contact_ends(
             if ridden.size and bool((ridden >= _CONTACT_ON).all()):
                 first, last = (above, last) if above > peak else (first, above)
                 peak, moved = above, True
-    start, ridden_to = _contact_scan(t, contact, peak, -1, first, off_at_peak=moved)
-    end, _ = _contact_scan(t, contact, peak, +1, last, off_at_peak=moved)
+    start, ridden_to = _contact_scan(t, contact, peak, -1, first, off_at_peak=moved, upside_down=upside_down)
+    end, _ = _contact_scan(t, contact, peak, +1, last, off_at_peak=moved, upside_down=upside_down)
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
     if start is not None:
         start = _kink_at(t, feet, start, peak, -1, need * _overrule(contact[start]), contact, within_s=_LIP_S) or start

@@ -718,3 +718,20 @@ def test_a_body_still_coming_round_has_not_landed() -> None:
     flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
                             contact=contact)  # fmt: skip
     assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, early)], flights
+
+
+def test_a_body_upside_down_is_off_the_snow_but_no_witness_of_what_lay_under_the_board() -> None:
+    """The rendered drone wildcat at 60 frames/s: from above, the snow under the rider read middling (0.1-0.5) on the
+    ride to the kicker, and a contact 0.3 s before the takeoff passed once the inverted samples, counted as no snow,
+    brought the average between it and the apex under `_CONTACT_OFF`: a takeoff 19 frames early. The inverted
+    samples are off the snow (no landing there) but say nothing of the band's other readings."""
+    from pose_service.analysis.airborne import _contact_scan
+
+    t = np.arange(80) / FPS
+    contact = np.full(80, 0.95)
+    contact[21:41] = 0.35  # the ride seen from above: middling
+    contact[41:60] = 0.0  # upside down: no snow
+    upside_down = np.zeros(80, dtype=bool)
+    upside_down[41:60] = True
+    assert _contact_scan(t, contact, peak=60, direction=-1, end=30)[0] == 20  # counted as no snow, a contact passes
+    assert _contact_scan(t, contact, peak=60, direction=-1, end=30, upside_down=upside_down)[0] is None
