@@ -549,10 +549,10 @@ def _settled(flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray,
     34°, 24° and 13° from upright, and the landing stood 4 frames early. Over the real clips' landings the axis
     turned 0-8° a sample (seg6's second, its camera rolling: 8° then 3°)."""
     end, reach = flight.end, t[flight.end] + _EXTEND_S
-    step = _SETTLING_DEG_S * float(np.median(np.diff(t))) if len(t) > 1 else np.inf
     while end + 2 < len(t) and t[end + 1] <= reach:
         turns = (axis_deg[end + 1 : end + 3] - axis_deg[end : end + 2] + 180.0) % 360.0 - 180.0
-        if not (np.all(np.abs(turns) >= step) and np.sign(turns[0]) == np.sign(turns[1])):
+        fast = np.abs(turns) >= _SETTLING_DEG_S * np.diff(t[end : end + 3])
+        if not (fast.all() and np.sign(turns[0]) == np.sign(turns[1])):
             break
         end += 1
     return flight if end == flight.end else _airborne(frames, t, h, flight.start, end)
