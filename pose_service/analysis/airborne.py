@@ -448,9 +448,12 @@ def _contact_scan(
     (the camera took part of it out) and the snow decides.
 
     Returns the contact (None: none found), and where a contact was found but refused because `_REFUSED_READINGS`
-    or more samples between read the snow on average, that contact (else None): the feet stood on the snow there,
-    so a takeoff lies no earlier, whatever else places it (`_contact_ends`; not a landing, where the synthetic
-    follow-cams see the slope behind the rider under the board in the flight's last frames)."""
+    or more samples between read the snow on average, that contact where its snow is pristine (`_CONTACT_CLEAR`;
+    else None): the feet stood on the snow there, so a takeoff lies no earlier, whatever else places it
+    (`_contact_ends`; not a landing, where the synthetic follow-cams see the slope behind the rider under the board
+    in the flight's last frames). Middling snow is no such witness: the slope behind a board in the air reads so (the
+    rendered follow-behind cork 720 at 60 frames/s: 0.7-0.8 for the first 10 frames of the flight; bounded there,
+    its takeoff stood 8 frames late)."""
     i = peak
     while 0 <= i + direction < len(t) and abs(t[i + direction] - t[peak]) <= _CONTACT_REACH_S:
         i += direction
@@ -469,7 +472,7 @@ def _contact_scan(
                 return i, None
             if between.size and float(between.mean()) <= _CONTACT_OFF:
                 return i, None
-            return None, (i if between.size >= _REFUSED_READINGS else None)
+            return None, (i if between.size >= _REFUSED_READINGS and contact[i] >= _CONTACT_CLEAR else None)
     return None, None
 
 

@@ -623,6 +623,13 @@ def test_a_contact_the_snow_between_refused_still_bounds_the_takeoff() -> None:
     contact[ridden + 5 : 48] = 1.0
     flights = find_airborne(frame, t, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=contact)
     assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(ridden, landing)], flights
+    # a refused contact on middling snow bounds nothing: the slope behind a board in the air reads so (the rendered
+    # follow-behind cork 720 at 60 frames/s: 0.7-0.8 for 10 frames after the takeoff, and the bound put it 8 late)
+    from pose_service.analysis.airborne import _contact_scan
+
+    for run_in, bound in ((0.8, None), (0.95, 30)):
+        contact = np.where(frame <= 30, run_in, 0.4)  # the samples between read too much snow: the contact is refused
+        assert _contact_scan(t, contact, peak=60, direction=-1, end=30) == (None, bound), run_in
 
 
 def test_feet_drawn_where_no_foot_can_be_are_not_read() -> None:
