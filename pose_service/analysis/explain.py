@@ -4,7 +4,8 @@ The rules, in the order their sentences appear:
 1. What it was: air time, hip height (or the drop; with a moving camera the air time's height, g t^2 / 8), the
    trick's name (`trick.py`), and per rotated axis the
    nominal count against the measured total: "540 nominal, 505° measured: 35° short, finished on landing"
-   (finished on landing: the rest turned on the snow; turned back on landing: past, and back on the snow).
+   (finished on landing: the rest turned on the snow; turned back on landing: past, and back on the snow); a spin
+   whose total lay between two counts, counted by the stance ridden away in, says which ("landed switch").
 1b. The grab (`grab.py`): its name, which hand held the board where, from when to when and for how long, and
    the tweak when the board was pulled out of line with the legs.
 2. Takeoff extension: knees straighter than 155 deg at takeoff is a full pop; under 140 deg the legs were still
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pose_service.analysis.landing import AIRBAG, UNKNOWN
+from pose_service.analysis.rotation import judge_count
 
 if TYPE_CHECKING:
     from pose_service.analysis.grab import Grab
@@ -187,6 +189,9 @@ def nominal_against_measured(jump: Jump) -> list[str]:
         if not turn.nominal_deg and abs(turn.measured_deg) < 45.0:
             continue
         text = f"{axis} {turn.nominal_deg:.0f} nominal, {abs(turn.measured_deg):.0f}° measured"
+        if axis == "spin" and turn.nominal_deg != judge_count(turn.measured_deg, 180.0):
+            # the total lay between two counts and the stance ridden away in chose (`rotation.spin_count`)
+            text += ", landed switch" if jump.landed_switched else ", landed in the approach's stance"
         diff = turn.difference_deg
         if abs(diff) >= 5.0:
             text += f": {abs(diff):.0f}° {'short' if diff < 0 else 'past'}"

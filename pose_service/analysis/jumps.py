@@ -50,8 +50,8 @@ from pose_service.analysis.quality import (
     rotation_doubt,
     scoring,
 )
-from pose_service.analysis.rotation import RotationFit, body_turn, fit_rotation, judge_count
-from pose_service.analysis.stance import StanceReading, riding_stance
+from pose_service.analysis.rotation import RotationFit, body_turn, fit_rotation, judge_count, spin_count
+from pose_service.analysis.stance import StanceReading, landing_stance, riding_stance
 from pose_service.analysis.trick import STANCES, name_trick, roll_direction
 from pose_service.tracking.core import Track
 from pose_service.tracking.inversion import body_axis_deg
@@ -111,6 +111,7 @@ class Jump:
     unscored: str | None = None  # why this jump carries no trick numbers (the scoreability gate), else None
     camera: CameraAround | None = None  # what the camera did around the jump (None: not measured)
     grab: Grab | None = None  # a hand held on the board in the air (`grab.py`), None: no grab
+    landed: StanceReading | None = None  # the stance ridden away from the landing in (`stance.landing_stance`)
 
     @property
     def explanation(self) -> str:
@@ -122,8 +123,14 @@ class Jump:
         return next((s for s in self.sentences[1:] if not s.startswith("Grab:")), "")
 
     @property
+    def landed_switched(self) -> bool | None:
+        """Whether the rider rode away from the landing in the other stance than the approach's; None where
+        either was not read."""
+        return _switched(self.stance, self.landed)
+
+    @property
     def spin_deg(self) -> float:
-        return judge_count(self.rotation.spin_deg, 180.0)
+        return spin_count(self.rotation.spin_deg, self.landed_switched)
 
     @property
     def flip_deg(self) -> float:
@@ -174,7 +181,7 @@ class Jump:
         sentences = (f"{self.flight.air_time_s:.2f} s in the air; not scored: {reason}.",)
         return Jump(self.flight, self.rotation, self.moments, self.landing_knee_min_deg, sentences, self.stance,
                     self.switch, self.turns, self.landing, self.height, self.confidence, reason,
-                    self.camera, self.grab)  # fmt: skip
+                    self.camera, self.grab, self.landed)  # fmt: skip
 
     def _rotation_result(self) -> dict[str, Any]:
         directions = {"spin": self.spin_direction, "flip": self.flip_direction, "roll": self.roll_direction}
@@ -221,6 +228,7 @@ class Jump:
             "trick": None if self.unscored else self.trick,
             "stance": self.riding_stance,
             "switch": self.switch,
+            "landing_stance": self.landed.stance if self.landed is not None else None,
             "rotation": None if self.unscored else self._rotation_result(),
             "landing": None if self.unscored or self.landing is None else self.landing.to_result(),
             "height": self.height.to_result() if self.height else None,
@@ -229,6 +237,13 @@ class Jump:
             "camera": self.camera.to_result() if self.camera else None,
             "grab": self.grab.to_result() if self.grab else None,
         }
+
+
+def _switched(approach: StanceReading | None, landed: StanceReading | None) -> bool | None:
+    """Whether `landed` is the other stance than `approach`; None where either was not read."""
+    if approach is None or landed is None or approach.stance is None or landed.stance is None:
+        return None
+    return landed.stance != approach.stance
 
 
 def _num(x: float | None) -> float | None:
@@ -289,7 +304,7 @@ def find_jumps(
     turned = camera_pan(full_path, track.frames, frame_size=frame_size) if isinstance(full_path, np.ndarray) else None
     rolled = camera_roll(full_path, track.frames) if isinstance(full_path, np.ndarray) else None
     jumps: list[Jump] = []
-    for flight in flights:
+    for n, flight in enumerate(flights):
         under = _ground(track, times, flight, fps, ground_reader)  # snow and colour under the feet
         in_bag = bool(jumps) and jumps[-1].landing is not None and jumps[-1].landing.grade == AIRBAG
         if in_bag and under is not None and took_off_in_airbag(times, *under, takeoff_s=flight.takeoff_s):
@@ -335,11 +350,16 @@ def find_jumps(
             camera_dx_px=ground,
         )  # fmt: skip
         switch = None if natural_stance is None or stance.stance is None else stance.stance != natural_stance
-        turns = _axis_turns(times, seen_3d, rotation, flight, pan)
-        landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
-                                residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown, cut=cut)  # fmt: skip
         airbag = None if under is None else landed_in_airbag(times, *under, takeoff_s=flight.takeoff_s,
                                                              landing_s=flight.landing_s)  # fmt: skip
+        # the stance ridden away in (not out of an airbag, where nobody rides away)
+        landed = None if airbag is not None else landing_stance(
+            times, track.keypoints_2d, track.keypoints_3d, scale, landing_s=flight.landing_s,
+            next_takeoff_s=flights[n + 1].takeoff_s if n + 1 < len(flights) else np.inf, camera_dx_px=ground,
+        )  # fmt: skip
+        turns = _axis_turns(times, seen_3d, rotation, flight, pan, _switched(stance, landed))
+        landing = grade_landing(times, track.keypoints_3d, landing_s=flight.landing_s,
+                                residual_rotation_deg=_residual(turns["spin"]), up_unknown=up_unknown, cut=cut)  # fmt: skip
         if airbag is not None:
             landing = replace(landing, grade=AIRBAG, reasons=(airbag,))
         conf = confidence(track.frames, track.interpolated, track.bbox, track.keypoints_2d,
@@ -354,9 +374,8 @@ def find_jumps(
                          landing_s=flight.landing_s, riding_stance=stance.stance or natural_stance, fps=fps,
                          keypoints_2d=track.keypoints_2d, scale_px_per_m=scale, forearm=forearm)  # fmt: skip
         jump = Jump(flight, rotation, moments, knee_min, (), stance, switch, turns, landing,
-                    estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam, grab)  # fmt: skip
-        jumps.append(Jump(flight, rotation, moments, knee_min, tuple(explain_sentences(jump)), stance, switch, turns,
-                          landing, jump.height, conf, None, cam, grab))  # fmt: skip
+                    estimate_height(flight, camera_moving=up_unknown is not None), conf, None, cam, grab, landed)  # fmt: skip
+        jumps.append(replace(jump, sentences=tuple(explain_sentences(jump))))
     return jumps
 
 
@@ -558,10 +577,16 @@ def _residual(spin: AxisTurn) -> float:
 
 
 def _axis_turns(
-    times: np.ndarray, keypoints_3d: np.ndarray, rotation: RotationFit, flight: Airborne, pan_deg: np.ndarray | None
+    times: np.ndarray,
+    keypoints_3d: np.ndarray,
+    rotation: RotationFit,
+    flight: Airborne,
+    pan_deg: np.ndarray | None,
+    landed_switched: bool | None = None,
 ) -> dict[str, AxisTurn]:
-    """Per axis: the fitted total, its judge count, the pre-rotation and the rotation still going after landing
-    (pan_deg: the camera's turn per sample, `fit_rotation`)."""
+    """Per axis: the fitted total, its judge count (the spin's by the stance landed in where the total lies between
+    two counts: `spin_count`), the pre-rotation and the rotation still going after landing (pan_deg: the camera's
+    turn per sample, `fit_rotation`)."""
     pre = body_turn(times, keypoints_3d, rotation, flight.takeoff_s - _PRE_S, flight.takeoff_s, pan_deg=pan_deg)
     end = min(flight.landing_s + _AFTER_S, float(times[-1]))
     post = (body_turn(times, keypoints_3d, rotation, flight.landing_s, end, pan_deg=pan_deg)
@@ -576,8 +601,8 @@ def _axis_turns(
         def part(vec: np.ndarray | None, axis: str = axis, sign: float = sign) -> float | None:
             return None if vec is None else float(sign * vec[index[axis]])
 
-        step = 180.0 if axis == "spin" else 360.0
-        out[axis] = AxisTurn(total, judge_count(total, step), part(pre), part(post))
+        count = spin_count(total, landed_switched) if axis == "spin" else judge_count(total, 360.0)
+        out[axis] = AxisTurn(total, count, part(pre), part(post))
     return out
 
 

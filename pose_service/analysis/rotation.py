@@ -42,7 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RotationFit", "torso_frames", "fit_rotation", "fitted_frames", "judge_count", "model_frames", "body_turn"]
+__all__ = ["RotationFit", "torso_frames", "fit_rotation", "fitted_frames", "judge_count", "model_frames", "body_turn",
+           "spin_count"]
 
 _SPIN_RANGE, _FLIP_RANGE = 1800.0, 1260.0
 _STEPS = (30.0, 6.0, 1.5)  # degrees of total rotation: a coarse grid over everything, then two finer ones
@@ -62,6 +63,7 @@ _TILT_MARGIN = 0.5  # likewise a tilted axis against the best upright fit
 _INVERTED_TILT_DEG = 45.0  # an axis tilted past this takes the head below the hips once a turn
 _TABLE_STEP = 3.0  # degrees: the per-frame cost tables of the varying-rate search
 _TILT_GRID = (np.arange(10.0, 71.0, 5.0), np.arange(0.0, 360.0, 30.0), 6.0)  # tilt, toward, turn step (degrees)
+_STANCE_DECIDES_DEG = 45.0  # a spin total this far from its nearest count: the landing's stance picks it (`spin_count`)
 _MIN_AIR_FRAMES = 6  # fewer airborne readings: only the steady fit
 _MIN_TILT_DEG = 10.0  # a tilted fit nearer upright than this is an upright spin: the upright fit is kept
 _MAX_TILT_DEG = 70.0  # an axis tilted further is nearer a flip or roll than a spin: the upright families' (a
@@ -116,6 +118,22 @@ class RotationFit:
 def judge_count(total_deg: float, step: float = 180.0) -> float:
     """An unsigned total rounded to the multiple of `step` a judge would call (a measured 520 is a 540)."""
     return float(step * round(abs(total_deg) / step))
+
+
+def spin_count(total_deg: float, landed_switched: bool | None = None) -> float:
+    """A spin's judge count: the nearest 180 (`judge_count`), or, where the measured total lies `_STANCE_DECIDES_DEG`
+    or more from it and the stances before takeoff and after landing are known, the count either side of the total
+    that lands as the rider did. An odd number of half turns lands switch (a 180, a 540), an even one in the
+    approach's stance (a 360): the stance is read off a rider riding on the snow, where the pose model sees the
+    body whole, and a total read midway between two counts comes from the air, where it reads the back as the
+    front (the real seg6's first kicker, a backside 360 by its yaw readings, measured 249-320° over its variants)."""
+    nearest = judge_count(total_deg, 180.0)
+    total = abs(total_deg)
+    if landed_switched is None or abs(total - nearest) < _STANCE_DECIDES_DEG:
+        return nearest
+    below = 180.0 * float(np.floor(total / 180.0))
+    odd = round(below / 180.0) % 2 == 1
+    return below if odd == landed_switched else below + 180.0
 
 
 def torso_frames(keypoints_3d: np.ndarray) -> np.ndarray:

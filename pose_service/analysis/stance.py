@@ -9,6 +9,10 @@ so a frame whose 2D labels wobble does not decide alone.
 
 No answer (None) when the rider moves too little across the picture (travelling towards or away from the
 camera), the body is seen edge-on (its left axis points at the camera), or the frames disagree.
+
+The same reading over the ride away from the landing (`landing_stance`) says whether the rider landed in the
+approach's stance or switch: a spin of an odd number of half turns lands switch, an even one does not, whatever
+the pose model made of the body in the air (`trick.spin_count`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ import numpy as np
 
 from pose_service.analysis.rotation import torso_frames
 
-__all__ = ["StanceReading", "riding_stance"]
+__all__ = ["StanceReading", "landing_stance", "riding_stance"]
 
-WINDOW_S = 1.0  # the riding phase read before takeoff
+WINDOW_S = 1.0  # the riding phase read before takeoff (and after landing)
 _POP_S = 0.15  # the last moments before takeoff (the pop, a pre-turn) are left out
+_SETTLE_S = 0.15  # ... and the first after landing (the touch-down, a spin finished on the snow)
+_MIN_RUN_OUT_S = 0.5  # the ride away read for at least this long: the real seg6's second kicker, seen for 0.27 s
+# before the clip ends, carving away from the camera, read the approach's stance from 8 samples (travel 0.3 m/s),
+# where by eye the stance cannot be told
 _MIN_SPEED_M_S = 0.2  # across the picture: slower, the travel direction is not visible (a walking pace is 1.4)
 _MIN_SIDEWAYS = 0.3  # |x| of the unit left axis in the camera frame: less is a body seen edge-on
 _MIN_AGREE = 0.7  # share of frames that must vote the same way
@@ -58,8 +66,42 @@ def riding_stance(
     """
     t = np.asarray(times_s, dtype=np.float64)
     window = (t >= takeoff_s - WINDOW_S) & (t <= takeoff_s - _POP_S)
+    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "approach")
+
+
+def landing_stance(
+    times_s: np.ndarray,
+    keypoints_2d: np.ndarray,
+    keypoints_3d: np.ndarray,
+    scale_px_per_m: np.ndarray,
+    *,
+    landing_s: float,
+    next_takeoff_s: float = np.inf,
+    camera_dx_px: np.ndarray | None = None,
+) -> StanceReading:
+    """The stance the rider rides away from a landing in: as `riding_stance`, over the window after `landing_s`
+    (`_SETTLE_S` to `WINDOW_S` after it, and ending as the approach to the next takeoff's window does), read for
+    `_MIN_RUN_OUT_S` or more."""
+    t = np.asarray(times_s, dtype=np.float64)
+    window = (t >= landing_s + _SETTLE_S) & (t <= min(landing_s + WINDOW_S, next_takeoff_s - _POP_S))
+    seen = t[window]
+    if len(seen) < 2 or seen[-1] - seen[0] < _MIN_RUN_OUT_S:
+        return StanceReading(None, 0, 0.0, len(seen), f"the run-out is in view for under {_MIN_RUN_OUT_S:g} s")
+    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "run-out")
+
+
+def _read(
+    t: np.ndarray,
+    keypoints_2d: np.ndarray,
+    keypoints_3d: np.ndarray,
+    scale_px_per_m: np.ndarray,
+    window: np.ndarray,
+    camera_dx_px: np.ndarray | None,
+    phase: str,
+) -> StanceReading:
+    """The stance over the samples of `window`, a ride in one stance (`phase` names it in the reasons)."""
     if window.sum() < _MIN_FRAMES:
-        return StanceReading(None, 0, 0.0, int(window.sum()), "the approach is not in view")
+        return StanceReading(None, 0, 0.0, int(window.sum()), f"the {phase} is not in view")
     k2 = np.asarray(keypoints_2d, dtype=np.float64)[window]
     k3 = np.asarray(keypoints_3d, dtype=np.float64)[window]
     tw = t[window]
@@ -68,7 +110,7 @@ def riding_stance(
         hip_x = hip_x - np.asarray(camera_dx_px, dtype=np.float64)[window]
     ok = np.isfinite(hip_x)
     if ok.sum() < _MIN_FRAMES:
-        return StanceReading(None, 0, 0.0, int(ok.sum()), "the hips are not seen on the approach")
+        return StanceReading(None, 0, 0.0, int(ok.sum()), f"the hips are not seen on the {phase}")
     speed_px = float(np.polyfit(tw[ok], hip_x[ok], 1)[0])
     scale = float(np.nanmedian(np.asarray(scale_px_per_m, dtype=np.float64)[window]))
     if not np.isfinite(scale) or scale <= 0 or abs(speed_px) / scale < _MIN_SPEED_M_S:
@@ -80,16 +122,16 @@ def riding_stance(
     width2 = np.abs(side2) / (3 * scale)  # metres across the picture, per body part
     sideways = np.nanmedian(np.abs(left3))
     if not np.isfinite(sideways) or sideways < _MIN_SIDEWAYS:
-        return StanceReading(None, travel, 0.0, int(ok.sum()), "the rider is seen edge-on on the approach")
+        return StanceReading(None, travel, 0.0, int(ok.sum()), f"the rider is seen edge-on on the {phase}")
     # Each frame: the 3D left axis, the 3D ankles and the 2D left-right extent, each as a sign, summed.
     votes = np.sign(np.nan_to_num(left3)) + np.sign(np.nan_to_num(ankles3)) + np.sign(np.nan_to_num(side2)) * (
         width2 > 0.05
     )
     votes = votes[votes != 0] * travel
     if len(votes) < _MIN_FRAMES:
-        return StanceReading(None, travel, 0.0, len(votes), "too few readings of the body on the approach")
+        return StanceReading(None, travel, 0.0, len(votes), f"too few readings of the body on the {phase}")
     leads_left = float(np.mean(votes > 0))
     agree = max(leads_left, 1.0 - leads_left)
     if agree < _MIN_AGREE:
-        return StanceReading(None, travel, agree, len(votes), "the approach frames disagree on the leading foot")
+        return StanceReading(None, travel, agree, len(votes), f"the {phase} frames disagree on the leading foot")
     return StanceReading("regular" if leads_left > 0.5 else "goofy", travel, round(agree, 3), len(votes))

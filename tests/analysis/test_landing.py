@@ -7,7 +7,7 @@ import pytest
 
 from pose_service.analysis.compare import landing_grade
 from pose_service.analysis.landing import grade_landing, landing_score
-from pose_service.analysis.stance import riding_stance
+from pose_service.analysis.stance import landing_stance, riding_stance
 
 
 @pytest.mark.parametrize(
@@ -71,6 +71,21 @@ def test_no_stance_without_travel_across_the_picture(truth_body) -> None:  # typ
     moving = riding_stance(body["times"], body["keypoints_2d"], body["keypoints_3d"], np.full(len(kp2d), 100.0),
                            takeoff_s=takeoff)  # fmt: skip
     assert moving.stance == "regular" and moving.agree == 1.0
+
+
+@pytest.mark.parametrize(("spec", "view", "after"), [("regular,fs180", "front", "goofy"), ("regular,fs360", "front", "regular"),
+                                                     ("goofy,bs540", "back", "regular")])  # fmt: skip
+def test_the_stance_ridden_away_from_the_landing(truth_body, spec: str, view: str, after: str) -> None:  # type: ignore[no-untyped-def]
+    """An odd number of half turns lands switch, an even one in the approach's stance."""
+    body = truth_body(spec, view)
+    landing = float(body["timeline"].landing_s)
+    scale = np.full(len(body["times"]), 100.0)
+    got = landing_stance(body["times"], body["keypoints_2d"], body["keypoints_3d"], scale, landing_s=landing)
+    assert got.stance == after and got.agree == 1.0, got
+    # a run-out cut short, by the clip's end or the next jump's approach, is not read
+    soon = landing_stance(body["times"], body["keypoints_2d"], body["keypoints_3d"], scale, landing_s=landing,
+                          next_takeoff_s=landing + 0.6)  # fmt: skip
+    assert soon.stance is None and "under 0.5 s" in soon.reason
 
 
 def test_a_camera_following_the_rider_still_shows_the_stance(truth_body) -> None:  # type: ignore[no-untyped-def]

@@ -72,6 +72,22 @@ def test_under_rotation_is_measured_short_and_finished_on_the_snow(truth_body: B
     assert "short, finished on landing" in got["explanation"]
 
 
+def test_a_spin_read_between_two_counts_is_counted_by_the_stance_ridden_away_in(truth_body: Body) -> None:
+    """A 360 landed 90° short and finished on the snow: the fit reads the air between 180 and 360 (231°), and the
+    rider rides away in the approach's stance, so it is a 360; with the ride away out of view, the nearest count."""
+    body = truth_body("regular,fs360,under=90", "front")
+    got, _ = _report(body, "regular")
+    spin = got["rotation"]["spin"]
+    assert 225 < spin["measured_deg"] < 270, spin  # nearer 180 than 360
+    assert got["landing_stance"] == got["stance"] == "regular"
+    assert spin["nominal_deg"] == 360 and got["trick"] == "frontside 360"
+    assert "landed in the approach's stance" in got["explanation"]
+    cut = int(np.searchsorted(body["times"], body["timeline"].landing_s + 0.4))
+    short = {**body, **{k: body[k][:cut] for k in ("times", "keypoints_2d", "keypoints_3d")}}
+    got, _ = _report(short, "regular")
+    assert got["landing_stance"] is None and got["trick"] == "frontside 180", got["trick"]
+
+
 def test_over_rotation_turns_back(truth_body: Body) -> None:
     got, _ = _report(truth_body("goofy,bs360,over=30", "back"), "goofy")
     spin = got["rotation"]["spin"]

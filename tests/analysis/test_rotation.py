@@ -8,6 +8,7 @@ import pytest
 
 from pose_service.analysis import fit_rotation, judge_count, torso_frames
 from pose_service.analysis.camera import unrolled
+from pose_service.analysis.rotation import spin_count
 from pose_service.synth.motion import rot_z
 from tests.analysis.figures import SWAP, orient, project
 
@@ -80,6 +81,27 @@ def test_frames_lost_mid_flip_are_bridged() -> None:
                                                          (80, 180, 0), (344, 360, 360), (170, 360, 0)])  # fmt: skip
 def test_judge_count_rounds_to_the_called_multiple(measured: float, step: float, want: float) -> None:
     assert judge_count(measured, step) == want
+
+
+@pytest.mark.parametrize(
+    ("measured", "switched", "want"),
+    [
+        (241, False, 360),  # between 180 and 360, ridden away in the approach's stance: an even count
+        (241, True, 180),
+        (241, None, 180),  # no stance read after the landing: the nearest
+        (-300, True, 180),  # a direction's sign does not matter
+        (99, False, 0),  # a half turn read on a straight air or a flip that lands as it took off
+        (99, True, 180),
+        (470, False, 360),
+        (470, True, 540),
+        (200, False, 180),  # near a count: the rotation read holds against the stance read
+        (20, True, 0),
+    ],
+)
+def test_a_spin_between_two_counts_is_counted_by_the_stance_it_lands_in(
+    measured: float, switched: bool | None, want: float
+) -> None:
+    assert spin_count(measured, switched) == want
 
 
 def _rolled(spin: float, roll: float, heading: float):  # type: ignore[no-untyped-def]
