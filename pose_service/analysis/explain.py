@@ -20,7 +20,8 @@ The rules, in the order their sentences appear:
    within 0.4 s is a soft landing.
 6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
 7. Honesty: when under 60 % of the airborne frames agree with the fitted rotation, say the rotation is
-   uncertain; when the camera moved, rolled or zoomed around the jump (`camera.py`), say so and what it costs
+   uncertain; when the stance ridden away from the landing does not fit the count from the approach's stance (an
+   odd number of half turns lands switch), say the stance is uncertain; when the camera moved, rolled or zoomed around the jump (`camera.py`), say so and what it costs
    (the timing less sure, the height from the air time only, no lean and no landing grade).
 8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it; "not graded" with
    the reason when it cannot be read; an airbag landing says so, and why, instead.
@@ -154,6 +155,12 @@ def explain_sentences(jump: Jump) -> list[str]:
         out.append(
             f"The rotation is uncertain: only {100 * r.agreement:.0f}% of the {r.frames} airborne frames agree with it."
         )
+    switched = jump.landed_switched
+    if switched is not None and switched != (round(jump.spin_deg / 180.0) % 2 == 1) and jump.landed is not None:
+        # the count stood clear of the stances' reading (`rotation.spin_count`), and they disagree with it
+        count = f"a {jump.spin_deg:.0f}" if jump.spin_deg else "no spin"
+        out.append(f"The stance is uncertain: the rider rode away {jump.landed.stance}, which does not fit {count} "
+                   f"from a {jump.riding_stance} approach: the side or the count is misread.")  # fmt: skip
     if jump.camera is not None and jump.camera.moving:
         out.append(f"Filmed by a moving camera ({jump.camera.reason}): the takeoff and landing frames are less sure, "
                    "the height comes from the air time alone, and the trunk's lean and grabs are not measured.")  # fmt: skip

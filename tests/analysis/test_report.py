@@ -4,12 +4,15 @@ nominal, landing grade and gate, through `find_jumps` on the body's true joints.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
 from pose_service.analysis import find_jumps, gate_jumps
+from pose_service.analysis.explain import explain_sentences
+from pose_service.analysis.stance import StanceReading
 from pose_service.tracking.core import Track
 
 Body = Callable[..., dict[str, Any]]
@@ -86,6 +89,18 @@ def test_a_spin_read_between_two_counts_is_counted_by_the_stance_ridden_away_in(
     short = {**body, **{k: body[k][:cut] for k in ("times", "keypoints_2d", "keypoints_3d")}}
     got, _ = _report(short, "regular")
     assert got["landing_stance"] is None and got["trick"] == "frontside 180", got["trick"]
+
+
+def test_a_stance_ridden_away_that_does_not_fit_a_clear_count_is_doubted(truth_body: Body) -> None:
+    """A 360 read clearly (near 360) keeps its count whatever the stances say; a run-out read in the other stance
+    contradicts it, and the explanation says the side or the count is misread."""
+    body = truth_body("regular,fs360", "front")
+    jump = find_jumps(_track(body), body["times"], image_height=480, fps=30.0)[0]
+    assert jump.landed is not None and jump.landed.stance == "regular" and jump.spin_deg == 360
+    assert not any("stance is uncertain" in s for s in jump.sentences)
+    odd = replace(jump, landed=StanceReading("goofy", 1, 1.0, 20))
+    assert odd.spin_deg == 360
+    assert "rode away goofy, which does not fit a 360 from a regular approach" in " ".join(explain_sentences(odd))
 
 
 def test_over_rotation_turns_back(truth_body: Body) -> None:
