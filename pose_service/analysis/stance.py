@@ -7,6 +7,12 @@ axis (right hip, shoulder and ankle to the left ones) gives which side of the bo
 keypoints (x to the image's right) and the 2D ones are read together: each frame votes with the sum of both,
 so a frame whose 2D labels wobble does not decide alone.
 
+A rider carving before the kicker crosses the picture one way and comes back, turning the other side of the body to
+the camera as the travel turns: the window is cut to its last stretch travelling one way (`_one_way`), the line into
+the kicker. Read over the whole second, the real seg6's first kicker, its takeoff found a few frames earlier on
+perturbed runs, took in a carve and read no stance (or the wrong one) on 3 of 4 such runs; on the stretch, goofy on
+all 4, as on the clip itself.
+
 No answer (None) when the rider moves too little across the picture (travelling towards or away from the
 camera), the body is seen edge-on (its left axis points at the camera), or the frames disagree.
 
@@ -32,6 +38,7 @@ _MIN_RUN_OUT_S = 0.5  # the ride away read for at least this long: the real seg6
 # before the clip ends, carving away from the camera, read the approach's stance from 8 samples (travel 0.3 m/s),
 # where by eye the stance cannot be told
 _MIN_SPEED_M_S = 0.2  # across the picture: slower, the travel direction is not visible (a walking pace is 1.4)
+_TRAVEL_HALF_S = 0.15  # ... read at each sample over this long either side of it (`_one_way`)
 _MIN_SIDEWAYS = 0.3  # |x| of the unit left axis in the camera frame: less is a body seen edge-on
 _MIN_AGREE = 0.7  # share of frames that must vote the same way
 _MIN_FRAMES = 5
@@ -66,7 +73,7 @@ def riding_stance(
     """
     t = np.asarray(times_s, dtype=np.float64)
     window = (t >= takeoff_s - WINDOW_S) & (t <= takeoff_s - _POP_S)
-    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "approach")
+    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "approach", last=True)
 
 
 def landing_stance(
@@ -87,7 +94,62 @@ def landing_stance(
     seen = t[window]
     if len(seen) < 2 or seen[-1] - seen[0] < _MIN_RUN_OUT_S:
         return StanceReading(None, 0, 0.0, len(seen), f"the run-out is in view for under {_MIN_RUN_OUT_S:g} s")
-    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "run-out")
+    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "run-out", last=False)
+
+
+def _one_way(
+    t: np.ndarray,
+    keypoints_2d: np.ndarray,
+    scale_px_per_m: np.ndarray,
+    window: np.ndarray,
+    camera_dx_px: np.ndarray | None,
+    *,
+    last: bool,
+) -> np.ndarray:
+    """`window` cut to its last (else first) stretch of samples travelling one way across the picture: where the
+    hips' motion (less the camera's), a line through it over `_TRAVEL_HALF_S` either side of each sample, turns the
+    other way at `_MIN_SPEED_M_S` or more, the stretch before (after) it is left out. A rider carving before a kicker
+    crosses the picture and comes back, and turns the other side of the body to the camera as the travel turns; the
+    stance is read on the line into the kicker (and out of the landing)."""
+    index = np.flatnonzero(window)
+    if len(index) < _MIN_FRAMES:
+        return window
+    hip_x = (np.asarray(keypoints_2d, dtype=np.float64)[index, 23, 0] + np.asarray(keypoints_2d)[index, 24, 0]) / 2
+    if camera_dx_px is not None:
+        hip_x = hip_x - np.asarray(camera_dx_px, dtype=np.float64)[index]
+    scale = float(np.nanmedian(np.asarray(scale_px_per_m, dtype=np.float64)[index]))
+    if not np.isfinite(scale) or scale <= 0:
+        return window
+    speed = _local_speed(t[index], hip_x) / scale
+    with np.errstate(invalid="ignore"):
+        way = np.where(np.abs(speed) >= _MIN_SPEED_M_S, np.sign(speed), 0.0)
+    order = range(len(index) - 1, -1, -1) if last else range(len(index))
+    first_way = 0.0
+    for i in order:
+        if way[i] == 0.0:
+            continue
+        if first_way == 0.0:
+            first_way = way[i]
+        elif way[i] != first_way:  # the travel turned: keep the stretch nearer the kicker
+            out = window.copy()
+            if last:
+                out[index[: i + 1]] = False
+            else:
+                out[index[i:]] = False
+            return out
+    return window
+
+
+def _local_speed(t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """(m,) the slope of a line through x's finite samples within `_TRAVEL_HALF_S` of each sample (nan where fewer
+    than 3)."""
+    out = np.full(len(t), np.nan)
+    ok = np.isfinite(x)
+    for i in range(len(t)):
+        near = ok & (np.abs(t - t[i]) <= _TRAVEL_HALF_S)
+        if near.sum() >= 3:
+            out[i] = np.polyfit(t[near], x[near], 1)[0]
+    return out
 
 
 def _read(
@@ -98,8 +160,12 @@ def _read(
     window: np.ndarray,
     camera_dx_px: np.ndarray | None,
     phase: str,
+    *,
+    last: bool,
 ) -> StanceReading:
-    """The stance over the samples of `window`, a ride in one stance (`phase` names it in the reasons)."""
+    """The stance over the samples of `window`, a ride in one stance (`phase` names it in the reasons): over its
+    `last` (else first) stretch travelling one way across the picture, where the rider carved across it and back."""
+    window = _one_way(t, keypoints_2d, scale_px_per_m, window, camera_dx_px, last=last)
     if window.sum() < _MIN_FRAMES:
         return StanceReading(None, 0, 0.0, int(window.sum()), f"the {phase} is not in view")
     k2 = np.asarray(keypoints_2d, dtype=np.float64)[window]

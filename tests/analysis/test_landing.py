@@ -73,6 +73,24 @@ def test_no_stance_without_travel_across_the_picture(truth_body) -> None:  # typ
     assert moving.stance == "regular" and moving.agree == 1.0
 
 
+def test_a_rider_carving_across_the_picture_and_back_before_the_kicker(truth_body) -> None:  # type: ignore[no-untyped-def]
+    """The stance is read on the line into the kicker: before it the rider came the other way across the picture
+    (the hips' path reflected about a turn 0.55 s before takeoff) showing the other side of the body, the same
+    stance. Over the whole window the travel and the body's side disagree half the time."""
+    body = truth_body("regular,fs360", "front")
+    t, takeoff = body["times"], float(body["timeline"].takeoff_s)
+    kp2d, kp3d = body["keypoints_2d"].copy(), body["keypoints_3d"].copy()
+    hips = (kp2d[:, 23, 0] + kp2d[:, 24, 0]) / 2
+    before = t < takeoff - 0.55
+    turn = hips[np.flatnonzero(~before)[0]]
+    kp2d[before, :, 0] = (2 * turn - hips[before])[:, None] - (kp2d[before, :, 0] - hips[before, None])
+    kp3d[before, :, 0] *= -1
+    scale = np.full(len(t), 100.0)
+    got = riding_stance(t, kp2d, kp3d, scale, takeoff_s=takeoff)
+    assert got.stance == "regular" and got.travel == 1 and got.agree == 1.0, got
+    assert got.frames < before.size - before.sum()  # the samples after the turn only
+
+
 @pytest.mark.parametrize(("spec", "view", "after"), [("regular,fs180", "front", "goofy"), ("regular,fs360", "front", "regular"),
                                                      ("goofy,bs540", "back", "regular")])  # fmt: skip
 def test_the_stance_ridden_away_from_the_landing(truth_body, spec: str, view: str, after: str) -> None:  # type: ignore[no-untyped-def]
