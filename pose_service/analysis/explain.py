@@ -21,8 +21,9 @@ The rules, in the order their sentences appear:
 6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
 7. Honesty: when under 60 % of the airborne frames agree with the fitted rotation, say the rotation is
    uncertain; when the stance ridden away from the landing does not fit the count from the approach's stance (an
-   odd number of half turns lands switch), say the stance is uncertain; when the camera moved, rolled or zoomed around the jump (`camera.py`), say so and what it costs
-   (the timing less sure, the height from the air time only, no lean and no landing grade).
+   odd number of half turns lands switch), say the stance is uncertain; when the camera moved, rolled or zoomed
+   around the jump (`camera.py`), say so and what it costs (the timing less sure, the height from the air time
+   only, no lean and no landing grade).
 8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it; "not graded" with
    the reason when it cannot be read; an airbag landing says so, and why, instead.
 """

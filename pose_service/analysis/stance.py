@@ -18,7 +18,7 @@ camera), the body is seen edge-on (its left axis points at the camera), or the f
 
 The same reading over the ride away from the landing (`landing_stance`) says whether the rider landed in the
 approach's stance or switch: a spin of an odd number of half turns lands switch, an even one does not, whatever
-the pose model made of the body in the air (`trick.spin_count`).
+the pose model made of the body in the air (`rotation.spin_count`).
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ def _one_way(
     index = np.flatnonzero(window)
     if len(index) < _MIN_FRAMES:
         return window
-    hip_x = (np.asarray(keypoints_2d, dtype=np.float64)[index, 23, 0] + np.asarray(keypoints_2d)[index, 24, 0]) / 2
+    k2 = np.asarray(keypoints_2d, dtype=np.float64)[index]
+    hip_x = (k2[:, 23, 0] + k2[:, 24, 0]) / 2
     if camera_dx_px is not None:
         hip_x = hip_x - np.asarray(camera_dx_px, dtype=np.float64)[index]
     scale = float(np.nanmedian(np.asarray(scale_px_per_m, dtype=np.float64)[index]))
@@ -130,7 +131,7 @@ def _one_way(
             continue
         if first_way == 0.0:
             first_way = way[i]
-        elif way[i] != first_way:  # the travel turned: keep the stretch nearer the kicker
+        elif way[i] != first_way:  # the travel turned: keep the stretch nearer the jump
             out = window.copy()
             if last:
                 out[index[: i + 1]] = False
