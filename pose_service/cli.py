@@ -199,6 +199,8 @@ def _jump_line(jump: dict[str, Any]) -> str:
     stance = jump.get("stance") or "stance unseen"
     if jump.get("switch"):
         stance += ", switch"
+    if jump.get("landing_stance") and jump["landing_stance"] != jump.get("stance"):
+        stance += f", rode away {jump['landing_stance']}"
     height = jump.get("height") or {}
     how = {"trajectory": "from the trajectory", "air_time": "from the air time"}.get(height.get("method", ""), "")
     parts = [f"{jump['trick']} ({stance}), {jump['air_time_s']:.2f} s in the air, {jump['height_m']:.2f} m high {how}"]

@@ -176,7 +176,9 @@ def test_cli_prints_the_reason_instead_of_numbers(truth_body: Body) -> None:
 
     scored, _ = _report(truth_body("goofy,bs540", "back"), "goofy")
     line = _jump_line(scored)
-    assert line.startswith("backside 540 (goofy)") and "spin 540 nominal" in line and "landing stomped" in line
+    # an odd number of half turns: ridden away in the other stance
+    assert line.startswith("backside 540 (goofy, rode away regular)"), line
+    assert "spin 540 nominal" in line and "landing stomped" in line
     gated, _ = _report(truth_body("goofy,bs540", "back"), "goofy", height_px=40.0)
     line = _jump_line(gated)
     assert "not scored: rider under 60 px tall (median 40 px)" in line and "540" not in line
