@@ -102,12 +102,28 @@ def _analyze(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int]
     return json.loads(result_path.read_text()), printed.getvalue(), code
 
 
+def rider_arrays(result: dict[str, Any]) -> tuple[dict[str, Any], Any, Any, Any, Any] | None:
+    """The rider's track in a result.json and its samples' times, 2D and 3D keypoints and picture scale (as
+    `analysis.jumps` computes it), or None where no rider was found."""
+    import numpy as np
+
+    from pose_service.analysis.airborne import pixels_per_metre
+
+    track = next((t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"]), None)
+    if track is None:
+        return None
+    times = np.asarray(result["timestamps_s"], dtype=np.float64)[np.asarray(track["frames"])]
+    k2 = np.asarray(track["keypoints_2d"], dtype=np.float64)
+    k3 = np.asarray(track["keypoints_3d"], dtype=np.float64)
+    fps = float(result["video"]["fps"])
+    return track, times, k2, k3, pixels_per_metre(k2, k3, smooth=max(3, round(fps * 0.5)) | 1)
+
+
 def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] | None:
     """The cached result.json of `video` with each jump's grab read again by the current `find_grab`; None when
     there is no cached result."""
     import numpy as np
 
-    from pose_service.analysis.airborne import pixels_per_metre
     from pose_service.analysis.forearm import ForearmReader
     from pose_service.analysis.grab import find_grab
     from pose_service.tracking.core import Track
@@ -117,15 +133,12 @@ def _regrab(video: Path, stance: str) -> tuple[dict[str, Any] | None, str, int] 
     if not path.exists():
         return None
     result = json.loads(path.read_text())
-    track = next((t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"]), None)
-    if track is None:
+    arrays = rider_arrays(result)
+    if arrays is None:
         return result, "cached (no rider)", 0
+    track, times, k2, k3, scale = arrays
     frames = np.asarray(track["frames"])
-    times = np.asarray(result["timestamps_s"], dtype=np.float64)[frames]
-    k2 = np.asarray(track["keypoints_2d"], dtype=np.float64)
-    k3 = np.asarray(track["keypoints_3d"], dtype=np.float64)
     fps = float(result["video"]["fps"])
-    scale = pixels_per_metre(k2, k3, smooth=max(3, round(fps * 0.5)) | 1)
     rider = Track(id=int(track["id"]), frames=frames, bbox=np.asarray(track["bbox"], dtype=np.float64), keypoints_2d=k2,
                   keypoints_3d=k3, interpolated=np.asarray(track.get("interpolated") or [False] * len(frames), bool))
     forearm = ForearmReader(probe(video), rider)  # the picture's reading of the forearms, as `analyze` passes it

@@ -25,8 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from pose_service.analysis.airborne import pixels_per_metre
 from pose_service.analysis.stance import landing_stance, riding_stance
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from grab_report import rider_arrays  # noqa: E402  (the benchmark beside this one)
 
 
 def _stances(result: dict[str, Any], index: int) -> tuple[str | None, str | None, str]:
@@ -37,15 +40,10 @@ def _stances(result: dict[str, Any], index: int) -> tuple[str | None, str | None
         return jump["stance"], jump["landing_stance"], "result.json"
     if any((j.get("camera") or {}).get("moving") for j in jumps):
         return jump["stance"], None, "not kept (moving camera)"
-    track = next((t for t in result["tracks"] if t["id"] == result["analysis"]["rider_track"]), None)
-    if track is None:
+    arrays = rider_arrays(result)
+    if arrays is None:
         return jump["stance"], None, "no rider"
-    frames = np.asarray(track["frames"])
-    times = np.asarray(result["timestamps_s"], dtype=np.float64)[frames]
-    k2 = np.asarray(track["keypoints_2d"], dtype=np.float64)
-    k3 = np.asarray(track["keypoints_3d"], dtype=np.float64)
-    fps = float(result["video"]["fps"])
-    scale = pixels_per_metre(k2, k3, smooth=max(3, round(fps * 0.5)) | 1)
+    _, times, k2, k3, scale = arrays
     following = jumps[index + 1]["takeoff_s"] if index + 1 < len(jumps) else np.inf
     before = riding_stance(times, k2, k3, scale, takeoff_s=jump["takeoff_s"])
     after = landing_stance(times, k2, k3, scale, landing_s=jump["landing_s"], next_takeoff_s=following)
