@@ -91,10 +91,8 @@ def landing_stance(
     `_MIN_RUN_OUT_S` or more."""
     t = np.asarray(times_s, dtype=np.float64)
     window = (t >= landing_s + _SETTLE_S) & (t <= min(landing_s + WINDOW_S, next_takeoff_s - _POP_S))
-    seen = t[window]
-    if len(seen) < 2 or seen[-1] - seen[0] < _MIN_RUN_OUT_S:
-        return StanceReading(None, 0, 0.0, len(seen), f"the run-out is in view for under {_MIN_RUN_OUT_S:g} s")
-    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "run-out", last=False)
+    return _read(t, keypoints_2d, keypoints_3d, scale_px_per_m, window, camera_dx_px, "run-out", last=False,
+                 least_s=_MIN_RUN_OUT_S)
 
 
 def _one_way(
@@ -163,10 +161,15 @@ def _read(
     phase: str,
     *,
     last: bool,
+    least_s: float = 0.0,
 ) -> StanceReading:
     """The stance over the samples of `window`, a ride in one stance (`phase` names it in the reasons): over its
-    `last` (else first) stretch travelling one way across the picture, where the rider carved across it and back."""
+    `last` (else first) stretch travelling one way across the picture, where the rider carved across it and back,
+    that stretch spanning `least_s` or more."""
     window = _one_way(t, keypoints_2d, scale_px_per_m, window, camera_dx_px, last=last)
+    seen = t[window]
+    if least_s and (len(seen) < 2 or seen[-1] - seen[0] < least_s):
+        return StanceReading(None, 0, 0.0, len(seen), f"the {phase} is in view for under {least_s:g} s")
     if window.sum() < _MIN_FRAMES:
         return StanceReading(None, 0, 0.0, int(window.sum()), f"the {phase} is not in view")
     k2 = np.asarray(keypoints_2d, dtype=np.float64)[window]
