@@ -1,7 +1,8 @@
 """The jump analysis under a moving camera (issue 16, item 5): renders `moving_suite()` (follow-cams, a low camera
 under the kicker, a panning handheld, a rolled horizon, a zoom, a fisheye, a drone), runs the whole `analyze`
 pipeline on each clip (no mesh) and prints a Markdown table against the truth: takeoff and landing frames, their
-errors, the spin, flip and roll counts and directions, and the landing's grade; then the shares found right.
+errors, the spin, flip and roll counts and directions, and the landing's grade; then the shares found right and the
+false jumps (any jump found besides the one that overlaps the true flight).
 `--suite airbag` runs `airbag_suite()` instead: jumps into an airbag, whose grade must say so.
 
     .venv/bin/python bench/moving_camera.py                        # all 24 clips, 480x480, 30 fps, in out/moving_camera
@@ -143,8 +144,12 @@ def summary(rows: list[dict[str, Any]]) -> str:
         return f"{k}/{n} ({100 * k / n:.0f}%)"
 
     found = sum(r["got"] is not None for r in jumps)
+    false = {r["clip"].name: r["n_jumps"] - (r["got"] is not None) for r in rows}
+    false = {name: k for name, k in false.items() if k > 0}
     return "\n".join([
         f"- jumps found: {found}/{n}",
+        f"- false jumps (found beside the true one, or in a clip without one): {sum(false.values())}"
+        + "".join(f"; {name}: {k}" for name, k in false.items()),
         f"- takeoff and landing both within {NEAR_FRAMES} frames: {share('timing')}",
         f"- spin, flip and roll counts right: {share('counts')}",
         f"- directions right: {share('directions')}",

@@ -215,13 +215,14 @@ def test_the_bench_table_says_none_when_nothing_is_found() -> None:
     clip = moving_suite()[1]
     truth_jump = {"takeoff_frame": 36, "landing_frame": 60, "takeoff_s": 1.2, "landing_s": 2.0}
     rotation = {"spin": (360, "left"), "flip": (0, None), "roll": (0, None)}
-    missed = {"clip": clip, "truth": truth_jump, "rotation": rotation, "got": None, "error": None}
+    missed = {"clip": clip, "truth": truth_jump, "rotation": rotation, "got": None, "error": None, "n_jumps": 0}
     found = dict(missed, got={"takeoff_frame": 37, "landing_frame": 62, "spin_deg": 360, "spin_direction": "left",
-                              "flip_deg": 0, "roll_deg": 0})  # fmt: skip
+                              "flip_deg": 0, "roll_deg": 0}, n_jumps=2)  # fmt: skip
     table = bench.table([missed, found])
     assert "| none |" in table and "| 1/2 |" in table
     summary = bench.summary([missed, found])
     assert "within 3 frames: 1/2 (50%)" in summary and "counts right: 1/2" in summary
+    assert f"one): 1; {clip.name}: 1" in summary  # the second jump found in the clip is a false one
 
 
 def test_cli_synth_refuses_an_unknown_camera(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
