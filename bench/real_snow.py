@@ -19,6 +19,7 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --roll 10           # the horizon tilted 10 degrees (the picture enlarged to fill)
     .venv/bin/python bench/real_snow.py --roll 8,2          # a handheld rocking 8 degrees either way every 2 s
     .venv/bin/python bench/real_snow.py --jitter 11         # the pose model's outputs moved a twentieth of a pixel
+    .venv/bin/python bench/real_snow.py --trim 0.6,0.6      # each clip cut 0.6 s before its first takeoff and after its last landing
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either
@@ -49,6 +50,11 @@ parabola grows furthest, which side of a threshold a reading falls): a result th
 edge, as a new clip or another encoder would find. On 2026-12-07 seg1's takeoff read 53-54 in 12 of 19 seeded runs
 against 60 unperturbed (the garbled feet on the lip, `airborne._garbled`), and seg6's first 27-32 against 47 in 15
 of 19 (`airborne._contact_scan`).
+
+`--trim BEFORE,AFTER` cuts each clip to BEFORE seconds before its first annotated takeoff and AFTER seconds after its
+last landing (within the clip), as a rider trims a clip to the jump, or as the shared clips were themselves cut from
+one long video (seg3 ends on a cut to another scene): the run-in and the ride away that the flight's contacts, the
+stance and the rider's choice read are then short. The annotations move with the cut.
 
 Results are written under $POSE_SERVICE_DATA_DIR/bench-real-snow/<clip>_pose/.
 """
@@ -139,18 +145,20 @@ def air_recall(chain: Track | None, takeoff: int, landing: int) -> tuple[int, in
 
 
 def score_clip(
-    name: str, result: dict[str, Any], truth: dict[str, Any], every: int = 1, times: int = 1
+    name: str, result: dict[str, Any], truth: dict[str, Any], every: int = 1, times: int = 1, first: int = 0
 ) -> dict[str, Any]:
     """Each annotated jump matched to the found jump that overlaps it most (or None), and the unmatched ones.
 
     every: the clip analysed kept every this many frames of the annotated one (`--every`): its takeoff is the last
     kept frame on the snow, its landing the first kept one back. times: the clip analysed has this many frames for
-    each annotated one (`--double-rate`): the annotated frame f is its frame f * times."""
+    each annotated one (`--double-rate`): the annotated frame f is its frame f * times. first: the annotated clip's
+    frame the analysed one starts on (`--trim`)."""
     found = list(result["analysis"]["jumps"])
     chain = chained_rider(result)
     rows, used = [], set()
     for annotated in truth.get("jumps", []):
-        want = {"takeoff": annotated["takeoff"] * times // every, "landing": -(-annotated["landing"] * times // every)}
+        takeoff, landing = annotated["takeoff"] - first, annotated["landing"] - first
+        want = {"takeoff": takeoff * times // every, "landing": -(-landing * times // every)}
         best, overlap = None, 0
         for k, got in enumerate(found):
             o = min(got["landing_frame"], want["landing"]) - max(got["takeoff_frame"], want["takeoff"])
@@ -249,20 +257,24 @@ def variant(
     every: int = 1,
     double_rate: bool = False,
     roll: tuple[float, float] = (0.0, 0.0),
+    keep: tuple[int, int] | None = None,
 ) -> Path:
     """`clip` mirrored left to right and/or upscaled `upscale` times (bicubic) and/or its levels scaled (each
     channel's 8-bit level times its gain, clipped: `--exposure`, `--tint`) and/or every `every`th frame kept and/or
-    turned about the picture's middle by `roll` (degrees, period in seconds: `rolled`), written to `out` once (the
-    frames' own times); with `double_rate`, at twice the frame rate (`interpolated`)."""
+    turned about the picture's middle by `roll` (degrees, period in seconds: `rolled`) and/or cut to the frames
+    `keep` (first, last; their times then count from the first), written to `out` once (the frames' own times);
+    with `double_rate`, at twice the frame rate (`interpolated`)."""
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial.mp4")
         info = probe(clip)
         width, height = info.width * upscale, info.height * upscale
         with VideoReader(info) as reader, VideoWriter(partial, width=width, height=height, fps=info.fps / every) as w:
+            start_s = None
             for frame in reader:
-                if frame.index % every:
+                if frame.index % every or (keep is not None and not keep[0] <= frame.index <= keep[1]):
                     continue
+                start_s = frame.time_s if start_s is None or keep is None else start_s
                 rgb = frame.rgb[:, ::-1] if mirror else frame.rgb
                 if upscale > 1:
                     rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_CUBIC)
@@ -270,7 +282,7 @@ def variant(
                     rgb = np.clip(np.rint(rgb.astype(np.float32) * np.array(gains, dtype=np.float32)), 0, 255).astype(np.uint8)
                 if roll[0]:
                     rgb = rolled(rgb, roll[0], roll[1], frame.time_s)
-                w.write(np.ascontiguousarray(rgb), frame.time_s)
+                w.write(np.ascontiguousarray(rgb), frame.time_s - (start_s if keep is not None else 0.0))
         if double_rate:
             interpolated(partial, out.with_suffix(".double.mp4"))
             partial.unlink()
@@ -360,6 +372,18 @@ def _whole_rider(clip: Path, out_dir: Path, settings: Settings) -> tuple[Track |
     return chained_rider(result), int(result["video"]["frame_count"])
 
 
+def _trimmed(clip: Path, annotated: dict[str, Any], trim: str) -> tuple[int, int] | None:
+    """The frames `--trim BEFORE,AFTER` keeps of `clip` (first, last), or None where nothing is annotated."""
+    jumps = annotated.get("jumps") or []
+    if not jumps:
+        return None
+    before_s, after_s = (float(x) for x in trim.split(","))
+    info = probe(clip)
+    first = max(0, min(j["takeoff"] for j in jumps) - round(before_s * info.fps))
+    last = min(info.frame_count - 1, max(j["landing"] for j in jumps) + round(after_s * info.fps))
+    return first, last
+
+
 def _scored(
     name: str, args: argparse.Namespace, truth: dict[str, Any], settings: Settings, out_root: Path,
     gains: tuple[float, float, float], roll: tuple[float, float], costs: list[str],
@@ -373,13 +397,15 @@ def _scored(
     tag += f"_every{args.every}" if args.every > 1 else ""
     tag += "_double" if args.double_rate else ""
     tag += f"_roll{args.roll.replace(',', '-')}" if args.roll else ""
+    keep = _trimmed(clip, truth[name], args.trim) if args.trim else None
+    tag += f"_trim{args.trim.replace(',', '-')}" if keep else ""
     tag = tag or ("_reencoded" if args.reencode else "")
     if args.portrait:
         clip = portrait(clip, out_root / f"{name}_portrait.mp4", *_whole_rider(clip, out_root / f"{name}_pose", settings))
         tag = "_portrait"
     elif tag:
         clip = variant(clip, out_root / f"{name}{tag}.mp4", mirror=args.mirror, upscale=args.upscale,
-                       gains=gains, every=args.every, double_rate=args.double_rate, roll=roll)
+                       gains=gains, every=args.every, double_rate=args.double_rate, roll=roll, keep=keep)
     t0 = time.perf_counter()
     jitter = "" if args.jitter is None else f"_jitter{args.jitter}"
     outcome = analyze(clip, out_dir=out_root / f"{name}{tag}{jitter}_pose", options=AnalyzeOptions(mesh=False, frame_rate=args.frame_rate),
@@ -387,7 +413,7 @@ def _scored(
     seconds = time.perf_counter() - t0
     print(f"{name}: analysed in {seconds:.1f} s", file=sys.stderr)
     times = 2 if args.double_rate else 1
-    score = score_clip(name, outcome.result, truth[name], args.every, times)
+    score = score_clip(name, outcome.result, truth[name], args.every, times, keep[0] if keep else 0)
     look = outcome.result["backend"].get("second_look") or {}
     costs.append(f"- {name}: analysed in {seconds:.1f} s; second look: {look.get('frames', 0)} frames searched, "
                  f"{look.get('crops', 0)} crops, {look.get('regions', 0)} regions, {look.get('found', 0)} poses found")  # fmt: skip
@@ -421,7 +447,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="move every pose the model gives by seeded noise of a twentieth of a pixel (another CPU)")
     parser.add_argument("--frame-rate", default="full", choices=["full", "adaptive"],
                         help="analyze --frame-rate (default full; bench/adaptive_rate.py compares the two)")
+    parser.add_argument("--trim", default="", metavar="BEFORE,AFTER",
+                        help="each clip cut this many seconds before its first annotated takeoff and after its last "
+                             "landing (a clip trimmed to its jump; the annotations follow)")
     args = parser.parse_args(argv)
+    if args.trim and len(args.trim.split(",")) != 2:
+        parser.error("--trim wants BEFORE,AFTER in seconds")
     truth_file = args.media / "truth.json"
     if not truth_file.is_file():
         print(f"no annotations at {truth_file}: ../shared/media/real_snow is not beside this checkout")

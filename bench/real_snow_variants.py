@@ -2,11 +2,11 @@
 
 One clip's timing can flip on a frame: seg6's first takeoff reads 46, 47 or 49 (truth 41, tolerance 5) as the
 pose model's readings of a few frames change, so a change judged on the plain clips alone is judged on a coin.
-This runs the plain clips and ten variants of them (mirrored, written again, darker, tinted, upscaled, 15
-frames/s, rocked, and three with the pose model's outputs moved by seeded noise of a twentieth of a pixel, a
-stress test of every threshold the readings meet; see `bench/real_snow.py`), prints per variant the figures
-against the issue's targets and the totals, and, given a saved run (`--against`), every annotated jump whose
-found frames, recall or trick moved.
+This runs the plain clips and eleven variants of them (mirrored, written again, darker, tinted, upscaled, 15
+frames/s, rocked, three with the pose model's outputs moved by seeded noise of a twentieth of a pixel, a
+stress test of every threshold the readings meet, and cut 0.6 s around the jumps; see `bench/real_snow.py`), prints
+per variant the figures against the issue's targets and the totals, and, given a saved run (`--against`), every
+annotated jump whose found frames, recall or trick moved.
 
     .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-before                  # about 7 minutes on 2 cores
     .venv/bin/python bench/real_snow_variants.py --save /tmp/rs-after --against /tmp/rs-before
@@ -16,7 +16,7 @@ found frames, recall or trick moved.
 Each variant's scores go to SAVE/<variant>.json and its table to SAVE/<variant>.log; the analyses themselves under
 $POSE_SERVICE_DATA_DIR/bench-real-snow/ as `bench/real_snow.py` writes them (each run replaces the last). The
 variants run in `--processes` processes at once (default: one per core; a clip is analysed on one core, and each
-variant writes its own files), so on 2 cores the eleven take about half the time one process takes.
+variant writes its own files), so on 2 cores the twelve take about half the time one process takes.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ VARIANTS: dict[str, tuple[list[str], int]] = {
     "jitter-1": (["--jitter", "1"], 1),
     "jitter-2": (["--jitter", "2"], 1),
     "jitter-3": (["--jitter", "3"], 1),
+    "trim-0.6": (["--trim", "0.6,0.6"], 1),
 }
 
 

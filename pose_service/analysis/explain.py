@@ -21,7 +21,9 @@ The rules, in the order their sentences appear:
 6. Balance: the trunk leaning more than 30 deg from upright at touchdown.
 7. Honesty: when under 60 % of the airborne frames agree with the fitted rotation, say the rotation is
    uncertain; when the stance ridden away from the landing does not fit the count from the approach's stance (an
-   odd number of half turns lands switch), say the stance is uncertain; when the camera moved, rolled or zoomed
+   odd number of half turns lands switch), say the stance is uncertain; when the spin's total lies midway between
+   two counts (`rotation.STANCE_DECIDES_DEG` or more from the one named) and no stance ridden away chose, say the
+   count is uncertain; when the camera moved, rolled or zoomed
    around the jump (`camera.py`), say so and what it costs (the timing less sure, the height from the air time
    only, no lean and no landing grade).
 8. Landing grade: stomped, sketchy or crash (`landing.py`), with the numbers that decided it; "not graded" with
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pose_service.analysis.landing import AIRBAG, UNKNOWN
-from pose_service.analysis.rotation import judge_count
+from pose_service.analysis.rotation import STANCE_DECIDES_DEG, judge_count
 
 if TYPE_CHECKING:
     from pose_service.analysis.grab import Grab
@@ -157,6 +159,13 @@ def explain_sentences(jump: Jump) -> list[str]:
             f"The rotation is uncertain: only {100 * r.agreement:.0f}% of the {r.frames} airborne frames agree with it."
         )
     switched = jump.landed_switched
+    spin = jump.turns.get("spin")
+    if spin is not None and switched is None and abs(abs(spin.measured_deg) - spin.nominal_deg) >= STANCE_DECIDES_DEG:
+        # a total midway between two counts that no stance ridden away settled (`rotation.spin_count`)
+        low = 180.0 * np.floor(abs(spin.measured_deg) / 180.0)
+        out.append(f"The spin's count is uncertain: {abs(spin.measured_deg):.0f}° measured lies between {low:.0f} and "
+                   f"{low + 180:.0f}, and the stance ridden away from the landing, which would tell them apart, "
+                   "was not read.")  # fmt: skip
     if switched is not None and switched != (round(jump.spin_deg / 180.0) % 2 == 1) and jump.landed is not None:
         # the count stood clear of the stances' reading (`rotation.spin_count`), and they disagree with it
         count = f"a {jump.spin_deg:.0f}" if jump.spin_deg else "no spin"

@@ -63,7 +63,7 @@ _TILT_MARGIN = 0.5  # likewise a tilted axis against the best upright fit
 _INVERTED_TILT_DEG = 45.0  # an axis tilted past this takes the head below the hips once a turn
 _TABLE_STEP = 3.0  # degrees: the per-frame cost tables of the varying-rate search
 _TILT_GRID = (np.arange(10.0, 71.0, 5.0), np.arange(0.0, 360.0, 30.0), 6.0)  # tilt, toward, turn step (degrees)
-_STANCE_DECIDES_DEG = 45.0  # a spin total this far from its nearest count: the landing's stance picks it (`spin_count`)
+STANCE_DECIDES_DEG = 45.0  # a spin total this far from its nearest count: the landing's stance picks it (`spin_count`)
 _MIN_AIR_FRAMES = 6  # fewer airborne readings: only the steady fit
 _MIN_TILT_DEG = 10.0  # a tilted fit nearer upright than this is an upright spin: the upright fit is kept
 _MAX_TILT_DEG = 70.0  # an axis tilted further is nearer a flip or roll than a spin: the upright families' (a
@@ -121,7 +121,7 @@ def judge_count(total_deg: float, step: float = 180.0) -> float:
 
 
 def spin_count(total_deg: float, landed_switched: bool | None = None) -> float:
-    """A spin's judge count: the nearest 180 (`judge_count`), or, where the measured total lies `_STANCE_DECIDES_DEG`
+    """A spin's judge count: the nearest 180 (`judge_count`), or, where the measured total lies `STANCE_DECIDES_DEG`
     or more from it and the stances before takeoff and after landing are known, the count either side of the total
     that lands as the rider did. An odd number of half turns lands switch (a 180, a 540), an even one in the
     approach's stance (a 360): the stance is read off a rider riding on the snow, where the pose model sees the
@@ -129,7 +129,7 @@ def spin_count(total_deg: float, landed_switched: bool | None = None) -> float:
     front (the real seg6's first kicker, a backside 360 by its yaw readings, measured 249-320° over its variants)."""
     nearest = judge_count(total_deg, 180.0)
     total = abs(total_deg)
-    if landed_switched is None or abs(total - nearest) < _STANCE_DECIDES_DEG:
+    if landed_switched is None or abs(total - nearest) < STANCE_DECIDES_DEG:
         return nearest
     below = 180.0 * float(np.floor(total / 180.0))
     odd = round(below / 180.0) % 2 == 1

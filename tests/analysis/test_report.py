@@ -77,7 +77,8 @@ def test_under_rotation_is_measured_short_and_finished_on_the_snow(truth_body: B
 
 def test_a_spin_read_between_two_counts_is_counted_by_the_stance_ridden_away_in(truth_body: Body) -> None:
     """A 360 landed 90° short and finished on the snow: the fit reads the air between 180 and 360 (231°), and the
-    rider rides away in the approach's stance, so it is a 360; with the ride away out of view, the nearest count."""
+    rider rides away in the approach's stance, so it is a 360; with the ride away out of view, the nearest count, said
+    to be uncertain."""
     body = truth_body("regular,fs360,under=90", "front")
     got, _ = _report(body, "regular")
     spin = got["rotation"]["spin"]
@@ -85,10 +86,12 @@ def test_a_spin_read_between_two_counts_is_counted_by_the_stance_ridden_away_in(
     assert got["landing_stance"] == got["stance"] == "regular"
     assert spin["nominal_deg"] == 360 and got["trick"] == "frontside 360"
     assert "landed in the approach's stance" in got["explanation"]
+    assert "count is uncertain" not in got["explanation"]
     cut = int(np.searchsorted(body["times"], body["timeline"].landing_s + 0.4))
     short = {**body, **{k: body[k][:cut] for k in ("times", "keypoints_2d", "keypoints_3d")}}
     got, _ = _report(short, "regular")
     assert got["landing_stance"] is None and got["trick"] == "frontside 180", got["trick"]
+    assert "The spin's count is uncertain" in got["explanation"] and "between 180 and 360" in got["explanation"]
 
 
 def test_a_stance_ridden_away_that_does_not_fit_a_clear_count_is_doubted(truth_body: Body) -> None:
