@@ -242,7 +242,8 @@ def follow_adaptive(
             # The window graph starts cold: as a chunk's does (`chunks.SEED_FRAMES`), it looks at each half of the
             # window's first frames for people the whole frame's detector passes over but a warm graph keeps.
             cold = first is not None and first > start and frame.index - first < SEED_FRAMES
-            if poses is not None and (n < seed_frames or cold):
+            seeding = n < seed_frames or cold
+            if poses is not None and seeding:
                 for region in halves(info.width, info.height):
                     found = look.detect_region(paint_out(frame.rgb, poses, region), region)
                     poses = merge_found(poses, found, region)
@@ -253,7 +254,7 @@ def follow_adaptive(
             else:
                 counts["posed"] += 1
                 poses = look_again(look, tracker, frame.rgb, poses)  # its still-image model: no video state
-                poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0), frame.time_s)
+                poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0, tentative=seeding), frame.time_s)
                 pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             if advance is not None:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # A chunk's process sends its progress every this many frames.
 _PROGRESS_EVERY = 10
-# A chunk but the first also looks at each half of its first frames (`follow_frames`); the tracker confirms a
+# A clip and each chunk of it also look at each half of their first frames (`follow_frames`); the tracker confirms a
 # person after 3 detections.
 SEED_FRAMES = 6
 
@@ -110,10 +110,14 @@ def follow_frames(
     """Pose and track frames start..stop of the clip into `tracker`; the frames' timestamps and the backend's
     name, version and settings.
 
-    seed_frames: on this many first frames the model also looks at each half of the frame. A chunk starts cold:
-    a serial run's video graph may carry a person from earlier frames whom the whole frame's detector does not
-    find on its own (a small or half-hidden one: on sports2d_demo one person went unseen for 100 frames), while
-    in a half of the frame it does; once the tracker holds them, its second looks keep them."""
+    seed_frames: on this many first frames the model also looks at each half of the frame, and the second look
+    (`pose.rotated`) follows the tracks not yet confirmed too. A clip or a chunk starts cold: a serial run's video
+    graph may carry a person from earlier frames whom the whole frame's detector does not find on its own (a
+    small or half-hidden one: on sports2d_demo one person went unseen for 100 frames), while in a half of the frame
+    it does; once the tracker holds them, its second looks keep them. A clip trimmed to its jump starts cold as
+    well: the real seg6 cut 0.6 s before its first takeoff showed its small rider on the lip in a half of frames
+    0, 1 and 3 only, too few in a row for the tracker to confirm, and the rider was first held in the air 1.3 s
+    later (no jump found); followed from the first reading by the second look, the rider is held from frame 0."""
     if setup.frame_rate == "adaptive":
         from pose_service.adaptive import follow_adaptive
 
@@ -139,7 +143,7 @@ def follow_frames(
         pending: Future[None] | None = None
         for n, frame in enumerate(reader):
             poses = backend.detect(frame.rgb, frame.time_s)
-            if n < seed_frames:
+            if n < seed_frames:  # `seeding`, below
                 for region in halves(info.width, info.height):
                     found = backend.detect_region(paint_out(frame.rgb, poses, region), region)
                     poses = merge_found(poses, found, region)
@@ -148,7 +152,8 @@ def follow_frames(
             # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
             poses = look_again(backend, tracker, frame.rgb, poses)
             # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
-            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0), frame.time_s)
+            seeding = n < seed_frames
+            poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0, tentative=seeding), frame.time_s)
             pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)
             if advance is not None:
@@ -278,7 +283,7 @@ def follow_chunk(
     tracker = PoseTracker(info.fps, config)
     with native_stderr_to_log("mediapipe"):
         timestamps, backend_info = follow_frames(info, setup, tracker, start=start, stop=stop, pts=pts,
-                                                 advance=advance, seed_frames=SEED_FRAMES if start else 0)  # fmt: skip
+                                                 advance=advance, seed_frames=SEED_FRAMES)  # fmt: skip
     return tracker.followed(), timestamps, backend_info
 
 

@@ -329,7 +329,15 @@ def _mediapipe_tracks(
     """The default backend: BlazePose on every decoded frame, followed by `PoseTracker`; a long clip in chunks
     posed side by side (`options.jobs`, `pose_service.chunks`), or posed elsewhere (`chunk_files`)."""
     # Imported after the probe: a bad file is rejected before mediapipe's slow import.
-    from pose_service.chunks import default_jobs, follow_frames, follow_in_chunks, join_chunks, load_chunk, plan_chunks
+    from pose_service.chunks import (
+        SEED_FRAMES,
+        default_jobs,
+        follow_frames,
+        follow_in_chunks,
+        join_chunks,
+        load_chunk,
+        plan_chunks,
+    )
     from pose_service.pose import ensure_bundle
     from pose_service.tracking.tracker import finish_followed
 
@@ -361,7 +369,7 @@ def _mediapipe_tracks(
             tracks = finish_followed(followed, info.fps, config)
         else:
             tracker = PoseTracker(info.fps, config)
-            timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance)
+            timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance, seed_frames=SEED_FRAMES)
             backend_info["jobs"] = 1
             seconds["decode+pose"] = time.perf_counter() - t0
             t0 = time.perf_counter()

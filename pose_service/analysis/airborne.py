@@ -244,6 +244,12 @@ def find_airborne(
     scale = pixels_per_metre(keypoints_2d, keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)
     h = hip_height_m(keypoints_2d, scale, image_height)
     feet = _lowest_foot_m(keypoints_2d, scale, image_height)
+    # Feet drawn where no foot can be are not read (`_garbled`): neither their height, from the parabolas' ends on
+    # (a moving camera's flight is bounded by the feet; seg1 mirrored had the feet of two misread frames after the
+    # parabola of a rise on the run-in drawn falling 13-17 m/s, and the landing carried onto them passed the flight's
+    # descent: a false 0.37 s jump), nor the snow under them.
+    garbled = _garbled(times_s, feet) if moving_camera else np.zeros(m, dtype=bool)
+    feet = np.where(garbled, np.nan, feet)
     ok = np.isfinite(h)
     axis = body_axis_deg(keypoints_2d)
     fall = _MOVING_ACC_RANGE if moving_camera else _ACC_RANGE
@@ -279,9 +285,6 @@ def find_airborne(
     with np.errstate(invalid="ignore"):
         upside_down = (np.abs(axis) >= _INVERTED_DEG) & np.isfinite(contact)
     contact = np.where(upside_down, 0.0, contact)
-    # Feet drawn where no foot can be are not read: neither their height nor the snow under them.
-    garbled = _garbled(times_s, feet)
-    feet = np.where(garbled, np.nan, feet)
     contact = np.where(garbled, np.nan, contact)
     ended = [_contact_ends(f, frames, times_s, h, feet, contact, upside_down) for f in flights]
     # Every takeoff, off a kicker or flat, lifts the hips: a flight whose stabilised hips never rise above its
@@ -893,7 +896,11 @@ def _pruned(t: np.ndarray, h: np.ndarray, inliers: set[int], fall: tuple[float, 
 
 def _bulge(t: np.ndarray, h: np.ndarray) -> float:
     """How far the middle of a trajectory rises above the chord between its end points (median of the middle
-    third, so one bad keypoint does not decide it)."""
+    third, so one bad keypoint does not decide it); the samples not known (nan: a garbled foot) left out."""
+    known = np.isfinite(h)
+    if known.sum() < 3:
+        return float("nan")
+    t, h = t[known], h[known]
     chord = h[0] + (h[-1] - h[0]) * (t - t[0]) / max(t[-1] - t[0], 1e-9)
     above = (h - chord)[len(t) // 3 : max(len(t) // 3 + 1, 2 * len(t) // 3)]
     return float(np.nanmedian(above)) if len(above) else float("nan")

@@ -206,13 +206,15 @@ class PoseTracker:
         """Internal id -> state of every track still followed (for inspection and tests)."""
         return {t.uid: t.state for t in self._live}
 
-    def expected_boxes(self, within_s: float) -> dict[int, np.ndarray]:
+    def expected_boxes(self, within_s: float, *, tentative: bool = False) -> dict[int, np.ndarray]:
         """Internal id -> the Kalman filter's box (x0, y0, x1, y1 pixels) of every confirmed track seen within
-        the last `within_s` seconds: where the pose stage may look again (`pose_service.pose.rotated`)."""
+        the last `within_s` seconds: where the pose stage may look again (`pose_service.pose.rotated`); with
+        `tentative`, of the tracks not yet confirmed too."""
         if self._last_frame is None:
             return {}
         now = self._times[self._last_frame]
-        return {t.uid: t.kf.box.copy() for t in self._live if t.confirmed and now - t.last_time <= within_s}
+        return {t.uid: t.kf.box.copy() for t in self._live
+                if (t.confirmed or (tentative and t.state is TrackState.TENTATIVE)) and now - t.last_time <= within_s}
 
     def update(self, frame: int, poses: Poses, *, rgb: np.ndarray | None = None, time_s: float | None = None) -> None:
         """Add the people the pose model found in `frame` (frame indices must increase).

@@ -759,3 +759,19 @@ def test_a_body_upside_down_is_off_the_snow_but_no_witness_of_what_lay_under_the
     upside_down[41:60] = True
     assert _contact_scan(t, contact, peak=60, direction=-1, end=30)[0] == 20  # counted as no snow, a contact passes
     assert _contact_scan(t, contact, peak=60, direction=-1, end=30, upside_down=upside_down)[0] is None
+
+
+def test_feet_drawn_where_no_foot_can_be_do_not_carry_a_landing_onto_them() -> None:
+    # seg1 mirrored: the pose model lost the small rider for two frames and drew the feet 0.4 and 1.0 m under the
+    # snow, falling 13-17 m/s; the rule that a landing waits for feet still falling fast carried the landing onto
+    # them. Feet like that are not read.
+    takeoff, air_s = 40, 0.8
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.0)
+    clean = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True)
+    assert [(f.takeoff_frame, f.landing_frame) for f in clean] == [(takeoff, landing)]
+    garbled = kp2d.copy()
+    garbled[landing + 1, 27:33, 1] += 100.0 * 0.5  # 100 px a metre: the feet half a metre under the snow ...
+    garbled[landing + 2, 27:33, 1] += 100.0 * 1.0  # ... and a metre, 15 m/s apart
+    flights = find_airborne(frames, times, garbled, kp3d, image_height=480, fps=FPS, moving_camera=True)
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
