@@ -263,7 +263,9 @@ def test_a_grab_on_real_footage_lies_inside_its_flight(real_snow) -> None:  # ty
 
 def test_no_trick_is_named_from_a_rotation_few_air_frames_agree_with(real_snow) -> None:  # type: ignore[no-untyped-def]
     """A trick named on real footage stands on a rotation fit that at least `MIN_ROTATION_AGREEMENT` of the air
-    frames agree with (seg6's first kicker read "backside double cork 540" at 19 %); the others say why not."""
+    frames agree with (seg6's first kicker read "backside double cork 540" at 19 %); the others say why not: the
+    rotation, or a reason the gate puts first (the drone clip seg9's rider, found at 40 px since a clip's first frames
+    are seeded, is too small for any number)."""
     from pose_service.analysis.quality import MIN_ROTATION_AGREEMENT
 
     for name, (result, _) in real_snow.items():
@@ -271,5 +273,6 @@ def test_no_trick_is_named_from_a_rotation_few_air_frames_agree_with(real_snow) 
             if jump["trick"] is not None:
                 assert jump["rotation_agreement"] >= MIN_ROTATION_AGREEMENT, (name, jump["trick"])
             elif jump["rotation_agreement"] < MIN_ROTATION_AGREEMENT:
-                assert "agree with the fitted rotation" in (jump["unscored"] or ""), (name, jump["unscored"])
+                why = jump["unscored"] or ""
+                assert "agree with the fitted rotation" in why or "px tall" in why, (name, why)
 
