@@ -63,6 +63,7 @@ _FOOT_CONTACT_M = 0.04  # feet within this of their ground level are taken as st
 _FOOT_AIRBORNE_M = 0.12  # feet this far above their ground level are surely in the air
 _EDGE_S = 0.1  # seen for at least this long before takeoff and after landing (a parabola's ends) ...
 _IN_VIEW_S = 0.25  # ... and for this long before a flight's takeoff as found (`_in_view`)
+_STARTED_IN_AIR_S = 1.0  # ... and where the snow was read off the feet all that while, for longer than this
 # At a takeoff the body has not tipped over: its ankles-to-shoulders axis in the picture (`body_axis_deg`), median
 # over the `_TAKEOFF_SAMPLES` from the takeoff sample on (0.1 s at 30 frames/s, in which a double backflip of 0.8 s
 # turns 0, 30, 60 and 90°: a median of 45°; a rider falling back into an airbag 0, 60, 120 and 150°: 90°), within
@@ -303,17 +304,32 @@ def find_airborne(
     ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
     # ... and a body still turning over has not landed, but for one in an airbag, which gives way: it falls back in it
     ended = [f if bag is not None and bag[f.end] == 1 else _settled(f, frames, times_s, h, axis) for f in ended]
-    return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s)
+    return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s, contact)
 
 
-def _in_view(flights: list[Airborne], t: np.ndarray) -> list[Airborne]:
+def _in_view(flights: list[Airborne], t: np.ndarray, contact: np.ndarray | None = None) -> list[Airborne]:
     """The flights with the rider seen for `_IN_VIEW_S` before the takeoff: a clip that starts (or a track that
     begins) with the rider already in the air has no takeoff to time. Cut 70 frames into the real seg1, 11 frames
     before its landing, the first frames' middling snow under the board in the air and the hips' fall made a
     0.40 s "straight air" 4 samples after the rider was first seen; the flight lasted 1.07 s. Not after the
     landing, where a clip often stops soon (the real seg6 darkened to 0.7 lands its second kicker 0.27 s before
-    the clip's end, 8 frames late); there `_EDGE_S` holds."""
-    return [f for f in flights if f.takeoff_s - t[0] >= _IN_VIEW_S]
+    the clip's end, 8 frames late); there `_EDGE_S` holds.
+
+    With the snow under the feet (`contact`), a flight whose takeoff comes within `_STARTED_IN_AIR_S` of the track's
+    first sample, and whose every sample up to it read off the snow (3 or more read), started in the air too: since
+    a clip's first frames are seeded (`chunks.follow_frames`) the rider of that cut seg1 is held from its first
+    frame, 8 samples before the "takeoff", and the snow under the feet read 0.00-0.04 in all of them."""
+    kept = [f for f in flights if f.takeoff_s - t[0] >= _IN_VIEW_S]
+    if contact is None:
+        return kept
+    out = []
+    for f in kept:
+        before = contact[: f.start + 1]
+        before = before[np.isfinite(before)]
+        started_in_air = f.takeoff_s - t[0] <= _STARTED_IN_AIR_S and before.size >= 3 and (before <= _CONTACT_OFF).all()
+        if not started_in_air:
+            out.append(f)
+    return out
 
 
 def _stretches(

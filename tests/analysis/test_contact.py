@@ -775,3 +775,19 @@ def test_feet_drawn_where_no_foot_can_be_do_not_carry_a_landing_onto_them() -> N
     garbled[landing + 2, 27:33, 1] += 100.0 * 1.0  # ... and a metre, 15 m/s apart
     flights = find_airborne(frames, times, garbled, kp3d, image_height=480, fps=FPS, moving_camera=True)
     assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+
+
+def test_a_clip_cut_in_mid_air_times_no_takeoff_where_the_snow_was_never_under_the_feet() -> None:
+    # The real seg1 cut 11 frames into its 1.07 s flight, its rider held from the clip's first frame: the hips read
+    # level for 8 frames, then fell along a parabola, a "takeoff" 0.27 s after the first frame, and the snow under
+    # the feet read 0.00-0.04 in every one of them. The same track ridden on snow before that parabola is a flight.
+    takeoff, air_s = 8, 0.8
+    frames, times, kp2d, kp3d = _follow_cam_clip(60, takeoff, air_s, absorbed=0.0)
+    landing = takeoff + round(air_s * FPS)
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.95)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+    contact[: takeoff + 1] = 0.0  # the board never seen on the snow: the clip started in the air
+    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact) == []  # fmt: skip
