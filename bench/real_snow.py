@@ -19,7 +19,7 @@ false jumps and a summary against the issue's targets.
     .venv/bin/python bench/real_snow.py --roll 10           # the horizon tilted 10 degrees (the picture enlarged to fill)
     .venv/bin/python bench/real_snow.py --roll 8,2          # a handheld rocking 8 degrees either way every 2 s
     .venv/bin/python bench/real_snow.py --jitter 11         # the pose model's outputs moved a twentieth of a pixel
-    .venv/bin/python bench/real_snow.py --trim 0.6,0.6      # each clip cut 0.6 s before its first takeoff and after its last landing
+    .venv/bin/python bench/real_snow.py --trim 0.6,0.6      # each clip cut 0.6 s around its jumps (a trimmed clip)
 
 `--mirror` writes each clip mirrored (once, H.264, under the data dir) and scores it against the same frames: the
 scene and the jumps are the same, the pose model's numbers are not (it is not symmetric), and a camera pans either

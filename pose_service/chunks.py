@@ -143,7 +143,8 @@ def follow_frames(
         pending: Future[None] | None = None
         for n, frame in enumerate(reader):
             poses = backend.detect(frame.rgb, frame.time_s)
-            if n < seed_frames:  # `seeding`, below
+            seeding = n < seed_frames
+            if seeding:
                 for region in halves(info.width, info.height):
                     found = backend.detect_region(paint_out(frame.rgb, poses, region), region)
                     poses = merge_found(poses, found, region)
@@ -152,7 +153,6 @@ def follow_frames(
             # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
             poses = look_again(backend, tracker, frame.rgb, poses)
             # ... and on that crop turned by quarter turns: a flipping rider upside down or lying in the air.
-            seeding = n < seed_frames
             poses = rotated.look(frame.rgb, poses, tracker.expected_boxes(1.0, tentative=seeding), frame.time_s)
             pending = tracking.submit(tracker.update, frame.index, poses, rgb=frame.rgb, time_s=frame.time_s)
             timestamps.append(frame.time_s)

@@ -81,11 +81,12 @@ _LEAVING = 2  # samples next to a contact left out of that average (`_contact_sc
 _REFUSED_READINGS = 2  # ... a contact refused on at least this many samples between (`_contact_scan`) bounds a takeoff
 _MIN_RISE_M = 0.05  # a moving camera's flight: its hips rise at least this far above the takeoff
 # A flight the snow alone brackets (`_contact_flights`) comes down: its hips (or its feet, where the camera levelled
-# the hips and the legs tuck up) stand at least this far under their highest sample at the landing. Seen from a drone, a rider riding away up the picture after a landing had the board's
-# yellow top under the feet (the band's snow 0.04-0.40, mean 0.23) while the hips and feet "rose" 2.2 m and stood
-# highest at the snow's return: a 0.77 s flight on the rendered drone rodeo 540. The snow-only flights of the real clips, their
-# variants and the rendered suites came down 0.14-2.1 m. Not their rise: a camera rising with the rider took all of
-# seg6's first kicker's out (0.04 m), and a ride up the picture rises all the way.
+# the hips and the legs tuck up) stand at least this far under their highest sample at the landing. Seen from a
+# drone, a rider riding away up the picture after a landing had the board's yellow top under the feet (the band's
+# snow 0.04-0.40, mean 0.23) while the hips and feet "rose" 2.2 m and stood highest at the snow's return: a 0.77 s
+# flight on the rendered drone rodeo 540. The snow-only flights of the real clips, their variants and the rendered
+# suites came down 0.14-2.1 m. Not their rise: a camera rising with the rider took all of seg6's first kicker's out
+# (0.04 m), and a ride up the picture rises all the way.
 _MIN_FALL_M = 0.05
 _CLEAR_RUN_S = 0.2  # ... pristine snow, this long (`_contact_scan`)
 _CONTACT_RUN_S = 0.3  # a contact holds on average this long outward of it (the run-in, the run-out)
@@ -322,14 +323,13 @@ def _in_view(flights: list[Airborne], t: np.ndarray, contact: np.ndarray | None 
     kept = [f for f in flights if f.takeoff_s - t[0] >= _IN_VIEW_S]
     if contact is None:
         return kept
-    out = []
-    for f in kept:
+
+    def started_in_air(f: Airborne) -> bool:
         before = contact[: f.start + 1]
         before = before[np.isfinite(before)]
-        started_in_air = f.takeoff_s - t[0] <= _STARTED_IN_AIR_S and before.size >= 3 and (before <= _CONTACT_OFF).all()
-        if not started_in_air:
-            out.append(f)
-    return out
+        return f.takeoff_s - t[0] <= _STARTED_IN_AIR_S and before.size >= 3 and bool((before <= _CONTACT_OFF).all())
+
+    return [f for f in kept if not started_in_air(f)]
 
 
 def _stretches(
@@ -729,10 +729,9 @@ def _contact_flights(
     is read under the feet as the pose model drew them, and a garbled pose draws them on the legs), and the body
     rising above the line between takeoff and landing (`_rises`), as a flight's does and a ride past dark
     trees' does not, and coming down to the landing (`_comes_down`, the hips or the feet drawn up under them), as a
-    ride up the picture does not. An airbag
-    closes a flight as the snow does: `bag` (`_bag_under`, where the colour under the feet was read), holding for
-    `_CONTACT_RUN_S` (`_on_bag`). The feet's bend then does not move that landing: the snow there reads none
-    (`_kink_at`), and the feet go on sinking into the fabric."""
+    ride up the picture does not. An airbag closes a flight as the snow does: `bag` (`_bag_under`, where the colour
+    under the feet was read), holding for `_CONTACT_RUN_S` (`_on_bag`). The feet's bend then does not move that
+    landing: the snow there reads none (`_kink_at`), and the feet go on sinking into the fabric."""
     found: list[Airborne] = []
     taken = np.zeros(len(t), dtype=bool)
     for f in known:
