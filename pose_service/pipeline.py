@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from pose_service.export import build_result, write_angles_csv, write_json, writ
 from pose_service.progress import NullProgress, Progress
 from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.tracking.finalise import finalise_track
+from pose_service.tracking.tracker import Followed, FollowedTrack
 from pose_service.video import VideoInfo, frame_pts, probe
 
 if TYPE_CHECKING:  # the pose stage is imported where it is used, after the probe
@@ -339,18 +340,17 @@ def _mediapipe_tracks(
         plan_chunks,
     )
     from pose_service.pose import ensure_bundle
-    from pose_service.tracking.tracker import finish_followed
 
     if chunk_files:
         config = TrackerConfig(min_frames=max(3, round(info.fps * 0.15)))
         t0 = time.perf_counter()
         with progress.stage("join", len(chunk_files)) as advance:
             followed, timestamps, backend_info = join_chunks(info, [load_chunk(p) for p in chunk_files])
-            tracks = finish_followed(followed, info.fps, config)
             advance(len(chunk_files))
         seconds["track"] = time.perf_counter() - t0
-        return _looked_back(info, tracks, timestamps, backend_info, ensure_bundle(settings.models_dir), config,
-                            seconds)  # fmt: skip
+        bundle = ensure_bundle(settings.models_dir)
+        tracks = _finished(info, followed, backend_info, bundle, config, seconds)
+        return _looked_back(info, tracks, timestamps, backend_info, bundle, config, seconds)
     setup, config = _pose_setup(info, options, settings)
     jobs = options.jobs if options.jobs is not None else (settings.jobs or default_jobs())
     chunks = plan_chunks(info.frame_count, info.fps, jobs, overlap_s=settings.chunk_overlap_s,
@@ -366,21 +366,62 @@ def _mediapipe_tracks(
                                                                   pts=pts)  # fmt: skip
             seconds["decode+pose"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            tracks = finish_followed(followed, info.fps, config)
         else:
             tracker = PoseTracker(info.fps, config)
             timestamps, backend_info = follow_frames(info, setup, tracker, advance=advance, seed_frames=SEED_FRAMES)
             backend_info["jobs"] = 1
             seconds["decode+pose"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            tracks = tracker.finish()
+            followed = tracker.followed()
     seconds["track"] = time.perf_counter() - t0
     rate = backend_info.get("frame_rate") or {}
     if rate.get("mode") == "adaptive":
         log.info("%s: frame rate adaptive: the pose model looked at %d of %d frames (%.0f %%), %d model runs",
                  info.name, rate["frames_posed"], rate["frames"], 100.0 * rate["frames_posed"] / max(rate["frames"], 1),
                  rate["pose_runs"])  # fmt: skip
+    tracks = _finished(info, followed, backend_info, setup.bundle, config, seconds)
     return _looked_back(info, tracks, timestamps, backend_info, setup.bundle, config, seconds)
+
+
+def _finished(
+    info: VideoInfo,
+    followed: Followed,
+    backend_info: dict[str, Any],
+    bundle: Path,
+    config: TrackerConfig,
+    seconds: dict[str, float],
+) -> list[Track]:
+    """The tracks as followed, each read in its short gaps first (`pose.between`, in frames the pose model looked
+    at), then finished as the tracker finishes them; what the reading did goes in `backend_info`."""
+    from pose_service.analysis.contact import read_frames
+    from pose_service.pose.between import Expected, LookBetween
+    from pose_service.tracking.extend import expected_in_gaps, with_readings
+    from pose_service.tracking.tracker import finish_followed
+
+    t0 = time.perf_counter()
+    if not followed.times:
+        return []
+    times = np.array([followed.times.get(f, f / info.fps) for f in range(max(followed.times) + 1)], dtype=np.float64)
+    rate = backend_info.get("frame_rate") or {}
+    windows = rate.get("windows") if rate.get("mode") == "adaptive" else None
+    posed = (lambda f: True) if windows is None else (lambda f: any(a <= f <= b for a, b in windows))
+    tracks = [t for t in followed.tracks if len(t.frames) >= config.min_frames]
+    expected = [Expected(k, f, kp) for k, t in enumerate(tracks)
+                for f, kp in expected_in_gaps(t, times, config.max_interp_s) if posed(f)]  # fmt: skip
+    look = LookBetween(lambda start, stop: read_frames(info, start=start, stop=stop), bundle)
+    try:
+        held = partial(_held_in, followed.tracks, tracks)
+        found = look.read(expected, held) if expected else {}
+    finally:
+        look.close()
+    if found:
+        read = {id(tracks[k]): with_readings(tracks[k], r) for k, r in found.items()}
+        followed = replace(followed, tracks=[read.get(id(t), t) for t in followed.tracks])
+        log.info("look between: %d tracks read in %d gap frames of %d", look.stats.tracks, look.stats.found,
+                 look.stats.frames)  # fmt: skip
+    backend_info["look_between"] = look.stats.to_result()
+    seconds["look between"] = time.perf_counter() - t0
+    return finish_followed(followed, info.fps, config)
 
 
 def _looked_back(
@@ -418,6 +459,13 @@ def _looked_back(
     backend_info["look_back"] = look.stats.to_result()
     seconds["look back"] = time.perf_counter() - t0
     return out, timestamps, backend_info
+
+
+def _held_in(everyone: list[FollowedTrack], tracks: list[FollowedTrack], key: int, frame: int, box: np.ndarray) -> bool:
+    """Whether a followed track other than `tracks[key]` holds a body at `frame` in the place of `box`."""
+    from pose_service.tracking.extend import held_in_followed
+
+    return held_in_followed(everyone, tracks[key], frame, box)
 
 
 def _hmr2_tracks(
