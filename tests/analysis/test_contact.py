@@ -791,3 +791,20 @@ def test_a_clip_cut_in_mid_air_times_no_takeoff_where_the_snow_was_never_under_t
     contact[: takeoff + 1] = 0.0  # the board never seen on the snow: the clip started in the air
     assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
                          contact=contact) == []  # fmt: skip
+
+
+def test_a_takeoff_soon_after_the_clip_starts_is_timed_where_the_board_was_seen_on_the_snow() -> None:
+    # The real seg1 cut 0.3 s before its takeoff: the snow under the feet read pristine (0.96-1.00) in every sample
+    # before the takeoff, 0.23 s after the first frame, under the 0.25 s a rider must otherwise be seen before one.
+    takeoff, air_s = 6, 0.8
+    frames, times, kp2d, kp3d = _follow_cam_clip(60, takeoff, air_s, absorbed=0.0)
+    landing = takeoff + round(air_s * FPS)
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.97)
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                            contact=contact)  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+    # no snow read, or middling snow under the feet (a board in the air over a bright slope): no witness
+    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True) == []
+    contact[: takeoff + 1] = 0.6
+    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                         contact=contact) == []  # fmt: skip
