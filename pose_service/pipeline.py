@@ -29,7 +29,7 @@ from pose_service.export import build_result, write_angles_csv, write_json, writ
 from pose_service.progress import NullProgress, Progress
 from pose_service.tracking import PoseTracker, Track, TrackerConfig, pick_rider
 from pose_service.tracking.finalise import finalise_track
-from pose_service.tracking.tracker import Followed, FollowedTrack
+from pose_service.tracking.tracker import Followed
 from pose_service.video import VideoInfo, frame_pts, probe
 
 if TYPE_CHECKING:  # the pose stage is imported where it is used, after the probe
@@ -395,22 +395,24 @@ def _finished(
     at), then finished as the tracker finishes them; what the reading did goes in `backend_info`."""
     from pose_service.analysis.contact import read_frames
     from pose_service.pose.between import Expected, LookBetween
-    from pose_service.tracking.extend import expected_in_gaps, with_readings
+    from pose_service.tracking.extend import expected_in_gaps, held_in_followed, with_readings
     from pose_service.tracking.tracker import finish_followed
 
     t0 = time.perf_counter()
-    if not followed.times:
-        return []
-    times = np.array([followed.times.get(f, f / info.fps) for f in range(max(followed.times) + 1)], dtype=np.float64)
+    n_frames = max(followed.times, default=-1) + 1
+    times = np.array([followed.times.get(f, f / info.fps) for f in range(n_frames)], dtype=np.float64)
     rate = backend_info.get("frame_rate") or {}
     windows = rate.get("windows") if rate.get("mode") == "adaptive" else None
-    posed = (lambda f: True) if windows is None else (lambda f: any(a <= f <= b for a, b in windows))
     tracks = [t for t in followed.tracks if len(t.frames) >= config.min_frames]
     expected = [Expected(k, f, kp) for k, t in enumerate(tracks)
-                for f, kp in expected_in_gaps(t, times, config.max_interp_s) if posed(f)]  # fmt: skip
+                for f, kp in expected_in_gaps(t, times, config.max_interp_s)
+                if windows is None or any(a <= f <= b for a, b in windows)]  # fmt: skip
+
+    def held(key: int, frame: int, box: np.ndarray) -> bool:
+        return held_in_followed(followed.tracks, tracks[key], frame, box)
+
     look = LookBetween(lambda start, stop: read_frames(info, start=start, stop=stop), bundle)
     try:
-        held = partial(_held_in, followed.tracks, tracks)
         found = look.read(expected, held) if expected else {}
     finally:
         look.close()
@@ -421,7 +423,10 @@ def _finished(
                  look.stats.frames)  # fmt: skip
     backend_info["look_between"] = look.stats.to_result()
     seconds["look between"] = time.perf_counter() - t0
-    return finish_followed(followed, info.fps, config)
+    t0 = time.perf_counter()
+    finished = finish_followed(followed, info.fps, config)
+    seconds["track"] = seconds.get("track", 0.0) + time.perf_counter() - t0
+    return finished
 
 
 def _looked_back(
@@ -459,13 +464,6 @@ def _looked_back(
     backend_info["look_back"] = look.stats.to_result()
     seconds["look back"] = time.perf_counter() - t0
     return out, timestamps, backend_info
-
-
-def _held_in(everyone: list[FollowedTrack], tracks: list[FollowedTrack], key: int, frame: int, box: np.ndarray) -> bool:
-    """Whether a followed track other than `tracks[key]` holds a body at `frame` in the place of `box`."""
-    from pose_service.tracking.extend import held_in_followed
-
-    return held_in_followed(everyone, tracks[key], frame, box)
 
 
 def _hmr2_tracks(
