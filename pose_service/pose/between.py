@@ -8,10 +8,10 @@ gap has readings on both sides, and the body between them lies close to the line
 landmark model given a region there (`RegionLandmarks.find`) reads it. On the real seg6, posed whole, the rider was
 gap-filled in 9 of its first kicker's 37 air frames (against trees, blurred); read between, 8 of the 9 were found,
 each within 0.15 body sizes of the interpolated hips. What it finds moves with the readings at the gaps' ends: the
-same clip posed with the first 10 frames seeded instead of 6 (a change far from the flight) put those ends a few
-pixels and 20-40 degrees of turn elsewhere, and 3 of 16 gap frames were read (the landmark model's presence flag
-flips between regions a few pixels or 20 degrees apart; turned 40 degrees either way as well, the readings found put
-the hips 0.25-0.35 body sizes from the interpolation's, and were refused).
+same clip posed with the first 10 frames seeded instead of 6, in 3 x 2 tiles too (a change far from the flight),
+put those ends a few pixels and 20-40 degrees of turn elsewhere, and 3 of 16 gap frames were read (the landmark
+model's presence flag flips between regions a few pixels or 20 degrees apart; turned 40 degrees either way as well,
+the readings found put the hips 0.25-0.35 body sizes from the interpolation's, and were refused).
 
 A reading counts where it fits the body expected there (the interpolation's box, its size and its hips) and no
 other track holds a body in its place. The pipeline asks for every gap the tracker would fill (`max_interp_s`) in
