@@ -3,6 +3,7 @@ camera has taken the parabola out of the hips' height (measured on the real foll
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -777,34 +778,39 @@ def test_feet_drawn_where_no_foot_can_be_do_not_carry_a_landing_onto_them() -> N
     assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
 
 
+def _started_soon(takeoff: int, snow: float) -> tuple[int, Callable[..., list[tuple[int, int]]]]:
+    """A follow-cam flight of 0.8 s taking off `takeoff` frames into the clip, the snow read `snow` under the feet
+    but through the air: its landing frame, and `find_airborne` on it given the snow (or None: no snow read)."""
+    air_s = 0.8
+    frames, times, kp2d, kp3d = _follow_cam_clip(60, takeoff, air_s, absorbed=0.0)
+    landing = takeoff + round(air_s * FPS)
+    contact = np.where((frames > takeoff) & (frames < landing), 0.0, snow)
+
+    def flights(before: float | None = snow) -> list[tuple[int, int]]:
+        """The flights found with `before` read under the feet up to the takeoff (None: no snow read at all)."""
+        read = None if before is None else np.where(frames <= takeoff, before, contact)
+        found = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=read)
+        return [(f.takeoff_frame, f.landing_frame) for f in found]
+
+    return landing, flights
+
+
 def test_a_clip_cut_in_mid_air_times_no_takeoff_where_the_snow_was_never_under_the_feet() -> None:
     # The real seg1 cut 11 frames into its 1.07 s flight, its rider held from the clip's first frame: the hips read
     # level for 8 frames, then fell along a parabola, a "takeoff" 0.27 s after the first frame, and the snow under
     # the feet read 0.00-0.04 in every one of them. The same track ridden on snow before that parabola is a flight.
-    takeoff, air_s = 8, 0.8
-    frames, times, kp2d, kp3d = _follow_cam_clip(60, takeoff, air_s, absorbed=0.0)
-    landing = takeoff + round(air_s * FPS)
-    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.95)
-    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
-                            contact=contact)  # fmt: skip
-    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
-    contact[: takeoff + 1] = 0.0  # the board never seen on the snow: the clip started in the air
-    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
-                         contact=contact) == []  # fmt: skip
+    takeoff = 8
+    landing, flights = _started_soon(takeoff, 0.95)
+    assert flights() == [(takeoff, landing)]
+    assert flights(0.0) == []  # the board never seen on the snow: the clip started in the air
 
 
 def test_a_takeoff_soon_after_the_clip_starts_is_timed_where_the_board_was_seen_on_the_snow() -> None:
     # The real seg1 cut 0.3 s before its takeoff: the snow under the feet read pristine (0.96-1.00) in every sample
     # before the takeoff, 0.23 s after the first frame, under the 0.25 s a rider must otherwise be seen before one.
-    takeoff, air_s = 6, 0.8
-    frames, times, kp2d, kp3d = _follow_cam_clip(60, takeoff, air_s, absorbed=0.0)
-    landing = takeoff + round(air_s * FPS)
-    contact = np.where((frames > takeoff) & (frames < landing), 0.0, 0.97)
-    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
-                            contact=contact)  # fmt: skip
-    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing)]
+    takeoff = 6
+    landing, flights = _started_soon(takeoff, 0.97)
+    assert flights() == [(takeoff, landing)]
     # no snow read, or middling snow under the feet (a board in the air over a bright slope): no witness
-    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True) == []
-    contact[: takeoff + 1] = 0.6
-    assert find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
-                         contact=contact) == []  # fmt: skip
+    assert flights(None) == []
+    assert flights(0.6) == []
