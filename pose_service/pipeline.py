@@ -203,6 +203,7 @@ def _analyze_probed(
         ground = read_ground(info, chain, rate.get("windows") if rate.get("mode") == "adaptive" else None)
         chain.extras["ground_contact"], chain.extras["ground_shift_px"] = ground.snow, ground.shift_px
         chain.extras["ground_colour"] = ground.colour
+        chain.extras["ground_beyond"] = ground.beyond
     jumps = (
         find_jumps(chain, timestamps, image_height=info.height, fps=info.fps, natural_stance=options.stance,
                    image_width=info.width, forearm=ForearmReader(info, chain),

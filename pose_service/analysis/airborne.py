@@ -221,6 +221,7 @@ def find_airborne(
     moving_camera: bool = False,
     contact: np.ndarray | None = None,
     colour: np.ndarray | None = None,
+    beyond: np.ndarray | None = None,
 ) -> list[Airborne]:
     """Every flight of one person, in time order.
 
@@ -288,7 +289,11 @@ def find_airborne(
         upside_down = (np.abs(axis) >= _INVERTED_DEG) & np.isfinite(contact)
     contact = np.where(upside_down, 0.0, contact)
     contact = np.where(garbled, np.nan, contact)
-    ended = [_contact_ends(f, frames, times_s, h, feet, contact, upside_down) for f in flights]
+    if beyond is not None and len(beyond) == m:
+        beyond = np.where(upside_down | garbled, np.nan, np.asarray(beyond, dtype=np.float64))
+    else:
+        beyond = None
+    ended = [_contact_ends(f, frames, times_s, h, feet, contact, upside_down, beyond) for f in flights]
     # Every takeoff, off a kicker or flat, lifts the hips: a flight whose stabilised hips never rise above its
     # takeoff (its ends where the snow and the feet put them) is a fall the camera took part in (seg6 at 1920x1080,
     # a crouched carve while the camera tilted: 0.37 s, 0.5 m down, 0.0 up; every real and rendered flight rose
@@ -302,7 +307,7 @@ def find_airborne(
         known = np.isfinite(vis)
         feet_seen = np.where(known, vis, 0.0).sum(axis=1) / np.maximum(known.sum(axis=1), 1)
     snow_only = _contact_flights(frames, times_s, h, feet, contact, ended, bag, feet_seen)
-    ended += [_bent_ends(f, frames, times_s, h, feet, contact) for f in snow_only]
+    ended += [_bent_ends(f, frames, times_s, h, feet, contact, beyond) for f in snow_only]
     # ... and a body still turning over has not landed, but for one in an airbag, which gives way: it falls back in it
     ended = [f if bag is not None and bag[f.end] == 1 else _settled(f, frames, times_s, h, axis) for f in ended]
     return _in_view(_merged(sorted(ended, key=lambda f: f.start), frames, times_s, h), times_s, contact)
@@ -534,6 +539,7 @@ def _contact_ends(
     feet: np.ndarray,
     contact: np.ndarray,
     upside_down: np.ndarray | None = None,
+    beyond: np.ndarray | None = None,
 ) -> Airborne:
     """The flight with its takeoff and landing moved to the last and first samples on the snow around its apex,
     where the snow under the feet shows them (`_contact_scan`); an end it does not show goes to the feet's bend
@@ -572,6 +578,8 @@ def _contact_ends(
     start, ridden_to = _contact_scan(t, contact, peak, -1, first, off_at_peak=moved, upside_down=upside_down)
     end, _ = _contact_scan(t, contact, peak, +1, last, off_at_peak=moved, upside_down=upside_down)
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
+    if start is not None and beyond is not None:
+        start = _over_lip(start, peak, contact, beyond)
     if start is not None:
         start = _kink_at(t, feet, start, peak, -1, need * _overrule(contact[start]), contact, within_s=_LIP_S) or start
     start = _kink_walk(t, feet, flight.start, peak, -1, need, contact) if start is None else start
@@ -579,6 +587,19 @@ def _contact_ends(
         start = max(flight.start if start is None else start, ridden_to)
     end = _kink_walk(t, feet, flight.end, peak, +1, need, contact) if end is None else end
     return _with_ends(flight, frames, t, h, start, end)
+
+
+def _over_lip(start: int, peak: int, contact: np.ndarray, beyond: np.ndarray) -> int:
+    """The takeoff sample `start` moved on to the last sample after it, before the highest, where the snow just past
+    the board is pristine (`contact.Ground.beyond`), as long as every sample up to it stands on the snow by one
+    band or the other: a camera below a kicker's lip sees the board's base in the band under the feet as it rides
+    the lip's last stretch, with the lip's snow right past it."""
+    last, i = start, start
+    while i + 1 < peak and (contact[i + 1] >= _CONTACT_ON or beyond[i + 1] >= _CONTACT_CLEAR):
+        i += 1
+        if beyond[i] >= _CONTACT_CLEAR:
+            last = i
+    return last
 
 
 def _settled(flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, axis_deg: np.ndarray) -> Airborne:
@@ -634,7 +655,13 @@ def _with_ends(
 
 
 def _bent_ends(
-    flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray, feet: np.ndarray, contact: np.ndarray
+    flight: Airborne,
+    frames: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    feet: np.ndarray,
+    contact: np.ndarray,
+    beyond: np.ndarray | None = None,
 ) -> Airborne:
     """A flight the snow alone found (`_contact_flights`), each end moved to the feet's bend near it (`_kink_at`),
     where there is one: a bend of half a flight's g T / 2 where the end stands on less than pristine snow
@@ -649,7 +676,9 @@ def _bent_ends(
     kicker's lip, where the feet leave with the ramp's own vertical speed, bends less than a flat take-off."""
     peak = flight.start + int(np.nanargmax(h[flight.start : flight.end + 1]))
     need = _KINK_SHARE * GRAVITY * flight.air_time_s / 2
-    start = _kink_at(t, feet, flight.start, peak, -1, need * _overrule(contact[flight.start]), contact)
+    first = flight.start if beyond is None else _over_lip(flight.start, peak, contact, beyond)
+    start = _kink_at(t, feet, first, peak, -1, need * _overrule(contact[first]), contact)
+    start = first if start is None else start
     end = _kink_at(t, feet, flight.end, peak, +1, need * _overrule(contact[flight.end]), contact)
     return _with_ends(flight, frames, t, h, start, end)
 

@@ -37,7 +37,16 @@ from pose_service.tracking.core import Track
 from pose_service.video import VideoInfo
 from pose_service.video.decode import VideoReader, frame_pts
 
-__all__ = ["BAND", "Ground", "ground_shift", "read_frames", "read_ground", "snow_under_feet", "white_colour"]
+__all__ = [
+    "BAND",
+    "Ground",
+    "ground_shift",
+    "read_frames",
+    "read_ground",
+    "snow_past_board",
+    "snow_under_feet",
+    "white_colour",
+]
 
 BAND = (0.04, 0.14)  # body sizes (the box's longer side) below the lowest foot point: the board, then the snow
 _ROWS, _COLUMNS = 5, 9  # sample points in the band: depths x positions across the feet
@@ -58,7 +67,9 @@ _MIN_TILT, _MAX_TILT = np.radians(8.0), np.radians(40.0)  # a rider leaning this
 _MIN_POINTS = 5  # points followed from one frame to the next: fewer, the ground's motion is unknown
 SHORT_GAP = 2  # gap-filled samples in a run this long or shorter are read too ...
 STEADY_FEET = 0.1  # ... where the feet moved less than this many body sizes a frame across the gap
-GROUND_SIDE = 640  # the ground's motion is followed in a grey copy subsampled to at most this longer side
+GROUND_SIDE = 640
+_BEYOND_DEPTH = 0.5  # body sizes below the lowest foot point: how deep the snow past the board is looked for
+_BOARD_COLOUR = 40.0  # RGB levels: pixels this near the colour right under the feet are the board  # the ground's motion is followed in a grey copy subsampled to at most this longer side
 
 
 def snow_under_feet(
@@ -132,6 +143,50 @@ def _band(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> np.nda
     if inside.mean() < 0.5:
         return None
     return rgb[y[inside], x[inside]].astype(np.float64)
+
+
+def snow_past_board(
+    rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray, *, white: np.ndarray | None = None
+) -> float:
+    """The share (0-1) of snow just past the board beneath the feet in one upright RGB frame (`_beyond_share`); nan
+    where the columns under the feet lie outside it. Arguments as `snow_under_feet`'s."""
+    columns = _columns(rgb, keypoints_2d, bbox)
+    size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
+    return float("nan") if columns is None else _beyond_share(columns, white, size)
+
+
+def _columns(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> np.ndarray | None:
+    """The RGB (columns, rows, 3) straight down from the band's top (`BAND`) to `_BEYOND_DEPTH` body sizes below the
+    lowest foot point, one column per band position across the feet; None where they leave the frame."""
+    height, width = rgb.shape[:2]
+    size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
+    feet = np.asarray(keypoints_2d[_FEET, :2], dtype=np.float64)
+    if not np.isfinite(feet).all() or size <= 0:
+        return None
+    half = max(float(np.ptp(feet[:, 0])) / 2, 0.1 * size) + 0.05 * size
+    x = np.round(float(feet[:, 0].mean()) + np.linspace(-half, half, _COLUMNS)).astype(int)
+    y0 = int(round(float(feet[:, 1].max()) + BAND[0] * size))
+    y1 = min(int(round(float(feet[:, 1].max()) + _BEYOND_DEPTH * size)), height)
+    x = x[(x >= 0) & (x < width)]
+    if len(x) < _COLUMNS / 2 or y0 < 0 or y1 - y0 < 3:
+        return None
+    return np.transpose(rgb[y0:y1][:, x], (1, 0, 2)).astype(np.float64)
+
+
+def _beyond_share(columns: np.ndarray, white: np.ndarray | None, size: float) -> float:
+    """The share of snow just past the board: in each column (`_columns`), the pixels of the colour right under the
+    feet that are not snow (the board, seen from below as it leaves a lip) skipped, then a band as deep as `BAND`'s
+    read; the mean over the columns."""
+    px, least = _balanced(columns, white)
+    snow = (px.max(axis=-1) > least) & (_saturation(px) < SNOW_MAX_SATURATION)
+    board = (np.linalg.norm(columns - columns[:, :1], axis=-1) < _BOARD_COLOUR) & ~snow
+    deep = max(1, int(round((BAND[1] - BAND[0]) * size)))
+    shares = []
+    for c in range(len(columns)):
+        run = int(np.argmin(board[c])) if not board[c].all() else len(board[c])
+        run = min(run, max(0, len(board[c]) - deep))  # one colour all the way down: its deepest stretch is read
+        shares.append(float(snow[c, run : run + deep].mean()))
+    return float(np.mean(shares))
 
 
 def ground_shift(previous: np.ndarray, current: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> float:
@@ -260,6 +315,7 @@ class Ground:
     snow: np.ndarray
     shift_px: np.ndarray
     colour: np.ndarray
+    beyond: np.ndarray
 
 
 def read_ground(
@@ -281,6 +337,7 @@ def read_ground(
     snow = np.full(len(track), np.nan)
     shift = np.full(len(track), np.nan)
     colour = np.full(len(track), np.nan)
+    beyond = np.full(len(track), np.nan)
     readable = _readable(track) if len(track) else np.zeros(0, dtype=bool)
     if windows is not None:
         inside = np.zeros(len(track), dtype=bool)
@@ -288,8 +345,9 @@ def read_ground(
             inside |= (track.frames >= first) & (track.frames <= last_in)
         readable &= inside
     if not readable.any():
-        return Ground(snow, shift, colour)
+        return Ground(snow, shift, colour, beyond)
     bands: dict[int, np.ndarray] = {}
+    columns: dict[int, np.ndarray] = {}
     white_frames: list[int] = []  # the frames the white was read in, in order, and its readings
     whites: list[np.ndarray] = []
     where = {int(track.frames[i]): i for i in np.flatnonzero(readable)}
@@ -311,6 +369,9 @@ def read_ground(
                 band = _band(frame.rgb, track.keypoints_2d[i], track.bbox[i])
                 if band is not None:
                     bands[i] = band
+                    below = _columns(frame.rgb, track.keypoints_2d[i], track.bbox[i])
+                    if below is not None:
+                        columns[i] = below
                     if not white_frames or frame.index - white_frames[-1] >= white_every:
                         white_frames.append(frame.index)
                         whites.append(white_colour(frame.rgb))
@@ -325,4 +386,7 @@ def read_ground(
         near = read[lo : int(np.searchsorted(read_at, track.frames[i] + reach, side="right"))]
         white = np.nanmedian(near, axis=0) if np.isfinite(near).any() else None
         snow[i], colour[i] = _snow_share(band, white), _colourfulness(band, white)
-    return Ground(snow, shift, colour)
+        if i in columns:
+            box = track.bbox[i]
+            beyond[i] = _beyond_share(columns[i], white, float(max(box[2] - box[0], box[3] - box[1])))
+    return Ground(snow, shift, colour, beyond)

@@ -283,10 +283,12 @@ def find_jumps(
     flight_2d = _flight_keypoints(track, full_path, all_times, image_width or image_height, image_height)
     contact = track.extras.get("ground_contact")  # the snow under the feet per sample (`analysis.contact`)
     colour = track.extras.get("ground_colour")  # ... and the colourfulness there (an airbag's fabric)
+    beyond = track.extras.get("ground_beyond")  # ... and just past the board (a lip's last frames)
     flights = find_airborne(track.frames, times, flight_2d, track.keypoints_3d, image_height=image_height, fps=fps,
                             moving_camera=flight_2d is not track.keypoints_2d,
                             contact=contact if isinstance(contact, np.ndarray) else None,
-                            colour=colour if isinstance(colour, np.ndarray) else None)  # fmt: skip
+                            colour=colour if isinstance(colour, np.ndarray) else None,
+                            beyond=beyond if isinstance(beyond, np.ndarray) else None)  # fmt: skip
     if not flights:
         return []
     scale = pixels_per_metre(track.keypoints_2d, track.keypoints_3d, smooth=max(3, round(fps * 0.5)) | 1)

@@ -11,7 +11,7 @@ import pytest
 
 from pose_service.analysis import find_airborne
 from pose_service.analysis.airborne import GRAVITY
-from pose_service.analysis.contact import SHORT_GAP, read_ground, snow_under_feet, white_colour
+from pose_service.analysis.contact import SHORT_GAP, read_ground, snow_past_board, snow_under_feet, white_colour
 from pose_service.tracking.core import Track
 from pose_service.video import probe
 from pose_service.video.encode import VideoWriter
@@ -45,6 +45,22 @@ def test_feet_on_the_snow_stand_on_snow_and_feet_in_the_sky_do_not() -> None:
     in_the_air = snow_under_feet(_frame(300), *_rider(200))  # the snow a body size below the board
     assert on_snow > 0.9 and in_the_air < 0.1, (on_snow, in_the_air)
     assert snow_under_feet(_frame(200, SHADED_SNOW), *_rider(200)) < 0.1  # the blind spot, stated in the module
+
+
+def test_a_board_seen_from_below_fills_the_band_and_the_snow_past_it_is_read() -> None:
+    # A camera below a kicker's lip sees the board's base under the feet as it rides the lip's last stretch: the band
+    # under the feet lies on the board, the lip's snow right past it.
+    kp2d, box = _rider(200)
+    size = max(box[2] - box[0], box[3] - box[1])
+    board = (40, 40, 50)
+    on_the_lip, over_the_sky = _frame(200), _frame(300)
+    for rgb in (on_the_lip, over_the_sky):
+        rgb[200 : 200 + round(0.16 * size), 200:440] = board
+    assert snow_under_feet(on_the_lip, kp2d, box) < 0.1
+    assert snow_past_board(on_the_lip, kp2d, box) > 0.9
+    assert snow_past_board(over_the_sky, kp2d, box) < 0.1  # the sky past the board in the air
+    assert snow_past_board(_frame(200), kp2d, box) > 0.9  # no board seen: the snow right under the feet
+    assert snow_past_board(_frame(300), kp2d, box) < 0.1  # nothing but sky under the feet
 
 
 @pytest.mark.parametrize("gains", [(0.7, 0.7, 0.7), (0.85, 1.0, 1.1)], ids=["underexposed", "blue cast"])
@@ -528,6 +544,37 @@ def test_the_lip_still_under_the_board_does_not_hold_the_takeoff_back() -> None:
                             contact=contact)  # fmt: skip
     assert len(flights) == 1
     assert abs(flights[0].takeoff_frame - takeoff) <= 1 and flights[0].landing_frame == landing
+
+
+def test_the_board_seen_from_below_on_the_lip_is_still_on_the_snow() -> None:
+    # seg6's second kicker, filmed from below the lip: the band under the feet lay on the board's base for the
+    # lip's last 3 frames (read 0.44, 0.00, 0.00) while the snow past the board read 0.91-0.93; the takeoff stood on
+    # the last frame of the band's snow, 5 frames before the annotated one.
+    takeoff, air_s = 40, 1.0
+    landing = takeoff + round(air_s * FPS)
+    frames, times, kp2d, kp3d = _follow_cam_clip(120, takeoff, air_s, absorbed=0.8)
+    contact = np.where((frames > takeoff - 3) & (frames < landing), 0.0, 0.95)
+    beyond = np.where((frames > takeoff) & (frames < landing), 0.05, 0.95)
+
+    def timed(beyond: np.ndarray | None) -> list[tuple[int, int]]:
+        flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True,
+                                contact=contact, beyond=beyond)  # fmt: skip
+        return [(f.takeoff_frame, f.landing_frame) for f in flights]
+
+    assert timed(None) == [(takeoff - 3, landing)]
+    assert timed(beyond) == [(takeoff, landing)]
+    # middling snow past the board is the slope seen beyond a board in the air, not the lip
+    assert timed(np.where(beyond > 0.9, 0.7, beyond)) == [(takeoff - 3, landing)]
+    # and pristine snow past it after a frame of none is not the lip's: the ride ended there
+    gap = beyond.copy()
+    gap[takeoff - 2] = 0.05
+    assert timed(gap) == [(takeoff - 3, landing)]
+    # nor does the snow past the board move a landing
+    late = contact.copy()
+    late[landing : landing + 3] = 0.0
+    flights = find_airborne(frames, times, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=late,
+                            beyond=np.where(frames >= landing, 0.95, beyond))  # fmt: skip
+    assert [(f.takeoff_frame, f.landing_frame) for f in flights] == [(takeoff, landing + 3)]
 
 
 def _into_a_bag(frames: np.ndarray, takeoff: int, landing: int, sky: float) -> tuple[np.ndarray, np.ndarray]:
