@@ -36,7 +36,7 @@ from pose_service.tracking.tracker import Followed, FollowedTrack
 from pose_service.video import VideoInfo, VideoReader, frame_pts
 
 __all__ = ["PoseSetup", "default_jobs", "follow_chunk", "follow_frames", "follow_in_chunks", "halves", "join_chunks",
-           "load_chunk", "plan_chunks", "save_chunk"]
+           "load_chunk", "plan_chunks", "save_chunk", "seed_look", "tiles"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ _PROGRESS_EVERY = 10
 # A clip and each chunk of it also look at each half of their first frames (`follow_frames`); the tracker confirms a
 # person after 3 detections.
 SEED_FRAMES = 6
+# ... and go on seeding while the tracker holds nobody, for up to this long from their first frame; where the halves
+# find nobody either, the frame is looked at in 3 x 2 tiles (`seed_look`).
+SEED_MORE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,9 @@ def follow_frames(
     it does; once the tracker holds them, its second looks keep them. A clip trimmed to its jump starts cold as
     well: the real seg6 cut 0.6 s before its first takeoff showed its small rider on the lip in a half of frames
     0, 1 and 3 only, too few in a row for the tracker to confirm, and the rider was first held in the air 1.3 s
-    later (no jump found); followed from the first reading by the second look, the rider is held from frame 0."""
+    later (no jump found); followed from the first reading by the second look, the rider is held from frame 0.
+    Where the halves find nobody and the tracker follows nobody, the frame is looked at in tiles too, and while the
+    tracker holds nobody, seeding goes on for up to `SEED_MORE_S` (`seed_look`)."""
     if setup.frame_rate == "adaptive":
         from pose_service.adaptive import follow_adaptive
 
@@ -126,7 +131,7 @@ def follow_frames(
     # Imported here: a bad file is rejected before mediapipe's slow import.
     from pose_service.pose import PoseLandmarkerBackend
     from pose_service.pose.rotated import RotatedLook
-    from pose_service.tracking.search import look_again, merge_found, paint_out
+    from pose_service.tracking.search import look_again
 
     timestamps: list[float] = []
     with (
@@ -141,13 +146,23 @@ def follow_frames(
         backend_info = {"name": backend.name, "version": backend.version, "device": setup.device,
                         "pose_max_side": setup.max_side}  # fmt: skip
         pending: Future[None] | None = None
+        held, first_s = False, None
         for n, frame in enumerate(reader):
             poses = backend.detect(frame.rgb, frame.time_s)
-            seeding = n < seed_frames
+            first_s = frame.time_s if first_s is None else first_s
+            seeding = n < seed_frames or (seed_frames > 0 and not held and frame.time_s - first_s <= SEED_MORE_S)
             if seeding:
-                for region in halves(info.width, info.height):
-                    found = backend.detect_region(paint_out(frame.rgb, poses, region), region)
-                    poses = merge_found(poses, found, region)
+                # the tracker is asked after the last frame's update (never while that runs, so that a run is the
+                # same every time): past the seed frames, seeding goes on while it holds nobody, and the tiles are
+                # looked at only where it follows nobody, not even a person not yet confirmed
+                if pending is not None:
+                    pending.result()
+                    pending = None
+                held = tracker.holds_anyone
+                seeding = n < seed_frames or not held
+            if seeding:
+                following = bool(tracker.expected_boxes(1.0, tentative=True))
+                poses = seed_look(backend, frame.rgb, poses, info.width, info.height, tiles_too=not following)
             if pending is not None:
                 pending.result()
             # The model again on a crop around anyone the tracker just lost (nothing more while nobody is).
@@ -164,6 +179,32 @@ def follow_frames(
     backend_info["frame_rate"] = {"mode": "full", "frames": n, "frames_posed": n, "pose_runs": n}
     backend_info["second_look"] = rotated.stats()
     return timestamps, backend_info
+
+
+def seed_look(backend: Any, rgb: np.ndarray, poses: Any, width: int, height: int, *, tiles_too: bool = True) -> Any:
+    """`poses` with the people the model finds in each half of the frame (`halves`), and with `tiles_too`, where the
+    halves find nobody either, in 3 x 2 tiles (`tiles`): a small rider the frame shrunk to the detector's input
+    passes over.
+    The real seg6 cut 0.3 s before its first takeoff shows its rider (75 px tall of 360) on the kicker's deck in a
+    tile of frames 5-8 and in no half; found there, the rider is held from frame 5, where it was first held in the
+    air at frame 31 and the jump went unfound."""
+    from pose_service.tracking.search import merge_found, paint_out
+
+    for regions in (halves(width, height), tiles(width, height) if tiles_too else []):
+        for region in regions:
+            found = backend.detect_region(paint_out(rgb, poses, region), region)
+            poses = merge_found(poses, found, region)
+        if len(poses):
+            break
+    return poses
+
+
+def tiles(width: int, height: int, *, columns: int = 3, rows: int = 2, share: tuple[float, float] = (0.45, 0.65)
+          ) -> list[np.ndarray]:
+    """A `columns` x `rows` grid of overlapping boxes over the frame, each `share` of its width and height."""
+    w, h = share[0] * width, share[1] * height
+    return [np.array([x, y, x + w, y + h]) for y in np.linspace(0, height - h, rows)
+            for x in np.linspace(0, width - w, columns)]
 
 
 def halves(width: int, height: int, *, share: float = 0.6) -> list[np.ndarray]:

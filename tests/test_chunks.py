@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from pose_service.analysis.jumps import rider_chain
-from pose_service.chunks import halves, plan_chunks
+from pose_service.chunks import halves, plan_chunks, tiles
 from pose_service.config import Settings
 from pose_service.errors import BadOption
 from pose_service.pipeline import AnalyzeOptions, analyze
@@ -59,6 +59,13 @@ def test_halves_cover_the_frame_and_overlap() -> None:
     assert left[0] == 0 and right[2] == 1920 and left[2] > right[0]  # overlapping, along the longer side
     top, bottom = halves(1080, 1920)
     assert top[1] == 0 and bottom[3] == 1920 and top[3] > bottom[1]
+
+
+def test_tiles_cover_the_frame_and_overlap() -> None:
+    boxes = np.array(tiles(640, 360))
+    assert len(boxes) == 6
+    assert boxes[:, 0].min() == 0 and boxes[:, 1].min() == 0 and boxes[:, 2].max() == 640 and boxes[:, 3].max() == 360
+    assert boxes[0, 2] > boxes[1, 0] and boxes[0, 3] > boxes[3, 1]  # neighbours overlap across and down
 
 
 def _walker(uid: int, frames: range, x0: float, speed: float) -> FollowedTrack:

@@ -206,6 +206,11 @@ class PoseTracker:
         """Internal id -> state of every track still followed (for inspection and tests)."""
         return {t.uid: t.state for t in self._live}
 
+    @property
+    def holds_anyone(self) -> bool:
+        """Whether any track has been confirmed so far (followed still or done)."""
+        return bool(self._done) or any(t.confirmed for t in self._live)
+
     def expected_boxes(self, within_s: float, *, tentative: bool = False) -> dict[int, np.ndarray]:
         """Internal id -> the Kalman filter's box (x0, y0, x1, y1 pixels) of every confirmed track seen within
         the last `within_s` seconds: where the pose stage may look again (`pose_service.pose.rotated`); with
