@@ -130,19 +130,29 @@ def _band(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> np.nda
     """The RGB (n, 3) of the points sampled in the band beneath the feet, None where the band lies outside the
     frame (or the feet are unknown)."""
     height, width = rgb.shape[:2]
-    size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
-    feet = np.asarray(keypoints_2d[_FEET, :2], dtype=np.float64)
-    if not np.isfinite(feet).all() or size <= 0:
+    placed = _under_feet(keypoints_2d, bbox)
+    if placed is None:
         return None
-    half = max(float(np.ptp(feet[:, 0])) / 2, 0.1 * size) + 0.05 * size
-    xs = float(feet[:, 0].mean()) + np.linspace(-half, half, _COLUMNS)
-    ys = float(feet[:, 1].max()) + size * np.linspace(*BAND, _ROWS)
+    size, xs, lowest = placed
+    ys = lowest + size * np.linspace(*BAND, _ROWS)
     x = np.round(xs).astype(int)[None, :].repeat(_ROWS, 0)
     y = np.round(ys).astype(int)[:, None].repeat(_COLUMNS, 1)
     inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
     if inside.mean() < 0.5:
         return None
     return rgb[y[inside], x[inside]].astype(np.float64)
+
+
+def _under_feet(keypoints_2d: np.ndarray, bbox: np.ndarray) -> tuple[float, np.ndarray, float] | None:
+    """Where the ground under the feet is read: the body size (the box's longer side), the `_COLUMNS` x positions
+    across the feet (widened to at least 0.1 body sizes either side, and 0.05 more) and the lowest foot point's row;
+    None where the feet are unknown."""
+    size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
+    feet = np.asarray(keypoints_2d[_FEET, :2], dtype=np.float64)
+    if not np.isfinite(feet).all() or size <= 0:
+        return None
+    half = max(float(np.ptp(feet[:, 0])) / 2, 0.1 * size) + 0.05 * size
+    return size, float(feet[:, 0].mean()) + np.linspace(-half, half, _COLUMNS), float(feet[:, 1].max())
 
 
 def snow_past_board(
@@ -159,14 +169,13 @@ def _columns(rgb: np.ndarray, keypoints_2d: np.ndarray, bbox: np.ndarray) -> np.
     """The RGB (columns, rows, 3) straight down from the band's top (`BAND`) to `_BEYOND_DEPTH` body sizes below the
     lowest foot point, one column per band position across the feet; None where they leave the frame."""
     height, width = rgb.shape[:2]
-    size = float(max(bbox[2] - bbox[0], bbox[3] - bbox[1]))
-    feet = np.asarray(keypoints_2d[_FEET, :2], dtype=np.float64)
-    if not np.isfinite(feet).all() or size <= 0:
+    placed = _under_feet(keypoints_2d, bbox)
+    if placed is None:
         return None
-    half = max(float(np.ptp(feet[:, 0])) / 2, 0.1 * size) + 0.05 * size
-    x = np.round(float(feet[:, 0].mean()) + np.linspace(-half, half, _COLUMNS)).astype(int)
-    y0 = int(round(float(feet[:, 1].max()) + BAND[0] * size))
-    y1 = min(int(round(float(feet[:, 1].max()) + _BEYOND_DEPTH * size)), height)
+    size, xs, lowest = placed
+    x = np.round(xs).astype(int)
+    y0 = int(round(lowest + BAND[0] * size))
+    y1 = min(int(round(lowest + _BEYOND_DEPTH * size)), height)
     x = x[(x >= 0) & (x < width)]
     if len(x) < _COLUMNS / 2 or y0 < 0 or y1 - y0 < 3:
         return None
