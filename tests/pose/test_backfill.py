@@ -74,7 +74,10 @@ def test_a_track_from_the_first_frame_or_a_body_another_track_holds_is_left_alon
 
 def test_a_real_clip_trimmed_to_the_run_in_still_has_its_jump(media: Path, tmp_path: Path, settings: Settings) -> None:
     """snow_seg1 trimmed to start 14 frames before its takeoff (59): the detector did not find the rider until 33
-    frames later, in the air, and no jump was found; the whole clip's jump is 60-90 (truth 59-91)."""
+    frames later, in the air, and no jump was found; the whole clip's jump is 60-90 (truth 59-91). The look back
+    reads the rider back from where the tracker first held them; since the first frames are also searched in tiles
+    while nobody is held (`chunks.seed_look`), that is sooner, and the look back reads the rest (measured: 11 frames
+    read back, where it read 25 or more alone): the rider is read from the clip's first frames either way."""
     from pose_service.pipeline import AnalyzeOptions, analyze
     from tests.clips import rewrite
 
@@ -84,4 +87,5 @@ def test_a_real_clip_trimmed_to_the_run_in_still_has_its_jump(media: Path, tmp_p
                      settings=settings).result  # fmt: skip
     jumps = [(j["takeoff_frame"] + first, j["landing_frame"] + first) for j in result["analysis"]["jumps"]]
     assert len(jumps) == 1 and abs(jumps[0][0] - 59) <= 5 and abs(jumps[0][1] - 91) <= 5, jumps
-    assert result["backend"]["look_back"]["found"] >= 25
+    rider = next(t for t in result["tracks"] if t["is_rider"])
+    assert rider["frames"][0] <= 5 and sum(rider["interpolated"]) <= 0.1 * len(rider["frames"]), rider["frames"][:5]
