@@ -239,6 +239,8 @@ def find_airborne(
     colour: (m,) with `contact`, the colourfulness of the band under the feet (`contact.Ground.colour`): a flight
     from the snow into an airbag, which the snow never closes, ends where the bag's fabric comes under the feet
     (`_on_bag`).
+    beyond: (m,) with `contact`, the share of snow just past the board (`contact.Ground.beyond`): a takeoff moves on
+    over the lip's last samples where the band under the feet lies on the board seen from below (`_over_lip`).
     """
     m = len(frames)
     times_s = np.asarray(times_s, dtype=np.float64)

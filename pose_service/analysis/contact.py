@@ -318,8 +318,9 @@ def _frame_pts(info: VideoInfo, modified_ns: int) -> np.ndarray | None:
 @dataclass(frozen=True)
 class Ground:
     """What lies under a track's feet, per sample: `snow` (`snow_under_feet`), `shift_px` (`ground_shift` from
-    the frame before; nan where that frame is not the track's, or unknown) and `colour` (the band's colourfulness,
-    `_colourfulness`: what a surface that is not snow is made of, an airbag's fabric against the sky)."""
+    the frame before; nan where that frame is not the track's, or unknown), `colour` (the band's colourfulness,
+    `_colourfulness`: what a surface that is not snow is made of, an airbag's fabric against the sky) and `beyond`
+    (`snow_past_board`: the snow just past a board seen from below, judged against the same white)."""
 
     snow: np.ndarray
     shift_px: np.ndarray
