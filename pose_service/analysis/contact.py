@@ -11,7 +11,8 @@ Per sample of a track: the share of snow pixels in a band beneath the lowest foo
 share is near 1 on the run-in and the landing and near 0 through every flight; it flips within a frame or two
 of the annotated takeoffs and landings. Its failures are known and left to the caller: snow in the rider's own
 shadow is too dark (a low sun behind the rider), and a camera below a kicker's lip sees the lip's edge against
-the sky, not the snow the board still rides on.
+the sky, not the snow the board still rides on, or the board's own base in the band (`snow_past_board` reads the
+snow just past it).
 
 "Bright" and "colourless" are also measured against the picture's own white (`white_colour`): a phone exposes and
 balances its colours for the scene, and an overcast day, shade or a bright sky in the frame puts the snow well under
