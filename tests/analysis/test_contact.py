@@ -98,6 +98,25 @@ def test_snow_in_a_dark_or_tinted_picture_is_judged_against_the_pictures_own_whi
     assert (snow[:5] > 0.9).all() and (snow[5:] < 0.1).all(), snow
 
 
+def test_in_a_darker_picture_the_slope_a_little_under_its_white_is_still_snow() -> None:
+    """The white is the picture's brightest snow (a sunlit kicker), and the slope under the feet lies a little under
+    it: seg6's first landing read 0.83-0.89 of its white. Darkened to 0.7 (the white at 160, under the daylight
+    level), that slope is snow; a pale grey at 0.7 of the white (haze, a rock face) is not."""
+    sunlit = (160, 160, 160)
+
+    def frame(under_feet: tuple[int, int, int]) -> np.ndarray:
+        rgb = _frame(200, under_feet)
+        rgb[200:, 480:] = sunlit  # the brightest snow, beside the rider
+        return rgb
+
+    slope = frame((133, 133, 133))  # 0.83 of the white
+    white = white_colour(slope)
+    assert np.abs(white - np.array(sunlit)).max() <= 1, white
+    assert snow_under_feet(slope, *_rider(200), white=white) > 0.9
+    grey = frame((112, 112, 112))  # 0.7 of the white
+    assert snow_under_feet(grey, *_rider(200), white=white_colour(grey)) < 0.1
+
+
 def test_feet_outside_the_picture_are_unknown() -> None:
     assert np.isnan(snow_under_feet(_frame(200), *_rider(400)))
 
