@@ -120,6 +120,25 @@ def test_a_hand_drawn_off_the_board_for_a_blink_holds_on_and_a_blink_is_no_hold(
                      fps=fps) is None  # fmt: skip
 
 
+@pytest.mark.parametrize(("above_m", "last"), [(0.26, 25), (0.34, 21)])
+def test_a_hold_lasts_while_the_hand_stays_a_little_past_the_reach(above_m: float, last: int) -> None:
+    """Before the release the pose model draws a holding hand wandering off by a little more than the reach (a
+    synthetic melon seen from the side: 0.23-0.35 m over the last 5 of its 13 held frames, read as held 0.30 s of
+    0.43). Once on the board, the hand holds on while within `RELEASE` times the reach (0.26 m above the board for
+    4 frames); further off (0.34 m) the hold ends where the hand left the reach."""
+    fps, frames = 30.0, 30
+    times = np.arange(frames) / fps
+    k = _body(frames, "right", (-0.1, -0.93, 0.16), range(10, 22))
+    k[22:26, [16, 18, 20, 22]] = (-0.1, -0.93 + above_m, 0.16)  # the hand drawn above the toe edge
+    grab = find_grab(times, np.arange(frames), k, takeoff_s=0.1, landing_s=0.9, riding_stance="regular", fps=fps)
+    assert grab is not None and grab.name == "indy"
+    assert (grab.start_frame, grab.end_frame) == (10, last)
+    assert grab.duration_s == pytest.approx((last - 9) / fps)
+    alone = _body(frames, "right", (-0.1, -0.93 + 0.26, 0.16), range(10, 22))  # never within the reach: no grab
+    assert find_grab(times, np.arange(frames), alone, takeoff_s=0.1, landing_s=0.9, riding_stance="regular",
+                     fps=fps) is None  # fmt: skip
+
+
 @pytest.mark.parametrize(("elbow_x", "name"), [(-0.35, "stalefish"), (-0.05, "roast beef")])
 def test_the_arm_around_the_back_leg_or_between_the_legs(elbow_x: float, name: str) -> None:
     """The back hand on the heel edge between the bindings: the elbow beyond the back knee (towards the tail) is
