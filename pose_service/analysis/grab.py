@@ -118,9 +118,9 @@ BLINK_S = 0.1
 # A hold, once the hand has reached the board, lasts while it stays within this many times the reach (in 3D or in the
 # picture): the pose model draws a hand holding on as wandering off by a little more than the reach for a few frames
 # before the release. On the synthetic grab suite, seen from the side, a melon's hand read 0.23-0.35 m in 3D over
-# the last 5 of its 13 held frames, and its hold read 0.30 s of 0.43; a tail's 0.27 s. Only the span: the longest
-# hold, and what is read of the hand (edge, zone, route, the second hand's distance), stand on the frames within
-# the reach, so no grab's name changes.
+# the last 5 of its 13 held frames, and its hold read 0.30 s of 0.43; a tail's 0.27 s. Only the span moves: which
+# hand holds longest, and what is read of it (edge, zone, route, the second hand's distance), stand on the frames
+# within the reach (the tweak is read over the whole span); on the suite no grab's name changed.
 RELEASE = 1.35
 
 # BlazePose indices.
@@ -301,11 +301,11 @@ def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
     return runs
 
 
-def _held_on(loose: np.ndarray, first: int, last: int) -> tuple[int, int]:
-    """The held run (first, last) carried on over the samples after it where the hand stays `loose`ly on the board."""
+def _held_to(loose: np.ndarray, last: int) -> int:
+    """The last sample of a hold ending at `last`, carried on over the samples after it where `loose` holds."""
     while last + 1 < len(loose) and loose[last + 1]:
         last += 1
-    return first, last
+    return last
 
 
 def tweak_angles(keypoints_3d: np.ndarray) -> np.ndarray:
@@ -641,7 +641,7 @@ def find_grab(
             past = float(elbow[0]) - knee if hand == "front" else knee - float(elbow[0])
             if np.isfinite(past):
                 route = "behind" if past > 0 else "front"
-        a, b = _held_on(loose[side], a, b)
+        b = _held_to(loose[side], b)
         hands.append(HandGrab(
             hand=hand, side=side, edge=edge, zone=zone,
             route=route, start=int(air[a]), end=int(air[b]),
