@@ -675,6 +675,29 @@ def test_a_parabola_that_peaks_on_the_snow_carried_the_ride_up_the_kicker_not_th
     assert abs(flights[0].takeoff_frame - takeoff) <= 1 and abs(flights[0].landing_frame - landing) <= 1, flights
 
 
+def test_a_takeoff_lifts_the_hips_though_the_kickers_side_wall_fills_the_band() -> None:
+    """seg6's first kicker, filmed from below: the stabilised hips ride up the ramp at 2.4 m/s, rise 0.13 m more in
+    the first 2 frames of the air (41-43) and then fall (at 0.35 g: the camera's tilt took the rest), while the
+    kicker's side wall fills the band under the feet to 47. No parabola fits, and the snow alone brackets 47-78,
+    from where the hips only fall. Every takeoff lifts the hips: it moves back to the last sample they then rise
+    `_MIN_RISE_M` above, one frame after the annotated takeoff (as measured: 42 against 41, where the snow put 47)."""
+    n, takeoff, wall, landing = 120, 41, 47, 79
+    t = np.arange(n) / FPS
+    s = t - takeoff / FPS
+    rise, top_s = 2.4, 2 / FPS  # the ramp's speed, and when the hips stop rising after the takeoff
+    rising = rise * s - rise / (2 * top_s) * s**2
+    air = np.where(s < top_s, rising, rise * top_s / 2 - 0.5 * 0.35 * GRAVITY * (s - top_s) ** 2)
+    heights = np.where(s < 0, rise * s, air)
+    land_s = (landing - takeoff) / FPS
+    heights = np.where(s > land_s, air[landing] - 0.5 * (s - land_s), heights)  # riding away down the slope
+    kp3d = orient(np.zeros(n), np.zeros(n))
+    kp2d = project(kp3d, heights, scale=100.0)
+    frame = np.arange(n)
+    contact = np.where((frame > wall) & (frame < landing), 0.05, 0.95)
+    flights = find_airborne(frame, t, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=contact)
+    assert len(flights) == 1, flights
+    assert takeoff <= flights[0].takeoff_frame <= takeoff + 2 and flights[0].landing_frame == landing, flights
+
 def test_a_dip_in_the_snow_on_the_ride_up_does_not_hide_the_takeoff_after_it() -> None:
     """The rendered follow-front backflip: the snow under the feet read 0.42 one frame before the board left the lip,
     and middling through the air. A run off the snow opened at the dip took in the lip's pristine frame and read
