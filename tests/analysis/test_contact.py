@@ -698,6 +698,38 @@ def test_a_takeoff_lifts_the_hips_though_the_kickers_side_wall_fills_the_band() 
     assert len(flights) == 1, flights
     assert takeoff <= flights[0].takeoff_frame <= takeoff + 2 and flights[0].landing_frame == landing, flights
 
+def test_a_parabola_that_took_in_the_ride_up_the_ramp_takes_off_where_the_ramps_line_bends() -> None:
+    """seg6's first kicker in four of the real clips' variants: the stabilised hips rode up the ramp in a straight
+    line (2.6-3.3 m/s) that bent into the flight's parabola at the lip, the parabola grew back onto the ramp, and
+    two frames where the pose model lost the feet (visibility 0.07-0.11) left the snow under them no pristine run
+    inside it, so the takeoff stood on the parabola's start, 6-9 frames early. The ramp's last sample is the
+    takeoff. A rise slower than `_RAMP_MIN_M_S`, or hips no line and parabola fit, leave the parabola's start."""
+    from pose_service.analysis.airborne import _RAMP_MIN_M_S, _ramp_end
+
+    n, takeoff, landing = 120, 41, 78
+    t = np.arange(n) / FPS
+    s = t - takeoff / FPS
+    land_s = (landing - takeoff) / FPS
+    kp3d = orient(np.zeros(n), np.zeros(n))
+    frame = np.arange(n)
+    contact = np.where((frame > takeoff) & (frame < landing), 0.05, 0.95)
+    contact[[37, 39]] = 0.45  # the feet lost on the ramp
+    contact[takeoff + 1 : takeoff + 4] = 0.65  # the lip's edge
+    for rise, found in ((2.6, takeoff), (0.8 * _RAMP_MIN_M_S, None)):
+        heights = rise * s - 0.5 * GRAVITY * np.maximum(s, 0.0) ** 2
+        heights = np.where(s > land_s, heights[landing] - 0.5 * (s - land_s), heights)  # riding away
+        kp2d = project(kp3d, heights, scale=100.0)
+        flights = find_airborne(frame, t, kp2d, kp3d, image_height=480, fps=FPS, moving_camera=True, contact=contact)
+        assert len(flights) == 1 and flights[0].landing_frame == landing, (rise, flights)
+        if found is not None:
+            assert flights[0].takeoff_frame == found, flights
+        else:  # the parabola's own start, on the ramp before the lip
+            assert flights[0].takeoff_frame < takeoff - 1, flights
+    # the hips 0.1 m off any line and parabola (a drone's view of the ride): no ramp is read
+    heights = 2.6 * s - 0.5 * GRAVITY * np.maximum(s, 0.0) ** 2 + 0.1 * np.where(frame % 2 == 0, 1.0, -1.0)
+    assert _ramp_end(t, heights, 37, 49) is None
+    assert _ramp_end(t, 2.6 * s - 0.5 * GRAVITY * np.maximum(s, 0.0) ** 2, 37, 49) == takeoff
+
 def test_a_dip_in_the_snow_on_the_ride_up_does_not_hide_the_takeoff_after_it() -> None:
     """The rendered follow-front backflip: the snow under the feet read 0.42 one frame before the board left the lip,
     and middling through the air. A run off the snow opened at the dip took in the lip's pristine frame and read
