@@ -728,7 +728,7 @@ def _risen(flight: Airborne, frames: np.ndarray, t: np.ndarray, h: np.ndarray) -
     takeoff (41), rose 0.13 m more to 43 and stayed within 0.1 m of that to 47, where the snow left the band; from
     47 they only fell. Moved to 42. Across the real clips' variants (`bench/flights_replay.py` on 12 x 4 jumps)
     it moved four takeoffs of that kicker, each towards the truth (47 to 42, 46, 46; trimmed, +6 to +2), and
-    nothing else; the rendered moving-camera suite's flights all rise from their takeoffs."""
+    nothing else; no flight of the rendered moving-camera and airbag suites moved (their inputs replayed)."""
     if flight.apex_m >= _MIN_RISE_M:
         return flight
     top = float(np.nanmax(h[flight.start : flight.end + 1]))
