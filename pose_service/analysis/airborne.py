@@ -628,9 +628,18 @@ def _over_lip(start: int, peak: int, contact: np.ndarray, beyond: np.ndarray) ->
     """The takeoff sample `start` moved on to the last sample after it, before the highest, where the snow just past
     the board is pristine (`contact.Ground.beyond`), as long as every sample up to it stands on the snow by one
     band or the other: a camera below a kicker's lip sees the board's base in the band under the feet as it rides
-    the lip's last stretch, with the lip's snow right past it."""
+    the lip's last stretch, with the lip's snow right past it.
+
+    A sample where neither band was read (nan in both: the band left the picture or its white was unknown) neither
+    stands on the snow nor leaves it, and the walk passes it: re-encoded seg6's second kicker read the lip's snow to
+    179, nothing over 180-183 and the board's base over pristine snow past it at 184-185 (truth 187); its takeoff
+    stood at 179, now 185. No other flight of the real clips' variants or the rendered suites moved (replayed)."""
     last, i = start, start
-    while i + 1 < peak and (contact[i + 1] >= _CONTACT_ON or beyond[i + 1] >= _CONTACT_CLEAR):
+
+    def unread(j: int) -> bool:
+        return bool(np.isnan(contact[j]) and np.isnan(beyond[j]))
+
+    while i + 1 < peak and (contact[i + 1] >= _CONTACT_ON or beyond[i + 1] >= _CONTACT_CLEAR or unread(i + 1)):
         i += 1
         if beyond[i] >= _CONTACT_CLEAR:
             last = i
